@@ -1,0 +1,13 @@
+#pragma once
+// safeinstall's exit codes. Stable: CI scripts depend on them (documented in README.md).
+
+namespace safeinstall::runner::exit_code {
+
+constexpr int kSuccess = 0;
+constexpr int kTimedOut = 124;        // --timeout expired; the sandbox was killed
+constexpr int kSafeinstallFailed = 125;  // bad arguments, or the sandbox could not be built
+constexpr int kNotExecutable = 126;
+constexpr int kNotFound = 127;
+constexpr int kSignalBase = 128;      // 128+N: the command was killed by signal N
+
+}  // namespace safeinstall::runner::exit_code

@@ -1,0 +1,88 @@
+#include "runner/receipt.h"
+
+#include <cstdio>
+
+#include "runner/environment.h"
+#include "runner/redact.h"
+
+namespace safeinstall::runner {
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* separator = " ") {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : separator) + item;
+  return text;
+}
+
+std::string seconds(std::chrono::milliseconds d) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f s", static_cast<double>(d.count()) / 1000.0);
+  return buffer;
+}
+
+std::string list_some(const std::vector<std::string>& items, std::size_t shown) {
+  std::vector<std::string> head(items.begin(),
+                                items.begin() + static_cast<long>(std::min(shown, items.size())));
+  std::string text = join(head, ", ");
+  if (items.size() > shown) text += ", … (" + std::to_string(items.size() - shown) + " more)";
+  return text;
+}
+
+void line(std::string& out, const std::string& label, const std::string& text) {
+  out += "  " + label;
+  out.append(label.size() < 11 ? 11 - label.size() : 1, ' ');
+  out += text + "\n";
+}
+
+void describe_environment(std::string& out, const RunPlan& plan,
+                          const std::vector<std::string>& secret_patterns, bool verbose) {
+  std::vector<std::string> secrets;
+  for (const auto& name : plan.env_dropped) {
+    if (looks_secret(name, secret_patterns)) secrets.push_back(name);
+  }
+  std::string text = "withheld " + std::to_string(plan.env_dropped.size()) + " variables";
+  if (!secrets.empty()) text += "; secrets among them: " + list_some(secrets, verbose ? 1000 : 6);
+  line(out, "env:", text);
+}
+
+void describe_survivors(std::string& out, const RunRecord& record) {
+  const auto& outcome = *record.outcome;
+  for (const auto& s : outcome.survivors) {
+    if (s.pid == outcome.command_pid) continue;
+    std::string who = s.argv.empty() ? "?" : join(redact_argv(s.argv));
+    if (who.size() > 60) who = who.substr(0, 57) + "...";
+    line(out, "survivor:", who + " (pid " + std::to_string(s.pid) + ", parent " +
+                               std::to_string(s.ppid) + ") killed");
+  }
+}
+
+}  // namespace
+
+std::string render_receipt(const RunRecord& record, const std::string& report_path,
+                           const std::vector<std::string>& secret_patterns, bool verbose) {
+  std::string out = "safeinstall: `" + join(redact_argv(record.command)) + "` ";
+  if (record.sandbox_error) {
+    out += "was not run: the sandbox could not be built\n";
+  } else {
+    out += "exited " + std::to_string(record.exit_code) + " after " + seconds(record.duration) +
+           " — verdict: " + record.verdict + "\n";
+  }
+  if (record.plan) {
+    const RunPlan& plan = *record.plan;
+    line(out, "confined:",
+         "user/mount/pid/net/ipc/uts/cgroup namespaces, read-only root, no capabilities, "
+         "seccomp, loopback-only network");
+    line(out, "hidden:", std::to_string(plan.hidden.size()) + " host paths (" +
+                             list_some(plan.hidden, verbose ? 1000 : 4) + ")");
+    describe_environment(out, plan, secret_patterns, verbose);
+    std::vector<std::string> toolchains;
+    for (const auto& t : plan.toolchains) toolchains.push_back(t.path);
+    if (!toolchains.empty()) line(out, "read-only:", list_some(toolchains, verbose ? 1000 : 4));
+  }
+  if (record.outcome) describe_survivors(out, record);
+  for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);
+  if (!report_path.empty()) line(out, "report:", report_path);
+  return out;
+}
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,141 @@
+#include "runner/report.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+
+#include "runner/redact.h"
+#include "sandbox/fd.h"
+
+namespace safeinstall::runner {
+namespace {
+
+using nlohmann::json;
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char buffer[40];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+  char with_ms[48];
+  std::snprintf(with_ms, sizeof with_ms, "%s.%03lldZ", buffer, static_cast<long long>(ms % 1000));
+  return with_ms;
+}
+
+json empty_network() {
+  return {{"contacted", json::array()}, {"refused", json::array()}, {"dns", json::array()},
+          {"direct_attempts", json::array()}};
+}
+
+json empty_files() {
+  return {{"project", json::array()}, {"home", json::array()}, {"tmp", json::array()}};
+}
+
+std::optional<int> command_exit_code(const Outcome& outcome) {
+  if (!outcome.command_finished || !WIFEXITED(outcome.wait_status)) return std::nullopt;
+  return WEXITSTATUS(outcome.wait_status);
+}
+
+json processes(const RunRecord& record) {
+  json list = json::array();
+  if (!record.outcome) return list;
+  const Outcome& outcome = *record.outcome;
+  if (!outcome.exec_failed && outcome.command_pid > 0) {
+    json main = {{"pid", outcome.command_pid}, {"ppid", 1}, {"argv", redact_argv(record.command)},
+                 {"cwd", record.plan ? record.plan->spec.cwd : record.project},
+                 {"survived", false}, {"refused", false}};
+    if (auto code = command_exit_code(outcome)) main["exit_code"] = *code;
+    if (outcome.command_finished && WIFSIGNALED(outcome.wait_status))
+      main["signal"] = WTERMSIG(outcome.wait_status);
+    list.push_back(main);
+  }
+  for (const auto& s : outcome.survivors) {
+    if (s.pid == outcome.command_pid) continue;
+    list.push_back({{"pid", s.pid}, {"ppid", s.ppid}, {"argv", redact_argv(s.argv)},
+                    {"survived", true}, {"refused", false}});
+  }
+  return list;
+}
+
+json violations(const RunRecord& record) {
+  json list = json::array();
+  for (const auto& v : record.violations) {
+    json entry = {{"kind", v.kind}, {"detail", v.detail}};
+    if (v.pid > 0) entry["pid"] = v.pid;
+    list.push_back(entry);
+  }
+  return list;
+}
+
+std::int64_t to_ms(const struct timeval& tv) {
+  return static_cast<std::int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
+}
+
+json resources(const RunRecord& record) {
+  if (!record.outcome) return {{"cpu_user_ms", 0}, {"cpu_sys_ms", 0}, {"peak_rss_kib", 0}, {"max_processes", 0}};
+  const auto& usage = record.outcome->usage;
+  return {{"cpu_user_ms", to_ms(usage.ru_utime)}, {"cpu_sys_ms", to_ms(usage.ru_stime)},
+          {"peak_rss_kib", usage.ru_maxrss}, {"max_processes", 0}};
+}
+
+json sandbox_description(const RunPlan& plan) {
+  json toolchains = json::array();
+  for (const auto& t : plan.toolchains)
+    toolchains.push_back({{"path", t.path}, {"reason", t.reason}});
+  return {{"namespaces", {"user", "mount", "pid", "net", "ipc", "uts", "cgroup"}},
+          {"hostname", plan.spec.hostname},
+          {"home", plan.home},
+          {"hidden", plan.hidden},
+          {"toolchains", toolchains},
+          {"network", "loopback only"},
+          {"project_mount", "read-write"}};
+}
+
+}  // namespace
+
+json build_report(const RunRecord& record) {
+  json report = {
+      {"schema", kReportSchema},
+      {"run_id", record.run_id},
+      {"command", redact_argv(record.command)},
+      {"profile", record.profile},
+      {"project", record.project},
+      {"started_at", rfc3339(record.started_at)},
+      {"duration_ms", record.duration.count()},
+      {"exit_code", record.exit_code},
+      {"verdict", record.verdict},
+      {"verdict_reasons", record.verdict_reasons},
+      {"network", empty_network()},
+      {"processes", processes(record)},
+      {"files", empty_files()},
+      {"violations", violations(record)},
+      {"env_dropped", record.plan ? record.plan->env_dropped : std::vector<std::string>{}},
+      {"resources", resources(record)},
+  };
+  if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
+  if (record.outcome && record.outcome->timed_out) report["timed_out"] = true;
+  return report;
+}
+
+sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report) {
+  std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string temporary = path + ".tmp" + std::to_string(::getpid());
+  {
+    sandbox::UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) return sandbox::sys_error("write the report to " + temporary);
+    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      return sandbox::sys_error("write the report to " + temporary);
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    ::unlink(temporary.c_str());
+    return sandbox::sys_error("write the report to " + path);
+  }
+  return {};
+}
+
+}  // namespace safeinstall::runner

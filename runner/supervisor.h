@@ -1,0 +1,40 @@
+#pragma once
+// Supervision of a running sandbox: one event loop for the sandbox's messages, its exit,
+// the invoker's signals and the timeout.
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/launcher.h"
+
+namespace safeinstall::runner {
+
+struct SandboxProcess {
+  pid_t pid = 0;   // as seen inside the sandbox
+  pid_t ppid = 0;
+  std::vector<std::string> argv;
+};
+
+struct Outcome {
+  bool exec_failed = false;
+  int exec_errno = 0;
+  bool command_finished = false;  // wait_status is the command's
+  int wait_status = 0;
+  pid_t command_pid = 0;
+  bool timed_out = false;
+  int interrupts = 0;             // SIGINT/SIGTERM/SIGHUP/SIGQUIT received
+  bool killed_by_user = false;    // a second interrupt killed the sandbox
+  std::vector<SandboxProcess> survivors;
+  struct rusage usage {};
+  std::optional<std::string> protocol_error;
+};
+
+Outcome supervise(sandbox::RunningSandbox& sandbox,
+                  std::optional<std::chrono::milliseconds> timeout);
+
+}  // namespace safeinstall::runner

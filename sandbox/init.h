@@ -1,0 +1,14 @@
+#pragma once
+// The sandbox's pid 1: builds the confinement from inside the new namespaces, starts the
+// command, forwards signals to it, reaps orphans, and when the command exits reports and
+// kills whatever it left behind.
+
+#include "sandbox/fd.h"
+#include "sandbox/spec.h"
+
+namespace safeinstall::sandbox {
+
+// Never returns. `channel` is the sandbox's end of the supervisor's socket pair.
+[[noreturn]] void run_sandbox_init(const Spec& spec, UniqueFd channel);
+
+}  // namespace safeinstall::sandbox

@@ -1,0 +1,133 @@
+#include "sandbox/launcher.h"
+
+#include <linux/sched.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "sandbox/host_check.h"
+#include "sandbox/init.h"
+#include "sandbox/userns.h"
+
+namespace safeinstall::sandbox {
+namespace {
+
+constexpr std::uint64_t kNamespaces = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+                                      CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+constexpr int kSetupTimeoutMs = 30'000;
+
+struct Clone {
+  pid_t pid;
+  UniqueFd pidfd;
+};
+
+// clone3 hands back a pidfd atomically, so the supervisor can never wait on a recycled pid.
+Result<Clone> clone_into_namespaces() {
+  int pidfd = -1;
+  struct clone_args args {};
+  args.flags = kNamespaces | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS) {
+    pid = ::syscall(SYS_clone, kNamespaces | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    if (pid > 0) pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  }
+  if (pid < 0) {
+    int err = errno;
+    return std::unexpected(
+        Error{"create the sandbox namespaces (user, mount, pid, net, ipc, uts, cgroup)", err,
+              explain_namespace_failure(err)});
+  }
+  return Clone{static_cast<pid_t>(pid), UniqueFd(pidfd)};
+}
+
+Result<SandboxEvent> wait_for_first_event(int channel) {
+  struct pollfd pfd {
+    channel, POLLIN, 0
+  };
+  int ready;
+  do {
+    ready = ::poll(&pfd, 1, kSetupTimeoutMs);
+  } while (ready < 0 && errno == EINTR);
+  if (ready == 0) return plain_error("the sandbox did not start within 30 s");
+  auto event = receive_event(channel);
+  if (!event) return std::unexpected(event.error());
+  if (!*event) return plain_error("the sandbox exited while it was being built");
+  return **event;
+}
+
+void kill_and_reap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+RunningSandbox::~RunningSandbox() {
+  if (init_ > 0 && !reaped_) kill_and_reap(init_);
+}
+
+void RunningSandbox::signal(int sig) const { ::kill(init_, sig); }
+
+void RunningSandbox::kill_all() const {
+  if (pidfd_) {
+    ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+  } else {
+    ::kill(init_, SIGKILL);
+  }
+}
+
+std::optional<int> RunningSandbox::try_reap(struct rusage* usage) {
+  if (reaped_) return 0;
+  int status = 0;
+  pid_t r = ::wait4(init_, &status, WNOHANG, usage);
+  if (r != init_) return std::nullopt;
+  reaped_ = true;
+  return status;
+}
+
+Result<RunningSandbox> launch(const Spec& spec) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return sys_error("create the sandbox's control socket");
+  UniqueFd supervisor_end(pair[0]);
+  UniqueFd sandbox_end(pair[1]);
+
+  auto child = clone_into_namespaces();
+  if (!child) return std::unexpected(child.error());
+  if (child->pid == 0) {
+    supervisor_end.reset();
+    run_sandbox_init(spec, std::move(sandbox_end));
+  }
+  sandbox_end.reset();
+
+  if (auto r = write_identity_maps(child->pid, spec.outer_uid, spec.outer_gid); !r) {
+    kill_and_reap(child->pid);
+    Error error = r.error();
+    error.step = "map the user namespace ids (" + error.step + ")";
+    error.hint = explain_namespace_failure(error.err);
+    return std::unexpected(error);
+  }
+  const char go = 1;
+  if (::write(supervisor_end.get(), &go, 1) != 1) {
+    kill_and_reap(child->pid);
+    return sys_error("start the sandbox");
+  }
+  auto first = wait_for_first_event(supervisor_end.get());
+  if (!first || first->type == SandboxEvent::Type::SetupFailed) {
+    kill_and_reap(child->pid);
+    if (!first) return std::unexpected(first.error());
+    return std::unexpected(Error{"build the sandbox: " + first->step, first->err, first->hint});
+  }
+  return RunningSandbox(child->pid, std::move(child->pidfd), std::move(supervisor_end),
+                        std::move(*first));
+}
+
+}  // namespace safeinstall::sandbox

@@ -1,0 +1,50 @@
+#pragma once
+// What the runner asks the sandbox to build: a plain value, filled by the run plan.
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace safeinstall::sandbox {
+
+enum class MountKind {
+  BindReadOnly,   // host path, visible but unwritable (toolchains)
+  BindReadWrite,  // host path, writable (the project, until staging replaces it)
+  Tmpfs,          // fresh writable tmpfs (home, /tmp)
+  HideDir,        // empty read-only tmpfs over a host directory
+  HideFile,       // /dev/null over a host file or socket
+  Proc,           // new procfs instance for the sandbox's pid namespace
+  Dev,            // minimal /dev: null zero full random urandom tty, devpts, shm
+  Sys,            // sysfs of the sandbox's network namespace, read-only
+};
+
+struct MountSpec {
+  MountKind kind;
+  std::string target;            // absolute path as seen inside the sandbox
+  std::string source;            // absolute host path, for binds
+  std::uint64_t size_bytes = 0;  // tmpfs size limit
+  mode_t mode = 0755;            // tmpfs root mode
+};
+
+struct Limits {
+  rlim_t open_files = 65536;
+  rlim_t processes = 4096;
+  rlim_t core_bytes = 0;
+};
+
+struct Spec {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH of `env` inside the sandbox
+  std::vector<std::string> env;   // NAME=VALUE, already scrubbed
+  std::string cwd;                // inside the sandbox
+  std::string hostname;
+  std::vector<MountSpec> mounts;  // applied in order: parents before children
+  uid_t outer_uid = 0;            // mapped to the same id inside
+  gid_t outer_gid = 0;
+  Limits limits;
+  bool keep_terminal = false;  // stdin is a terminal: stay in the invoker's session
+};
+
+}  // namespace safeinstall::sandbox
