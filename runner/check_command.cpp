@@ -1,5 +1,6 @@
 #include "runner/check_command.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "runner/exit_codes.h"
@@ -9,10 +10,13 @@ namespace safeinstall::runner {
 
 int run_check(bool verbose) {
   auto checks = sandbox::check_host_features();
+  int width = 0;
+  for (const auto& check : checks) width = std::max(width, static_cast<int>(check.description.size()));
   for (const auto& check : checks) {
     const char* status = check.ok ? "ok  " : (check.required ? "FAIL" : "warn");
-    std::printf("%s  %-34s %s\n", status, check.description.c_str(),
-                check.ok && !verbose ? "" : check.detail.c_str());
+    bool show_detail = !check.ok || verbose;
+    std::printf("%s  %-*s%s%s\n", status, show_detail ? width : 0, check.description.c_str(),
+                show_detail ? "  " : "", show_detail ? check.detail.c_str() : "");
     if (!check.ok && !check.fix.empty()) std::printf("      fix: %s\n", check.fix.c_str());
   }
   bool ok = sandbox::sandbox_can_be_built(checks);

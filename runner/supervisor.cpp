@@ -50,7 +50,22 @@ std::vector<std::string> read_argv(pid_t pid) {
   return argv;
 }
 
-// From the host, a timed-out sandbox's processes are those in init's pid namespace.
+// "NSpid:\t5808\t2": the last field is the pid inside the innermost namespace.
+pid_t inner_pid(pid_t host_pid, pid_t* host_ppid) {
+  std::ifstream in("/proc/" + std::to_string(host_pid) + "/status");
+  std::string line;
+  pid_t inner = 0;
+  while (std::getline(in, line)) {
+    if (host_ppid != nullptr && line.starts_with("PPid:")) *host_ppid = std::stoi(line.substr(5));
+    if (!line.starts_with("NSpid:")) continue;
+    auto last = line.find_last_of(" \t");
+    inner = std::stoi(line.substr(last + 1));
+  }
+  return inner;
+}
+
+// From the host, a timed-out sandbox's processes are those in init's pid namespace; they
+// are recorded with the pids they had inside, as the sandbox would have reported them.
 std::vector<SandboxProcess> list_sandbox_processes(pid_t init) {
   std::vector<SandboxProcess> found;
   struct stat ns {};
@@ -63,7 +78,10 @@ std::vector<SandboxProcess> list_sandbox_processes(pid_t init) {
     struct stat other {};
     if (pid == init || ::stat(("/proc/" + name + "/ns/pid").c_str(), &other) != 0) continue;
     if (other.st_ino != ns.st_ino || other.st_dev != ns.st_dev) continue;
-    found.push_back({pid, 0, read_argv(pid)});
+    pid_t host_ppid = 0;
+    pid_t inner = inner_pid(pid, &host_ppid);
+    pid_t inner_parent = host_ppid == init ? 1 : inner_pid(host_ppid, nullptr);
+    found.push_back({inner, inner_parent, read_argv(pid)});
   }
   return found;
 }

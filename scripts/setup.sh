@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev
   clang libclang-rt-14-dev
   iproute2 util-linux procps curl ca-certificates
-  nodejs npm bubblewrap hyperfine
+  nodejs npm bubblewrap hyperfine python3 python3-jsonschema
 )
 
 missing=()
