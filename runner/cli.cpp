@@ -32,6 +32,7 @@ void define_options(CLI::App& app, Options& options, bool& version) {
   app.add_option("--tmp-size", options.tmp_size, "Size limit of the sandbox's /tmp (e.g. 2G)")
       ->type_name("SIZE");
   app.add_flag("-v,--verbose", options.verbose, "Say more in the receipt");
+  app.add_flag("-q,--quiet", options.quiet, "Print the receipt only when the run did not succeed");
   app.add_flag("-V,--version", version, "Print the version and exit");
 }
 

@@ -53,6 +53,8 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base) 
     if (auto written = write_report(options.report_path, build_report(record)); !written)
       std::fprintf(stderr, "safeinstall: %s\n", written.error().message().c_str());
   }
+  bool clean = record.exit_code == 0 && record.violations.empty();
+  if (options.quiet && clean) return;
   std::fputs(render_receipt(record, options.report_path, base.env_secret, options.verbose).c_str(),
              stderr);
 }

@@ -13,6 +13,7 @@ struct Options {
   std::string report_path;           // empty: no report file
   std::optional<double> timeout_seconds;
   bool verbose = false;
+  bool quiet = false;  // no receipt unless something went wrong
   std::vector<std::string> pass_env;
   std::string home_size;  // empty: the base profile's
   std::string tmp_size;
