@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <memory>
 #include <array>
 #include <filesystem>
 
@@ -110,15 +112,17 @@ std::vector<std::string> expand_hidden(const std::vector<std::string>& patterns)
   return paths;
 }
 
+// /etc/passwd itself, not NSS: the accounts that matter are local, and NSS modules cost
+// a quarter of a millisecond of probing on every run.
 std::vector<std::string> user_homes() {
   std::vector<std::string> homes;
-  ::setpwent();
-  while (struct passwd* pw = ::getpwent()) {
+  std::unique_ptr<FILE, int (*)(FILE*)> passwd(std::fopen("/etc/passwd", "re"), &std::fclose);
+  if (!passwd) return homes;
+  while (struct passwd* pw = ::fgetpwent(passwd.get())) {
     if (pw->pw_uid != 0 && pw->pw_uid < 1000) continue;
     if (pw->pw_uid == 65534) continue;  // nobody: its home is /nonexistent
     if (pw->pw_dir != nullptr && pw->pw_dir[0] == '/') homes.emplace_back(pw->pw_dir);
   }
-  ::endpwent();
   return homes;
 }
 

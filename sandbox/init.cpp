@@ -2,7 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,48 +67,51 @@ sigset_t forwarded_and_child_signals() {
   return set;
 }
 
-void restore_default_signals() {
-  for (int sig : kForwardedSignals) ::signal(sig, SIG_DFL);
-  ::signal(SIGCHLD, SIG_DFL);
-  ::signal(SIGPIPE, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-[[noreturn]] void exec_command(const Spec& spec, int error_pipe) {
-  restore_default_signals();
-  if (!spec.keep_terminal) ::setsid();
-  ::close_range(3, static_cast<unsigned>(error_pipe) - 1, 0);
-  ::close_range(static_cast<unsigned>(error_pipe) + 1, ~0U, 0);
-  int err = 0;
-  if (::chdir(spec.cwd.c_str()) != 0) {
-    err = errno;
-  } else {
-    std::vector<char*> argv;
-    for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    // execvp searches the PATH of the current environment, which must be the sandbox's.
-    environ = envp.data();
-    ::execvp(argv[0], argv.data());
-    err = errno;
+// posix_spawn (clone with CLONE_VM|CLONE_VFORK underneath) starts the command without
+// copying init's page tables, and reports an exec failure as its return value.
+class CommandSpawn {
+ public:
+  explicit CommandSpawn(const Spec& spec) {
+    for (const auto& a : spec.argv) argv_.push_back(const_cast<char*>(a.c_str()));
+    argv_.push_back(nullptr);
+    for (const auto& e : spec.env) envp_.push_back(const_cast<char*>(e.c_str()));
+    envp_.push_back(nullptr);
+    ::posix_spawnattr_init(&attributes_);
+    ::posix_spawn_file_actions_init(&actions_);
+    sigset_t none;
+    sigemptyset(&none);
+    sigset_t defaults = none;
+    for (int sig : kForwardedSignals) sigaddset(&defaults, sig);
+    sigaddset(&defaults, SIGCHLD);
+    sigaddset(&defaults, SIGPIPE);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (!spec.keep_terminal) flags |= POSIX_SPAWN_SETSID;
+    ::posix_spawnattr_setflags(&attributes_, flags);
+    ::posix_spawnattr_setsigmask(&attributes_, &none);
+    ::posix_spawnattr_setsigdefault(&attributes_, &defaults);
+    ::posix_spawn_file_actions_addchdir_np(&actions_, spec.cwd.c_str());
+    ::posix_spawn_file_actions_addclosefrom_np(&actions_, 3);
   }
-  (void)!::write(error_pipe, &err, sizeof err);
-  ::_exit(127);
-}
+  ~CommandSpawn() {
+    ::posix_spawn_file_actions_destroy(&actions_);
+    ::posix_spawnattr_destroy(&attributes_);
+  }
+  CommandSpawn(const CommandSpawn&) = delete;
+  CommandSpawn& operator=(const CommandSpawn&) = delete;
 
-// The exec-error pipe is close-on-exec: end of file means the command is running.
-int read_exec_error(int read_end) {
-  int err = 0;
-  ssize_t n;
-  do {
-    n = ::read(read_end, &err, sizeof err);
-  } while (n < 0 && errno == EINTR);
-  return n == sizeof err ? err : 0;
-}
+  // Returns 0 and the pid, or the errno of the failed chdir or exec.
+  int start(pid_t& pid) {
+    // posix_spawnp searches the PATH of the current environment, which must be the sandbox's.
+    environ = envp_.data();
+    return ::posix_spawnp(&pid, argv_[0], &actions_, &attributes_, argv_.data(), envp_.data());
+  }
+
+ private:
+  std::vector<char*> argv_;
+  std::vector<char*> envp_;
+  posix_spawnattr_t attributes_{};
+  posix_spawn_file_actions_t actions_{};
+};
 
 std::vector<std::string> read_argv(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
@@ -209,15 +212,8 @@ void run_sandbox_init(const Spec& spec, UniqueFd channel) {
   // Signals from outside the namespace reach init only when it has a handler.
   for (int sig : kForwardedSignals) ::signal(sig, ignore_handler);
 
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) fail_setup(channel.get(), Error{"create a pipe", errno, {}});
-  pid_t command = ::fork();
-  if (command < 0) fail_setup(channel.get(), Error{"start the command", errno, {}});
-  if (command == 0) exec_command(spec, pipe_fds[1]);
-  ::close(pipe_fds[1]);
-  int exec_error = read_exec_error(pipe_fds[0]);
-  ::close(pipe_fds[0]);
-  if (exec_error != 0) {
+  pid_t command = 0;
+  if (int exec_error = CommandSpawn(spec).start(command); exec_error != 0) {
     SandboxEvent failed{.type = SandboxEvent::Type::ExecFailed, .err = exec_error, .argv = spec.argv};
     send_event(channel.get(), failed);
     ::_exit(127);

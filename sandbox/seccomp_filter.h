@@ -1,6 +1,12 @@
 #pragma once
 // The seccomp filter: refuses the syscalls that let sandboxed code escape, spy on others or
 // reach the kernel's rarely-hardened corners. Loaded last, just before the command runs.
+//
+// The rules are written with libseccomp (seccomp_rules.cpp). Generating the BPF program costs
+// about a millisecond per run, so it is compiled once at build time (tools/seccomp_gen) and
+// the sandbox loads the precompiled program.
+
+#include <linux/filter.h>
 
 #include <string>
 #include <vector>
@@ -13,7 +19,13 @@ namespace safeinstall::sandbox {
 // (native, x32, ia32). Exposed for tests and the documentation.
 const std::vector<std::string>& refused_syscalls();
 
-// Builds and loads the filter into the calling process (needs no_new_privs first).
+// Builds the filter with libseccomp and returns its BPF program (build time, and tests).
+Result<std::vector<sock_filter>> compile_seccomp_program();
+
+// The program compiled into this binary.
+std::vector<sock_filter> precompiled_seccomp_program();
+
+// Loads the precompiled program into the calling process (needs no_new_privs first).
 Result<> install_seccomp_filter();
 
 }  // namespace safeinstall::sandbox
