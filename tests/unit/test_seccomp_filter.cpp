@@ -121,3 +121,15 @@ TEST_CASE("seccomp: the documented list is refused") {
   CHECK(errno_under_filter([] { return ::syscall(SYS_keyctl, 0, 0, 0, 0, 0); }) == EPERM);
   CHECK(errno_under_filter([] { return ::syscall(SYS_userfaultfd, 0); }) == EPERM);
 }
+
+TEST_CASE("seccomp: the program compiled into the binary matches the rules") {
+  auto fresh = safeinstall::sandbox::compile_seccomp_program();
+  REQUIRE(fresh);
+  auto built_in = safeinstall::sandbox::precompiled_seccomp_program();
+  REQUIRE(fresh->size() == built_in.size());
+  for (std::size_t i = 0; i < built_in.size(); ++i) {
+    INFO("instruction " << i);
+    CHECK(fresh->at(i).code == built_in[i].code);
+    CHECK(fresh->at(i).k == built_in[i].k);
+  }
+}
