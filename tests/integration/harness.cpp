@@ -78,6 +78,11 @@ SandboxRun Scenario::run(const std::vector<std::string>& command,
   options.env_overrides = base_env();
   options.env_overrides.insert(options.env_overrides.end(), extra_env.begin(), extra_env.end());
   if (who_ == Who::Unprivileged) options.as_user = kUnprivilegedUid;
+  if (!prefix_.empty()) {
+    if (options.as_user) argv = as_user_argv(*options.as_user, argv);
+    options.as_user.reset();
+    argv.insert(argv.begin(), prefix_.begin(), prefix_.end());
+  }
   options.cwd = project_;
   options.timeout = timeout;
 

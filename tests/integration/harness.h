@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -56,6 +57,10 @@ class Scenario {
   // shows the attempt would have worked without the sandbox.
   RunResult probe_on_host(const std::vector<std::string>& args) const;
 
+  // Runs safeinstall behind this prefix (e.g. `ip netns exec world`), which needs root: the
+  // switch to the unprivileged user then happens inside it.
+  void run_behind(std::vector<std::string> prefix) { prefix_ = std::move(prefix); }
+
   const std::string& project() const { return project_; }
   const std::string& home() const { return home_; }
   const std::string& root() const { return dir_.path(); }
@@ -69,6 +74,7 @@ class Scenario {
   TempDir dir_;
   std::string project_;
   std::string home_;
+  std::vector<std::string> prefix_;
 };
 
 // Reports every run produces are validated against docs/report.schema.json.

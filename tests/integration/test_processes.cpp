@@ -70,7 +70,7 @@ TEST_CASE("processes left behind are killed and reported as survivors") {
   CHECK(run.result.err.find("survivor:") != std::string::npos);
 }
 
-TEST_CASE("--timeout kills the whole tree") {
+TEST_CASE("a timeout kills the whole tree") {
   Who who = both_users();
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
