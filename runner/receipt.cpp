@@ -4,6 +4,7 @@
 
 #include "runner/environment.h"
 #include "runner/redact.h"
+#include "runner/written_areas.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -56,6 +57,21 @@ void describe_survivors(std::string& out, const RunRecord& record) {
   }
 }
 
+void describe_throwaway_writes(std::string& out, const RunRecord& record, bool verbose) {
+  std::size_t home = 0, tmp = 0;
+  std::vector<std::string> persistence;
+  for (const auto& w : record.outcome->written) {
+    (w.area == "home" ? home : tmp) += 1;
+    if (w.area == "home" && is_persistence_path(w.path)) persistence.push_back("~/" + w.path);
+  }
+  if (home + tmp == 0) return;
+  std::string text = std::to_string(home) + " entries in the throwaway home, " +
+                     std::to_string(tmp) + " in /tmp (discarded)";
+  line(out, "wrote:", text);
+  if (!persistence.empty())
+    line(out, "persistence:", "tried to plant " + list_some(persistence, verbose ? 1000 : 4));
+}
+
 }  // namespace
 
 std::string render_receipt(const RunRecord& record, const std::string& report_path,
@@ -79,7 +95,10 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     for (const auto& t : plan.toolchains) toolchains.push_back(t.path);
     if (!toolchains.empty()) line(out, "read-only:", list_some(toolchains, verbose ? 1000 : 4));
   }
-  if (record.outcome) describe_survivors(out, record);
+  if (record.outcome) {
+    describe_survivors(out, record);
+    describe_throwaway_writes(out, record, verbose);
+  }
   for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);
   if (!report_path.empty()) line(out, "report:", report_path);
   return out;

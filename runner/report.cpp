@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "runner/redact.h"
+#include "runner/written_areas.h"
 #include "sandbox/fd.h"
 
 namespace safeinstall::runner {
@@ -32,8 +33,12 @@ json empty_network() {
           {"direct_attempts", json::array()}};
 }
 
-json empty_files() {
-  return {{"project", json::array()}, {"home", json::array()}, {"tmp", json::array()}};
+json files(const RunRecord& record) {
+  json out = {{"project", json::array()}, {"home", json::array()}, {"tmp", json::array()}};
+  if (!record.outcome || !record.plan) return out;
+  out["home"] = written_area_changes(record.outcome->written, "home", *record.plan);
+  out["tmp"] = written_area_changes(record.outcome->written, "tmp", *record.plan);
+  return out;
 }
 
 std::optional<int> command_exit_code(const Outcome& outcome) {
@@ -112,7 +117,7 @@ json build_report(const RunRecord& record) {
       {"verdict_reasons", record.verdict_reasons},
       {"network", empty_network()},
       {"processes", processes(record)},
-      {"files", empty_files()},
+      {"files", files(record)},
       {"violations", violations(record)},
       {"env_dropped", record.plan ? record.plan->env_dropped : std::vector<std::string>{}},
       {"resources", resources(record)},

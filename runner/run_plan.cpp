@@ -245,6 +245,7 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   spec.limits.open_files = base.open_files;
   spec.limits.processes = base.processes;
   spec.keep_terminal = invoker.stdin_is_terminal;
+  spec.record_writes = {{"home", plan.home}, {"tmp", "/tmp"}};
   plan.timeout_seconds = options.timeout_seconds;
   return plan;
 }

@@ -137,6 +137,9 @@ class Supervision {
       case SandboxEvent::Type::Survivor:
         outcome_.survivors.push_back({event.pid, event.ppid, event.argv});
         break;
+      case SandboxEvent::Type::Written:
+        outcome_.written.push_back({event.area, event.path, event.mode, event.size});
+        break;
       case SandboxEvent::Type::Exited:
         outcome_.command_finished = true;
         outcome_.wait_status = event.wait_status;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,13 @@ struct SandboxProcess {
   std::vector<std::string> argv;
 };
 
+struct WrittenEntry {
+  std::string area;  // "home" or "tmp"
+  std::string path;  // relative to that area
+  std::uint32_t mode = 0;
+  std::uint64_t size = 0;
+};
+
 struct Outcome {
   bool exec_failed = false;
   int exec_errno = 0;
@@ -30,6 +38,7 @@ struct Outcome {
   int interrupts = 0;             // SIGINT/SIGTERM/SIGHUP/SIGQUIT received
   bool killed_by_user = false;    // a second interrupt killed the sandbox
   std::vector<SandboxProcess> survivors;
+  std::vector<WrittenEntry> written;
   struct rusage usage {};
   std::optional<std::string> protocol_error;
 };

@@ -13,7 +13,8 @@ constexpr std::size_t kMaxPacket = 64 * 1024;
 nlohmann::json to_json(const SandboxEvent& e) {
   return {{"type", static_cast<int>(e.type)}, {"step", e.step}, {"hint", e.hint},
           {"err", e.err}, {"pid", e.pid}, {"ppid", e.ppid}, {"argv", e.argv},
-          {"wait_status", e.wait_status}};
+          {"wait_status", e.wait_status}, {"area", e.area}, {"path", e.path}, {"mode", e.mode},
+          {"size", e.size}};
 }
 
 SandboxEvent from_json(const nlohmann::json& j) {
@@ -26,6 +27,10 @@ SandboxEvent from_json(const nlohmann::json& j) {
   e.ppid = j.at("ppid").get<pid_t>();
   e.argv = j.at("argv").get<std::vector<std::string>>();
   e.wait_status = j.at("wait_status").get<int>();
+  e.area = j.at("area").get<std::string>();
+  e.path = j.at("path").get<std::string>();
+  e.mode = j.at("mode").get<std::uint32_t>();
+  e.size = j.at("size").get<std::uint64_t>();
   return e;
 }
 

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ struct SandboxEvent {
     ExecFailed,   // the command could not be executed: err, argv
     Started,      // the command runs: pid (inside the sandbox)
     Survivor,     // a process outlived the command and is about to be killed: pid, ppid, argv
+    Written,      // a file left in a throwaway area (home, /tmp): area, path, mode, size
     Exited,       // the command's wait status, sent last
   };
   Type type = Type::Exited;
@@ -28,6 +30,10 @@ struct SandboxEvent {
   pid_t ppid = 0;
   std::vector<std::string> argv;
   int wait_status = 0;
+  std::string area;
+  std::string path;
+  std::uint32_t mode = 0;
+  std::uint64_t size = 0;
 };
 
 // Returns false when the peer is gone; the sandbox side cannot do anything useful about it.

@@ -21,6 +21,7 @@
 #include "sandbox/mounts.h"
 #include "sandbox/network.h"
 #include "sandbox/seccomp_filter.h"
+#include "sandbox/written_files.h"
 
 namespace safeinstall::sandbox {
 namespace {
@@ -155,6 +156,20 @@ std::vector<pid_t> list_other_processes() {
   return pids;
 }
 
+// Mount points for binds inside a throwaway area (toolchain dirs, a project under /tmp) are
+// empty directories the sandbox created; they are not something the command wrote.
+constexpr std::size_t kMaxWrittenFiles = 10000;
+
+void report_written_files(int channel, const Spec& spec) {
+  for (const auto& [area, dir] : spec.record_writes) {
+    for (const auto& file : list_written_files(dir, kMaxWrittenFiles)) {
+      SandboxEvent event{.type = SandboxEvent::Type::Written, .area = area, .path = file.path,
+                         .mode = file.mode, .size = file.size};
+      send_event(channel, event);
+    }
+  }
+}
+
 void report_survivors(int channel) {
   for (pid_t pid : list_other_processes()) {
     SandboxEvent event{.type = SandboxEvent::Type::Survivor, .pid = pid, .ppid = read_ppid(pid),
@@ -223,6 +238,7 @@ void run_sandbox_init(const Spec& spec, UniqueFd channel) {
   int status = supervise_command(command, signals, !spec.keep_terminal);
   report_survivors(channel.get());
   kill_everything_else();
+  report_written_files(channel.get(), spec);
   send_event(channel.get(), SandboxEvent{.type = SandboxEvent::Type::Exited, .wait_status = status});
   ::_exit(0);
 }

