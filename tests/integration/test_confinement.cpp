@@ -248,7 +248,6 @@ TEST_CASE("writes to the throwaway home and /tmp are recorded, persistence flagg
   REQUIRE_FALSE(processor.is_null());
   CHECK(processor.at("flags").dump().find("executable") != std::string::npos);
   // Mount points the sandbox made (the project, toolchains) are not the command's writes.
-  for (const auto& f : files.at("tmp")) CHECK(f.at("path") != "processor.sh/..");
   CHECK(files.at("tmp").size() == 1);
   CHECK(run.result.err.find("persistence") != std::string::npos);
 }
