@@ -27,6 +27,12 @@ void define_options(CLI::App& app, Options& options, bool& version) {
       ->type_name("NAME")
       ->take_last()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--allow-host", options.allow_hosts,
+                 "Let the command reach PATTERN through the egress gateway: registry.npmjs.org, "
+                 "*.pythonhosted.org (subdomains), host:80, an exact IP")
+      ->type_name("PATTERN")
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--home-size", options.home_size, "Size limit of the throwaway home (e.g. 1G)")
       ->type_name("SIZE");
   app.add_option("--tmp-size", options.tmp_size, "Size limit of the sandbox's /tmp (e.g. 2G)")

@@ -90,7 +90,7 @@ int run(const Options& options) {
   std::optional<std::chrono::milliseconds> timeout;
   if (plan->timeout_seconds)
     timeout = std::chrono::milliseconds(static_cast<long long>(*plan->timeout_seconds * 1000.0));
-  Outcome outcome = supervise(*sandbox, timeout);
+  Outcome outcome = supervise(*sandbox, timeout, GatewaySettings{plan->egress, plan->gateway});
   explain_exec_failure(outcome, options.command.front());
   if (outcome.protocol_error) std::fprintf(stderr, "safeinstall: %s\n", outcome.protocol_error->c_str());
 

@@ -15,6 +15,7 @@ struct Options {
   bool verbose = false;
   bool quiet = false;  // no receipt unless something went wrong
   std::vector<std::string> pass_env;
+  std::vector<std::string> allow_hosts;  // --allow-host patterns for the egress gateway
   std::string home_size;  // empty: the base profile's
   std::string tmp_size;
 };

@@ -57,6 +57,30 @@ void describe_survivors(std::string& out, const RunRecord& record) {
   }
 }
 
+std::string host_port(const nlohmann::json& entry) {
+  return entry.value("host", std::string("?")) + ":" + std::to_string(entry.value("port", 0));
+}
+
+// One line per host contacted or refused, and per DNS name refused.
+void describe_network(std::string& out, const RunRecord& record) {
+  const auto& net = record.outcome->network;
+  if (!net.is_object()) return;
+  for (const auto& c : net.value("contacted", nlohmann::json::array())) {
+    line(out, "reached:", host_port(c) + " via " + c.value("via", std::string()) + ", " +
+                              std::to_string(c.value("connections", 0)) + " connection(s), " +
+                              std::to_string(c.value("bytes_sent", 0)) + " B out, " +
+                              std::to_string(c.value("bytes_received", 0)) + " B in");
+  }
+  for (const auto& r : net.value("refused", nlohmann::json::array())) {
+    line(out, "refused:", host_port(r) + " (" + r.value("reason", std::string()) + ") ×" +
+                              std::to_string(r.value("count", 1)));
+  }
+  for (const auto& d : net.value("dns", nlohmann::json::array())) {
+    if (d.value("allowed", true)) continue;
+    line(out, "dns refused:", d.value("name", std::string()) + " (" + d.value("type", std::string()) + ")");
+  }
+}
+
 void describe_throwaway_writes(std::string& out, const RunRecord& record, bool verbose) {
   std::size_t home = 0, tmp = 0;
   std::vector<std::string> persistence;
@@ -87,7 +111,9 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     const RunPlan& plan = *record.plan;
     line(out, "confined:",
          "user/mount/pid/net/ipc/uts/cgroup namespaces, read-only root, no capabilities, "
-         "seccomp, loopback-only network");
+         "seccomp, network only through the egress gateway");
+    line(out, "allowed:", plan.allow_hosts.empty() ? std::string("no host (--allow-host adds one)")
+                                                    : join(plan.allow_hosts, ", "));
     line(out, "hidden:", std::to_string(plan.hidden.size()) + " host paths (" +
                              list_some(plan.hidden, verbose ? 1000 : 4) + ")");
     describe_environment(out, plan, secret_patterns, verbose);
@@ -97,6 +123,7 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
   }
   if (record.outcome) {
     describe_survivors(out, record);
+    describe_network(out, record);
     describe_throwaway_writes(out, record, verbose);
   }
   for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);

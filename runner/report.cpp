@@ -28,9 +28,14 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   return with_ms;
 }
 
-json empty_network() {
-  return {{"contacted", json::array()}, {"refused", json::array()}, {"dns", json::array()},
-          {"direct_attempts", json::array()}};
+json network(const RunRecord& record) {
+  json out = {{"contacted", json::array()}, {"refused", json::array()}, {"dns", json::array()},
+              {"direct_attempts", json::array()}};
+  if (!record.outcome || !record.outcome->network.is_object()) return out;
+  for (const char* key : {"contacted", "refused", "dns"}) {
+    if (record.outcome->network.contains(key)) out[key] = record.outcome->network.at(key);
+  }
+  return out;
 }
 
 json files(const RunRecord& record) {
@@ -97,7 +102,8 @@ json sandbox_description(const RunPlan& plan) {
           {"home", plan.home},
           {"hidden", plan.hidden},
           {"toolchains", toolchains},
-          {"network", "loopback only"},
+          {"network", "loopback only; egress through the gateway"},
+          {"allowed_hosts", plan.allow_hosts},
           {"project_mount", "read-write"}};
 }
 
@@ -115,7 +121,7 @@ json build_report(const RunRecord& record) {
       {"exit_code", record.exit_code},
       {"verdict", record.verdict},
       {"verdict_reasons", record.verdict_reasons},
-      {"network", empty_network()},
+      {"network", network(record)},
       {"processes", processes(record)},
       {"files", files(record)},
       {"violations", violations(record)},

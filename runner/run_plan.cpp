@@ -13,6 +13,8 @@
 #include <filesystem>
 
 #include "runner/environment.h"
+#include "sandbox/gateway_listeners.h"
+#include "sandbox/upstream_proxy.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -190,6 +192,36 @@ std::vector<std::string> sandbox_environment(const ScrubbedEnvironment& scrubbed
   return env;
 }
 
+// The sandbox's only way out: its DNS stub answers through resolv.conf, proxy-aware tools get
+// the proxy variables, and the supervisor serves the listeners with the invoker's policy.
+Result<> plan_egress(RunPlan& plan, const Options& options, const Invoker& invoker) {
+  auto policy = sandbox::EgressPolicy::parse(options.allow_hosts);
+  if (!policy)
+    return plain_error("--allow-host: " + policy.error().step,
+                       "patterns look like registry.npmjs.org, *.pythonhosted.org, host:80 or an "
+                       "exact IP address");
+  plan.egress = *policy;
+  plan.allow_hosts = options.allow_hosts;
+  auto upstream = sandbox::UpstreamProxies::from_environment(invoker.env);
+  if (!upstream) return plain_error("the invoker's proxy settings: " + upstream.error().step);
+  plan.gateway.upstream = *upstream;
+  auto& spec = plan.spec;
+  spec.egress_gateway = true;
+  for (const auto& entry : sandbox::gateway_proxy_environment()) {
+    auto eq = entry.find('=');
+    set_variable(spec.env, entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  std::error_code ec;
+  auto resolv = fs::canonical("/etc/resolv.conf", ec);
+  if (!ec && fs::is_regular_file(resolv)) {
+    MountSpec file{MountKind::FileContent, resolv.string()};
+    file.content = std::string(sandbox::kSandboxResolvConf);
+    spec.mounts.push_back(file);
+  }
+  order_mounts(spec.mounts);
+  return {};
+}
+
 }  // namespace
 
 Invoker current_invoker() {
@@ -247,6 +279,7 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   spec.keep_terminal = invoker.stdin_is_terminal;
   spec.record_writes = {{"home", plan.home}, {"tmp", "/tmp"}};
   plan.timeout_seconds = options.timeout_seconds;
+  if (auto r = plan_egress(plan, options, invoker); !r) return std::unexpected(r.error());
   return plan;
 }
 

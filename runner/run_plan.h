@@ -11,7 +11,9 @@
 #include "runner/base_profile.h"
 #include "runner/options.h"
 #include "runner/toolchains.h"
+#include "sandbox/egress_policy.h"
 #include "sandbox/error.h"
+#include "sandbox/gateway_options.h"
 #include "sandbox/spec.h"
 
 namespace safeinstall::runner {
@@ -33,6 +35,9 @@ struct RunPlan {
   std::vector<std::string> hidden;  // host paths hidden inside
   std::vector<VisiblePath> toolchains;
   std::optional<double> timeout_seconds;
+  sandbox::EgressPolicy egress;
+  sandbox::GatewayOptions gateway;
+  std::vector<std::string> allow_hosts;  // as given, for the receipt
 };
 
 Invoker current_invoker();

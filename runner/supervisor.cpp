@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sandbox/egress_gateway.h"
 #include "sandbox/fd.h"
 
 namespace safeinstall::runner {
@@ -88,13 +89,15 @@ std::vector<SandboxProcess> list_sandbox_processes(pid_t init) {
 
 class Supervision {
  public:
-  Supervision(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout)
+  Supervision(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
+              const GatewaySettings& gateway)
       : sandbox_(sandbox),
         channel_(io_, ::dup(sandbox.channel())),
         exited_(io_, ::dup(sandbox.pidfd())),
         signals_(io_, ::dup(interrupts_.fd())),
         timer_(io_),
-        timeout_(timeout) {
+        timeout_(timeout),
+        gateway_(io_, gateway.policy, gateway.options) {
     const auto& first = sandbox.first_event();
     if (first.type == SandboxEvent::Type::ExecFailed) {
       outcome_.exec_failed = true;
@@ -105,11 +108,16 @@ class Supervision {
   }
 
   Outcome run() {
+    if (auto listeners = sandbox_.take_gateway_listeners()) {
+      if (auto served = gateway_.serve(std::move(*listeners)); !served)
+        outcome_.protocol_error = "egress gateway: " + served.error().message();
+    }
     wait_for_messages();
     wait_for_exit();
     wait_for_interrupts();
     start_timer();
     io_.run();
+    outcome_.network = gateway_.record().to_json();
     return outcome_;
   }
 
@@ -156,6 +164,7 @@ class Supervision {
       while (read_one_message()) {
       }
       sandbox_.try_reap(&outcome_.usage);
+      gateway_.stop();
       io_.stop();
     });
   }
@@ -198,14 +207,16 @@ class Supervision {
   asio::posix::stream_descriptor signals_;
   asio::steady_timer timer_;
   std::optional<std::chrono::milliseconds> timeout_;
+  // Declared after io_: destroyed first, while its handlers' io_context still exists.
+  sandbox::EgressGateway gateway_;
   Outcome outcome_;
 };
 
 }  // namespace
 
-Outcome supervise(sandbox::RunningSandbox& sandbox,
-                  std::optional<std::chrono::milliseconds> timeout) {
-  return Supervision(sandbox, timeout).run();
+Outcome supervise(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
+                  const GatewaySettings& gateway) {
+  return Supervision(sandbox, timeout, gateway).run();
 }
 
 }  // namespace safeinstall::runner

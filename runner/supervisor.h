@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "sandbox/egress_policy.h"
+#include "sandbox/gateway_options.h"
 #include "sandbox/launcher.h"
 
 namespace safeinstall::runner {
@@ -41,9 +45,15 @@ struct Outcome {
   std::vector<WrittenEntry> written;
   struct rusage usage {};
   std::optional<std::string> protocol_error;
+  nlohmann::json network;  // the gateway's record: contacted, refused, dns
 };
 
-Outcome supervise(sandbox::RunningSandbox& sandbox,
-                  std::optional<std::chrono::milliseconds> timeout);
+struct GatewaySettings {
+  sandbox::EgressPolicy policy;
+  sandbox::GatewayOptions options;
+};
+
+Outcome supervise(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
+                  const GatewaySettings& gateway);
 
 }  // namespace safeinstall::runner

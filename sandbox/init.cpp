@@ -17,6 +17,7 @@
 
 #include "sandbox/capabilities.h"
 #include "sandbox/channel.h"
+#include "sandbox/gateway_listeners.h"
 #include "sandbox/limits.h"
 #include "sandbox/mounts.h"
 #include "sandbox/network.h"
@@ -51,9 +52,20 @@ Result<> set_hostname(const std::string& name) {
   return {};
 }
 
-Result<> confine(const Spec& spec) {
+// The listeners must be bound inside this network namespace, and to ports below 1024, so
+// before the capabilities go; the supervisor serves them from the host's namespace.
+Result<> hand_out_gateway_listeners(int gateway) {
+  auto listeners = create_gateway_listeners();
+  if (!listeners) return std::unexpected(listeners.error());
+  return send_gateway_listeners(gateway, *listeners);
+}
+
+Result<> confine(const Spec& spec, int gateway) {
   if (auto r = set_hostname(spec.hostname); !r) return r;
   if (auto r = bring_loopback_up(); !r) return r;
+  if (spec.egress_gateway) {
+    if (auto r = hand_out_gateway_listeners(gateway); !r) return r;
+  }
   if (auto r = build_filesystem(spec.mounts); !r) return r;
   if (auto r = apply_limits(spec.limits); !r) return r;
   if (auto r = drop_all_privileges(); !r) return r;
@@ -216,11 +228,12 @@ void ignore_handler(int) {}
 
 }  // namespace
 
-void run_sandbox_init(const Spec& spec, UniqueFd channel) {
+void run_sandbox_init(const Spec& spec, UniqueFd channel, UniqueFd gateway) {
   // If the supervisor dies, so does the sandbox: init's death takes the pid namespace along.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   wait_for_supervisor(channel.get());
-  if (auto r = confine(spec); !r) fail_setup(channel.get(), r.error());
+  if (auto r = confine(spec, gateway.get()); !r) fail_setup(channel.get(), r.error());
+  gateway.reset();
 
   sigset_t signals = forwarded_and_child_signals();
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);

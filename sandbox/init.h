@@ -9,6 +9,7 @@
 namespace safeinstall::sandbox {
 
 // Never returns. `channel` is the sandbox's end of the supervisor's socket pair.
-[[noreturn]] void run_sandbox_init(const Spec& spec, UniqueFd channel);
+// `gateway` receives the egress gateway's listeners when spec.egress_gateway is set.
+[[noreturn]] void run_sandbox_init(const Spec& spec, UniqueFd channel, UniqueFd gateway);
 
 }  // namespace safeinstall::sandbox

@@ -99,14 +99,21 @@ Result<RunningSandbox> launch(const Spec& spec) {
     return sys_error("create the sandbox's control socket");
   UniqueFd supervisor_end(pair[0]);
   UniqueFd sandbox_end(pair[1]);
+  // A socket of its own for the listeners: the control channel carries no file descriptors.
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return sys_error("create the sandbox's gateway socket");
+  UniqueFd gateway_receiver(pair[0]);
+  UniqueFd gateway_sender(pair[1]);
 
   auto child = clone_into_namespaces();
   if (!child) return std::unexpected(child.error());
   if (child->pid == 0) {
     supervisor_end.reset();
-    run_sandbox_init(spec, std::move(sandbox_end));
+    gateway_receiver.reset();
+    run_sandbox_init(spec, std::move(sandbox_end), std::move(gateway_sender));
   }
   sandbox_end.reset();
+  gateway_sender.reset();
 
   if (auto r = write_identity_maps(child->pid, spec.outer_uid, spec.outer_gid); !r) {
     kill_and_reap(child->pid);
@@ -126,8 +133,18 @@ Result<RunningSandbox> launch(const Spec& spec) {
     if (!first) return std::unexpected(first.error());
     return std::unexpected(Error{"build the sandbox: " + first->step, first->err, first->hint});
   }
+  std::optional<GatewayListeners> gateway;
+  if (spec.egress_gateway) {
+    // Sent before the command started, so already waiting in the socket.
+    auto listeners = receive_gateway_listeners(gateway_receiver.get());
+    if (!listeners) {
+      kill_and_reap(child->pid);
+      return std::unexpected(listeners.error());
+    }
+    gateway = std::move(*listeners);
+  }
   return RunningSandbox(child->pid, std::move(child->pidfd), std::move(supervisor_end),
-                        std::move(*first));
+                        std::move(*first), std::move(gateway));
 }
 
 }  // namespace safeinstall::sandbox

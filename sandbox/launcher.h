@@ -11,19 +11,21 @@
 #include "sandbox/channel.h"
 #include "sandbox/error.h"
 #include "sandbox/fd.h"
+#include "sandbox/gateway_listeners.h"
 #include "sandbox/spec.h"
 
 namespace safeinstall::sandbox {
 
 class RunningSandbox {
  public:
-  RunningSandbox(pid_t init, UniqueFd pidfd, UniqueFd channel, SandboxEvent first)
+  RunningSandbox(pid_t init, UniqueFd pidfd, UniqueFd channel, SandboxEvent first,
+                 std::optional<GatewayListeners> gateway)
       : init_(init), pidfd_(std::move(pidfd)), channel_(std::move(channel)),
-        first_(std::move(first)) {}
+        first_(std::move(first)), gateway_(std::move(gateway)) {}
   RunningSandbox(RunningSandbox&& other) noexcept
       : init_(std::exchange(other.init_, -1)), pidfd_(std::move(other.pidfd_)),
         channel_(std::move(other.channel_)), first_(std::move(other.first_)),
-        reaped_(other.reaped_) {}
+        gateway_(std::move(other.gateway_)), reaped_(other.reaped_) {}
   RunningSandbox& operator=(RunningSandbox&&) = delete;
   // A sandbox nobody supervises must not run on.
   ~RunningSandbox();
@@ -33,6 +35,8 @@ class RunningSandbox {
   int channel() const { return channel_.get(); }
   // Started or ExecFailed: what happened to the command before launch() returned.
   const SandboxEvent& first_event() const { return first_; }
+  // The egress gateway's listeners, created inside the sandbox; taken once, by whoever serves them.
+  std::optional<GatewayListeners> take_gateway_listeners() { return std::exchange(gateway_, std::nullopt); }
 
   // Delivered to init, which forwards it to the command.
   void signal(int sig) const;
@@ -47,6 +51,7 @@ class RunningSandbox {
   UniqueFd pidfd_;
   UniqueFd channel_;
   SandboxEvent first_;
+  std::optional<GatewayListeners> gateway_;
   bool reaped_ = false;
 };
 

@@ -141,6 +141,23 @@ Result<> mount_sys(const std::string& target) {
   return {};
 }
 
+// The content lives in the staging tmpfs; once bound, the mount keeps it alive after the
+// staging tmpfs is detached.
+Result<> bind_file_content(const std::string& target, const std::string& content) {
+  static int counter = 0;
+  std::string source = "/content-" + std::to_string(++counter);
+  {
+    UniqueFd fd(::open(source.c_str(), O_CREAT | O_WRONLY | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd) return sys_error("create the content of " + target);
+    if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+      return sys_error("write the content of " + target);
+  }
+  std::string to = in_new_root(target);
+  if (::mount(source.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0)
+    return sys_error("bind " + target);
+  return set_attributes(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+}
+
 Result<> apply(const MountSpec& m) {
   switch (m.kind) {
     case MountKind::BindReadOnly: return bind(m.source, m.target, true);
@@ -155,6 +172,7 @@ Result<> apply(const MountSpec& m) {
     case MountKind::Proc: return mount_proc(m.target);
     case MountKind::Dev: return build_dev(in_new_root(m.target), kOldRoot);
     case MountKind::Sys: return mount_sys(m.target);
+    case MountKind::FileContent: return bind_file_content(m.target, m.content);
   }
   return plain_error("unknown mount kind for " + m.target);
 }

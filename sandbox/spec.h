@@ -20,6 +20,7 @@ enum class MountKind {
   Proc,           // new procfs instance for the sandbox's pid namespace
   Dev,            // minimal /dev: null zero full random urandom tty, devpts, shm
   Sys,            // sysfs of the sandbox's network namespace, read-only
+  FileContent,    // a read-only file with `content` (the sandbox's resolv.conf)
 };
 
 struct MountSpec {
@@ -28,6 +29,7 @@ struct MountSpec {
   std::string source;            // absolute host path, for binds
   std::uint64_t size_bytes = 0;  // tmpfs size limit
   mode_t mode = 0755;            // tmpfs root mode
+  std::string content;           // for FileContent
 };
 
 struct Limits {
@@ -46,6 +48,8 @@ struct Spec {
   gid_t outer_gid = 0;
   Limits limits;
   bool keep_terminal = false;  // stdin is a terminal: stay in the invoker's session
+  // Create the egress gateway's listeners inside the network namespace and hand them out.
+  bool egress_gateway = false;
   // Throwaway directories whose contents are reported when the command exits, before they
   // vanish with the sandbox: {area name, path inside the sandbox}.
   std::vector<std::pair<std::string, std::string>> record_writes;
