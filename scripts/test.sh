@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: set-up, a normal build with every test, then a build
-# with AddressSanitizer + UndefinedBehaviorSanitizer running the same tests again.
+# The whole test suite, as CI runs it: set-up, a normal build with every test, the libFuzzer
+# targets for a minute each, then a build with AddressSanitizer + UndefinedBehaviorSanitizer
+# running the same tests again.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -19,6 +20,10 @@ build_and_test() {
 
 bash scripts/setup.sh
 build_and_test build
+if [ "${SAFEINSTALL_FUZZ_SECONDS:-60}" != 0 ]; then
+  echo "== fuzz: each target for ${SAFEINSTALL_FUZZ_SECONDS:-60} s"
+  ./fuzz/run.sh "${SAFEINSTALL_FUZZ_SECONDS:-60}"
+fi
 if [ "${SAFEINSTALL_SKIP_SANITIZERS:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     build_and_test build-sanitize -DSAFEINSTALL_SANITIZE=ON
