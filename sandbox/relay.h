@@ -1,6 +1,7 @@
 #pragma once
 // Moving bytes between the sandbox's connection and the outside one, both ways at once,
-// through one fixed buffer per direction, counting what moved.
+// counting what moved: through one fixed buffer per direction for the first bytes, then with
+// splice(2) through a pipe, so a bulk transfer never passes through the supervisor's memory.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -27,7 +28,8 @@ boost::asio::awaitable<void> relay_both_ways(boost::asio::ip::tcp::socket& clien
                                              std::size_t buffer_bytes);
 
 // Relays exactly `length` bytes from `from` to `to` (an HTTP body of known length), adding
-// them to `counter`. False when either side failed or ended early.
+// them to `counter`; not a byte more is read from `from`. Spliced when the body is large.
+// False when either side failed or ended early.
 boost::asio::awaitable<bool> relay_exactly(boost::asio::ip::tcp::socket& from,
                                            boost::asio::ip::tcp::socket& to, std::uint64_t length,
                                            std::uint64_t& counter, ActivityClock& activity,

@@ -27,6 +27,7 @@
 #include <linux/tiocl.h>
 #include <linux/userfaultfd.h>
 #include <linux/vm_sockets.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -642,6 +643,196 @@ Outcome do_udp_send(Args args) {
   return ok(target + " sent " + std::to_string(sent) + " bytes");
 }
 
+// Name resolution, where an action asks for it by name: the sandbox's resolver (its
+// /etc/resolv.conf and /etc/hosts), exactly as any program there would use it.
+struct Resolution {
+  std::vector<std::string> addresses;  // numeric, in getaddrinfo's order, no duplicates
+  int error = 0;                       // an errno standing for the getaddrinfo failure
+  std::string detail;
+};
+
+Resolution resolve_name(const char* name, int family) {
+  addrinfo hints{};
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  Resolution out;
+  int rc = ::getaddrinfo(name, nullptr, &hints, &found);
+  if (rc != 0) {
+    // EAI_NONAME / EAI_NODATA: no such name; EAI_AGAIN: no answer in time; else EIO.
+    out.error = (rc == EAI_NONAME || rc == EAI_NODATA) ? ENOENT : rc == EAI_AGAIN ? EAGAIN : EIO;
+    if (rc == EAI_SYSTEM) out.error = errno;
+    out.detail = std::string(name) + ": " + ::gai_strerror(rc);
+    return out;
+  }
+  for (addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw =
+        entry->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(entry->ai_addr)->sin_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(entry->ai_addr)->sin6_addr);
+    if (::inet_ntop(entry->ai_family, raw, text, sizeof text) == nullptr) continue;
+    if (std::find(out.addresses.begin(), out.addresses.end(), text) == out.addresses.end())
+      out.addresses.emplace_back(text);
+  }
+  ::freeaddrinfo(found);
+  return out;
+}
+
+Outcome do_resolve(Args args) {
+  Resolution resolution = resolve_name(args[0], AF_UNSPEC);
+  if (resolution.error != 0) return denied(resolution.error, resolution.detail);
+  std::string list;
+  for (const auto& address : resolution.addresses) list += (list.empty() ? "" : ",") + address;
+  return ok(list);
+}
+
+void put16(std::string& out, size_t value) {
+  out += static_cast<char>((value >> 8) & 0xff);
+  out += static_cast<char>(value & 0xff);
+}
+
+// A TLS 1.3-style ClientHello: enough for anything that reads SNI, not a real handshake
+// (nobody on the other end can finish it, nor is meant to).
+std::string client_hello(std::string_view server_name) {
+  std::string extensions;
+  if (server_name != "-") {
+    std::string list;
+    list += '\0';  // host_name
+    put16(list, server_name.size());
+    list += server_name;
+    std::string data;
+    put16(data, list.size());
+    data += list;
+    put16(extensions, 0x0000);  // server_name
+    put16(extensions, data.size());
+    extensions += data;
+  }
+  const std::string fixed[] = {
+      std::string("\x00\x2b\x00\x03\x02\x03\x04", 7),      // supported_versions: TLS 1.3
+      std::string("\x00\x0a\x00\x04\x00\x02\x00\x1d", 8),  // supported_groups: x25519
+      std::string("\x00\x0d\x00\x04\x00\x02\x04\x03", 8),  // signature_algorithms
+  };
+  for (const auto& extension : fixed) extensions += extension;
+  std::string key_share("\x00\x33\x00\x26\x00\x24\x00\x1d\x00\x20", 10);
+  key_share += std::string(32, '\x42');
+  extensions += key_share;
+
+  std::string body("\x03\x03", 2);  // legacy_version
+  body += std::string(32, '\x5a');  // random
+  body += '\x20';
+  body += std::string(32, '\x17');                             // legacy_session_id
+  body += std::string("\x00\x06\x13\x01\x13\x02\xc0\x2f", 8);  // cipher_suites
+  body += std::string("\x01\x00", 2);                          // compression: null
+  put16(body, extensions.size());
+  body += extensions;
+
+  std::string handshake;
+  handshake += '\x01';  // client_hello
+  handshake += static_cast<char>((body.size() >> 16) & 0xff);
+  put16(handshake, body.size());
+  handshake += body;
+  std::string record("\x16\x03\x01", 3);
+  put16(record, handshake.size());
+  return record + handshake;
+}
+
+bool send_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// One read with a deadline; returns the count, 0 at end of stream, -1 with errno set.
+ssize_t read_within(int fd, char* buffer, size_t size,
+                    std::chrono::steady_clock::time_point until) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    until - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) continue;
+    ssize_t n = ::read(fd, buffer, size);
+    if (n < 0 && errno == EINTR) continue;
+    return n;
+  }
+}
+
+Outcome do_tls_hello(Args args) {
+  const bool via_proxy = args.size() == 5;
+  if (args.size() == 4) throw UsageError{"give both PROXY_IP and PROXY_PORT"};
+  std::string target = std::string(args[0]) + " " + args[1];
+  Address address;
+  if (via_proxy) {
+    address = parse_address(args[3], args[4]);
+  } else {
+    sockaddr_in6 probe6{};
+    sockaddr_in probe4{};
+    bool numeric = ::inet_pton(AF_INET, args[0], &probe4.sin_addr) == 1 ||
+                   ::inet_pton(AF_INET6, args[0], &probe6.sin6_addr) == 1;
+    std::string ip = args[0];
+    if (!numeric) {
+      Resolution resolution = resolve_name(args[0], AF_INET);
+      if (resolution.error != 0) return denied(resolution.error, resolution.detail);
+      ip = resolution.addresses.front();
+      target = ip + " " + args[1];
+    }
+    address = parse_address(ip.c_str(), args[1]);
+  }
+  auto started = std::chrono::steady_clock::now();
+  Fd fd(::socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return failed("socket");
+  int error = 0;
+  if (::connect(fd.get(), address.get(), address.length) < 0) {
+    error = (errno == EINPROGRESS || errno == EINTR) ? finish_connect(fd.get(), started) : errno;
+  }
+  if (error != 0) return denied(error, target + " connect");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  char buffer[16384];
+  if (via_proxy) {
+    std::string authority = std::string(args[0]) + ":" + args[1];
+    std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
+    if (!send_all(fd.get(), request)) return failed(target + " CONNECT");
+    std::string head;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = read_within(fd.get(), buffer, 1, deadline);  // not a byte past the head
+      if (n < 0) return failed("waiting for the proxy's answer");
+      if (n == 0) return denied(ECONNABORTED, "the proxy closed without answering CONNECT");
+      head.append(buffer, static_cast<size_t>(n));
+    }
+    std::string status = head.substr(0, head.find("\r\n"));
+    if (status.find(" 200") == std::string::npos)
+      return denied(EACCES, "the proxy answered " + escape(status));
+  }
+  std::string hello = client_hello(args[2]);
+  if (!send_all(fd.get(), hello)) return failed(target + " sending the ClientHello");
+  size_t received = 0;
+  for (;;) {
+    ssize_t n = read_within(fd.get(), buffer, sizeof buffer, deadline);
+    if (n == 0) break;
+    if (n < 0) {
+      return failed(target + " sent " + std::to_string(hello.size()) + " bytes, received " +
+                    std::to_string(received) + " bytes");
+    }
+    received += static_cast<size_t>(n);
+  }
+  std::string detail = target + " sent " + std::to_string(hello.size()) + " bytes, received " +
+                       std::to_string(received) + " bytes";
+  if (received == 0) return denied(ECONNABORTED, detail + ": closed without an answer");
+  return ok(detail);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Kernel attack surface. Where success on the host would change the host, the arguments are
 // deliberately invalid so that only the permission check can pass: EPERM then means refused,
@@ -968,6 +1159,12 @@ constexpr Action kActions[] = {
     {"connect", "IP PORT [DATA]", 2, 3, do_connect,
      "TCP connect, 3 s timeout, then send DATA (default \"probe\\n\")"},
     {"udp-send", "IP PORT [DATA]", 2, 3, do_udp_send, "one UDP datagram (default \"probe\")"},
+    {"resolve", "NAME", 1, 1, do_resolve,
+     "getaddrinfo(NAME): OK <addr>,...; DENIED ENOENT no such name, EAGAIN no answer"},
+    {"tls-hello", "HOST PORT SNI [PROXY_IP PROXY_PORT]", 3, 5, do_tls_hello,
+     "send a TLS ClientHello naming SNI (- for none) to HOST (a name is resolved, IPv4), or "
+     "through CONNECT HOST:PORT at the proxy; read until the peer closes (10 s): OK when it "
+     "answered, DENIED ECONNABORTED when it closed silently, EACCES when CONNECT was refused"},
     {"euid", "", 0, 0, do_euid, "OK <euid> <egid> <uid>"},
     {"caps", "", 0, 0, do_caps, "Cap*/NoNewPrivs/Seccomp lines of /proc/self/status"},
     {"hostname", "", 0, 0, do_hostname, "OK <nodename>"},

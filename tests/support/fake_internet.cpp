@@ -29,8 +29,8 @@ namespace bp = boost::process;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr auto kSinkStartTimeout = 10s;
-constexpr auto kSinkStopTimeout = 3s;
+constexpr auto kServerStartTimeout = 10s;
+constexpr auto kServerStopTimeout = 3s;
 constexpr auto kIpTimeout = std::chrono::milliseconds(20000);
 
 std::string unique_suffix() {
@@ -119,7 +119,7 @@ class EtcOverlay {
   fs::path dir_;
 };
 
-// The sink must not outlive a test process that was killed outright.
+// The servers must not outlive a test process that was killed outright.
 struct DieWithParent : bp::extend::handler {
   template <typename Executor>
   void on_exec_setup(Executor&) const {
@@ -127,12 +127,16 @@ struct DieWithParent : bp::extend::handler {
   }
 };
 
-// si-sink running in the internet namespace; stopped with SIGTERM (then SIGKILL) on scope exit.
-class SinkProcess {
+// One of the fake internet's servers (si-sink, si-fake-dns, ...), started through
+// `ip netns exec`, ready once it printed "ready"; stopped with SIGTERM (then SIGKILL) on scope
+// exit.
+class ServerProcess {
  public:
-  SinkProcess(const std::vector<std::string>& argv, const std::string& stderr_path) {
+  ServerProcess(std::string name, const std::vector<std::string>& argv,
+                const std::string& stderr_path)
+      : name_(std::move(name)) {
     std::vector<std::string> args(argv.begin() + 1, argv.end());
-    // Not inherited by commands the test starts later: they must not hold the sink's stdout.
+    // Not inherited by commands the test starts later: they must not hold the server's stdout.
     ::fcntl(stdout_.native_source(), F_SETFD, FD_CLOEXEC);
     // clang-format off
     child_ = bp::child(bp::exe = argv[0], bp::args = args, bp::std_in < bp::null,
@@ -141,13 +145,13 @@ class SinkProcess {
     // clang-format on
     wait_until_ready(stderr_path);
   }
-  ~SinkProcess() { stop(); }
-  SinkProcess(const SinkProcess&) = delete;
-  SinkProcess& operator=(const SinkProcess&) = delete;
+  ~ServerProcess() { stop(); }
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
 
  private:
   void wait_until_ready(const std::string& stderr_path) {
-    auto deadline = std::chrono::steady_clock::now() + kSinkStartTimeout;
+    auto deadline = std::chrono::steady_clock::now() + kServerStartTimeout;
     std::string said;
     while (said.find("ready\n") == std::string::npos) {
       auto left =
@@ -165,7 +169,8 @@ class SinkProcess {
 
   [[noreturn]] void fail(const std::string& what, const std::string& stderr_path) {
     stop();
-    throw std::runtime_error("fake internet: the sink " + what + ": " + read_text(stderr_path));
+    throw std::runtime_error("fake internet: the " + name_ + " " + what + ": " +
+                             read_text(stderr_path));
   }
 
   // The error_code overloads: this runs from the destructor and must not throw.
@@ -177,7 +182,7 @@ class SinkProcess {
   void stop() {
     if (!running()) return;
     ::kill(child_.id(), SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + kSinkStopTimeout;
+    auto deadline = std::chrono::steady_clock::now() + kServerStopTimeout;
     while (running() && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(10ms);
     if (running()) ::kill(child_.id(), SIGKILL);
@@ -185,6 +190,7 @@ class SinkProcess {
     child_.wait(ignored);
   }
 
+  std::string name_;
   bp::pipe stdout_;
   bp::child child_;
 };
@@ -219,7 +225,8 @@ void wire_world(const std::string& world, const std::string& internet) {
   ip({"-n", internet, "addr", "add", std::string(FakeInternet::kInternetAddress) + "/24", "dev",
       "lo"});
   for (const char* address :
-       {FakeInternet::kRegistryAddress, FakeInternet::kDnsAddress, FakeInternet::kSinkAddress})
+       {FakeInternet::kRegistryAddress, FakeInternet::kDnsAddress, FakeInternet::kSinkAddress,
+        FakeInternet::kUpstreamProxyAddress, FakeInternet::kMetadataAddress})
     ip({"-n", internet, "addr", "add", std::string(address) + "/32", "dev", "lo"});
   // Anything else the world dials ends here, refused at once rather than timing out: an
   // unreachable route only answers with ICMP when the namespace forwards, and ICMP errors are
@@ -281,11 +288,49 @@ struct FakeInternet::State {
   Namespace internet{"si-inet-" + suffix};
   EtcOverlay world_etc{world.name()};
   bool ipv6 = false;
-  std::string sink_log = dir.path() + "/sink.log";
-  std::optional<SinkProcess> sink;
-  // Later work: a DNS server on kDnsAddress that logs every query and answers registry.test,
-  // evil.test, ...; started here like the sink, before anything runs in the world.
+  // Started in this order, before anything runs in the world; stopped in reverse.
+  std::optional<ServerProcess> sink;
+  std::optional<ServerProcess> dns;
+  std::optional<ServerProcess> registry;
+  std::optional<ServerProcess> upstream_proxy;
+  std::optional<ServerProcess> metadata;
+  std::optional<ServerProcess> world_loopback;
+
+  std::string log_path(Log which) const {
+    switch (which) {
+      case Log::Sink:
+        return dir.path() + "/sink.log";
+      case Log::Dns:
+        return dir.path() + "/dns.log";
+      case Log::Registry:
+        return dir.path() + "/registry.log";
+      case Log::UpstreamProxy:
+        return dir.path() + "/upstream-proxy.log";
+      case Log::Metadata:
+        return dir.path() + "/metadata.log";
+      case Log::WorldLoopback:
+        return dir.path() + "/world-loopback.log";
+    }
+    return {};
+  }
 };
+
+namespace {
+
+// NAME=ADDRESS for the DNS server's --answer and the upstream proxy's --map.
+const std::vector<std::pair<std::string, std::string>>& fake_names() {
+  static const std::vector<std::pair<std::string, std::string>> names = {
+      {FakeInternet::kRegistryName, FakeInternet::kRegistryAddress},
+      {FakeInternet::kOtherName, FakeInternet::kRegistryAddress},
+      {FakeInternet::kEvilName, FakeInternet::kSinkAddress},
+      {FakeInternet::kProxyName, FakeInternet::kUpstreamProxyAddress},
+      {FakeInternet::kMetadataName, FakeInternet::kMetadataAddress},
+      {FakeInternet::kLoopbackName, "127.0.0.1"},
+  };
+  return names;
+}
+
+}  // namespace
 
 std::optional<std::string> FakeInternet::unavailable_reason() {
   static const std::optional<std::string> reason = probe_support();
@@ -297,13 +342,38 @@ FakeInternet::FakeInternet(std::string sink_binary) : state_(std::make_unique<St
   wire_world(s.world.name(), s.internet.name());
   s.ipv6 = wire_world_ipv6(s.world.name(), s.internet.name());
   s.world_etc.write("resolv.conf", std::string("nameserver ") + kDnsAddress + "\n");
+  auto err = [&s](const std::string& name) { return s.dir.path() + "/" + name + ".err"; };
 
-  std::vector<std::string> sink{std::move(sink_binary), "--log", s.sink_log, "--bind",
+  std::vector<std::string> sink{sink_binary, "--log", s.log_path(Log::Sink), "--bind",
                                 kSinkAddress};
   if (s.ipv6) sink.insert(sink.end(), {"--bind", kSinkAddress6});
   for (int port : kSinkTcpPorts) sink.insert(sink.end(), {"--tcp", std::to_string(port)});
   for (int port : kSinkUdpPorts) sink.insert(sink.end(), {"--udp", std::to_string(port)});
-  s.sink.emplace(in_internet(sink), s.dir.path() + "/sink.err");
+  s.sink.emplace("sink", in_internet(sink), err("sink"));
+
+  std::vector<std::string> dns{SI_FAKE_DNS_PATH, "--log", s.log_path(Log::Dns), "--bind",
+                               kDnsAddress};
+  std::vector<std::string> proxy{
+      SI_UPSTREAM_PROXY_PATH, "--log",  s.log_path(Log::UpstreamProxy),    "--bind",
+      kUpstreamProxyAddress,  "--port", std::to_string(kUpstreamProxyPort)};
+  for (const auto& [name, address] : fake_names()) {
+    dns.insert(dns.end(), {"--answer", name + "=" + address});
+    proxy.insert(proxy.end(), {"--map", name + "=" + address});
+  }
+  s.dns.emplace("DNS server", in_internet(dns), err("dns"));
+  s.registry.emplace("registry",
+                     in_internet({SI_REGISTRY_PATH, "--log", s.log_path(Log::Registry), "--bind",
+                                  kRegistryAddress, "--http", "80", "--banner", "443"}),
+                     err("registry"));
+  s.upstream_proxy.emplace("upstream proxy", in_internet(proxy), err("upstream-proxy"));
+  s.metadata.emplace("metadata stand-in",
+                     in_internet({sink_binary, "--log", s.log_path(Log::Metadata), "--bind",
+                                  kMetadataAddress, "--tcp", "80"}),
+                     err("metadata"));
+  s.world_loopback.emplace("world-loopback sink",
+                           in_world({sink_binary, "--log", s.log_path(Log::WorldLoopback), "--bind",
+                                     "127.0.0.1", "--tcp", "80", "--tcp", "443"}),
+                           err("world-loopback"));
 }
 
 FakeInternet::~FakeInternet() = default;
@@ -316,18 +386,27 @@ std::vector<std::string> FakeInternet::in_internet(std::vector<std::string> argv
   return netns_exec(state_->internet.name(), std::move(argv));
 }
 
+std::string FakeInternet::log(Log which) const {
+  return read_text(state_->log_path(which));
+}
+
+bool FakeInternet::wait_for_log(Log which, const std::string& needle,
+                                std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (log(which).find(needle) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 std::string FakeInternet::sink_log() const {
-  return read_text(state_->sink_log);
+  return log(Log::Sink);
 }
 
 bool FakeInternet::wait_for_sink_log(const std::string& needle,
                                      std::chrono::milliseconds timeout) const {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (sink_log().find(needle) != std::string::npos) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
+  return wait_for_log(Log::Sink, needle, timeout);
 }
 
 const std::string& FakeInternet::world_netns() const {

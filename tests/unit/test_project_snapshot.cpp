@@ -1,0 +1,200 @@
+#include <catch2/catch.hpp>
+
+#include "runner/project_snapshot.h"
+#include "staging_test_support.h"
+
+using namespace safeinstall::runner;
+using namespace safeinstall::staging_test;
+
+namespace {
+
+struct Project {
+  ScratchDir root{"si-snapshot"};
+  std::string path = root / "project";
+  Project() {
+    write_file(path + "/package.json", "{}");
+    write_file(path + "/src/index.js", "index");
+    write_file(path + "/node_modules/a/index.js", "a");
+    write_file(path + "/node_modules/a/lib/deep.js", "deep");
+    write_file(path + "/node_modules/b/index.js", "b");
+    fs::create_symlink("a/index.js", path + "/node_modules/link");
+  }
+  ProjectSnapshot snapshot(SnapshotLimits limits = {}) const {
+    auto s = take_snapshot(path, limits);
+    REQUIRE(s);
+    return std::move(*s);
+  }
+};
+
+Change change(std::string path, ChangeKind kind, EntryType type,
+              std::optional<EntryType> real = std::nullopt, bool opaque = false) {
+  Change c;
+  c.path = std::move(path);
+  c.change = kind;
+  c.type = type;
+  c.real_type = real;
+  c.opaque = opaque;
+  return c;
+}
+
+ChangeList list_of(std::vector<Change> changes) {
+  ChangeList list;
+  list.changes = std::move(changes);
+  return list;
+}
+
+std::vector<std::string> conflict_paths(const ConflictCheck& check) {
+  std::vector<std::string> paths;
+  for (const auto& c : check.conflicts) paths.push_back(c.path + ": " + c.what);
+  return paths;
+}
+
+// Any change to a file's content moves its mtime/ctime; make sure the clock has ticked.
+void touch_later(const std::string& path, const std::string& content) {
+  ::usleep(10'000);
+  write_file(path, content);
+}
+
+}  // namespace
+
+TEST_CASE("snapshot: records every entry with metadata, and knows what was absent") {
+  Project p;
+  auto s = p.snapshot();
+  CHECK(s.project() == p.path);
+  CHECK_FALSE(s.truncated());
+  CHECK(s.size() == 12);  // root, package.json, src, src/index.js, node_modules and 7 below
+  const auto* file = s.find("node_modules/a/index.js");
+  REQUIRE(file != nullptr);
+  CHECK(file->type == EntryType::file);
+  CHECK(file->size == 1);
+  CHECK(file->ino == inode_of(p.path + "/node_modules/a/index.js"));
+  CHECK(s.find("node_modules/link")->symlink_target == "a/index.js");
+  CHECK(s.find("node_modules")->listed);
+  CHECK(s.below("node_modules").size() == 7);
+  CHECK(s.below("node_modules/a").size() == 3);
+  CHECK(s.known_absent("node_modules/c"));
+  CHECK_FALSE(s.known_absent("node_modules/a"));
+  CHECK_FALSE(s.known_absent("nowhere/x"));  // parent not recorded at all
+}
+
+TEST_CASE("snapshot: no conflicts when the project was left alone") {
+  Project p;
+  auto s = p.snapshot();
+  auto check = find_conflicts(
+      s, list_of(
+             {change("src/index.js", ChangeKind::modified, EntryType::file, EntryType::file),
+              change("src/new.js", ChangeKind::added, EntryType::file),
+              change("node_modules", ChangeKind::modified, EntryType::dir, EntryType::dir, true)}));
+  REQUIRE(check);
+  CHECK(check->clean());
+  CHECK(check->message().empty());
+}
+
+TEST_CASE("snapshot: a staged path the user modified, created or deleted meanwhile is a conflict") {
+  Project p;
+  auto s = p.snapshot();
+  touch_later(p.path + "/src/index.js", "edited by the user");
+  write_file(p.path + "/src/new.js", "the user's own new file");
+  fs::remove(p.path + "/package.json");
+  auto check = find_conflicts(
+      s, list_of({change("src/index.js", ChangeKind::modified, EntryType::file, EntryType::file),
+                  change("src/new.js", ChangeKind::added, EntryType::file),
+                  change("package.json", ChangeKind::modified, EntryType::file, EntryType::file)}));
+  REQUIRE(check);
+  CHECK(conflict_paths(*check) == std::vector<std::string>{"src/index.js: modified",
+                                                           "src/new.js: created",
+                                                           "package.json: deleted"});
+  CHECK(check->message() ==
+        "the project changed since the run began: src/index.js (modified), src/new.js (created), "
+        "package.json (deleted)");
+}
+
+TEST_CASE("snapshot: a replaced directory's whole real subtree must be untouched") {
+  Project p;
+  auto s = p.snapshot();
+  touch_later(p.path + "/node_modules/a/lib/deep.js", "patched by hand");
+  write_file(p.path + "/node_modules/b/extra.js", "x");
+  fs::remove(p.path + "/node_modules/link");
+  auto check = find_conflicts(
+      s,
+      list_of({change("node_modules", ChangeKind::modified, EntryType::dir, EntryType::dir, true),
+               change("node_modules/a", ChangeKind::deleted, EntryType::dir, EntryType::dir)}));
+  REQUIRE(check);
+  auto paths = conflict_paths(*check);
+  std::sort(paths.begin(), paths.end());
+  CHECK(paths == std::vector<std::string>{"node_modules/a/lib/deep.js: modified",
+                                          "node_modules/b/extra.js: created",
+                                          "node_modules/link: deleted"});
+}
+
+TEST_CASE("snapshot: changes in a merged directory only look at their own paths") {
+  Project p;
+  auto s = p.snapshot();
+  touch_later(p.path + "/node_modules/b/index.js", "unrelated edit");
+  auto check = find_conflicts(
+      s, list_of({change("node_modules/a/new.js", ChangeKind::added, EntryType::file)}));
+  REQUIRE(check);
+  CHECK(check->clean());
+}
+
+TEST_CASE("snapshot: a parent directory replaced by a symlink is a conflict") {
+  Project p;
+  auto s = p.snapshot();
+  fs::rename(p.path + "/src", p.path + "/src-moved");
+  fs::create_symlink("src-moved", p.path + "/src");
+  auto check = find_conflicts(
+      s, list_of({change("src/index.js", ChangeKind::modified, EntryType::file, EntryType::file)}));
+  REQUIRE(check);
+  auto paths = conflict_paths(*check);
+  CHECK(std::find(paths.begin(), paths.end(), "src: replaced by a different entry") != paths.end());
+}
+
+TEST_CASE("snapshot: beyond the bound, paths are unverified, not guessed") {
+  Project p;
+  SnapshotLimits limits;
+  limits.max_entries = 4;
+  auto s = p.snapshot(limits);
+  CHECK(s.truncated());
+  CHECK(s.find("node_modules/a/index.js") == nullptr);
+  auto check = find_conflicts(s, list_of({change("node_modules/a/index.js", ChangeKind::modified,
+                                                 EntryType::file, EntryType::file)}));
+  REQUIRE(check);
+  CHECK(check->clean());
+  CHECK(check->unverified == std::vector<std::string>{"node_modules/a/index.js"});
+}
+
+TEST_CASE("snapshot: saved and loaded intact; a damaged file is refused") {
+  Project p;
+  auto s = p.snapshot();
+  std::string file = p.root / "snapshot.bin";
+  REQUIRE(save_snapshot(s, file));
+  auto loaded = load_snapshot(file);
+  REQUIRE(loaded);
+  CHECK(loaded->project() == s.project());
+  REQUIRE(loaded->size() == s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto& a = s.entries()[i];
+    const auto& b = loaded->entries()[i];
+    CHECK(a.path == b.path);
+    CHECK(a.same_state(b));
+    CHECK(a.listed == b.listed);
+  }
+  write_file(file, read_file(file).substr(0, 40));
+  auto damaged = load_snapshot(file);
+  REQUIRE_FALSE(damaged);
+  CHECK(damaged.error().step.find("damaged") != std::string::npos);
+}
+
+TEST_CASE("snapshot: 20k entries in well under a second") {
+  ScratchDir root("si-snapshot-big");
+  for (int d = 0; d < 200; ++d) {
+    for (int f = 0; f < 100; ++f)
+      write_file(root / ("p/node_modules/pkg" + std::to_string(d) + "/f" + std::to_string(f)), "x");
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto s = take_snapshot(root / "p");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  REQUIRE(s);
+  CHECK(s->size() == 1 + 1 + 200 + 20'000);
+  CHECK(elapsed < std::chrono::seconds(1));
+}

@@ -1,0 +1,302 @@
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <optional>
+
+#include "runner/promotion_journal.h"
+#include "runner/run_store.h"
+#include "staging_test_support.h"
+
+using namespace safeinstall::runner;
+using namespace safeinstall::staging_test;
+
+namespace {
+
+// Sets an environment variable for one scope, restoring the old value after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value == nullptr) {
+      ::unsetenv(name);
+    } else {
+      ::setenv(name, value, 1);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+struct Store {
+  ScratchDir root{"si-store"};
+  std::string project = root / "project";
+  RunStore store;
+  Store() : store(open_store(root / "state")) { make_dir(project); }
+  static RunStore open_store(const std::string& dir) {
+    auto s = RunStore::open(dir);
+    REQUIRE(s);
+    return std::move(*s);
+  }
+  StoredRun create(const std::string& id,
+                   std::chrono::system_clock::time_point when = std::chrono::system_clock::now()) {
+    RunMeta meta;
+    meta.project = project;
+    meta.command = {"npm", "ci"};
+    meta.created_at = when;
+    auto run = store.create_run(id, meta);
+    REQUIRE(run);
+    return std::move(*run);
+  }
+};
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  ::lstat(path.c_str(), &st);
+  return st.st_mode & 07777;
+}
+
+}  // namespace
+
+TEST_CASE("run store: the state dir comes from SAFEINSTALL_STATE_DIR, XDG_STATE_HOME, then HOME") {
+  ScopedEnv home("HOME", "/home/alice");
+  {
+    ScopedEnv state("SAFEINSTALL_STATE_DIR", "/srv/si");
+    ScopedEnv xdg("XDG_STATE_HOME", "/xdg");
+    CHECK(default_state_dir() == std::string("/srv/si"));
+  }
+  {
+    ScopedEnv state("SAFEINSTALL_STATE_DIR", nullptr);
+    ScopedEnv xdg("XDG_STATE_HOME", "/xdg");
+    CHECK(default_state_dir() == std::string("/xdg/safeinstall"));
+  }
+  {
+    ScopedEnv state("SAFEINSTALL_STATE_DIR", nullptr);
+    ScopedEnv xdg("XDG_STATE_HOME", "relative/ignored");
+    CHECK(default_state_dir() == std::string("/home/alice/.local/state/safeinstall"));
+  }
+  {
+    ScopedEnv state("SAFEINSTALL_STATE_DIR", "relative");
+    CHECK_FALSE(default_state_dir());
+  }
+}
+
+TEST_CASE(
+    "run store: a run gets private dirs next to its meta.json when on the project's filesystem") {
+  Store s;
+  ::chmod(s.project.c_str(), 0751);
+  auto run = s.create("20250101T000000Z-0001");
+  CHECK(run.dir.staging == run.dir.path);
+  CHECK(run.dir.path == s.root / "state/runs/20250101T000000Z-0001");
+  CHECK_FALSE(run.meta.copy_promotion);
+  CHECK(mode_of(s.root / "state") == 0700);
+  CHECK(mode_of(run.dir.path) == 0700);
+  CHECK(mode_of(run.dir.work()) == 0700);
+  CHECK(mode_of(run.dir.upper()) == 0751);  // the overlay root shows the project's mode
+  auto loaded = s.store.load_run("20250101T000000Z-0001");
+  REQUIRE(loaded);
+  CHECK(loaded->meta.project == s.project);
+  CHECK(loaded->meta.command == std::vector<std::string>{"npm", "ci"});
+  CHECK(loaded->meta.staging == run.dir.staging);
+  CHECK(loaded->meta.verdict.empty());
+  CHECK_FALSE(s.store.create_run("20250101T000000Z-0001", loaded->meta));  // ids are unique
+}
+
+TEST_CASE("run store: ids that are not run ids never become paths") {
+  Store s;
+  for (const char* id : {"", "..", "../x", "a/b", ".hidden", "-rf", "x y"}) {
+    INFO(id);
+    CHECK_FALSE(valid_run_id(id));
+    CHECK_FALSE(s.store.load_run(id));
+  }
+  CHECK(valid_run_id("20250101T000000Z-abcd1234"));
+  auto missing = s.store.load_run("20250101T000000Z-ffff");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().hint.find("safeinstall runs") != std::string::npos);
+}
+
+TEST_CASE("run store: a state dir owned by someone else is refused") {
+  ScratchDir root("si-store-owner");
+  make_dir(root / "state", 0700);
+  if (::geteuid() != 0) {
+    WARN("needs root to chown; skipped");
+    return;
+  }
+  REQUIRE(::chown((root / "state").c_str(), 4242, 4242) == 0);
+  auto store = RunStore::open(root / "state");
+  REQUIRE_FALSE(store);
+  CHECK(store.error().step.find("belongs to uid 4242") != std::string::npos);
+}
+
+TEST_CASE("run store: list, discard and gc") {
+  Store s;
+  auto now = std::chrono::system_clock::now();
+  auto old_time = now - std::chrono::hours(24 * 30);
+  auto promoted = s.create("r1-promoted", old_time);
+  auto held = s.create("r2-held", old_time);
+  auto fresh = s.create("r3-fresh", now);
+  auto discarded = s.create("r4-discard", now - std::chrono::hours(1));
+  promoted.meta.promoted = true;
+  promoted.meta.verdict = "promoted";
+  REQUIRE(s.store.save_meta(promoted.dir, promoted.meta));
+  held.meta.verdict = "held";
+  REQUIRE(s.store.save_meta(held.dir, held.meta));
+  write_file(fresh.dir.trash() + "/0/old", "x");
+
+  auto runs = s.store.list_runs();
+  REQUIRE(runs);
+  REQUIRE(runs->size() == 4);
+  CHECK((*runs)[0].id == "r3-fresh");  // newest first
+  CHECK((*runs)[3].age >= std::chrono::hours(24 * 30) - std::chrono::minutes(1));
+  auto held_summary = std::find_if(runs->begin(), runs->end(),
+                                   [](const RunSummary& r) { return r.id == "r2-held"; });
+  REQUIRE(held_summary != runs->end());
+  CHECK(held_summary->verdict == "held");
+  CHECK_FALSE(held_summary->promoted);
+  CHECK(runs->back().id == "r1-promoted");  // same age: ties go by id, newest-looking first
+
+  write_file(discarded.dir.upper() + "/node_modules/x", "staged");
+  REQUIRE(s.store.discard("r4-discard"));
+  CHECK_FALSE(exists(discarded.dir.upper()));
+  CHECK(exists(discarded.dir.meta_file()));
+  CHECK(s.store.load_run("r4-discard")->meta.discarded);
+
+  auto gc = s.store.gc(std::chrono::hours(24 * 7));
+  REQUIRE(gc);
+  CHECK(gc->removed_runs == std::vector<std::string>{"r1-promoted"});
+  CHECK(gc->trash_dirs_removed == 1);
+  CHECK_FALSE(exists(promoted.dir.path));
+  CHECK(exists(held.dir.path));  // held runs are kept for the user
+  CHECK_FALSE(exists(fresh.dir.trash()));
+
+  auto all = s.store.gc(std::chrono::seconds(0), /*include_kept=*/true);
+  REQUIRE(all);
+  std::sort(all->removed_runs.begin(), all->removed_runs.end());
+  CHECK(all->removed_runs == std::vector<std::string>{"r2-held", "r4-discard"});
+}
+
+TEST_CASE("run store: runs with an unfinished promotion are neither discarded nor collected") {
+  Store s;
+  auto run =
+      s.create("r-interrupted", std::chrono::system_clock::now() - std::chrono::hours(24 * 30));
+  run.meta.verdict = "failed";
+  REQUIRE(s.store.save_meta(run.dir, run.meta));
+  PromotionJournal journal;
+  journal.run_id = run.dir.id;
+  journal.project = s.project;
+  journal.state = JournalState::committing;
+  REQUIRE(save_journal(run.dir.journal_file(), journal, false));
+  auto discard = s.store.discard("r-interrupted");
+  REQUIRE_FALSE(discard);
+  CHECK(discard.error().step.find("interrupted") != std::string::npos);
+  auto gc = s.store.gc(std::chrono::seconds(0), true);
+  REQUIRE(gc);
+  CHECK(gc->removed_runs.empty());
+  CHECK(exists(run.dir.path));
+  auto runs = s.store.list_runs();
+  REQUIRE(runs);
+  CHECK(runs->front().promotion_unfinished);
+}
+
+TEST_CASE("run store: one run per project at a time; the second waits and is told so") {
+  Store s;
+  auto first = s.store.try_lock_project(s.project);
+  REQUIRE(first);
+  REQUIRE(*first);
+  auto second = s.store.try_lock_project(s.project);
+  REQUIRE(second);
+  CHECK_FALSE(*second);
+  auto other_project = s.store.try_lock_project(s.root / "elsewhere");
+  REQUIRE(other_project);
+  CHECK(*other_project);
+  first->reset();
+  auto third = s.store.try_lock_project(s.project);
+  REQUIRE(third);
+  CHECK(*third);
+}
+
+TEST_CASE("run store: the blocking lock waits until the holder lets go") {
+  Store s;
+  int to_holder[2], from_holder[2];
+  REQUIRE(::pipe(to_holder) == 0);
+  REQUIRE(::pipe(from_holder) == 0);
+  pid_t holder = ::fork();
+  REQUIRE(holder >= 0);
+  if (holder == 0) {
+    auto lock = s.store.try_lock_project(s.project);
+    char c = (lock && *lock) ? 'L' : 'F';
+    (void)!::write(from_holder[1], &c, 1);
+    (void)!::read(to_holder[0], &c, 1);  // until told to let go
+    ::_exit(0);
+  }
+  char c = 0;
+  REQUIRE(::read(from_holder[0], &c, 1) == 1);
+  REQUIRE(c == 'L');
+  int waits = 0;
+  auto lock = s.store.lock_project(s.project, [&] {
+    ++waits;
+    char go = 'g';
+    (void)!::write(to_holder[1], &go, 1);
+  });
+  REQUIRE(lock);
+  CHECK(lock->held());
+  CHECK(waits == 1);
+  int status = 0;
+  ::waitpid(holder, &status, 0);
+  for (int fd : {to_holder[0], to_holder[1], from_holder[0], from_holder[1]}) ::close(fd);
+}
+
+TEST_CASE("run store: staging next to the project when the state dir is on another filesystem") {
+  ScratchDir tmp("si-staging-choice");
+  std::string project = tmp / "work/project";
+  make_dir(project);
+  std::string shm_state = "/dev/shm/si-state-" + std::to_string(::getpid());
+  auto shm = mount_identity("/dev/shm");
+  auto here = mount_identity(tmp.path());
+  if (!shm || !here || *shm == *here) {
+    WARN("/dev/shm is not a separate mount here; skipped");
+    return;
+  }
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { (void)remove_tree(dir); }
+  } cleanup{shm_state};
+  auto store = RunStore::open(shm_state);
+  REQUIRE(store);
+  RunMeta meta;
+  meta.project = project;
+  meta.created_at = std::chrono::system_clock::now();
+  auto run = store->create_run("r-near", meta);
+  REQUIRE(run);
+  CHECK(run->dir.staging == tmp / "work/.safeinstall-staging/r-near");
+  CHECK(run->dir.path == shm_state + "/runs/r-near");
+  CHECK_FALSE(run->meta.copy_promotion);
+  CHECK(mode_of(tmp / "work/.safeinstall-staging") == 0700);
+  CHECK(exists(run->dir.upper()));
+  auto loaded = store->load_run("r-near");
+  REQUIRE(loaded);
+  CHECK(loaded->dir.upper() == tmp / "work/.safeinstall-staging/r-near/upper");
+
+  // A parent where the staging dir belongs to someone else: copy-based, in the state dir.
+  if (::geteuid() == 0) {
+    std::string project2 = tmp / "shared/project";
+    make_dir(project2);
+    make_dir(tmp / "shared/.safeinstall-staging", 0700);
+    REQUIRE(::chown((tmp / "shared/.safeinstall-staging").c_str(), 4242, 4242) == 0);
+    meta.project = project2;
+    auto copy_run = store->create_run("r-copy", meta);
+    REQUIRE(copy_run);
+    CHECK(copy_run->meta.copy_promotion);
+    CHECK(copy_run->dir.staging == copy_run->dir.path);
+    CHECK(copy_run->meta.staging_note.find("promotion copies") != std::string::npos);
+  }
+}
