@@ -54,7 +54,7 @@ std::size_t command_start(CLI::App& app, const std::vector<std::string>& args, b
     if (arg.size() < 2 || arg.front() != '-') return i;
     if (arg.find('=') != std::string::npos) continue;
     const CLI::Option* option = app.get_option_no_throw(arg);
-    if (option != nullptr && option->get_type_size() > 0) ++i;
+    if (option != nullptr && option->get_items_expected_min() > 0) ++i;
   }
   return args.size();
 }

@@ -63,3 +63,12 @@ TEST_CASE("cli: check, help and version") {
   auto version = parse({"--version"});
   CHECK_THAT(version.output, Catch::StartsWith("safeinstall "));
 }
+
+TEST_CASE("cli: a flag before an option that takes a value keeps that value") {
+  auto cl = parse({"-q", "--allow-host", "a.test:80", "-v", "--allow-host", "b.test", "npm", "ci"});
+  REQUIRE(cl.action == CommandLine::Action::Run);
+  CHECK(cl.options.quiet);
+  CHECK(cl.options.verbose);
+  CHECK(cl.options.allow_hosts == std::vector<std::string>{"a.test:80", "b.test"});
+  CHECK(cl.options.command == std::vector<std::string>{"npm", "ci"});
+}
