@@ -173,6 +173,7 @@ Result<> apply(const MountSpec& m) {
     case MountKind::Dev: return build_dev(in_new_root(m.target), kOldRoot);
     case MountKind::Sys: return mount_sys(m.target);
     case MountKind::FileContent: return bind_file_content(m.target, m.content);
+    case MountKind::Overlay: break;
   }
   return plain_error("unknown mount kind for " + m.target);
 }

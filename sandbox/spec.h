@@ -21,6 +21,7 @@ enum class MountKind {
   Dev,            // minimal /dev: null zero full random urandom tty, devpts, shm
   Sys,            // sysfs of the sandbox's network namespace, read-only
   FileContent,    // a read-only file with `content` (the sandbox's resolv.conf)
+  Overlay,        // overlayfs: lower = host `source` (read-only), writes go to `upper`
 };
 
 struct MountSpec {
@@ -30,6 +31,8 @@ struct MountSpec {
   std::uint64_t size_bytes = 0;  // tmpfs size limit
   mode_t mode = 0755;            // tmpfs root mode
   std::string content;           // for FileContent
+  std::string upper;             // for Overlay: host paths of the upper and work dirs (same
+  std::string work;              // filesystem, both private to the run)
 };
 
 struct Limits {
