@@ -1,5 +1,6 @@
 #pragma once
-// The command line: `safeinstall [options] [--] COMMAND [ARGS...]` and `safeinstall check`.
+// The command line: `safeinstall [options] [--] COMMAND [ARGS...]`, `safeinstall check`, and
+// the run subcommands `runs`, `promote RUN_ID`, `discard RUN_ID`, `gc`.
 
 #include <string>
 
@@ -8,12 +9,16 @@
 namespace safeinstall::runner {
 
 struct CommandLine {
-  enum class Action { Run, Check, Exit };
+  enum class Action { Run, Check, Exit, Runs, Promote, Discard, Gc, Profiles };
   Action action = Action::Run;
   Options options;
   int exit_code = 0;    // for Exit
   std::string output;   // for Exit: help, version or an error, already formatted
   bool output_is_error = false;
+  std::string run_id;               // for Promote and Discard
+  bool gc_all = false;              // for Gc: held and staged runs too
+  double gc_older_than_days = 7.0;  // for Gc
+  std::string profile_name;         // for Profiles: `profiles show NAME`; empty lists them
 };
 
 CommandLine parse_command_line(int argc, const char* const* argv);

@@ -4,6 +4,11 @@
 namespace safeinstall::runner::exit_code {
 
 constexpr int kSuccess = 0;
+// The command succeeded but its project changes need a human (unexpected or protected
+// writes, refusals, or the project changed under the run): not promoted, the run is kept.
+constexpr int kHeld = 122;
+// A hard violation (special file, symlink escape, set-uid file): nothing promoted.
+constexpr int kRejected = 123;
 constexpr int kTimedOut = 124;        // --timeout expired; the sandbox was killed
 constexpr int kSafeinstallFailed = 125;  // bad arguments, or the sandbox could not be built
 constexpr int kNotExecutable = 126;

@@ -1,17 +1,25 @@
-// safeinstall: argv → run plan → sandbox → supervision → record → verdict → report.
+// safeinstall: argv → run plan → staging → sandbox → supervision → record → change list →
+// verdict → promotion → report.
 #include <sys/wait.h>
 
 #include <chrono>
 #include <cstdio>
 
 #include "runner/base_profile.h"
+#include "runner/cache_flow.h"
 #include "runner/check_command.h"
 #include "runner/cli.h"
 #include "runner/exit_codes.h"
+#include "runner/path_globs.h"
+#include "runner/profile_loader.h"
+#include "runner/profiles_command.h"
 #include "runner/receipt.h"
+#include "runner/recording_settings.h"
 #include "runner/report.h"
+#include "runner/run_commands.h"
 #include "runner/run_plan.h"
 #include "runner/run_record.h"
+#include "runner/staging_flow.h"
 #include "runner/supervisor.h"
 #include "sandbox/launcher.h"
 
@@ -32,7 +40,8 @@ int exit_code_of(const Outcome& outcome) {
   if (outcome.killed_by_user) return exit_code::kSignalBase + SIGKILL;
   if (!outcome.command_finished) return exit_code::kSafeinstallFailed;
   if (WIFEXITED(outcome.wait_status)) return WEXITSTATUS(outcome.wait_status);
-  if (WIFSIGNALED(outcome.wait_status)) return exit_code::kSignalBase + WTERMSIG(outcome.wait_status);
+  if (WIFSIGNALED(outcome.wait_status))
+    return exit_code::kSignalBase + WTERMSIG(outcome.wait_status);
   return exit_code::kSafeinstallFailed;
 }
 
@@ -48,57 +57,110 @@ void explain_exec_failure(const Outcome& outcome, const std::string& command) {
 }
 
 void finish(RunRecord& record, const Options& options, const BaseProfile& base) {
-  judge(record);
+  auto report = build_report(record);
   if (!options.report_path.empty()) {
-    if (auto written = write_report(options.report_path, build_report(record)); !written)
+    if (auto written = write_report(options.report_path, report); !written)
       std::fprintf(stderr, "safeinstall: %s\n", written.error().message().c_str());
   }
-  bool clean = record.exit_code == 0 && record.violations.empty();
+  if (record.staging) {
+    if (auto kept = write_report(record.staging->run_dir + "/report.json", report); !kept)
+      std::fprintf(stderr, "safeinstall: %s\n", kept.error().message().c_str());
+  }
+  bool clean = record.verdict == "promoted" && record.exit_code == 0 && record.violations.empty();
   if (options.quiet && clean) return;
   std::fputs(render_receipt(record, options.report_path, base.env_secret, options.verbose).c_str(),
              stderr);
 }
 
-int run(const Options& options) {
+// The command ran (or failed to start) in the sandbox: fill in what the outcome says.
+void record_outcome(RunRecord& record, Outcome outcome, const Options& options,
+                    std::chrono::milliseconds duration) {
+  explain_exec_failure(outcome, options.command.front());
+  if (outcome.protocol_error)
+    std::fprintf(stderr, "safeinstall: %s\n", outcome.protocol_error->c_str());
+  record.duration = duration;
+  record.exit_code = exit_code_of(outcome);
+  record.outcome = std::move(outcome);
+  judge(record);
+}
+
+int run(const Options& given) {
+  // The profile first: it completes the options (the script policy) and shapes the plan.
+  auto invoker = current_invoker();
+  auto profile = resolve_run_profile(given, invoker);
+  if (!profile) return fail(profile.error().message());
+  const Options& options = profile->options;
+  const BaseProfile* base = &profile->base;
   auto started = std::chrono::system_clock::now();
   auto clock_start = std::chrono::steady_clock::now();
-  RunRecord record;
-  record.run_id = new_run_id(started);
-  record.started_at = started;
-  record.command = options.command;
-
-  auto base = load_default_base_profile();
-  if (!base) return fail(base.error().message());
-  auto plan = make_run_plan(options, *base, current_invoker());
-  if (!plan) return fail(plan.error().message());
-  record.project = plan->project;
-  record.plan = *plan;
-
   auto elapsed = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                  clock_start);
   };
-  auto sandbox = sandbox::launch(plan->spec);
+  RunRecord record;
+  record.run_id = new_run_id(started);
+  record.started_at = started;
+  record.command = options.command;
+  record.profile = profile->profile.name;
+
+  // Everything that can be refused is refused before anything runs.
+  auto plan = make_run_plan(options, *base, invoker);
+  if (!plan) return fail(plan.error().message());
+  if (auto applied = apply_profile(*plan, *profile, invoker); !applied)
+    return fail(applied.error().message());
+  if (auto globs = expected_writes(options.command, options.expect); !globs)
+    return fail("--expect: " + globs.error().message());
+  auto recording = recording_settings(options);
+  if (!recording) return fail(recording.error().message());
+  apply_recording(*recording, plan->spec);
+  record.project = plan->project;
+  record.plan = std::move(*plan);
+
+  // Staging: the project is locked, snapshotted and mounted as an overlay whose writes land
+  // in the run's staging dir; the real project is untouched until the verdict.
+  auto store = open_run_store();
+  if (!store) return fail(store.error().message());
+  auto staged = stage_run(*store, record, options);
+  if (!staged) return fail(staged.error().message());
+  // Package caches: the persistent cache as an overlay in the home, writes staged beside.
+  auto caches = stage_caches(record, staged->run.dir.path);
+
+  auto sandbox = sandbox::launch(record.plan->spec);
   if (!sandbox) {
     std::fprintf(stderr, "safeinstall: %s\n", sandbox.error().message().c_str());
     record.sandbox_error = sandbox.error().message();
     record.exit_code = exit_code::kSafeinstallFailed;
     record.duration = elapsed();
+    judge(record);
+    settle_unrun(record, *staged, *store);
     finish(record, options, *base);
     return exit_code::kSafeinstallFailed;
   }
   std::optional<std::chrono::milliseconds> timeout;
-  if (plan->timeout_seconds)
-    timeout = std::chrono::milliseconds(static_cast<long long>(*plan->timeout_seconds * 1000.0));
-  Outcome outcome = supervise(*sandbox, timeout, GatewaySettings{plan->egress, plan->gateway});
-  explain_exec_failure(outcome, options.command.front());
-  if (outcome.protocol_error) std::fprintf(stderr, "safeinstall: %s\n", outcome.protocol_error->c_str());
+  if (record.plan->timeout_seconds)
+    timeout =
+        std::chrono::milliseconds(static_cast<long long>(*record.plan->timeout_seconds * 1000.0));
+  Outcome outcome = supervise(
+      *sandbox, timeout, GatewaySettings{record.plan->egress, record.plan->gateway}, *recording);
+  record_outcome(record, std::move(outcome), options, elapsed());
+  auto reviewed_caches = review_caches(record, std::move(caches));
 
-  record.duration = elapsed();
-  record.exit_code = exit_code_of(outcome);
-  record.outcome = std::move(outcome);
+  // The sandbox is gone and nothing writes to the staging dir: judge what it holds, then
+  // promote, hold or reject.
+  auto verdict = judge_changes(record, *staged, options);
+  if (!verdict) {
+    std::fprintf(stderr, "safeinstall: %s\n", verdict.error().message().c_str());
+    record.verdict = "held";
+    record.verdict_reasons.push_back("the staged changes could not be listed: " +
+                                     verdict.error().message() + "; nothing was promoted");
+    settle_unrun(record, *staged, *store);
+    finish(record, options, *base);
+    return exit_code::kSafeinstallFailed;
+  }
+  int exit = settle(record, *staged, *verdict, *store, options);
+  settle_caches(record, reviewed_caches);  // merges new cache entries only after a promoted run
   finish(record, options, *base);
-  return record.exit_code;
+  return exit;
 }
 
 }  // namespace
@@ -113,6 +175,16 @@ int main(int argc, char** argv) {
       return run_check(cl.options.verbose);
     case CommandLine::Action::Run:
       return run(cl.options);
+    case CommandLine::Action::Runs:
+      return list_runs_command();
+    case CommandLine::Action::Promote:
+      return promote_command(cl.run_id, cl.options.allow_protected);
+    case CommandLine::Action::Discard:
+      return discard_command(cl.run_id);
+    case CommandLine::Action::Profiles:
+      return profiles_command(cl.profile_name, cl.options);
+    case CommandLine::Action::Gc:
+      return gc_command(cl.gc_all, cl.gc_older_than_days);
   }
   return exit_code::kSafeinstallFailed;
 }

@@ -18,6 +18,21 @@ struct Options {
   std::vector<std::string> allow_hosts;  // --allow-host patterns for the egress gateway
   std::string home_size;  // empty: the base profile's
   std::string tmp_size;
+  // Recording and limits (see runner/recording_settings.h).
+  std::string scripts = "all";  // all | none | allow:PKG[,PKG...]
+  std::string memory;           // --memory SIZE; empty: no limit
+  std::optional<long> pids;     // --pids N
+  std::optional<double> cpu_time_seconds;
+  // Staging: what happens to the project's staged changes after the command.
+  bool no_promote = false;          // stage only; the run is kept
+  bool yes = false;                 // promote a held run (protected paths still need the next)
+  bool allow_protected = false;     // promote protected paths too
+  bool promote_on_failure = false;  // judge and promote even when the command failed
+  std::vector<std::string> expect;  // --expect GLOB: more expected project writes
+  // Profiles (see docs/profiles.md).
+  std::string profile;                   // --profile NAME; empty: matched from the command
+  std::vector<std::string> credentials;  // --credentials FILE: mounted read-only, unstripped
+  bool scripts_given = false;            // --scripts was given (else the profile's policy)
 };
 
 }  // namespace safeinstall::runner

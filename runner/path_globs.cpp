@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace safeinstall::runner {
 namespace {
@@ -207,7 +208,19 @@ bool GlobSet::may_match_below(std::string_view path) const {
   });
 }
 
-const GlobSet& protected_paths() {
+namespace {
+
+std::optional<GlobSet>& profile_expected() {
+  static std::optional<GlobSet> set;
+  return set;
+}
+
+std::optional<GlobSet>& profile_protected() {
+  static std::optional<GlobSet> set;
+  return set;
+}
+
+const GlobSet& builtin_protected_paths() {
   static const GlobSet set = must_build({
       // Version control: history, hooks, submodule and attribute files that run filters.
       ".git/**",
@@ -302,7 +315,22 @@ const GlobSet& protected_paths() {
   return set;
 }
 
+}  // namespace
+
+const GlobSet& protected_paths() {
+  if (profile_protected()) return *profile_protected();
+  return builtin_protected_paths();
+}
+
+void use_profile_globs(GlobSet expected, const GlobSet& extra_protected) {
+  GlobSet protected_set = builtin_protected_paths();
+  protected_set.add_all(extra_protected);
+  profile_protected() = std::move(protected_set);
+  profile_expected() = std::move(expected);
+}
+
 GlobSet expected_writes_for(std::string_view argv0) {
+  if (profile_expected()) return *profile_expected();
   std::string name = basename_of(argv0);
   static constexpr std::array kJavascript = {"npm",  "npx", "yarn", "yarnpkg", "pnpm",
                                              "pnpx", "bun", "bunx", "corepack"};

@@ -58,6 +58,12 @@ const GlobSet& protected_paths();
 // a project. Unknown names get an empty set: every write is then unexpected.
 GlobSet expected_writes_for(std::string_view argv0);
 
+// The resolved profile's lists, for the rest of the process (a run resolves one profile
+// before anything is judged): expected_writes_for() then returns `expected` whatever the
+// command, and protected_paths() is the built-in list plus `extra_protected`, which no
+// profile can shrink.
+void use_profile_globs(GlobSet expected, const GlobSet& extra_protected);
+
 // expected_writes_for(argv[0]) plus the user's --expect globs (validated).
 sandbox::Result<GlobSet> expected_writes(std::span<const std::string> command,
                                          std::span<const std::string> user_expect);

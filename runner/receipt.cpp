@@ -1,8 +1,10 @@
 #include "runner/receipt.h"
 
 #include <cstdio>
+#include <set>
 
 #include "runner/environment.h"
+#include "runner/process_tree.h"
 #include "runner/redact.h"
 #include "runner/written_areas.h"
 
@@ -57,6 +59,38 @@ void describe_survivors(std::string& out, const RunRecord& record) {
   }
 }
 
+std::string shortened(std::string text, std::size_t width) {
+  if (text.size() > width) text = text.substr(0, width - 3) + "...";
+  return text;
+}
+
+// The install scripts that ran (or were refused): the first process each one started.
+void describe_scripts(std::string& out, const RunRecord& record, bool verbose) {
+  std::set<std::string> seen;
+  for (const auto& p : record.outcome->processes) {
+    if (p.package.empty() || p.script.empty() || p.script == "build") continue;
+    if (!is_install_script(p.script)) continue;
+    if (!seen.insert(p.package + " " + p.script).second) continue;
+    std::string what = p.package + " " + p.script + ": " +
+                       shortened(join(redact_argv(p.argv)), verbose ? 400 : 60);
+    line(out, p.refused ? "refused:" : "script:", what);
+  }
+}
+
+// Refused syscalls and direct connection attempts, with the process that tried.
+void describe_refusals(std::string& out, const RunRecord& record) {
+  for (const auto& r : record.outcome->refusals) {
+    if (r.kind != "syscall") continue;
+    line(out, "blocked:", r.what + " by " + shortened(join(redact_argv(r.argv)), 50) +
+                              (r.package.empty() ? "" : " (" + r.package + ")"));
+  }
+  for (const auto& a : record.outcome->direct_attempts) {
+    line(out, "blocked:", a.call + " to " + a.address + ":" + std::to_string(a.port) + " by " +
+                              shortened(join(redact_argv(a.argv)), 50) +
+                              (a.package.empty() ? "" : " (" + a.package + ")"));
+  }
+}
+
 std::string host_port(const nlohmann::json& entry) {
   return entry.value("host", std::string("?")) + ":" + std::to_string(entry.value("port", 0));
 }
@@ -96,6 +130,21 @@ void describe_throwaway_writes(std::string& out, const RunRecord& record, bool v
     line(out, "persistence:", "tried to plant " + list_some(persistence, verbose ? 1000 : 4));
 }
 
+// How many project changes there were and of what kind; where they were staged.
+void describe_staging(std::string& out, const StagingRecord& staging, bool verbose) {
+  std::size_t expected = 0, unexpected = 0, protected_count = 0;
+  for (const auto& c : staging.changes.changes) {
+    expected += c.category == Category::expected ? 1 : 0;
+    unexpected += c.category == Category::unexpected ? 1 : 0;
+    protected_count += c.category == Category::protected_ ? 1 : 0;
+  }
+  line(out, "project:", std::to_string(staging.changes.changes.size()) + " changes staged (" +
+                            std::to_string(expected) + " expected, " + std::to_string(unexpected) +
+                            " unexpected, " + std::to_string(protected_count) + " protected)" +
+                            (staging.promoted ? ", promoted" : ", not promoted"));
+  if (verbose || staging.copy_promotion) line(out, "staging:", staging.staging + " — " + staging.note);
+}
+
 }  // namespace
 
 std::string render_receipt(const RunRecord& record, const std::string& report_path,
@@ -114,6 +163,7 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
          "seccomp, network only through the egress gateway");
     line(out, "allowed:", plan.allow_hosts.empty() ? std::string("no host (--allow-host adds one)")
                                                     : join(plan.allow_hosts, ", "));
+    for (const auto& note : plan.profile_notes) line(out, "profile:", note);
     line(out, "hidden:", std::to_string(plan.hidden.size()) + " host paths (" +
                              list_some(plan.hidden, verbose ? 1000 : 4) + ")");
     describe_environment(out, plan, secret_patterns, verbose);
@@ -122,11 +172,17 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     if (!toolchains.empty()) line(out, "read-only:", list_some(toolchains, verbose ? 1000 : 4));
   }
   if (record.outcome) {
+    describe_scripts(out, record, verbose);
+    describe_refusals(out, record);
     describe_survivors(out, record);
     describe_network(out, record);
     describe_throwaway_writes(out, record, verbose);
   }
+  if (record.staging) describe_staging(out, *record.staging, verbose);
   for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);
+  if (record.staging) {
+    for (const auto& step : record.staging->next_steps) line(out, "next:", step);
+  }
   if (!report_path.empty()) line(out, "report:", report_path);
   return out;
 }

@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
+#include <set>
 #include <filesystem>
 
 #include "runner/redact.h"
@@ -35,6 +37,12 @@ json network(const RunRecord& record) {
   for (const char* key : {"contacted", "refused", "dns"}) {
     if (record.outcome->network.contains(key)) out[key] = record.outcome->network.at(key);
   }
+  for (const auto& a : record.outcome->direct_attempts) {
+    json entry = {{"address", a.address}, {"port", a.port}, {"pid", a.pid},
+                  {"argv", redact_argv(a.argv)}, {"call", a.call}};
+    if (!a.package.empty()) entry["package"] = a.package;
+    out["direct_attempts"].push_back(entry);
+  }
   return out;
 }
 
@@ -43,6 +51,7 @@ json files(const RunRecord& record) {
   if (!record.outcome || !record.plan) return out;
   out["home"] = written_area_changes(record.outcome->written, "home", *record.plan);
   out["tmp"] = written_area_changes(record.outcome->written, "tmp", *record.plan);
+  if (record.staging) out["project"] = to_json(record.staging->changes);
   return out;
 }
 
@@ -51,10 +60,42 @@ std::optional<int> command_exit_code(const Outcome& outcome) {
   return WEXITSTATUS(outcome.wait_status);
 }
 
+// From the recorded execs: every process that ran a program, with its package.
+json recorded_processes(const Outcome& outcome) {
+  json list = json::array();
+  std::set<pid_t> listed;
+  for (const auto& p : outcome.processes) {
+    json entry = {{"pid", p.pid}, {"ppid", p.ppid}, {"argv", redact_argv(p.argv)},
+                  {"cwd", p.cwd}, {"exe", p.exe}, {"started_at", rfc3339(p.started)},
+                  {"survived", p.survived}, {"refused", p.refused}};
+    if (!p.package.empty()) entry["package"] = p.package;
+    if (!p.script.empty()) entry["script"] = p.script;
+    std::optional<int> code = p.exit_code;
+    std::optional<int> signal = p.signal;
+    if (p.pid == outcome.command_pid && outcome.command_finished) {
+      code = command_exit_code(outcome);
+      signal = WIFSIGNALED(outcome.wait_status) ? std::optional(WTERMSIG(outcome.wait_status))
+                                                : std::nullopt;
+    }
+    if (code) entry["exit_code"] = *code;
+    if (signal) entry["signal"] = *signal;
+    list.push_back(entry);
+    listed.insert(p.pid);
+  }
+  // Survivors that never exec'd (a forked shell) are known only from the sandbox's list.
+  for (const auto& s : outcome.survivors) {
+    if (listed.contains(s.pid)) continue;
+    list.push_back({{"pid", s.pid}, {"ppid", s.ppid}, {"argv", redact_argv(s.argv)},
+                    {"survived", true}, {"refused", false}});
+  }
+  return list;
+}
+
 json processes(const RunRecord& record) {
   json list = json::array();
   if (!record.outcome) return list;
   const Outcome& outcome = *record.outcome;
+  if (outcome.recorded) return recorded_processes(outcome);
   if (!outcome.exec_failed && outcome.command_pid > 0) {
     json main = {{"pid", outcome.command_pid}, {"ppid", 1}, {"argv", redact_argv(record.command)},
                  {"cwd", record.plan ? record.plan->spec.cwd : record.project},
@@ -88,9 +129,23 @@ std::int64_t to_ms(const struct timeval& tv) {
 
 json resources(const RunRecord& record) {
   if (!record.outcome) return {{"cpu_user_ms", 0}, {"cpu_sys_ms", 0}, {"peak_rss_kib", 0}, {"max_processes", 0}};
-  const auto& usage = record.outcome->usage;
+  const auto& outcome = *record.outcome;
+  const auto& usage = outcome.usage;
+  // Sampled sums over the tree; a run shorter than one sample still has init's figures.
+  std::uint64_t peak_rss = std::max<std::uint64_t>(outcome.peak.rss_kib, static_cast<std::uint64_t>(usage.ru_maxrss));
+  json written = {{"home", 0}, {"tmp", 0}};
+  for (const auto& w : outcome.written) {
+    if (written.contains(w.area)) written[w.area] = written[w.area].get<std::uint64_t>() + w.size;
+  }
+  if (record.staging) {
+    std::uint64_t project = 0;
+    for (const auto& c : record.staging->changes.changes) project += c.size;
+    written["project"] = project;
+  }
   return {{"cpu_user_ms", to_ms(usage.ru_utime)}, {"cpu_sys_ms", to_ms(usage.ru_stime)},
-          {"peak_rss_kib", usage.ru_maxrss}, {"max_processes", 0}};
+          {"peak_rss_kib", peak_rss}, {"max_processes", outcome.peak.processes},
+          {"max_tasks", outcome.peak.tasks}, {"written_bytes", written},
+          {"sampled", "the tree is sampled from /proc every 200 ms"}};
 }
 
 json sandbox_description(const RunPlan& plan) {
@@ -104,7 +159,16 @@ json sandbox_description(const RunPlan& plan) {
           {"toolchains", toolchains},
           {"network", "loopback only; egress through the gateway"},
           {"allowed_hosts", plan.allow_hosts},
-          {"project_mount", "read-write"}};
+          {"project_mount", "overlay: writes staged, promoted only after the verdict"}};
+}
+
+json staging(const StagingRecord& staging) {
+  json skipped = json::array();
+  for (const auto& [path, why] : staging.skipped) skipped.push_back({{"path", path}, {"reason", why}});
+  return {{"run_dir", staging.run_dir},       {"staging_dir", staging.staging},
+          {"note", staging.note},             {"copy_promotion", staging.copy_promotion},
+          {"promoted", staging.promoted},     {"promoted_entries", staging.promoted_entries},
+          {"skipped", skipped},               {"next", staging.next_steps}};
 }
 
 }  // namespace
@@ -129,6 +193,7 @@ json build_report(const RunRecord& record) {
       {"resources", resources(record)},
   };
   if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
+  if (record.staging) report["staging"] = staging(*record.staging);
   if (record.outcome && record.outcome->timed_out) report["timed_out"] = true;
   return report;
 }

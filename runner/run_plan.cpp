@@ -236,6 +236,59 @@ Invoker current_invoker() {
   return invoker;
 }
 
+Result<> stage_project(RunPlan& plan, const ProjectStaging& staging) {
+  auto& mounts = plan.spec.mounts;
+  auto project = std::ranges::find_if(mounts, [&](const MountSpec& m) {
+    return m.kind == MountKind::BindReadWrite && m.target == plan.project;
+  });
+  if (project == mounts.end()) return plain_error("the run plan has no project mount to stage");
+  project->kind = MountKind::Overlay;
+  project->upper = staging.upper;
+  project->work = staging.work;
+  for (const auto& dir : staging.hide) {
+    if (!is_directory(dir) || is_within(plan.project, dir) || is_within(dir, plan.project)) continue;
+    // Under a filesystem the sandbox makes afresh (the throwaway home, /tmp, /dev with its
+    // shm) or a hidden directory it is gone anyway, and has no mount point to hide.
+    if (std::ranges::any_of(mounts, [&](const MountSpec& m) {
+          bool fresh = m.kind == MountKind::Tmpfs || m.kind == MountKind::HideDir ||
+                       m.kind == MountKind::Dev || m.kind == MountKind::Proc ||
+                       m.kind == MountKind::Sys;
+          return fresh && is_within(dir, m.target);
+        }))
+      continue;
+    plan.hidden.push_back(dir);
+    mounts.push_back({MountKind::HideDir, dir});
+  }
+  order_mounts(mounts);
+  return {};
+}
+
+Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches) {
+  auto& mounts = plan.spec.mounts;
+  for (const auto& cache : caches) {
+    if (!is_within(cache.target, plan.home) || cache.target == plan.home)
+      return plain_error("the " + cache.decl.name + " cache's place " + cache.target +
+                         " is not inside the home " + plan.home);
+    MountSpec overlay{MountKind::Overlay, cache.target, cache.persistent};
+    overlay.upper = cache.upper;
+    overlay.work = cache.work;
+    mounts.push_back(overlay);
+    for (const auto& [name, value] : cache.env) set_variable(plan.spec.env, name, value);
+    // Under the throwaway home, /tmp or a hidden directory it is gone anyway.
+    auto covers = [&](const std::string& dir) { return is_within(cache.root, dir); };
+    bool hidden = std::ranges::any_of(plan.hidden, covers) ||
+                  std::ranges::any_of(mounts, [&](const MountSpec& m) {
+                    return m.kind == MountKind::Tmpfs && covers(m.target);
+                  });
+    if (!hidden && is_directory(cache.root)) {
+      plan.hidden.push_back(cache.root);
+      mounts.push_back({MountKind::HideDir, cache.root});
+    }
+  }
+  order_mounts(mounts);
+  return {};
+}
+
 Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
                               const Invoker& invoker) {
   if (options.command.empty())

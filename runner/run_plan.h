@@ -10,6 +10,7 @@
 
 #include "runner/base_profile.h"
 #include "runner/options.h"
+#include "runner/package_cache.h"
 #include "runner/toolchains.h"
 #include "sandbox/egress_policy.h"
 #include "sandbox/error.h"
@@ -38,9 +39,30 @@ struct RunPlan {
   sandbox::EgressPolicy egress;
   sandbox::GatewayOptions gateway;
   std::vector<std::string> allow_hosts;  // as given, for the receipt
+  // The profile used and what it added (discovered registries, carried-over configuration),
+  // one receipt line each.
+  std::vector<std::string> profile_notes;
 };
 
 Invoker current_invoker();
+
+// Where a run's writes to the project go instead of the project: the overlay's upper and work
+// dirs, and the host directories holding other runs' staged data, which the sandbox must not
+// see (the state dir, a staging dir beside the project).
+struct ProjectStaging {
+  std::string upper;
+  std::string work;
+  std::vector<std::string> hide;
+};
+
+// Replaces the read-write project bind with an overlay: lower = the real project, writes
+// staged in `staging`. The sandbox then never writes the real project.
+sandbox::Result<> stage_project(RunPlan& plan, const ProjectStaging& staging);
+
+// Mounts each package cache as an overlay at its place in the throwaway home (lower = the
+// persistent cache, writes staged in the run's dir) and sets its variables; the cache root
+// itself is hidden wherever the home does not already hide it.
+sandbox::Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches);
 
 sandbox::Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
                                        const Invoker& invoker);

@@ -16,12 +16,51 @@ std::string join(const std::vector<std::string>& argv) {
   return text;
 }
 
+const ProcessRecord* recorded(const Outcome& outcome, pid_t pid) {
+  for (auto it = outcome.processes.rbegin(); it != outcome.processes.rend(); ++it) {
+    if (it->pid == pid) return &*it;
+  }
+  return nullptr;
+}
+
+// "(pkg@1.0.0 postinstall)" when the process is attributed to a package's script.
+std::string attribution(const std::string& package, const std::string& script) {
+  if (package.empty()) return {};
+  return " (" + package + (script.empty() ? "" : " " + script) + ")";
+}
+
 void record_survivors(RunRecord& record, const Outcome& outcome) {
   for (const auto& s : outcome.survivors) {
     std::string who = s.argv.empty() ? "pid " + std::to_string(s.pid) : join(redact_argv(s.argv));
-    record.violations.push_back(
-        {"survivor", who + " was still running when the command exited; killed", s.pid});
+    std::string detail = who + " was still running when the command exited; killed";
+    // Who started it: the parent at its exec, before it was orphaned to init.
+    pid_t spawner = s.ppid;
+    if (const auto* self = recorded(outcome, s.pid)) {
+      detail += attribution(self->package, self->script);
+      spawner = self->ppid;
+    }
+    if (const auto* parent = recorded(outcome, spawner)) {
+      detail += "; started by " + join(redact_argv(parent->argv)) + " (pid " +
+                std::to_string(parent->pid) + ")";
+    } else if (s.ppid > 1) {
+      detail += "; started by pid " + std::to_string(s.ppid);
+    }
+    record.violations.push_back({"survivor", detail, s.pid});
   }
+}
+
+// Refused syscalls and install scripts, as the recording supervisor saw them.
+void record_refusals(RunRecord& record, const Outcome& outcome) {
+  for (const auto& r : outcome.refusals) {
+    std::string by = r.argv.empty() ? "pid " + std::to_string(r.pid) : join(redact_argv(r.argv));
+    if (r.kind == "script") {
+      record.violations.push_back({"script", r.what + " refused by --scripts: " + by, r.pid});
+    } else {
+      record.violations.push_back(
+          {r.kind, r.what + " refused: " + by + attribution(r.package, r.script), r.pid});
+    }
+  }
+  for (const auto& limit : outcome.limits_tripped) record.violations.push_back({"limit", limit, 0});
 }
 
 }  // namespace
@@ -52,17 +91,11 @@ void judge(RunRecord& record) {
   }
   const Outcome& outcome = *record.outcome;
   record_survivors(record, outcome);
+  record_refusals(record, outcome);
   if (outcome.timed_out) {
-    record.violations.push_back({"limit", "timeout expired; every process in the sandbox was killed", 0});
+    record.violations.push_back(
+        {"limit", "timeout expired; every process in the sandbox was killed", 0});
   }
-  if (record.exit_code == 0) {
-    record.verdict = "promoted";
-    record.verdict_reasons.push_back(
-        "the command succeeded; the project directory was mounted read-write, so its changes are "
-        "already in place");
-    return;
-  }
-  record.verdict = "failed";
   if (outcome.exec_failed) {
     record.verdict_reasons.push_back("the command could not be started: " +
                                      std::string(sandbox::errno_name(outcome.exec_errno)));
@@ -70,9 +103,6 @@ void judge(RunRecord& record) {
     record.verdict_reasons.push_back("the command ran past --timeout");
   } else if (outcome.killed_by_user) {
     record.verdict_reasons.push_back("interrupted twice: the sandbox was killed");
-  } else {
-    record.verdict_reasons.push_back("the command failed with exit code " +
-                                     std::to_string(record.exit_code));
   }
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/change_list.h"
 #include "runner/options.h"
 #include "runner/run_plan.h"
 #include "runner/supervisor.h"
@@ -17,6 +18,19 @@ struct Violation {
   std::string kind;  // syscall | egress | write | script | limit | survivor
   std::string detail;
   pid_t pid = 0;
+};
+
+// Where the run's project writes were staged and what became of them.
+struct StagingRecord {
+  std::string run_dir;  // the run's dir in the state dir
+  std::string staging;  // where the overlay's upper dir lives
+  std::string note;     // why staging is there
+  bool copy_promotion = false;
+  ChangeList changes;  // files.project, categorized
+  bool promoted = false;
+  std::vector<std::string> promoted_entries;  // top-level entries now new in the project
+  std::vector<std::pair<std::string, std::string>> skipped;  // {path, why not promoted}
+  std::vector<std::string> next_steps;                       // commands the user may run next
 };
 
 struct RunRecord {
@@ -33,11 +47,13 @@ struct RunRecord {
   std::optional<Outcome> outcome;
   std::vector<Violation> violations;
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built
+  std::optional<StagingRecord> staging;
 };
 
 std::string new_run_id(std::chrono::system_clock::time_point now);
 
-// Fills verdict, reasons and violations from the outcome and the exit code.
+// Records what the outcome says besides the files: survivors and limits as violations, and
+// why the command failed when it did. The verdict itself comes from the staged changes.
 void judge(RunRecord& record);
 
 }  // namespace safeinstall::runner

@@ -1,17 +1,25 @@
 #include "runner/supervisor.h"
 
+#include <fcntl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 
 #include "sandbox/egress_gateway.h"
 #include "sandbox/fd.h"
+#include "sandbox/seccomp_notify.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -21,6 +29,32 @@ using sandbox::SandboxEvent;
 using sandbox::UniqueFd;
 
 constexpr int kInterruptSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr auto kSampleInterval = std::chrono::milliseconds(200);
+
+// A process that exec'd and has just exited is a zombie until its parent reaps it; its
+// /proc/PID/stat then still holds its wait status (field 52). Anything else is not it.
+std::optional<int> zombie_wait_status(pid_t pid) {
+  // Read with read(2): the process may be reaped mid-read (ESRCH), which a stream iterator
+  // would throw for.
+  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string stat(4096, '\0');
+  ssize_t n = ::read(fd.get(), stat.data(), stat.size());
+  stat.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z')
+    return std::nullopt;
+  std::size_t at = close + 2;
+  // Field 3 is the state; the exit code is field 52.
+  for (int field = 3; field < 52; ++field) {
+    at = stat.find(' ', at);
+    if (at == std::string::npos) return std::nullopt;
+    ++at;
+  }
+  return std::atoi(stat.c_str() + at);
+}
+
+std::string mib(std::uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 // The supervisor takes its interrupts from a signalfd so the event loop can read who sent
 // them: a terminal's Ctrl-C (SI_KERNEL) already reached the command directly.
@@ -90,21 +124,18 @@ std::vector<SandboxProcess> list_sandbox_processes(pid_t init) {
 class Supervision {
  public:
   Supervision(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
-              const GatewaySettings& gateway)
+              const GatewaySettings& gateway, const RecordingSettings& recording)
       : sandbox_(sandbox),
         channel_(io_, ::dup(sandbox.channel())),
         exited_(io_, ::dup(sandbox.pidfd())),
         signals_(io_, ::dup(interrupts_.fd())),
         timer_(io_),
         timeout_(timeout),
-        gateway_(io_, gateway.policy, gateway.options) {
-    const auto& first = sandbox.first_event();
-    if (first.type == SandboxEvent::Type::ExecFailed) {
-      outcome_.exec_failed = true;
-      outcome_.exec_errno = first.err;
-    } else {
-      outcome_.command_pid = first.pid;
-    }
+        gateway_(io_, gateway.policy, gateway.options),
+        limits_(recording.limits),
+        recorder_(recording.scripts),
+        sampler_(io_) {
+    handle(sandbox.first_event());
   }
 
   Outcome run() {
@@ -112,12 +143,15 @@ class Supervision {
       if (auto served = gateway_.serve(std::move(*listeners)); !served)
         outcome_.protocol_error = "egress gateway: " + served.error().message();
     }
+    serve_notifications();
     wait_for_messages();
     wait_for_exit();
     wait_for_interrupts();
     start_timer();
+    sample_resources();
     io_.run();
     outcome_.network = gateway_.record().to_json();
+    collect_recording();
     return outcome_;
   }
 
@@ -142,6 +176,13 @@ class Supervision {
 
   void handle(const SandboxEvent& event) {
     switch (event.type) {
+      case SandboxEvent::Type::ExecFailed:
+        outcome_.exec_failed = true;
+        outcome_.exec_errno = event.err;
+        break;
+      case SandboxEvent::Type::Started:
+        outcome_.command_pid = event.pid;
+        break;
       case SandboxEvent::Type::Survivor:
         outcome_.survivors.push_back({event.pid, event.ppid, event.argv});
         break;
@@ -167,6 +208,100 @@ class Supervision {
       gateway_.stop();
       io_.stop();
     });
+  }
+
+  // Each notification is answered before the next is read: the recorder never blocks on
+  // anything but the caller's memory and /proc.
+  void serve_notifications() {
+    UniqueFd listener = sandbox_.take_notifications();
+    if (!listener) return;
+    outcome_.recorded = true;
+    notifications_.emplace(io_, listener.release());
+    recorder_.on_exec = [this](pid_t pid) { watch_exit(pid); };
+    wait_for_notification();
+  }
+
+  void wait_for_notification() {
+    notifications_->async_wait(asio::posix::descriptor_base::wait_read, [this](auto ec) {
+      if (ec) return;
+      int fd = notifications_->native_handle();
+      auto received = sandbox::receive_notification(fd);
+      if (!received) {
+        outcome_.protocol_error = received.error().message();
+        return;
+      }
+      if (*received) recorder_.handle(fd, **received);
+      wait_for_notification();
+    });
+  }
+
+  // A pidfd per process that exec'd: readable once it exits, while it is still a zombie.
+  void watch_exit(pid_t host_pid) {
+    if (exits_.contains(host_pid)) return;
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, host_pid, 0));
+    if (pidfd < 0) return;
+    auto watcher = std::make_unique<asio::posix::stream_descriptor>(io_, pidfd);
+    watcher->async_wait(asio::posix::descriptor_base::wait_read, [this, host_pid](auto ec) {
+      if (ec) return;
+      if (auto* record = recorder_.tree().find_host(host_pid)) {
+        if (auto status = zombie_wait_status(host_pid)) {
+          if (WIFEXITED(*status)) record->exit_code = WEXITSTATUS(*status);
+          if (WIFSIGNALED(*status)) record->signal = WTERMSIG(*status);
+        }
+      }
+      // Erased from outside the handler: the descriptor owns the handler being run.
+      asio::post(io_, [this, host_pid] { exits_.erase(host_pid); });
+    });
+    exits_.emplace(host_pid, std::move(watcher));
+  }
+
+  // Without a delegated cgroup, the tree is sampled from /proc: the peaks for the report,
+  // and --memory, --pids and --cpu-time enforced on the whole tree.
+  void sample_resources() {
+    TreeSample now = sample_tree(sandbox_.init_pid(), limits_.tasks.value_or(UINT64_MAX));
+    auto& peak = outcome_.peak;
+    peak.tasks = std::max(peak.tasks, now.tasks);
+    peak.processes = std::max(peak.processes, now.processes);
+    peak.rss_kib = std::max(peak.rss_kib, now.rss_kib);
+    peak.cpu_ms = std::max(peak.cpu_ms, now.cpu_ms);
+    if (check_limits(now)) return;
+    sampler_.expires_after(kSampleInterval);
+    sampler_.async_wait([this](auto ec) {
+      if (!ec) sample_resources();
+    });
+  }
+
+  // Returns true when a limit tripped and the sandbox was killed.
+  bool check_limits(const TreeSample& now) {
+    std::string tripped;
+    if (limits_.memory_bytes && now.rss_kib * 1024 > *limits_.memory_bytes)
+      tripped = "memory: the processes used " + mib(now.rss_kib * 1024) + ", over --memory " +
+                mib(*limits_.memory_bytes);
+    else if (std::uint64_t refused = sandbox_.refused_forks(); refused > 0)
+      tripped = "pids: the kernel refused " + std::to_string(refused) + " fork(s) at " +
+                (limits_.tasks ? "--pids " + std::to_string(*limits_.tasks)
+                               : std::string("the default process limit"));
+    else if (limits_.tasks && now.tasks >= *limits_.tasks)
+      tripped = "pids: " + std::to_string(now.tasks) + " processes and threads reached --pids " +
+                std::to_string(*limits_.tasks);
+    else if (limits_.cpu_ms && now.cpu_ms > *limits_.cpu_ms)
+      tripped = "cpu-time: " + std::to_string(now.cpu_ms) + " ms of CPU, over --cpu-time " +
+                std::to_string(*limits_.cpu_ms / 1000) + " s";
+    if (tripped.empty()) return false;
+    // Killed at once: listing a fork bomb's processes first would let it grow meanwhile.
+    sandbox_.kill_all();
+    outcome_.limits_tripped.push_back(tripped + "; every process in the sandbox was killed");
+    return true;
+  }
+
+  void collect_recording() {
+    for (const auto& survivor : outcome_.survivors) {
+      if (auto* record = recorder_.tree().find_inner(survivor.pid)) record->survived = true;
+    }
+    outcome_.processes = recorder_.tree().records();
+    outcome_.direct_attempts = recorder_.direct_attempts();
+    outcome_.refusals = recorder_.refusals();
+    outcome_.notifications = recorder_.notifications();
   }
 
   void wait_for_interrupts() {
@@ -209,14 +344,19 @@ class Supervision {
   std::optional<std::chrono::milliseconds> timeout_;
   // Declared after io_: destroyed first, while its handlers' io_context still exists.
   sandbox::EgressGateway gateway_;
+  ResourceLimits limits_;
+  SyscallRecorder recorder_;
+  std::optional<asio::posix::stream_descriptor> notifications_;
+  std::map<pid_t, std::unique_ptr<asio::posix::stream_descriptor>> exits_;
+  asio::steady_timer sampler_;
   Outcome outcome_;
 };
 
 }  // namespace
 
 Outcome supervise(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
-                  const GatewaySettings& gateway) {
-  return Supervision(sandbox, timeout, gateway).run();
+                  const GatewaySettings& gateway, const RecordingSettings& recording) {
+  return Supervision(sandbox, timeout, gateway, recording).run();
 }
 
 }  // namespace safeinstall::runner

@@ -13,6 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runner/process_tree.h"
+#include "runner/resource_sampler.h"
+#include "runner/script_policy.h"
+#include "runner/syscall_recorder.h"
 #include "sandbox/egress_policy.h"
 #include "sandbox/gateway_options.h"
 #include "sandbox/launcher.h"
@@ -46,6 +50,27 @@ struct Outcome {
   struct rusage usage {};
   std::optional<std::string> protocol_error;
   nlohmann::json network;  // the gateway's record: contacted, refused, dns
+  // Recording (seccomp notifications): empty when the sandbox ran without it.
+  bool recorded = false;
+  std::vector<ProcessRecord> processes;
+  std::vector<DirectAttempt> direct_attempts;
+  std::vector<RecordedRefusal> refusals;
+  std::uint64_t notifications = 0;
+  // Sampled from the host: the largest figures seen, and the limits that tripped.
+  TreeSample peak;
+  std::vector<std::string> limits_tripped;
+};
+
+// Limits enforced by sampling the tree (the sandbox also gets per-process rlimits).
+struct ResourceLimits {
+  std::optional<std::uint64_t> memory_bytes;  // --memory: the tree's resident memory
+  std::optional<std::uint64_t> tasks;         // --pids: processes and threads
+  std::optional<std::uint64_t> cpu_ms;        // --cpu-time: the tree's CPU time
+};
+
+struct RecordingSettings {
+  ScriptPolicy scripts;
+  ResourceLimits limits;
 };
 
 struct GatewaySettings {
@@ -54,6 +79,6 @@ struct GatewaySettings {
 };
 
 Outcome supervise(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
-                  const GatewaySettings& gateway);
+                  const GatewaySettings& gateway, const RecordingSettings& recording = {});
 
 }  // namespace safeinstall::runner

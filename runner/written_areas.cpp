@@ -1,29 +1,11 @@
 #include "runner/written_areas.h"
 
-#include <fnmatch.h>
 #include <sys/stat.h>
 
-#include <array>
+#include "runner/path_globs.h"
 
 namespace safeinstall::runner {
 namespace {
-
-constexpr std::array kPersistence = {
-    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv",
-    ".zprofile", ".zlogin", ".config/fish/**", ".config/autostart/**", ".config/systemd/user/**",
-    ".local/share/systemd/user/**", ".ssh/**", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc",
-    ".config/pip/**", ".pip/**", ".gem/credentials", ".cargo/credentials*", ".docker/config.json",
-    ".gitconfig", ".config/git/**", ".git-templates/**", ".gnupg/**", ".netrc", ".xinitrc",
-    ".xprofile", ".config/environment.d/**", ".pam_environment", ".local/bin/**", "bin/**"};
-
-bool matches(const char* pattern, const std::string& path) {
-  std::string p = pattern;
-  if (p.ends_with("/**")) {
-    std::string dir = p.substr(0, p.size() - 3);
-    return ::fnmatch(dir.c_str(), path.c_str(), FNM_PATHNAME | FNM_LEADING_DIR) == 0;
-  }
-  return ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0;
-}
 
 const char* type_of(std::uint32_t mode) {
   if (S_ISREG(mode)) return "file";
@@ -66,12 +48,7 @@ bool only_holds_mount_points(const WrittenEntry& entry, const std::vector<std::s
 
 }  // namespace
 
-bool is_persistence_path(const std::string& path) {
-  for (const char* pattern : kPersistence) {
-    if (matches(pattern, path)) return true;
-  }
-  return false;
-}
+bool is_persistence_path(const std::string& path) { return persistence_paths().matches(path); }
 
 nlohmann::json written_area_changes(const std::vector<WrittenEntry>& written,
                                     const std::string& area, const RunPlan& plan) {

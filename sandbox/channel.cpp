@@ -14,7 +14,7 @@ nlohmann::json to_json(const SandboxEvent& e) {
   return {{"type", static_cast<int>(e.type)}, {"step", e.step}, {"hint", e.hint},
           {"err", e.err}, {"pid", e.pid}, {"ppid", e.ppid}, {"argv", e.argv},
           {"wait_status", e.wait_status}, {"area", e.area}, {"path", e.path}, {"mode", e.mode},
-          {"size", e.size}};
+          {"size", e.size}, {"listener_fd", e.listener_fd}};
 }
 
 SandboxEvent from_json(const nlohmann::json& j) {
@@ -31,6 +31,7 @@ SandboxEvent from_json(const nlohmann::json& j) {
   e.path = j.at("path").get<std::string>();
   e.mode = j.at("mode").get<std::uint32_t>();
   e.size = j.at("size").get<std::uint64_t>();
+  e.listener_fd = j.value("listener_fd", -1);
   return e;
 }
 

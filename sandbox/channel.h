@@ -21,6 +21,10 @@ struct SandboxEvent {
     Survivor,     // a process outlived the command and is about to be killed: pid, ppid, argv
     Written,      // a file left in a throwaway area (home, /tmp): area, path, mode, size
     Exited,       // the command's wait status, sent last
+    // Recording: the seccomp filter is in place; listener_fd is the number of its
+    // notification listener in init, for the supervisor to take with pidfd_getfd. Sent
+    // before the command starts, since its exec already waits for the supervisor.
+    Confined,
   };
   Type type = Type::Exited;
   std::string step;
@@ -34,6 +38,7 @@ struct SandboxEvent {
   std::string path;
   std::uint32_t mode = 0;
   std::uint64_t size = 0;
+  int listener_fd = -1;
 };
 
 // Returns false when the peer is gone; the sandbox side cannot do anything useful about it.

@@ -60,16 +60,17 @@ Result<> hand_out_gateway_listeners(int gateway) {
   return send_gateway_listeners(gateway, *listeners);
 }
 
-Result<> confine(const Spec& spec, int gateway) {
-  if (auto r = set_hostname(spec.hostname); !r) return r;
-  if (auto r = bring_loopback_up(); !r) return r;
+// Returns the notification listener when recording, else an empty fd.
+Result<UniqueFd> confine(const Spec& spec, int gateway) {
+  if (auto r = set_hostname(spec.hostname); !r) return std::unexpected(r.error());
+  if (auto r = bring_loopback_up(); !r) return std::unexpected(r.error());
   if (spec.egress_gateway) {
-    if (auto r = hand_out_gateway_listeners(gateway); !r) return r;
+    if (auto r = hand_out_gateway_listeners(gateway); !r) return std::unexpected(r.error());
   }
-  if (auto r = build_filesystem(spec.mounts); !r) return r;
-  if (auto r = apply_limits(spec.limits); !r) return r;
-  if (auto r = drop_all_privileges(); !r) return r;
-  return install_seccomp_filter();
+  if (auto r = build_filesystem(spec.mounts); !r) return std::unexpected(r.error());
+  if (auto r = apply_limits(spec.limits); !r) return std::unexpected(r.error());
+  if (auto r = drop_all_privileges(); !r) return std::unexpected(r.error());
+  return install_seccomp_filter(spec.record_syscalls ? FilterMode::Record : FilterMode::Enforce);
 }
 
 sigset_t forwarded_and_child_signals() {
@@ -144,8 +145,12 @@ std::vector<std::string> read_argv(pid_t pid) {
 }
 
 pid_t read_ppid(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // read(2), not a stream iterator: the process may vanish mid-read, and that must not throw.
+  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  std::string stat(4096, '\0');
+  ssize_t n = ::read(fd.get(), stat.data(), stat.size());
+  stat.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   // The command name may contain spaces and parentheses; fields resume after the last ')'.
   auto close = stat.rfind(')');
   if (close == std::string::npos) return 0;
@@ -232,8 +237,15 @@ void run_sandbox_init(const Spec& spec, UniqueFd channel, UniqueFd gateway) {
   // If the supervisor dies, so does the sandbox: init's death takes the pid namespace along.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   wait_for_supervisor(channel.get());
-  if (auto r = confine(spec, gateway.get()); !r) fail_setup(channel.get(), r.error());
+  auto listener = confine(spec, gateway.get());
+  if (!listener) fail_setup(channel.get(), listener.error());
   gateway.reset();
+  // The supervisor copies the listener out of this process (pidfd_getfd): passing it over
+  // a socket would take a sendmsg, which the filter already notifies to nobody yet.
+  if (*listener) {
+    send_event(channel.get(),
+               SandboxEvent{.type = SandboxEvent::Type::Confined, .listener_fd = listener->get()});
+  }
 
   sigset_t signals = forwarded_and_child_signals();
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);

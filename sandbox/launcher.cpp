@@ -68,6 +68,17 @@ void kill_and_reap(pid_t pid) {
   }
 }
 
+// The listener is created by init's seccomp() call; copying it out with pidfd_getfd needs
+// no cooperation from init beyond telling its number.
+Result<UniqueFd> take_listener_from_init(int pidfd, int listener) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, listener, 0));
+  if (fd < 0)
+    return sys_error("take the seccomp notification listener from the sandbox",
+                     "pidfd_getfd needs Linux 5.6 or later and must not be blocked by a security "
+                     "module; set SAFEINSTALL_RECORD=off to run without recording");
+  return UniqueFd(fd);
+}
+
 }  // namespace
 
 RunningSandbox::~RunningSandbox() {
@@ -122,6 +133,8 @@ Result<RunningSandbox> launch(const Spec& spec) {
     error.hint = explain_namespace_failure(error.err);
     return std::unexpected(error);
   }
+  // Before the go: nothing in the sandbox has forked yet.
+  auto pids_cgroup = PidsCgroup::create(child->pid, spec.limits.processes);
   const char go = 1;
   if (::write(supervisor_end.get(), &go, 1) != 1) {
     kill_and_reap(child->pid);
@@ -143,8 +156,19 @@ Result<RunningSandbox> launch(const Spec& spec) {
     }
     gateway = std::move(*listeners);
   }
-  return RunningSandbox(child->pid, std::move(child->pidfd), std::move(supervisor_end),
-                        std::move(*first), std::move(gateway));
+  UniqueFd notifications;
+  if (first->type == SandboxEvent::Type::Confined) {
+    auto listener = take_listener_from_init(child->pidfd.get(), first->listener_fd);
+    if (!listener) {
+      kill_and_reap(child->pid);
+      return std::unexpected(listener.error());
+    }
+    notifications = std::move(*listener);
+  }
+  RunningSandbox sandbox(child->pid, std::move(child->pidfd), std::move(supervisor_end),
+                         std::move(*first), std::move(gateway), std::move(notifications));
+  sandbox.keep(std::move(pids_cgroup));
+  return sandbox;
 }
 
 }  // namespace safeinstall::sandbox

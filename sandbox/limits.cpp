@@ -24,6 +24,8 @@ Result<> lower_limit(int resource, const char* name, rlim_t wanted) {
 Result<> apply_limits(const Limits& limits) {
   if (auto r = lower_limit(RLIMIT_CORE, "RLIMIT_CORE", limits.core_bytes); !r) return r;
   if (auto r = lower_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", limits.open_files); !r) return r;
+  if (auto r = lower_limit(RLIMIT_DATA, "RLIMIT_DATA", limits.data_bytes); !r) return r;
+  if (auto r = lower_limit(RLIMIT_CPU, "RLIMIT_CPU", limits.cpu_seconds); !r) return r;
   return lower_limit(RLIMIT_NPROC, "RLIMIT_NPROC", limits.processes);
 }
 

@@ -153,9 +153,40 @@ Result<> bind_file_content(const std::string& target, const std::string& content
       return sys_error("write the content of " + target);
   }
   std::string to = in_new_root(target);
+  if (auto r = ensure_mount_point(to, false); !r) return r;  // e.g. ~/.npmrc in the new home
   if (::mount(source.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0)
     return sys_error("bind " + target);
   return set_attributes(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+}
+
+// overlayfs splits its options at ',' and lowerdir at ':', and unescapes '\\' first.
+std::string overlay_escaped(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '\\' || c == ',' || c == ':') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Writes land in `upper` on the host, the host tree at `source` stays untouched. The sandbox
+// is always in a user namespace, so overlayfs keeps whiteouts' and opaque dirs' markers in
+// user.overlay.* xattrs (userxattr), for root and unprivileged invokers alike. No
+// redirects are created (nofollow: a renamed lower dir is copied up whole), no metacopy, no
+// index: the upper dir alone must describe every change.
+Result<> mount_overlay(const MountSpec& m) {
+  std::string to = in_new_root(m.target);
+  if (auto r = ensure_mount_point(to, true); !r) return r;
+  std::string options = "lowerdir=" + overlay_escaped(in_old_root(m.source)) +
+                        ",upperdir=" + overlay_escaped(in_old_root(m.upper)) +
+                        ",workdir=" + overlay_escaped(in_old_root(m.work)) +
+                        ",userxattr,redirect_dir=nofollow,metacopy=off,index=off";
+  if (::mount("overlay", to.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) != 0)
+    return sys_error("mount an overlay on " + m.target + " (lower " + m.source + ", upper " +
+                         m.upper + ")",
+                     "overlayfs in a user namespace needs Linux 5.11 or later and an upper dir "
+                     "on a filesystem with user xattrs (ext4, xfs, btrfs; tmpfs from 6.6)");
+  return {};
 }
 
 Result<> apply(const MountSpec& m) {
@@ -173,7 +204,7 @@ Result<> apply(const MountSpec& m) {
     case MountKind::Dev: return build_dev(in_new_root(m.target), kOldRoot);
     case MountKind::Sys: return mount_sys(m.target);
     case MountKind::FileContent: return bind_file_content(m.target, m.content);
-    case MountKind::Overlay: break;
+    case MountKind::Overlay: return mount_overlay(m);
   }
   return plain_error("unknown mount kind for " + m.target);
 }

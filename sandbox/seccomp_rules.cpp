@@ -29,8 +29,8 @@ const std::vector<std::string> kRefused = {
     // Leaving or creating namespaces.
     "unshare", "setns",
     // Kernel keyrings, BPF, perf, userfaultfd and io_uring: large attack surface.
-    "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup",
+    "io_uring_enter", "io_uring_register",
     // Host administration.
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
     "swapon", "swapoff", "acct", "syslog", "quotactl", "quotactl_fd", "iopl", "ioperm",
@@ -38,8 +38,6 @@ const std::vector<std::string> kRefused = {
     "nfsservctl", "fanotify_init",
     // File handles bypass path-based access checks.
     "name_to_handle_at", "open_by_handle_at"};
-
-constexpr std::uint32_t kDeny = SCMP_ACT_ERRNO(EPERM);
 
 // Syscalls that do not exist on this architecture are skipped, not errors.
 Result<> add(scmp_filter_ctx ctx, std::uint32_t action, const char* name,
@@ -55,9 +53,9 @@ Result<> add(scmp_filter_ctx ctx, std::uint32_t action, const char* name,
   return {};
 }
 
-Result<> refuse_plain_syscalls(scmp_filter_ctx ctx) {
+Result<> refuse_plain_syscalls(scmp_filter_ctx ctx, std::uint32_t deny) {
   for (const auto& name : kRefused) {
-    if (auto r = add(ctx, kDeny, name.c_str()); !r) return r;
+    if (auto r = add(ctx, deny, name.c_str()); !r) return r;
   }
   return {};
 }
@@ -65,12 +63,12 @@ Result<> refuse_plain_syscalls(scmp_filter_ctx ctx) {
 // Threads and forks stay allowed; only clone flags that create namespaces are refused.
 // clone3 passes its flags in memory the filter cannot read, so it reports ENOSYS and libc
 // falls back to clone.
-Result<> refuse_namespace_clones(scmp_filter_ctx ctx) {
+Result<> refuse_namespace_clones(scmp_filter_ctx ctx, std::uint32_t deny) {
   constexpr std::uint64_t kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS,
                                                CLONE_NEWIPC, CLONE_NEWUSER,   CLONE_NEWPID,
                                                CLONE_NEWNET, CLONE_NEWTIME};
   for (std::uint64_t flag : kNamespaceFlags) {
-    if (auto r = add(ctx, kDeny, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)}); !r) return r;
+    if (auto r = add(ctx, deny, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)}); !r) return r;
   }
   return add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3");
 }
@@ -79,17 +77,16 @@ Result<> refuse_namespace_clones(scmp_filter_ctx ctx) {
 // hardest obstacles. Only the query (0xffffffff) is allowed: libseccomp cannot compare one
 // argument twice in a rule, so "PER_LINUX or the query" is not expressible, and no install
 // tool needs to set its persona.
-Result<> refuse_personality_changes(scmp_filter_ctx ctx) {
-  return add(ctx, kDeny, "personality", {SCMP_A0(SCMP_CMP_NE, 0xffffffffULL)});
+Result<> refuse_personality_changes(scmp_filter_ctx ctx, std::uint32_t deny) {
+  return add(ctx, deny, "personality", {SCMP_A0(SCMP_CMP_NE, 0xffffffffULL)});
 }
 
 // TIOCSTI pushes keystrokes into the invoker's terminal; TIOCLINUX can read its screen.
 // The kernel compares the request as 32 bits, so the filter does too.
-Result<> refuse_terminal_injection(scmp_filter_ctx ctx) {
-  for (std::uint64_t request : {static_cast<std::uint64_t>(TIOCSTI),
-                                static_cast<std::uint64_t>(TIOCLINUX)}) {
-    if (auto r = add(ctx, kDeny, "ioctl", {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, request)});
-        !r)
+Result<> refuse_terminal_injection(scmp_filter_ctx ctx, std::uint32_t deny) {
+  for (std::uint64_t request :
+       {static_cast<std::uint64_t>(TIOCSTI), static_cast<std::uint64_t>(TIOCLINUX)}) {
+    if (auto r = add(ctx, deny, "ioctl", {SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, request)}); !r)
       return r;
   }
   return {};
@@ -99,17 +96,18 @@ Result<> refuse_terminal_injection(scmp_filter_ctx ctx) {
 // getaddrinfo and interface listing need). Raw packets, vsock, kernel crypto, key
 // management and the rest are refused. Each refused family is its own rule because a rule
 // may compare an argument only once; anything above the highest known family is refused too.
-Result<> refuse_unusual_sockets(scmp_filter_ctx ctx) {
+Result<> refuse_unusual_sockets(scmp_filter_ctx ctx, std::uint32_t deny) {
   constexpr int kHighestFamily = 63;
   for (int family = 0; family <= kHighestFamily; ++family) {
     if (family == AF_UNIX || family == AF_INET || family == AF_INET6 || family == AF_NETLINK)
       continue;
-    if (auto r = add(ctx, kDeny, "socket", {SCMP_A0(SCMP_CMP_EQ, static_cast<std::uint64_t>(family))});
+    if (auto r =
+            add(ctx, deny, "socket", {SCMP_A0(SCMP_CMP_EQ, static_cast<std::uint64_t>(family))});
         !r)
       return r;
   }
-  if (auto r = add(ctx, kDeny, "socket", {SCMP_A0(SCMP_CMP_GT, kHighestFamily)}); !r) return r;
-  return add(ctx, kDeny, "socket",
+  if (auto r = add(ctx, deny, "socket", {SCMP_A0(SCMP_CMP_GT, kHighestFamily)}); !r) return r;
+  return add(ctx, deny, "socket",
              {SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_NE, 0 /* NETLINK_ROUTE */)});
 }
 
@@ -126,7 +124,21 @@ Result<> add_secondary_architectures(scmp_filter_ctx ctx) {
   return {};
 }
 
-Result<Filter> build_filter() {
+// Recorded calls the supervisor lets continue: every exec (the process tree and the script
+// policy), every connect, and every datagram sent with an explicit address. sendto with a
+// null address is an ordinary send on a connected socket and stays in the kernel; sendmsg
+// keeps its address in memory, so all of it is notified.
+Result<> notify_recorded_calls(scmp_filter_ctx ctx) {
+  for (const char* name : {"execve", "execveat", "connect", "sendmsg", "sendmmsg"}) {
+    if (auto r = add(ctx, SCMP_ACT_NOTIFY, name); !r) return r;
+  }
+  return add(ctx, SCMP_ACT_NOTIFY, "sendto", {SCMP_A4(SCMP_CMP_NE, 0)});
+}
+
+Result<Filter> build_filter(FilterMode mode) {
+  // A refused call fails with EPERM in the kernel, or is notified to the supervisor, which
+  // records the attempt and answers EPERM itself.
+  const std::uint32_t deny = mode == FilterMode::Record ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
   Filter ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) return plain_error("initialise the seccomp filter");
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
@@ -137,17 +149,22 @@ Result<Filter> build_filter() {
   if (auto r = add_secondary_architectures(ctx.get()); !r) return std::unexpected(r.error());
   for (auto step : {refuse_plain_syscalls, refuse_namespace_clones, refuse_personality_changes,
                     refuse_terminal_injection, refuse_unusual_sockets}) {
-    if (auto r = step(ctx.get()); !r) return std::unexpected(r.error());
+    if (auto r = step(ctx.get(), deny); !r) return std::unexpected(r.error());
+  }
+  if (mode == FilterMode::Record) {
+    if (auto r = notify_recorded_calls(ctx.get()); !r) return std::unexpected(r.error());
   }
   return ctx;
 }
 
 }  // namespace
 
-const std::vector<std::string>& refused_syscalls() { return kRefused; }
+const std::vector<std::string>& refused_syscalls() {
+  return kRefused;
+}
 
-Result<std::vector<sock_filter>> compile_seccomp_program() {
-  auto filter = build_filter();
+Result<std::vector<sock_filter>> compile_seccomp_program(FilterMode mode) {
+  auto filter = build_filter(mode);
   if (!filter) return std::unexpected(filter.error());
   UniqueFd memory(::memfd_create("seccomp-program", MFD_CLOEXEC));
   if (!memory) return sys_error("create a buffer for the seccomp program");

@@ -39,6 +39,8 @@ struct Limits {
   rlim_t open_files = 65536;
   rlim_t processes = 4096;
   rlim_t core_bytes = 0;
+  rlim_t data_bytes = RLIM_INFINITY;  // per process (--memory); the tree is sampled too
+  rlim_t cpu_seconds = RLIM_INFINITY;  // per process (--cpu-time); the tree is sampled too
 };
 
 struct Spec {
@@ -56,6 +58,9 @@ struct Spec {
   // Throwaway directories whose contents are reported when the command exits, before they
   // vanish with the sandbox: {area name, path inside the sandbox}.
   std::vector<std::pair<std::string, std::string>> record_writes;
+  // Notify execs, connects and refused syscalls to the supervisor (seccomp user
+  // notification) instead of refusing silently in the kernel.
+  bool record_syscalls = false;
 };
 
 }  // namespace safeinstall::sandbox

@@ -119,7 +119,15 @@ planted = set(sys.argv[2].split())
 dropped = report.get("env_dropped", [])
 ours = sorted(planted & set(dropped))
 others = len(dropped) - len(ours)
-print(f"  verdict      {report.get('verdict')} (exit code {report.get('exit_code')})")
+print(f"  verdict      {report.get('verdict')} (the command's exit code {report.get('exit_code')})")
+for reason in report.get("verdict_reasons", []):
+    print("  why          " + "\n               ".join(textwrap.wrap(reason, 84)))
+for change in report.get("files", {}).get("project", []):
+    if change.get("category") != "expected":
+        print(f"  project      {change.get('category'):10} {change.get('change'):8} {change.get('path')}")
+for change in report.get("files", {}).get("home", []):
+    if "persistence" in change.get("flags", []):
+        print(f"  home         persistence {change.get('path')}")
 print(f"  env_dropped  {', '.join(ours) or 'none of the planted secrets!'} + {others} more of this host's")
 survivors = [p for p in report.get("processes", []) if p.get("survived")]
 for p in survivors:
@@ -163,18 +171,22 @@ main() {
   home_before=$(tree_fingerprint "$home")
   miners_before=$(demo_miner_pids)
   attacker_lines_before=$(wc -l <"$attacker_log")
+  local project_before
+  project_before=$(tree_fingerprint "$project")
   local -A dropped_before
   for f in "${DROPPED_FILES[@]}"; do dropped_before[$f]=$(fingerprint "$f"); done
 
   heading "3/5 Run: safeinstall --report report.json -- npm install --no-audit --no-fund"
   local rc=0
-  (cd "$project" && env HOME="$home" \
+  # Runs are kept (and staged), and the package cache lives, in dirs of the demo's own, not in
+  # the fake home.
+  (cd "$project" && env HOME="$home" SAFEINSTALL_STATE_DIR="$work/state" SAFEINSTALL_CACHE_DIR="$work/cache" \
     GITHUB_TOKEN=ghp_DEMO000000000000000000000000000fake \
     NPM_TOKEN=npm_DEMO0000000000000000000000000000fake \
     AWS_SECRET_ACCESS_KEY=DEMO/fake/wJalrXUtnFEMIK7MDENGbPxRfiCY \
     DEMO_EXFIL_PORT="$EXFIL_PORT" \
     "$SAFEINSTALL" --report "$report" -- npm install --no-audit --no-fund) 2>&1 | tee "$run_log" || rc=$?
-  echo "  (safeinstall exited $rc)"
+  echo "  (safeinstall exited $rc; 122 means held: nothing promoted, a human decides)"
 
   heading "4/5 What the host saw"
   if grep -q '^steal.js: done' "$run_log"; then
@@ -217,6 +229,17 @@ main() {
     problem "the fake home changed"
   fi
 
+  if [ "$(tree_fingerprint "$project")" = "$project_before" ]; then
+    ok "the project is untouched: the run's writes (.github/workflows too) stayed in its staging dir"
+  else
+    problem "the project changed before anyone approved it"
+  fi
+  if [ "$rc" -eq 122 ]; then
+    ok "the run was held (exit 122): \`safeinstall promote RUN_ID\` or \`discard\` decides"
+  else
+    problem "expected the run to be held (exit 122), got exit $rc"
+  fi
+
   for f in "${DROPPED_FILES[@]}"; do
     local after
     after=$(fingerprint "$f")
@@ -240,12 +263,14 @@ main() {
     kill "${new_miners[@]}" 2>/dev/null || true
   fi
 
-  heading "5/5 From the report ($(basename "$report"))"
+  heading "5/5 From the report ($(basename "$report")), and the run kept for a human"
   if [ -s "$report" ]; then print_report_fields "$report"; else problem "no report written"; fi
+  echo "  \$ safeinstall runs"
+  SAFEINSTALL_STATE_DIR="$work/state" "$SAFEINSTALL" runs | sed 's/^/  /'
 
   echo
   if [ "$problems" -eq 0 ]; then
-    printf '%s%sContained: nothing leaked and the host is unchanged.%s\n' "$bold" "$green" "$plain"
+    printf '%s%sContained: nothing leaked, the host is unchanged, and the project waits for a human.%s\n' "$bold" "$green" "$plain"
   else
     printf '%s%s%d problem(s): see FAIL above.%s\n' "$bold" "$red" "$problems" "$plain"
     exit 1

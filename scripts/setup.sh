@@ -6,10 +6,14 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libseccomp-dev libcap-dev libboost1.81-dev libtomlplusplus-dev catch2
-  nlohmann-json3-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev
   clang libclang-rt-14-dev clang-16 libclang-rt-16-dev
   iproute2 util-linux procps curl ca-certificates
   nodejs npm bubblewrap hyperfine python3 python3-jsonschema
+  # The package managers the tests run against registries they serve themselves
+  # (tests/support/npm_registry.h, ecosystem_registries.h), and the archivers that build them.
+  python3-pip python3-venv ruby ruby-bundler cargo golang-go composer php-cli php-zip
+  zip unzip
 )
 
 missing=()

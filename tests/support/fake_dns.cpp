@@ -177,38 +177,6 @@ class Server {
   EventLog log_;
 };
 
-class UdpServer {
- public:
-  UdpServer(asio::io_context& io, const udp::endpoint& at, Server& server)
-      : socket_(io), server_(server) {
-    socket_.open(at.protocol());
-    socket_.set_option(udp::socket::reuse_address(true));
-    socket_.bind(at);
-    receive();
-  }
-
- private:
-  void receive() {
-    socket_.async_receive_from(
-        asio::buffer(buffer_), sender_, [this](const boost::system::error_code& ec, std::size_t n) {
-          if (ec == asio::error::operation_aborted) return;
-          if (!ec) {
-            std::vector<std::uint8_t> message(buffer_.begin(),
-                                              buffer_.begin() + static_cast<std::ptrdiff_t>(n));
-            auto reply = server_.answer(message, "udp", sender_.address());
-            boost::system::error_code ignored;
-            if (!reply.empty()) socket_.send_to(asio::buffer(reply), sender_, 0, ignored);
-          }
-          receive();
-        });
-  }
-
-  udp::socket socket_;
-  udp::endpoint sender_;
-  Server& server_;
-  std::array<std::uint8_t, 65536> buffer_{};
-};
-
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
  public:
   TcpConnection(tcp::socket socket, asio::ip::address peer, Server& server)
@@ -251,42 +219,9 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   std::vector<std::uint8_t> message_;
   std::vector<std::uint8_t> reply_;
 };
-
-class TcpServer {
- public:
-  TcpServer(asio::io_context& io, const tcp::endpoint& at, Server& server)
-      : acceptor_(io), server_(server) {
-    acceptor_.open(at.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(at);
-    acceptor_.listen();
-    accept();
-  }
-
- private:
-  void accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        boost::system::error_code peer_error;
-        auto peer = socket.remote_endpoint(peer_error);
-        if (!peer_error)
-          std::make_shared<TcpConnection>(std::move(socket), peer.address(), server_)->start();
-      }
-      accept();
-    });
-  }
-
-  tcp::acceptor acceptor_;
-  Server& server_;
-};
-
 Options parse_options(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    if (i + 1 >= argc) throw UsageError{"missing value after " + std::string(flag)};
-    std::string value = argv[++i];
+  for_each_option(argc, argv, [&options](std::string_view flag, const std::string& value) {
     if (flag == "--log") {
       options.log = value;
     } else if (flag == "--bind") {
@@ -300,7 +235,7 @@ Options parse_options(int argc, char** argv) {
     } else {
       throw UsageError{"unknown option " + std::string(flag)};
     }
-  }
+  });
   if (options.log.empty()) throw UsageError{"--log FILE is required"};
   if (options.bind.empty()) throw UsageError{"--bind ADDR is required"};
   return options;
@@ -310,35 +245,27 @@ int serve(const Options& options) {
   asio::io_context io;
   Server server(options);
   auto address = parse_address(options.bind);
-  std::optional<UdpServer> udp_server;
-  std::optional<TcpServer> tcp_server;
-  try {
-    udp_server.emplace(io, udp::endpoint(address, options.port), server);
-    tcp_server.emplace(io, tcp::endpoint(address, options.port), server);
-  } catch (const boost::system::system_error& e) {
-    throw std::runtime_error("cannot listen on " + options.bind + " port " +
-                             std::to_string(options.port) + ": " + e.code().message());
-  }
-  asio::signal_set stop(io, SIGTERM, SIGINT);
-  stop.async_wait([&io](const boost::system::error_code&, int) { io.stop(); });
-  say_ready();
-  io.run();
-  return 0;
+  const std::string failure =
+      "cannot listen on " + options.bind + " port " + std::to_string(options.port);
+  UdpReceiver udp_server(io, udp::endpoint(address, options.port), failure,
+                         [&server](std::string_view datagram, const udp::endpoint& sender) {
+                           auto reply = server.answer(
+                               std::vector<std::uint8_t>(datagram.begin(), datagram.end()), "udp",
+                               sender.address());
+                           return std::string(reply.begin(), reply.end());
+                         });
+  TcpListener tcp_server(
+      io, tcp::endpoint(address, options.port), failure,
+      [&server](tcp::socket socket, const asio::ip::address& peer) {
+        std::make_shared<TcpConnection>(std::move(socket), peer, server)->start();
+      });
+  return run_until_stopped(io);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return serve(parse_options(argc, argv));
-  } catch (const UsageError& e) {
-    std::fprintf(stderr,
-                 "si-fake-dns: %s\nusage: si-fake-dns --log FILE --bind ADDR [--port 53] "
-                 "[--answer NAME=ADDRESS]...\n",
-                 e.message.c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "si-fake-dns: %s\n", e.what());
-    return 1;
-  }
+  return server_main(argc, argv, "si-fake-dns",
+                     "si-fake-dns --log FILE --bind ADDR [--port 53] [--answer NAME=ADDRESS]...",
+                     [](int count, char** words) { return serve(parse_options(count, words)); });
 }

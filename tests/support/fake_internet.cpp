@@ -283,6 +283,9 @@ std::optional<std::string> probe_support() {
 // reverse, and the destructor does the same for a complete one.
 struct FakeInternet::State {
   TempDir dir{"si-fake-internet"};
+  // What the registry serves as static files; open to everyone, as a test may hand it to an
+  // unprivileged user to write into.
+  TempDir registry_root{"si-registry-root"};
   std::string suffix = unique_suffix();
   Namespace world{"si-world-" + suffix};
   Namespace internet{"si-inet-" + suffix};
@@ -339,6 +342,9 @@ std::optional<std::string> FakeInternet::unavailable_reason() {
 
 FakeInternet::FakeInternet(std::string sink_binary) : state_(std::make_unique<State>()) {
   State& s = *state_;
+  fs::permissions(s.registry_root.path(), fs::perms::all, fs::perm_options::replace);
+  fs::permissions(s.registry_root.path(), fs::perms::others_write | fs::perms::group_write,
+                  fs::perm_options::remove);
   wire_world(s.world.name(), s.internet.name());
   s.ipv6 = wire_world_ipv6(s.world.name(), s.internet.name());
   s.world_etc.write("resolv.conf", std::string("nameserver ") + kDnsAddress + "\n");
@@ -361,10 +367,11 @@ FakeInternet::FakeInternet(std::string sink_binary) : state_(std::make_unique<St
     proxy.insert(proxy.end(), {"--map", name + "=" + address});
   }
   s.dns.emplace("DNS server", in_internet(dns), err("dns"));
-  s.registry.emplace("registry",
-                     in_internet({SI_REGISTRY_PATH, "--log", s.log_path(Log::Registry), "--bind",
-                                  kRegistryAddress, "--http", "80", "--banner", "443"}),
-                     err("registry"));
+  s.registry.emplace(
+      "registry",
+      in_internet({SI_REGISTRY_PATH, "--log", s.log_path(Log::Registry), "--bind", kRegistryAddress,
+                   "--http", "80", "--banner", "443", "--root", s.registry_root.path()}),
+      err("registry"));
   s.upstream_proxy.emplace("upstream proxy", in_internet(proxy), err("upstream-proxy"));
   s.metadata.emplace("metadata stand-in",
                      in_internet({sink_binary, "--log", s.log_path(Log::Metadata), "--bind",
@@ -414,6 +421,9 @@ const std::string& FakeInternet::world_netns() const {
 }
 const std::string& FakeInternet::internet_netns() const {
   return state_->internet.name();
+}
+const std::string& FakeInternet::registry_root() const {
+  return state_->registry_root.path();
 }
 bool FakeInternet::has_ipv6() const {
   return state_->ipv6;

@@ -11,7 +11,8 @@
 //         (what a gateway that dialled                              is local here, so a dial
 //         127.0.0.1 would reach)                                    to an unused address is
 //                                                                   refused at once)
-//                                                  203.0.113.10    registry: http 80 (si-registry),
+//                                                  203.0.113.10    registry: http 80 (si-registry,
+//                                                                  also registry_root()'s files),
 //                                                                  TLS stand-in 443
 //                                                  203.0.113.53    DNS server: udp+tcp 53
 //                                                                  (si-fake-dns, logs queries)
@@ -134,6 +135,11 @@ class FakeInternet {
 
   const std::string& world_netns() const;
   const std::string& internet_netns() const;
+  // The directory si-registry serves as static files at http://registry.test/ (port 80):
+  // ROOT/path, else ROOT/path/index.json, else ROOT/path/index.html, paths percent-decoded.
+  // Created empty, mode 0755; a test writes into it at any time (see npm_registry.h and
+  // ecosystem_registries.h for package registries built in it). Removed with the FakeInternet.
+  const std::string& registry_root() const;
   // IPv6 is set up best-effort: false when the kernel has it disabled.
   bool has_ipv6() const;
 

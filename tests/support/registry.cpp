@@ -5,11 +5,17 @@
 //                  GET /chunked/N  the same bytes in chunked transfer encoding
 //                  ANY /echo     the request as the server received it: request line, header
 //                                fields one per line, an empty line, then the body
-//                  anything else 404
+//                  GET|HEAD anything else: a file under --root DIR, if given (below), else 404
 // --banner PORT  a stand-in for a TLS server: reads the client's first TLS record (a
 //                ClientHello; or whatever one read brings if it is not TLS), answers with a
 //                fixed banner of kBannerBytes bytes, half-closes, and waits for the client's end
 //                (so byte counts on the path between can be checked exactly, without real TLS).
+//
+// --root DIR    static files, as package registries are: the target's path, percent-decoded
+//                (npm asks for /@scope%2fname), names DIR/path if a regular file, else
+//                DIR/path/index.json, else DIR/path/index.html; a path with a `..` segment is
+//                refused (403); Content-Type by extension. Files are read at request time, so
+//                a test may add them while the server runs.
 //
 // One line per event in the log, written when the event is complete:
 //
@@ -19,7 +25,7 @@
 //
 // "ready" on stdout once every socket listens; SIGTERM or SIGINT ends it.
 //
-// usage: si-registry --log FILE --bind ADDR... [--http PORT]... [--banner PORT]...
+// usage: si-registry --log FILE --bind ADDR... [--http PORT]... [--banner PORT]... [--root DIR]
 #include <algorithm>
 // GCC 12 misreports Asio's coroutine frame allocator (operator new/delete members of
 // awaitable_frame_base) as mismatched in some coroutines: a false positive.
@@ -32,7 +38,10 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +69,13 @@ struct Options {
   std::vector<std::string> bind;
   std::vector<unsigned short> http_ports;
   std::vector<unsigned short> banner_ports;
+  std::string root;
+};
+
+// What every session shares. The log is written from the one io_context thread only.
+struct Server {
+  mutable EventLog log;
+  std::string root;  // static files; empty: none
 };
 
 std::string banner() {
@@ -76,9 +92,10 @@ const std::string& stream_chunk() {
 }
 
 std::string response_head(unsigned status, std::string_view reason, std::uint64_t length,
-                          bool keep_alive) {
+                          bool keep_alive,
+                          std::string_view content_type = "application/octet-stream") {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
-  head += "Content-Type: application/octet-stream\r\n";
+  head += "Content-Type: " + std::string(content_type) + "\r\n";
   head += "Content-Length: " + std::to_string(length) + "\r\n";
   if (!keep_alive) head += "Connection: close\r\n";
   head += "\r\n";
@@ -154,8 +171,92 @@ std::string echo_body(const http::request<http::string_body>& request) {
   return out;
 }
 
+// What a static file request resolved to.
+struct StaticReply {
+  unsigned status = 404;
+  std::string_view reason = "Not Found";
+  std::string content_type = "application/octet-stream";
+  std::string body = "not found\n";
+};
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    unsigned value = 0;
+    if (i + 2 >= text.size()) return std::nullopt;
+    auto [end, ec] = std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
+    if (ec != std::errc() || end != text.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
+}
+
+std::string content_type_of(const std::filesystem::path& file) {
+  const std::string name = file.filename().string();
+  auto ends_with = [&name](std::string_view suffix) { return name.ends_with(suffix); };
+  if (ends_with(".json")) return "application/json";
+  if (ends_with(".html")) return "text/html";
+  for (std::string_view binary :
+       {".tgz", ".gem", ".crate", ".zip", ".whl", ".tar.gz", ".gz", ".rz"})
+    if (ends_with(binary)) return "application/octet-stream";
+  return "text/plain";
+}
+
+// The file a request path names under `root`: the path itself, or a directory's index.json or
+// index.html.
+std::optional<std::filesystem::path> static_file(const std::filesystem::path& root,
+                                                 const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path candidate = root / fs::path(path).relative_path();
+  if (fs::is_regular_file(candidate, ec)) return candidate;
+  if (!fs::is_directory(candidate, ec)) return std::nullopt;
+  for (const char* index : {"index.json", "index.html"}) {
+    if (fs::is_regular_file(candidate / index, ec)) return candidate / index;
+  }
+  return std::nullopt;
+}
+
+StaticReply serve_static(const std::string& root, std::string_view target) {
+  StaticReply reply;
+  if (root.empty()) return reply;
+  auto path = percent_decode(target.substr(0, target.find('?')));
+  if (!path || !path->starts_with('/') || path->find('\0') != std::string::npos) {
+    reply.status = 400;
+    reply.reason = "Bad Request";
+    reply.body = "bad request path\n";
+    return reply;
+  }
+  for (std::string_view rest = *path; !rest.empty();) {
+    std::size_t slash = rest.find('/');
+    if (rest.substr(0, slash) == "..") {
+      reply.status = 403;
+      reply.reason = "Forbidden";
+      reply.body = "no .. in paths\n";
+      return reply;
+    }
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  }
+  auto file = static_file(root, *path);
+  if (!file) return reply;
+  std::ifstream in(*file, std::ios::binary);
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) return reply;
+  reply.status = 200;
+  reply.reason = "OK";
+  reply.content_type = content_type_of(*file);
+  reply.body = std::move(body);
+  return reply;
+}
+
 asio::awaitable<void> http_session(tcp::socket socket, std::string peer, unsigned short port,
-                                   EventLog& log) {
+                                   const Server& server) {
+  EventLog& log = server.log;
   log.line("accept " + peer + " " + std::to_string(port));
   beast::flat_buffer buffer;
   while (true) {
@@ -178,12 +279,20 @@ asio::awaitable<void> http_session(tcp::socket socket, std::string peer, unsigne
     } else if (auto chunked = blob_size(target, "/chunked/");
                chunked && request.method() == http::verb::get) {
       out += co_await write_chunked_blob(socket, *chunked, keep_alive);
+    } else if (target == "/echo" || target.starts_with("/echo?")) {
+      std::string body = echo_body(request);
+      std::string reply = response_head(200, "OK", body.size(), keep_alive) + body;
+      auto [e, w] = co_await asio::async_write(socket, asio::buffer(reply), kNoThrow);
+      out += w;
+      write_error = e;
     } else {
-      bool echo = target == "/echo" || target.starts_with("/echo?");
-      std::string body = echo ? echo_body(request) : std::string("not found\n");
-      std::string reply =
-          response_head(echo ? 200 : 404, echo ? "OK" : "Not Found", body.size(), keep_alive) +
-          body;
+      const bool head_only = request.method() == http::verb::head;
+      StaticReply found = head_only || request.method() == http::verb::get
+                              ? serve_static(server.root, target)
+                              : StaticReply{};
+      std::string reply = response_head(found.status, found.reason, found.body.size(), keep_alive,
+                                        found.content_type);
+      if (!head_only) reply += found.body;
       auto [e, w] = co_await asio::async_write(socket, asio::buffer(reply), kNoThrow);
       out += w;
       write_error = e;
@@ -218,7 +327,8 @@ asio::awaitable<std::string> read_first_record(tcp::socket& socket) {
 }
 
 asio::awaitable<void> banner_session(tcp::socket socket, std::string peer, unsigned short port,
-                                     EventLog& log) {
+                                     const Server& server) {
+  EventLog& log = server.log;
   log.line("accept " + peer + " " + std::to_string(port));
   asio::steady_timer timer(socket.get_executor(), kBannerTimeout);
   auto first = co_await (read_first_record(socket) || timer.async_wait(kNoThrow));
@@ -249,30 +359,11 @@ asio::awaitable<void> banner_session(tcp::socket socket, std::string peer, unsig
 }
 
 using SessionFunction = asio::awaitable<void> (*)(tcp::socket, std::string, unsigned short,
-                                                  EventLog&);
-
-asio::awaitable<void> listen(tcp::acceptor acceptor, SessionFunction session, EventLog& log) {
-  const unsigned short port = acceptor.local_endpoint().port();
-  while (true) {
-    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
-    if (ec == asio::error::operation_aborted) co_return;
-    if (ec) continue;
-    boost::system::error_code peer_error;
-    auto peer = socket.remote_endpoint(peer_error);
-    if (peer_error) continue;
-    socket.set_option(tcp::no_delay(true), peer_error);
-    asio::co_spawn(acceptor.get_executor(),
-                   session(std::move(socket), peer_name(peer.address()), port, log),
-                   asio::detached);
-  }
-}
+                                                  const Server&);
 
 Options parse_options(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    if (i + 1 >= argc) throw UsageError{"missing value after " + std::string(flag)};
-    std::string value = argv[++i];
+  for_each_option(argc, argv, [&options](std::string_view flag, const std::string& value) {
     if (flag == "--log")
       options.log = value;
     else if (flag == "--bind")
@@ -281,9 +372,11 @@ Options parse_options(int argc, char** argv) {
       options.http_ports.push_back(parse_port(value));
     else if (flag == "--banner")
       options.banner_ports.push_back(parse_port(value));
+    else if (flag == "--root")
+      options.root = value;
     else
       throw UsageError{"unknown option " + std::string(flag)};
-  }
+  });
   if (options.log.empty()) throw UsageError{"--log FILE is required"};
   if (options.bind.empty()) throw UsageError{"--bind ADDR is required"};
   if (options.http_ports.empty() && options.banner_ports.empty())
@@ -291,51 +384,39 @@ Options parse_options(int argc, char** argv) {
   return options;
 }
 
-tcp::acceptor open_acceptor(asio::io_context& io, const std::string& bind, unsigned short port) {
-  try {
-    tcp::endpoint at(parse_address(bind), port);
-    tcp::acceptor acceptor(io);
-    acceptor.open(at.protocol());
-    acceptor.set_option(tcp::acceptor::reuse_address(true));
-    acceptor.bind(at);
-    acceptor.listen();
-    return acceptor;
-  } catch (const boost::system::system_error& e) {
-    throw std::runtime_error("cannot listen on " + bind + " port " + std::to_string(port) + ": " +
-                             e.code().message());
-  }
+// A listener on bind:port whose connections each run `session`.
+std::unique_ptr<TcpListener> listen(asio::io_context& io, const std::string& bind,
+                                    unsigned short port, SessionFunction session,
+                                    const Server& server) {
+  return std::make_unique<TcpListener>(
+      io, tcp::endpoint(parse_address(bind), port),
+      "cannot listen on " + bind + " port " + std::to_string(port),
+      [&io, port, session, &server](tcp::socket socket, const asio::ip::address& peer) {
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        asio::co_spawn(io, session(std::move(socket), peer_name(peer), port, server),
+                       asio::detached);
+      });
 }
 
 int serve(const Options& options) {
   asio::io_context io;
-  EventLog log(options.log);
+  Server server{EventLog(options.log), options.root};
+  std::vector<std::unique_ptr<TcpListener>> listeners;
   for (const auto& bind : options.bind) {
     for (auto port : options.http_ports)
-      asio::co_spawn(io, listen(open_acceptor(io, bind, port), http_session, log), asio::detached);
+      listeners.push_back(listen(io, bind, port, http_session, server));
     for (auto port : options.banner_ports)
-      asio::co_spawn(io, listen(open_acceptor(io, bind, port), banner_session, log),
-                     asio::detached);
+      listeners.push_back(listen(io, bind, port, banner_session, server));
   }
-  asio::signal_set stop(io, SIGTERM, SIGINT);
-  stop.async_wait([&io](const boost::system::error_code&, int) { io.stop(); });
-  say_ready();
-  io.run();
-  return 0;
+  return run_until_stopped(io);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return serve(parse_options(argc, argv));
-  } catch (const UsageError& e) {
-    std::fprintf(stderr,
-                 "si-registry: %s\nusage: si-registry --log FILE --bind ADDR... [--http PORT]... "
-                 "[--banner PORT]...\n",
-                 e.message.c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "si-registry: %s\n", e.what());
-    return 1;
-  }
+  return server_main(argc, argv, "si-registry",
+                     "si-registry --log FILE --bind ADDR... [--http PORT]... [--banner PORT]... "
+                     "[--root DIR]",
+                     [](int count, char** words) { return serve(parse_options(count, words)); });
 }

@@ -1,15 +1,21 @@
 #pragma once
-// What the fake internet's servers (si-fake-dns, si-registry, si-upstream-proxy) share: an
-// append-only event log a test can read while the server runs, byte escaping for it, and
-// small argument helpers. Header-only: each server is one translation unit.
+// What the fake internet's servers (si-sink, si-fake-dns, si-registry, si-upstream-proxy)
+// share: an append-only event log a test can read while the server runs, byte escaping for
+// it, "--flag value" parsing, listening sockets with an accept loop, and the life cycle every
+// server has: say "ready" once every socket is bound, run until SIGTERM or SIGINT, report
+// usage errors with exit 2 and other failures with exit 1. Header-only: each server is one
+// translation unit.
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <boost/asio/ip/address.hpp>
+#include <array>
+#include <boost/asio.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -96,10 +102,134 @@ inline std::string lowercase(std::string_view text) {
   return out;
 }
 
+// Calls on_option(flag, value) for each "--flag value" pair of the command line.
+inline void for_each_option(
+    int argc, char** argv,
+    const std::function<void(std::string_view flag, const std::string& value)>& on_option) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (i + 1 >= argc) throw UsageError{"missing value after " + std::string(flag)};
+    on_option(flag, argv[++i]);
+  }
+}
+
+// A listening TCP socket that hands every accepted connection, with its peer's address, to
+// on_accept until the io_context stops. A connection whose peer already reset has no address
+// to log and is dropped: there is nothing to record. Stays where it was built (the accept
+// loop holds `this`).
+class TcpListener {
+ public:
+  using OnAccept =
+      std::function<void(boost::asio::ip::tcp::socket, const boost::asio::ip::address& peer)>;
+
+  // Throws std::runtime_error "<failure>: <reason>" when it cannot listen on `at`.
+  TcpListener(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& at,
+              const std::string& failure, OnAccept on_accept)
+      : acceptor_(io), on_accept_(std::move(on_accept)) {
+    try {
+      acceptor_.open(at.protocol());
+      acceptor_.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true));
+      acceptor_.bind(at);
+      acceptor_.listen();
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error(failure + ": " + e.code().message());
+    }
+    accept();
+  }
+  TcpListener(const TcpListener&) = delete;
+  TcpListener& operator=(const TcpListener&) = delete;
+
+ private:
+  void accept() {
+    acceptor_.async_accept(
+        [this](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
+          if (ec == boost::asio::error::operation_aborted) return;
+          if (!ec) {
+            boost::system::error_code peer_error;
+            auto peer = socket.remote_endpoint(peer_error);
+            if (!peer_error) on_accept_(std::move(socket), peer.address());
+          }
+          accept();
+        });
+  }
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  OnAccept on_accept_;
+};
+
+// A bound UDP socket that hands every datagram to on_datagram and sends back what it returns
+// (nothing if empty), until the io_context stops. Stays where it was built.
+class UdpReceiver {
+ public:
+  using OnDatagram = std::function<std::string(std::string_view datagram,
+                                               const boost::asio::ip::udp::endpoint& sender)>;
+
+  // Throws std::runtime_error "<failure>: <reason>" when it cannot bind `at`.
+  UdpReceiver(boost::asio::io_context& io, const boost::asio::ip::udp::endpoint& at,
+              const std::string& failure, OnDatagram on_datagram)
+      : socket_(io), on_datagram_(std::move(on_datagram)) {
+    try {
+      socket_.open(at.protocol());
+      socket_.set_option(boost::asio::ip::udp::socket::reuse_address(true));
+      socket_.bind(at);
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error(failure + ": " + e.code().message());
+    }
+    receive();
+  }
+  UdpReceiver(const UdpReceiver&) = delete;
+  UdpReceiver& operator=(const UdpReceiver&) = delete;
+
+ private:
+  void receive() {
+    socket_.async_receive_from(
+        boost::asio::buffer(buffer_), sender_,
+        [this](const boost::system::error_code& ec, std::size_t n) {
+          if (ec == boost::asio::error::operation_aborted) return;
+          if (!ec) {
+            std::string reply = on_datagram_(std::string_view(buffer_.data(), n), sender_);
+            boost::system::error_code ignored;
+            if (!reply.empty()) socket_.send_to(boost::asio::buffer(reply), sender_, 0, ignored);
+          }
+          receive();
+        });
+  }
+
+  boost::asio::ip::udp::socket socket_;
+  boost::asio::ip::udp::endpoint sender_;
+  OnDatagram on_datagram_;
+  std::array<char, 65536> buffer_{};
+};
+
 // Tells the test that started the server that every socket is bound.
 inline void say_ready() {
   std::fputs("ready\n", stdout);
   std::fflush(stdout);
+}
+
+// Says ready, then runs `io` until SIGTERM or SIGINT.
+inline int run_until_stopped(boost::asio::io_context& io) {
+  boost::asio::signal_set stop(io, SIGTERM, SIGINT);
+  stop.async_wait([&io](const boost::system::error_code&, int) { io.stop(); });
+  say_ready();
+  io.run();
+  return 0;
+}
+
+// main() of every server: serve(argc, argv), a usage error reported as
+// "<name>: <message>\nusage: <usage>" with exit 2, any other failure as "<name>: <what>" with
+// exit 1.
+inline int server_main(int argc, char** argv, const char* name, const char* usage,
+                       const std::function<int(int, char**)>& serve) {
+  try {
+    return serve(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s: %s\nusage: %s\n", name, e.message.c_str(), usage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 1;
+  }
 }
 
 }  // namespace safeinstall::test::server

@@ -7,17 +7,10 @@
 #include "tests/support/blob.h"
 #include "tests/support/fake_internet.h"
 #include "tests/support/run.h"
+#include "tests/support/test_skips.h"
 
 using namespace safeinstall::test;
 using namespace std::chrono_literals;
-
-#define SKIP_UNLESS_FAKE_INTERNET()                          \
-  do {                                                       \
-    if (auto reason_ = FakeInternet::unavailable_reason()) { \
-      WARN("skipped: no fake internet here: " << *reason_);  \
-      return;                                                \
-    }                                                        \
-  } while (false)
 
 namespace {
 

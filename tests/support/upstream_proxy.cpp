@@ -245,25 +245,9 @@ class Proxy {
   EventLog log_;
 };
 
-asio::awaitable<void> listen(tcp::acceptor& acceptor, Proxy& proxy) {
-  while (true) {
-    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
-    if (ec == asio::error::operation_aborted) co_return;
-    if (ec) continue;
-    boost::system::error_code peer_error;
-    auto peer = socket.remote_endpoint(peer_error);
-    if (peer_error) continue;
-    asio::co_spawn(acceptor.get_executor(),
-                   proxy.session(std::move(socket), peer_name(peer.address())), asio::detached);
-  }
-}
-
 Options parse_options(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    if (i + 1 >= argc) throw UsageError{"missing value after " + std::string(flag)};
-    std::string value = argv[++i];
+  for_each_option(argc, argv, [&options](std::string_view flag, const std::string& value) {
     if (flag == "--log") {
       options.log = value;
     } else if (flag == "--bind") {
@@ -277,7 +261,7 @@ Options parse_options(int argc, char** argv) {
     } else {
       throw UsageError{"unknown option " + std::string(flag)};
     }
-  }
+  });
   if (options.log.empty()) throw UsageError{"--log FILE is required"};
   if (options.bind.empty()) throw UsageError{"--bind ADDR is required"};
   return options;
@@ -286,38 +270,20 @@ Options parse_options(int argc, char** argv) {
 int serve(const Options& options) {
   asio::io_context io;
   Proxy proxy(options);
-  tcp::acceptor acceptor(io);
-  try {
-    tcp::endpoint at(parse_address(options.bind), options.port);
-    acceptor.open(at.protocol());
-    acceptor.set_option(tcp::acceptor::reuse_address(true));
-    acceptor.bind(at);
-    acceptor.listen();
-  } catch (const boost::system::system_error& e) {
-    throw std::runtime_error("cannot listen on " + options.bind + " port " +
-                             std::to_string(options.port) + ": " + e.code().message());
-  }
-  asio::co_spawn(io, listen(acceptor, proxy), asio::detached);
-  asio::signal_set stop(io, SIGTERM, SIGINT);
-  stop.async_wait([&io](const boost::system::error_code&, int) { io.stop(); });
-  say_ready();
-  io.run();
-  return 0;
+  TcpListener listener(io, tcp::endpoint(parse_address(options.bind), options.port),
+                       "cannot listen on " + options.bind + " port " + std::to_string(options.port),
+                       [&io, &proxy](tcp::socket socket, const asio::ip::address& peer) {
+                         asio::co_spawn(io, proxy.session(std::move(socket), peer_name(peer)),
+                                        asio::detached);
+                       });
+  return run_until_stopped(io);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return serve(parse_options(argc, argv));
-  } catch (const UsageError& e) {
-    std::fprintf(stderr,
-                 "si-upstream-proxy: %s\nusage: si-upstream-proxy --log FILE --bind ADDR "
-                 "[--port 3128] [--map NAME=ADDRESS]...\n",
-                 e.message.c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "si-upstream-proxy: %s\n", e.what());
-    return 1;
-  }
+  return server_main(argc, argv, "si-upstream-proxy",
+                     "si-upstream-proxy --log FILE --bind ADDR [--port 3128] "
+                     "[--map NAME=ADDRESS]...",
+                     [](int count, char** words) { return serve(parse_options(count, words)); });
 }

@@ -9,8 +9,8 @@ namespace {
 
 std::filesystem::path write_profile(const std::string& text) {
   static int counter = 0;
-  auto path = std::filesystem::temp_directory_path() /
-              ("si-profile-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".toml");
+  auto path = std::filesystem::temp_directory_path() / ("si-profile-" + std::to_string(::getpid()) +
+                                                        "-" + std::to_string(++counter) + ".toml");
   std::ofstream(path) << text;
   return path;
 }
@@ -20,7 +20,7 @@ std::string error_of(const std::string& text) {
   auto loaded = load_base_profile(path);
   std::filesystem::remove(path);
   REQUIRE_FALSE(loaded);
-  return loaded.error().step;
+  return loaded.error().message();
 }
 
 }  // namespace
@@ -36,7 +36,7 @@ TEST_CASE("base profile: the shipped profile loads") {
 
 TEST_CASE("base profile: malformed TOML names file:line:col") {
   auto message = error_of("[env]\nallow = [\"PATH\"\n");
-  CHECK_THAT(message, Catch::Matches(".*si-profile-.*\\.toml:[0-9]+:[0-9]+: .*"));
+  CHECK_THAT(message, Catch::Matches(".*si-profile-.*\\.toml:[0-9]+:[0-9]+: [\\s\\S]*"));
 }
 
 TEST_CASE("base profile: unknown keys name the place and what exists") {
@@ -49,7 +49,7 @@ TEST_CASE("base profile: wrong types say what was expected") {
   CHECK_THAT(error_of("[env]\nallow = \"PATH\"\n"),
              Catch::Contains(":2:9: `env.allow` must be an array of strings"));
   CHECK_THAT(error_of("[filesystem]\nhome_size = \"lots\"\n"),
-             Catch::Contains("must be a size such as"));
+             Catch::Contains("`home_size` must be a size"));
   CHECK_THAT(error_of("[[filesystem.toolchain]]\nname = \"x\"\ndirs = [\"/abs\"]\n"),
              Catch::Contains("must be a path relative to the home directory"));
 }

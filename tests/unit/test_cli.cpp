@@ -72,3 +72,71 @@ TEST_CASE("cli: a flag before an option that takes a value keeps that value") {
   CHECK(cl.options.allow_hosts == std::vector<std::string>{"a.test:80", "b.test"});
   CHECK(cl.options.command == std::vector<std::string>{"npm", "ci"});
 }
+
+TEST_CASE("cli: staging flags") {
+  auto cl = parse({"--no-promote", "--yes", "--allow-protected", "--promote-on-failure", "--expect",
+                   "dist/**", "--expect=*.map", "npm", "ci", "--yes"});
+  REQUIRE(cl.action == CommandLine::Action::Run);
+  CHECK(cl.options.no_promote);
+  CHECK(cl.options.yes);
+  CHECK(cl.options.allow_protected);
+  CHECK(cl.options.promote_on_failure);
+  CHECK(cl.options.expect == std::vector<std::string>{"dist/**", "*.map"});
+  // The command's own --yes stays the command's.
+  CHECK(cl.options.command == std::vector<std::string>{"npm", "ci", "--yes"});
+
+  auto plain = parse({"npm", "ci"});
+  CHECK_FALSE(plain.options.no_promote);
+  CHECK_FALSE(plain.options.yes);
+  CHECK_FALSE(plain.options.allow_protected);
+  CHECK(plain.options.expect.empty());
+  CHECK(parse({"-y", "npm", "ci"}).options.yes);
+}
+
+TEST_CASE("cli: run subcommands") {
+  CHECK(parse({"runs"}).action == CommandLine::Action::Runs);
+  auto promote = parse({"promote", "20261122T084513Z-bb51a180"});
+  REQUIRE(promote.action == CommandLine::Action::Promote);
+  CHECK(promote.run_id == "20261122T084513Z-bb51a180");
+  CHECK_FALSE(promote.options.allow_protected);
+  CHECK(parse({"promote", "--allow-protected", "X"}).options.allow_protected);
+  CHECK(parse({"promote", "X", "--allow-protected"}).options.allow_protected);
+  CHECK(parse({"--allow-protected", "promote", "X"}).options.allow_protected);
+  auto discard = parse({"discard", "X"});
+  REQUIRE(discard.action == CommandLine::Action::Discard);
+  CHECK(discard.run_id == "X");
+
+  auto gc = parse({"gc"});
+  REQUIRE(gc.action == CommandLine::Action::Gc);
+  CHECK_FALSE(gc.gc_all);
+  CHECK(gc.gc_older_than_days == 7.0);
+  auto all = parse({"gc", "--all", "--older-than", "0.5"});
+  CHECK(all.gc_all);
+  CHECK(all.gc_older_than_days == 0.5);
+
+  // After --, a command that happens to be called like a subcommand runs as a command.
+  auto command = parse({"--", "promote", "X"});
+  CHECK(command.action == CommandLine::Action::Run);
+  CHECK(command.options.command == std::vector<std::string>{"promote", "X"});
+}
+
+TEST_CASE("cli: subcommands refuse missing or extra arguments clearly") {
+  auto missing = parse({"promote"});
+  REQUIRE(missing.action == CommandLine::Action::Exit);
+  CHECK(missing.exit_code == 125);
+  CHECK_THAT(missing.output, Catch::Contains("RUN_ID"));
+  CHECK(parse({"discard"}).exit_code == 125);
+  CHECK(parse({"promote", "X", "Y"}).exit_code == 125);
+  CHECK(parse({"runs", "extra"}).exit_code == 125);
+  CHECK(parse({"gc", "--older-than", "-1"}).exit_code == 125);
+  CHECK(parse({"gc", "--frobnicate"}).exit_code == 125);
+}
+
+TEST_CASE("cli: help lists the subcommands and the staging exit codes") {
+  auto help = parse({"--help"});
+  CHECK_THAT(help.output, Catch::Contains("safeinstall promote"));
+  CHECK_THAT(help.output, Catch::Contains("safeinstall gc"));
+  CHECK_THAT(help.output, Catch::Contains("122 held"));
+  CHECK_THAT(help.output, Catch::Contains("123 rejected"));
+  CHECK_THAT(help.output, Catch::Contains("--no-promote"));
+}

@@ -95,3 +95,43 @@ TEST_CASE("run plan: refuses a project that would expose the home or the system"
   REQUIRE_FALSE(missing);
   CHECK_THAT(missing.error().step, Catch::Contains("cannot be used"));
 }
+
+TEST_CASE("run plan: staging turns the project into an overlay and hides other runs' staging") {
+  Fixture f;
+  Options options;
+  options.command = {"npm", "ci"};
+  auto plan = make_run_plan(options, profile(), f.invoker((f.root / "project").string()));
+  REQUIRE(plan);
+  fs::path state = fs::path("/var/tmp") / ("si-plan-state-" + std::to_string(::getpid()));
+  fs::create_directories(state);
+  ProjectStaging staging{(f.root / "home/state/upper").string(), (f.root / "home/state/work").string(),
+                         {state.string(), (f.root / "home/state").string(), "/tmp", "/dev/shm"}};
+  auto staged = stage_project(*plan, staging);
+  fs::remove_all(state);
+  REQUIRE(staged);
+  int overlays = 0, binds = 0;
+  bool state_hidden = false, home_state_hidden = false;
+  for (const auto& m : plan->spec.mounts) {
+    if (m.target == plan->project && m.kind == MountKind::Overlay) {
+      ++overlays;
+      CHECK(m.source == plan->project);
+      CHECK(m.upper == staging.upper);
+      CHECK(m.work == staging.work);
+    }
+    if (m.kind == MountKind::BindReadWrite) ++binds;
+    if (m.kind == MountKind::HideDir && m.target == state.string()) state_hidden = true;
+    // Under the throwaway home (a fresh tmpfs) it is gone already; /tmp holds the project.
+    if (m.kind == MountKind::HideDir && m.target.starts_with((f.root / "home").string()))
+      home_state_hidden = true;
+    CHECK_FALSE((m.kind == MountKind::HideDir && m.target == "/tmp"));
+    CHECK_FALSE((m.kind == MountKind::HideDir && m.target == "/dev/shm"));
+  }
+  CHECK(overlays == 1);
+  CHECK(binds == 0);
+  CHECK(state_hidden);
+  CHECK_FALSE(home_state_hidden);
+  CHECK(std::find(plan->hidden.begin(), plan->hidden.end(), state.string()) != plan->hidden.end());
+
+  // Only once: a second call finds no read-write project bind left.
+  CHECK_FALSE(stage_project(*plan, staging));
+}

@@ -1,0 +1,64 @@
+#pragma once
+// The steps around the sandbox that keep the real project untouched until a run is judged:
+// the run store (with recovery of interrupted promotions), the project lock, the snapshot
+// and staging dirs before; the change list, verdict and promotion after.
+
+#include <optional>
+#include <string>
+
+#include "runner/options.h"
+#include "runner/project_snapshot.h"
+#include "runner/promotion.h"
+#include "runner/run_record.h"
+#include "runner/run_store.h"
+#include "runner/verdict.h"
+#include "sandbox/error.h"
+
+namespace safeinstall::runner {
+
+// The state dir opened, and every interrupted promotion whose project is free finished or
+// rolled back (said on stderr).
+sandbox::Result<RunStore> open_run_store();
+
+// Everything a staged run holds on to while the command runs.
+struct StagedRun {
+  ProjectLock lock;  // released last: nothing else touches the project meanwhile
+  StoredRun run;
+  ProjectSnapshot snapshot;
+};
+
+// Locks the project (waiting, and saying so, while another run holds it), snapshots it,
+// creates the run's staging dirs and turns the plan's project mount into an overlay on them.
+sandbox::Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
+
+// files.project from the upper dir, categorized, and the verdict on it.
+sandbox::Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged,
+                                       const Options& options);
+
+// What the user decided about a held run, or what the flags decided.
+enum class Decision { promote, keep };
+
+// Promotes, holds or rejects per the verdict (asking on a terminal when held), records the
+// outcome in `record` and the run's meta, and returns safeinstall's exit code.
+int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const RunStore& store,
+           const Options& options);
+
+// The command never ran or its changes could not be judged: the run is kept with the verdict
+// already in `record`, nothing promoted.
+void settle_unrun(RunRecord& record, StagedRun& staged, const RunStore& store);
+
+// Promotion of a stored run's staged changes with conflict detection: on a conflict nothing
+// is promoted and the run stays as it was. Fills record.staging (promoted entries, skipped).
+struct PromotionAttempt {
+  bool promoted = false;
+  bool conflict = false;
+  std::string message;  // why not, when not promoted
+};
+PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
+                                    const ProjectSnapshot* snapshot, bool allow_unexpected,
+                                    bool allow_protected, StagingRecord& staging);
+
+// stdin and stderr are terminals and CI is not set: a held run may be asked about.
+bool can_ask();
+
+}  // namespace safeinstall::runner

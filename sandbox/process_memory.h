@@ -1,0 +1,39 @@
+#pragma once
+// Reading another process's memory (process_vm_readv) to see the arguments of a call it is
+// making: strings, pointer arrays, small structs. Whatever is read may change under the
+// reader's feet (another thread of the target can rewrite it): good for recording, never the
+// only gate of a security decision.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace safeinstall::sandbox {
+
+class ProcessMemory {
+ public:
+  // `pointer_size` is 4 for ia32 callers, whose pointer arrays hold 32-bit addresses.
+  ProcessMemory(pid_t pid, std::size_t pointer_size = 8) : pid_(pid), pointer_size_(pointer_size) {}
+
+  // Up to `max` bytes of the NUL-terminated string at `address`; nullopt if unreadable.
+  std::optional<std::string> string_at(std::uint64_t address, std::size_t max = 4096) const;
+  // The pointers of a NULL-terminated array (argv, envp), at most `max` of them.
+  std::vector<std::uint64_t> pointer_array_at(std::uint64_t address, std::size_t max) const;
+  // Exactly `size` bytes, or false.
+  bool read(std::uint64_t address, void* into, std::size_t size) const;
+  // The strings of a NULL-terminated array, each cut at `max_each` bytes.
+  std::vector<std::string> strings_at(std::uint64_t address, std::size_t max_count,
+                                      std::size_t max_each) const;
+
+ private:
+  // Reads up to `size` bytes, stopping at the first unmapped page; returns the bytes read.
+  std::size_t read_some(std::uint64_t address, char* into, std::size_t size) const;
+
+  pid_t pid_;
+  std::size_t pointer_size_;
+};
+
+}  // namespace safeinstall::sandbox

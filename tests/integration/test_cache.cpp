@@ -1,0 +1,216 @@
+// The persistent npm cache end to end: the real npm in the real sandbox against a registry
+// in the tests' own fake internet, as root and as an unprivileged user. A second run is served
+// from the cache; a package that tampers with the cache gets nothing merged and is recorded.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "runner/cacache.h"
+#include "runner/digest.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/skip.h"
+#include "tests/support/fake_internet.h"
+#include "tests/support/npm_registry.h"
+
+using namespace safeinstall::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kNoInvokerProxy = {
+    "http_proxy=", "HTTP_PROXY=", "https_proxy=", "HTTPS_PROXY=", "all_proxy=",
+    "ALL_PROXY=",  "no_proxy=",   "NO_PROXY=",    "CI=true"};
+
+std::optional<std::string> npm_unavailable() {
+  if (auto reason = FakeInternet::unavailable_reason()) return "no fake internet here: " + *reason;
+  if (which("npm").empty()) return "npm is not installed (scripts/setup.sh installs it)";
+  return std::nullopt;
+}
+
+#define SKIP_UNLESS_NPM(who)                    \
+  SKIP_UNLESS_SANDBOX(who);                     \
+  do {                                          \
+    if (auto npm_reason_ = npm_unavailable()) { \
+      WARN("skipped: " << *npm_reason_);        \
+      return;                                   \
+    }                                           \
+  } while (false)
+
+SandboxRun npm(const Scenario& s, std::vector<std::string> args,
+               const std::vector<std::string>& flags = {}) {
+  std::vector<std::string> command{"npm"};
+  command.insert(command.end(), args.begin(), args.end());
+  for (const char* flag :
+       {"--no-audit", "--no-fund", "--no-update-notifier", "--registry", "http://registry.test/"})
+    command.emplace_back(flag);
+  std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
+  all_flags.insert(all_flags.end(), flags.begin(), flags.end());
+  auto run = s.run(command, all_flags, kNoInvokerProxy, 120s);
+  UNSCOPED_INFO(Catch::Detail::stringify(command)
+                << "\nexit " << run.exit_code() << "\nstdout: " << run.result.out
+                << "\nstderr: " << run.result.err);
+  return run;
+}
+
+void host_write(const Scenario& s, const std::string& relative, const std::string& content) {
+  fs::path path = fs::path(s.project()) / relative;
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << content;
+  for (fs::path p = path; p != fs::path(s.project()); p = p.parent_path())
+    REQUIRE(::lchown(p.c_str(), s.uid(), s.uid()) == 0);
+}
+
+std::string npm_cache(const Scenario& s) {
+  return s.home() + "/.cache/safeinstall/caches/npm";
+}
+
+// Content blobs of the persistent cache, relative to it.
+std::vector<std::string> blobs(const Scenario& s) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  std::string root = npm_cache(s);
+  for (auto it = fs::recursive_directory_iterator(root + "/content-v2", ec);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_regular_file()) found.push_back(fs::relative(it->path(), root).string());
+  }
+  std::ranges::sort(found);
+  return found;
+}
+
+// Every blob's digest matches its name.
+bool blobs_intact(const Scenario& s) {
+  for (const auto& blob : blobs(s)) {
+    auto info = safeinstall::runner::cacache::classify(blob);
+    std::string bytes = read_file(npm_cache(s) + "/" + blob);
+    if (safeinstall::runner::hex_digest(info.content.algorithm, bytes) != info.content.hex)
+      return false;
+  }
+  return true;
+}
+
+std::vector<std::string> cache_violations(const SandboxRun& run) {
+  std::vector<std::string> details;
+  for (const auto& v : run.report.value("violations", json::array())) {
+    if (v.value("kind", "") == "cache") details.push_back(v.value("detail", ""));
+  }
+  return details;
+}
+
+bool any_contains(const std::vector<std::string>& texts, const std::string& a,
+                  const std::string& b) {
+  return std::ranges::any_of(texts, [&](const std::string& t) {
+    return t.find(a) != std::string::npos && t.find(b) != std::string::npos;
+  });
+}
+
+std::size_t tarball_downloads(const std::string& log) {
+  std::size_t count = 0;
+  for (auto pos = log.find(".tgz"); pos != std::string::npos; pos = log.find(".tgz", pos + 1))
+    ++count;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("a second npm run is served from the persistent cache", "[cache][npm]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_NPM(who);
+  FakeInternet net(SI_SINK_PATH);
+  write_npm_registry(net.registry_root(), "http://registry.test/",
+                     {{.name = "cached-dep",
+                       .version = "1.0.0",
+                       .files = {{"index.js", "module.exports = 'dep';\n"}}},
+                      {.name = "cached-app",
+                       .version = "1.2.0",
+                       .dependencies = {{"cached-dep", "^1.0.0"}},
+                       .files = {{"index.js", "module.exports = require('cached-dep');\n"}}}});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  host_write(s, "package.json",
+             R"({"name":"demo","version":"1.0.0","dependencies":{"cached-app":"1.2.0"}})");
+
+  auto first = npm(s, {"install"});
+  REQUIRE(first.exit_code() == 0);
+  REQUIRE(first.report.at("verdict") == "promoted");
+  CHECK(cache_violations(first).empty());
+  REQUIRE(net.wait_for_log(FakeInternet::Log::Registry, "GET /cached-dep/-/cached-dep-1.0.0.tgz"));
+  // The cache is the invoker's own, private, and now holds both tarballs, intact.
+  struct stat st {};
+  REQUIRE(::stat(npm_cache(s).c_str(), &st) == 0);
+  CHECK(st.st_uid == s.uid());
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK(blobs(s).size() >= 2);
+  CHECK(blobs_intact(s));
+
+  fs::remove_all(s.project() + "/node_modules");
+  std::size_t before = net.log(FakeInternet::Log::Registry).size();
+  // --prefer-offline: npm takes what its cache holds instead of revalidating it (plain npm ci
+  // re-downloads tarballs whose stored response carries no freshness, cache or not).
+  auto second = npm(s, {"ci", "--prefer-offline"});
+  CHECK(second.exit_code() == 0);
+  CHECK(second.report.at("verdict") == "promoted");
+  CHECK(read_file(s.project() + "/node_modules/cached-dep/index.js") ==
+        "module.exports = 'dep';\n");
+  std::string later = net.log(FakeInternet::Log::Registry).substr(before);
+  INFO("registry log of the second run:\n" << later);
+  CHECK(tarball_downloads(later) == 0);
+  CHECK(cache_violations(second).empty());
+}
+
+TEST_CASE("a package that rewrites and deletes cache entries gets nothing merged, and is recorded",
+          "[cache][npm]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_NPM(who);
+  FakeInternet net(SI_SINK_PATH);
+  write_npm_registry(net.registry_root(), "http://registry.test/",
+                     {{.name = "plain-dep",
+                       .version = "1.0.0",
+                       .files = {{"index.js", "module.exports = 1;\n"}}}});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  host_write(s, "package.json",
+             R"({"name":"demo","version":"1.0.0","dependencies":{"plain-dep":"1.0.0"}})");
+  auto warm = npm(s, {"install"});
+  REQUIRE(warm.exit_code() == 0);
+  auto existing = blobs(s);
+  REQUIRE(existing.size() >= 2);
+
+  // The hook overwrites one blob of the warm cache and deletes another.
+  std::string hook =
+      "const fs = require('fs'), path = require('path'), os = require('os');\n"
+      "const cache = path.join(os.homedir(), '.npm', '_cacache');\n"
+      "fs.writeFileSync(path.join(cache, '" +
+      existing[0] +
+      "'), 'poison');\n"
+      "fs.unlinkSync(path.join(cache, '" +
+      existing[1] +
+      "'));\n"
+      "console.log('hook: cache poisoned');\n";
+  write_npm_registry(net.registry_root(), "http://registry.test/",
+                     {{.name = "poisoner",
+                       .version = "1.0.0",
+                       .scripts = {{"postinstall", "node hook.js"}},
+                       .files = {{"index.js", "module.exports = 2;\n"}, {"hook.js", hook}}}});
+  host_write(
+      s, "package.json",
+      R"({"name":"demo","version":"1.0.0","dependencies":{"plain-dep":"1.0.0","poisoner":"1.0.0"}})");
+
+  auto run = npm(s, {"install", "--foreground-scripts"}, {"--scripts", "all"});
+  CHECK((run.result.out + run.result.err).find("hook: cache poisoned") != std::string::npos);
+  REQUIRE(run.report.is_object());
+  // The project's changes alone would be promoted; tampering with the cache holds the run.
+  CHECK(run.report.at("verdict") == "held");
+  CHECK(run.exit_code() == 122);
+  CHECK_FALSE(fs::exists(fs::path(s.project()) / "node_modules" / "poisoner"));
+  auto violations = cache_violations(run);
+  CHECK(any_contains(violations, existing[0], "rewritten"));
+  CHECK(any_contains(violations, existing[1], "deleted"));
+  CHECK(any_contains(violations, "nothing it wrote to the cache was kept", ""));
+  // The cache is as it was: both entries back intact, and poisoner's tarball not merged.
+  CHECK(blobs(s) == existing);
+  CHECK(blobs_intact(s));
+}

