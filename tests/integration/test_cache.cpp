@@ -10,6 +10,7 @@
 #include "runner/cacache.h"
 #include "runner/digest.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/project_checks.h"
 #include "tests/integration/skip.h"
 #include "tests/support/fake_internet.h"
 #include "tests/support/npm_registry.h"
@@ -21,25 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kNoInvokerProxy = {
-    "http_proxy=", "HTTP_PROXY=", "https_proxy=", "HTTPS_PROXY=", "all_proxy=",
-    "ALL_PROXY=",  "no_proxy=",   "NO_PROXY=",    "CI=true"};
-
-std::optional<std::string> npm_unavailable() {
-  if (auto reason = FakeInternet::unavailable_reason()) return "no fake internet here: " + *reason;
-  if (which("npm").empty()) return "npm is not installed (scripts/setup.sh installs it)";
-  return std::nullopt;
-}
-
-#define SKIP_UNLESS_NPM(who)                    \
-  SKIP_UNLESS_SANDBOX(who);                     \
-  do {                                          \
-    if (auto npm_reason_ = npm_unavailable()) { \
-      WARN("skipped: " << *npm_reason_);        \
-      return;                                   \
-    }                                           \
-  } while (false)
-
 SandboxRun npm(const Scenario& s, std::vector<std::string> args,
                const std::vector<std::string>& flags = {}) {
   std::vector<std::string> command{"npm"};
@@ -49,19 +31,11 @@ SandboxRun npm(const Scenario& s, std::vector<std::string> args,
     command.emplace_back(flag);
   std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
   all_flags.insert(all_flags.end(), flags.begin(), flags.end());
-  auto run = s.run(command, all_flags, kNoInvokerProxy, 120s);
+  auto run = s.run(command, all_flags, kCleanCiEnv, 120s);
   UNSCOPED_INFO(Catch::Detail::stringify(command)
                 << "\nexit " << run.exit_code() << "\nstdout: " << run.result.out
                 << "\nstderr: " << run.result.err);
   return run;
-}
-
-void host_write(const Scenario& s, const std::string& relative, const std::string& content) {
-  fs::path path = fs::path(s.project()) / relative;
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << content;
-  for (fs::path p = path; p != fs::path(s.project()); p = p.parent_path())
-    REQUIRE(::lchown(p.c_str(), s.uid(), s.uid()) == 0);
 }
 
 std::string npm_cache(const Scenario& s) {
@@ -118,7 +92,7 @@ std::size_t tarball_downloads(const std::string& log) {
 
 TEST_CASE("a second npm run is served from the persistent cache", "[cache][npm]") {
   Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_NPM(who);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
   FakeInternet net(SI_SINK_PATH);
   write_npm_registry(net.registry_root(), "http://registry.test/",
                      {{.name = "cached-dep",
@@ -164,7 +138,7 @@ TEST_CASE("a second npm run is served from the persistent cache", "[cache][npm]"
 TEST_CASE("a package that rewrites and deletes cache entries gets nothing merged, and is recorded",
           "[cache][npm]") {
   Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_NPM(who);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
   FakeInternet net(SI_SINK_PATH);
   write_npm_registry(net.registry_root(), "http://registry.test/",
                      {{.name = "plain-dep",

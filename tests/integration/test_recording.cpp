@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/project_checks.h"
 #include "tests/integration/skip.h"
 #include "tests/support/fake_internet.h"
 #include "tests/support/npm_registry.h"
@@ -25,14 +26,6 @@ Who both_users() {
   return GENERATE(Who::Root, Who::Unprivileged);
 }
 
-std::vector<json> of_kind(const json& report, const std::string& kind) {
-  std::vector<json> found;
-  for (const auto& v : report.at("violations")) {
-    if (v.at("kind") == kind) found.push_back(v);
-  }
-  return found;
-}
-
 // The recorded processes whose argv starts with `prefix`.
 std::vector<json> processes_running(const json& report, const std::vector<std::string>& prefix) {
   std::vector<json> found;
@@ -42,10 +35,6 @@ std::vector<json> processes_running(const json& report, const std::vector<std::s
       found.push_back(p);
   }
   return found;
-}
-
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
 }
 
 bool host_has_process_with(const std::string& needle) {
@@ -79,7 +68,7 @@ TEST_CASE("recording: refused syscalls are recorded with the process that tried"
   CHECK(contains(run.result.out, "DENIED EPERM /tmp"));
   CHECK(contains(run.result.out, "DENIED EPERM AF_PACKET"));
   // ... and each one is a syscall violation naming the process that made it.
-  auto refused = of_kind(run.report, "syscall");
+  auto refused = violations_of_kind(run.report, "syscall");
   REQUIRE(refused.size() == 3);
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"ptrace-sibling", "ptrace(PTRACE_ATTACH"},
@@ -103,7 +92,7 @@ TEST_CASE("recording: clone3 still answers ENOSYS so libc falls back to clone") 
   Scenario s(who);
   auto run = s.probe({"clone3"});
   CHECK(run.denied_with("ENOSYS"));
-  CHECK(of_kind(run.report, "syscall").empty());
+  CHECK(violations_of_kind(run.report, "syscall").empty());
 }
 
 TEST_CASE("recording: direct connections are recorded, refused at once, and reach nothing") {
@@ -190,7 +179,7 @@ TEST_CASE("recording: --scripts allow:a runs a's install script and refuses b's"
       s.run({"/bin/sh", "-c", quoted(a) + "; " + quoted(b) + "; exit 0"}, {"--scripts", "allow:a"});
   CHECK(contains(run.result.out, "ran-a"));
   CHECK_FALSE(contains(run.result.out, "ran-b"));
-  auto refused = of_kind(run.report, "script");
+  auto refused = violations_of_kind(run.report, "script");
   REQUIRE(refused.size() == 1);
   CHECK(contains(refused[0].at("detail").get<std::string>(), "b@2.0.0 postinstall"));
   auto ran = processes_running(run.report, {"/bin/sh", "-c", "echo ran-a"});
@@ -210,7 +199,7 @@ TEST_CASE("recording: --scripts allow:a runs a's install script and refuses b's"
             {"--scripts", "none"});
   CHECK_FALSE(contains(none.result.out, "ran-a"));
   CHECK(contains(none.result.out, "ran-build"));
-  CHECK(of_kind(none.report, "script").size() == 1);
+  CHECK(violations_of_kind(none.report, "script").size() == 1);
 }
 
 TEST_CASE("recording: a background sleep and a double-forked daemon are killed and flagged") {
@@ -230,7 +219,7 @@ TEST_CASE("recording: a background sleep and a double-forked daemon are killed a
   auto shell = processes_running(run.report, {"/bin/sh", "-c"});
   REQUIRE(shell.size() == 1);
   CHECK(sleeper[0].at("ppid") == shell[0].at("pid"));
-  auto flagged = of_kind(run.report, "survivor");
+  auto flagged = violations_of_kind(run.report, "survivor");
   auto sleep_flag = std::find_if(flagged.begin(), flagged.end(), [&](const json& v) {
     return v.at("pid") == sleeper[0].at("pid");
   });
@@ -253,7 +242,7 @@ TEST_CASE("recording: a fork bomb is stopped by --pids and the host is fine") {
   auto run = s.probe({"fork-bomb"}, {"--pids", "64"});
   CHECK(std::chrono::steady_clock::now() - started < 20s);
   CHECK(run.exit_code() != 0);
-  auto limits = of_kind(run.report, "limit");
+  auto limits = violations_of_kind(run.report, "limit");
   REQUIRE(limits.size() == 1);
   CHECK(contains(limits[0].at("detail").get<std::string>(), "--pids 64"));
   // The kernel holds an unprivileged user at exactly --pids (RLIMIT_NPROC); root (kuid 0) is
@@ -277,7 +266,7 @@ TEST_CASE("recording: a memory hog is stopped by --memory") {
   // in a sanitizer build) to see it pass 128 MiB well before RLIMIT_DATA (2x) refuses malloc.
   auto run = s.probe({"memory-hog", "4", "50"}, {"--memory", "128M"});
   CHECK(run.exit_code() != 0);
-  auto limits = of_kind(run.report, "limit");
+  auto limits = violations_of_kind(run.report, "limit");
   REQUIRE(limits.size() == 1);
   CHECK(contains(limits[0].at("detail").get<std::string>(), "over --memory 128 MiB"));
   CHECK(run.report.at("resources").at("peak_rss_kib").get<long>() > 128 * 1024);
@@ -290,7 +279,7 @@ TEST_CASE("recording: --cpu-time stops a busy loop") {
   auto started = std::chrono::steady_clock::now();
   auto run = s.run({"/bin/sh", "-c", "while :; do :; done"}, {"--cpu-time", "1"}, {}, 60s);
   CHECK(std::chrono::steady_clock::now() - started < 10s);
-  auto limits = of_kind(run.report, "limit");
+  auto limits = violations_of_kind(run.report, "limit");
   REQUIRE(limits.size() == 1);
   CHECK(contains(limits[0].at("detail").get<std::string>(), "--cpu-time 1 s"));
 }
@@ -314,26 +303,6 @@ TEST_CASE("recording: secrets in recorded argv are redacted") {
 // The real npm against the tests' own registry: lifecycle scripts as npm starts them.
 namespace {
 
-const std::vector<std::string> kNoInvokerProxy = {
-    "http_proxy=", "HTTP_PROXY=", "https_proxy=", "HTTPS_PROXY=", "all_proxy=",
-    "ALL_PROXY=",  "no_proxy=",   "NO_PROXY=",    "CI=true"};
-
-std::optional<std::string> npm_unavailable() {
-  if (auto reason = FakeInternet::unavailable_reason()) return "no fake internet here: " + *reason;
-  if (which("npm").empty()) return "npm is not installed (scripts/setup.sh installs it)";
-  if (which("curl").empty()) return "curl is not installed (scripts/setup.sh installs it)";
-  return std::nullopt;
-}
-
-#define SKIP_UNLESS_NPM(who)                    \
-  SKIP_UNLESS_SANDBOX(who);                     \
-  do {                                          \
-    if (auto npm_reason_ = npm_unavailable()) { \
-      WARN("skipped: " << *npm_reason_);        \
-      return;                                   \
-    }                                           \
-  } while (false)
-
 SandboxRun npm_install(const Scenario& s, const std::vector<std::string>& flags) {
   std::vector<std::string> command{"npm",
                                    "install",
@@ -345,7 +314,7 @@ SandboxRun npm_install(const Scenario& s, const std::vector<std::string>& flags)
                                    "http://registry.test/"};
   std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
   all_flags.insert(all_flags.end(), flags.begin(), flags.end());
-  auto run = s.run(command, all_flags, kNoInvokerProxy, 120s);
+  auto run = s.run(command, all_flags, kCleanCiEnv, 120s);
   UNSCOPED_INFO("exit " << run.exit_code() << "\nstdout: " << run.result.out
                         << "\nstderr: " << run.result.err);
   return run;
@@ -374,7 +343,7 @@ NpmPackage scripted(const std::string& name) {
 
 TEST_CASE("recording: npm postinstall tree, argv, cwd and attribution are exact", "[npm]") {
   Who who = both_users();
-  SKIP_UNLESS_NPM(who);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm", "curl");
   FakeInternet net(SI_SINK_PATH);
   write_npm_registry(net.registry_root(), "http://registry.test/", {scripted("a")});
   Scenario s(who);
@@ -411,7 +380,7 @@ TEST_CASE("recording: npm postinstall tree, argv, cwd and attribution are exact"
 
 TEST_CASE("recording: npm with --scripts allow:a runs a's postinstall and refuses b's", "[npm]") {
   Who who = both_users();
-  SKIP_UNLESS_NPM(who);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm", "curl");
   FakeInternet net(SI_SINK_PATH);
   write_npm_registry(net.registry_root(), "http://registry.test/", {scripted("a"), scripted("b")});
   Scenario s(who);
@@ -436,7 +405,7 @@ TEST_CASE("recording: npm with --scripts allow:a runs a's postinstall and refuse
   CHECK(a.at("refused") == false);
   CHECK(b.at("refused") == true);
   CHECK(b.at("cwd") == s.project() + "/node_modules/b");
-  auto refused = of_kind(run.report, "script");
+  auto refused = violations_of_kind(run.report, "script");
   REQUIRE(refused.size() == 1);
   CHECK(refused[0].at("pid") == b.at("pid"));
   CHECK(contains(refused[0].at("detail").get<std::string>(), "b@1.0.0 postinstall refused"));

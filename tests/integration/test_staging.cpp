@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/project_checks.h"
 #include "tests/integration/skip.h"
 #include "tests/support/fake_internet.h"
 #include "tests/support/npm_registry.h"
@@ -24,8 +25,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kHeld = 122;
-constexpr int kRejected = 123;
+constexpr int kHeld = kExitHeld;
+constexpr int kRejected = kExitRejected;
 
 Who both_users() {
   return GENERATE(Who::Root, Who::Unprivileged);
@@ -42,65 +43,12 @@ SandboxRun shell(const Scenario& s, const std::string& script,
   return run;
 }
 
-// `safeinstall ARGS...` (a subcommand), as the scenario's user with its environment.
-RunResult subcommand(const Scenario& s, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{Installation::get().safeinstall};
-  argv.insert(argv.end(), args.begin(), args.end());
-  RunOptions options;
-  options.env_overrides = s.base_env();
-  options.env_overrides.push_back("CI=true");
-  if (s.who() == Who::Unprivileged) options.as_user = kUnprivilegedUid;
-  options.cwd = s.project();
-  auto result = run(argv, options);
-  UNSCOPED_INFO("safeinstall " << Catch::Detail::stringify(args) << "\nexit " << result.exit_code
-                               << "\nstdout: " << result.out << "\nstderr: " << result.err);
-  return result;
-}
-
-// A file in the project written on the host, owned by the scenario's user.
-void host_write(const Scenario& s, const std::string& relative, const std::string& content) {
-  fs::path path = fs::path(s.project()) / relative;
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << content;
-  for (fs::path p = path; p != fs::path(s.project()); p = p.parent_path())
-    REQUIRE(::lchown(p.c_str(), s.uid(), s.uid()) == 0);
-}
-
-std::string project_file(const Scenario& s, const std::string& relative) {
-  return read_file(s.project() + "/" + relative);
-}
-
-bool in_project(const Scenario& s, const std::string& relative) {
-  return path_exists(s.project() + "/" + relative);
-}
-
-const json* change_at(const json& list, const std::string& path) {
-  for (const auto& entry : list) {
-    if (entry.at("path") == path) return &entry;
-  }
-  return nullptr;
-}
-
-bool has_flag(const json* entry, const std::string& flag) {
-  if (entry == nullptr) return false;
-  const auto& flags = entry->at("flags");
-  return std::find(flags.begin(), flags.end(), flag) != flags.end();
-}
-
-std::string category_of(const json* entry) {
-  return entry == nullptr ? "(missing)" : entry->value("category", std::string("(none)"));
-}
-
 std::string state_dir(const Scenario& s) {
   return s.home() + "/.local/state/safeinstall";
 }
 
 std::string run_id(const SandboxRun& run) {
   return run.report.at("run_id").get<std::string>();
-}
-
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
 }
 
 // The line of `safeinstall runs` for `id`, empty when it is not listed.
@@ -358,27 +306,6 @@ TEST_CASE("exit codes in CI: promoted 0, held 122, rejected 123, failed the comm
 // The real npm against a registry served in the tests' own fake internet.
 namespace {
 
-// The machine's own proxy settings would be chained through; these tests reach only the fake
-// internet's registry.
-const std::vector<std::string> kNoInvokerProxy = {
-    "http_proxy=", "HTTP_PROXY=", "https_proxy=", "HTTPS_PROXY=", "all_proxy=",
-    "ALL_PROXY=",  "no_proxy=",   "NO_PROXY=",    "CI=true"};
-
-std::optional<std::string> npm_unavailable() {
-  if (auto reason = FakeInternet::unavailable_reason()) return "no fake internet here: " + *reason;
-  if (which("npm").empty()) return "npm is not installed (scripts/setup.sh installs it)";
-  return std::nullopt;
-}
-
-#define SKIP_UNLESS_NPM(who)                    \
-  SKIP_UNLESS_SANDBOX(who);                     \
-  do {                                          \
-    if (auto npm_reason_ = npm_unavailable()) { \
-      WARN("skipped: " << *npm_reason_);        \
-      return;                                   \
-    }                                           \
-  } while (false)
-
 const std::vector<std::string> kNpmFlags = {"--no-audit", "--no-fund", "--no-update-notifier",
                                             "--registry", "http://registry.test/"};
 
@@ -389,7 +316,7 @@ SandboxRun npm(const Scenario& s, std::vector<std::string> args,
   command.insert(command.end(), kNpmFlags.begin(), kNpmFlags.end());
   std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
   all_flags.insert(all_flags.end(), flags.begin(), flags.end());
-  auto run = s.run(command, all_flags, kNoInvokerProxy, 120s);
+  auto run = s.run(command, all_flags, kCleanCiEnv, 120s);
   UNSCOPED_INFO(Catch::Detail::stringify(command)
                 << "\nexit " << run.exit_code() << "\nstdout: " << run.result.out
                 << "\nstderr: " << run.result.err);
@@ -419,7 +346,7 @@ console.log('hook: planted');
 
 TEST_CASE("npm install and npm ci: node_modules and the lockfile are promoted", "[staging][npm]") {
   Who who = both_users();
-  SKIP_UNLESS_NPM(who);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
   FakeInternet net(SI_SINK_PATH);
   write_npm_registry(net.registry_root(), "http://registry.test/",
                      {{.name = "left-pad-lite",
@@ -467,7 +394,7 @@ TEST_CASE(
     "payload is held with nothing promoted",
     "[staging][npm]") {
   Who who = both_users();
-  SKIP_UNLESS_NPM(who);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
   FakeInternet net(SI_SINK_PATH);
   write_npm_registry(
       net.registry_root(), "http://registry.test/",

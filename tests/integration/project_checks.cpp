@@ -1,0 +1,109 @@
+#include "tests/integration/project_checks.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/fake_internet.h"
+
+namespace safeinstall::test {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::vector<std::string> kCleanCiEnv = {
+    "http_proxy=", "HTTP_PROXY=", "https_proxy=", "HTTPS_PROXY=", "all_proxy=",
+    "ALL_PROXY=",  "no_proxy=",   "NO_PROXY=",    "CI=true"};
+
+void host_write(const Scenario& s, const std::string& relative, const std::string& content) {
+  fs::path path = fs::path(s.project()) / relative;
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << content;
+  for (fs::path p = path; p != fs::path(s.project()); p = p.parent_path())
+    REQUIRE(::lchown(p.c_str(), s.uid(), s.uid()) == 0);
+}
+
+std::string project_file(const Scenario& s, const std::string& relative) {
+  return read_file(s.project() + "/" + relative);
+}
+
+bool in_project(const Scenario& s, const std::string& relative) {
+  return path_exists(s.project() + "/" + relative);
+}
+
+RunResult subcommand(const Scenario& s, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{Installation::get().safeinstall};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunOptions options;
+  options.env_overrides = s.base_env();
+  options.env_overrides.push_back("CI=true");
+  if (s.who() == Who::Unprivileged) options.as_user = kUnprivilegedUid;
+  options.cwd = s.project();
+  auto result = run(argv, options);
+  UNSCOPED_INFO("safeinstall " << Catch::Detail::stringify(args) << "\nexit " << result.exit_code
+                               << "\nstdout: " << result.out << "\nstderr: " << result.err);
+  return result;
+}
+
+const json* change_at(const json& list, const std::string& path) {
+  for (const auto& entry : list) {
+    if (entry.at("path") == path) return &entry;
+  }
+  return nullptr;
+}
+
+bool has_flag(const json* entry, const std::string& flag) {
+  if (entry == nullptr) return false;
+  const auto& flags = entry->at("flags");
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+std::string category_of(const json* entry) {
+  return entry == nullptr ? "(missing)" : entry->value("category", std::string("(none)"));
+}
+
+std::vector<json> violations_of_kind(const json& report, const std::string& kind) {
+  std::vector<json> found;
+  for (const auto& v : report.value("violations", json::array())) {
+    if (v.value("kind", "") == kind) found.push_back(v);
+  }
+  return found;
+}
+
+namespace {
+
+std::vector<json> network_entries(const json& report, const char* list, const std::string& host) {
+  std::vector<json> found;
+  if (!report.contains("network")) return found;
+  for (const auto& entry : report.at("network").value(list, json::array())) {
+    if (contains(entry.value("host", ""), host)) found.push_back(entry);
+  }
+  return found;
+}
+
+}  // namespace
+
+std::vector<json> refused_hosts(const json& report, const std::string& host) {
+  return network_entries(report, "refused", host);
+}
+
+std::vector<json> contacted_hosts(const json& report, const std::string& host) {
+  return network_entries(report, "contacted", host);
+}
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+std::optional<std::string> install_test_unavailable(const std::vector<std::string>& tools) {
+  if (auto reason = FakeInternet::unavailable_reason()) return "no fake internet here: " + *reason;
+  for (const auto& tool : tools) {
+    if (which(tool).empty()) return tool + " is not installed (scripts/setup.sh installs it)";
+  }
+  return std::nullopt;
+}
+
+}  // namespace safeinstall::test
