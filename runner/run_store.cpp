@@ -127,6 +127,8 @@ Result<bool> promotion_unfinished(const RunDir& run) {
 }
 
 Result<void> remove_staged_data(const RunDir& run) {
+  // A package cache's writes are staged in the run dir even when the project's are not.
+  if (auto removed = remove_tree(run.caches()); !removed) return removed;
   if (run.staging != run.path) return remove_tree(run.staging);
   for (const auto& dir : {run.upper(), run.work(), run.build(), run.trash()}) {
     if (auto removed = remove_tree(dir); !removed) return removed;

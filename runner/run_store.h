@@ -50,6 +50,7 @@ struct RunDir {
   std::string report_file() const { return path + "/report.json"; }
   std::string journal_file() const { return path + "/journal.json"; }
   std::string snapshot_file() const { return path + "/snapshot.bin"; }
+  std::string caches() const { return path + "/caches"; }  // package caches' upper/work dirs
 
   // A run dir that is its own staging dir (tests, the promotion driver).
   static RunDir at(const std::string& dir);

@@ -187,4 +187,11 @@ TEST_CASE("a package that rewrites and deletes cache entries gets nothing merged
   // The cache is as it was: both entries back intact, and poisoner's tarball not merged.
   CHECK(blobs(s) == existing);
   CHECK(blobs_intact(s));
+
+  // The tampering waits in the run dir for inspection until the run is discarded.
+  std::string id = run.report.at("run_id").get<std::string>();
+  std::string staged_cache = s.home() + "/.local/state/safeinstall/runs/" + id + "/caches/npm";
+  CHECK(fs::exists(staged_cache + "/upper"));
+  CHECK(subcommand(s, {"discard", id}).exit_code == 0);
+  CHECK_FALSE(fs::exists(staged_cache));
 }
