@@ -98,6 +98,27 @@ bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
 }
 
+SandboxRun run_npm(const Scenario& s, const std::vector<std::string>& args,
+                   const std::vector<std::string>& flags) {
+  std::vector<std::string> command{"npm"};
+  command.insert(command.end(), args.begin(), args.end());
+  for (const char* flag :
+       {"--no-audit", "--no-fund", "--no-update-notifier", "--registry", "http://registry.test/"})
+    command.emplace_back(flag);
+  std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
+  all_flags.insert(all_flags.end(), flags.begin(), flags.end());
+  auto run = s.run(command, all_flags, kCleanCiEnv, std::chrono::seconds(120));
+  UNSCOPED_INFO(Catch::Detail::stringify(command)
+                << "\nexit " << run.exit_code() << "\nstdout: " << run.result.out
+                << "\nstderr: " << run.result.err);
+  return run;
+}
+
+void write_package_json(const Scenario& s, const std::string& dependencies) {
+  host_write(s, "package.json",
+             "{\"name\":\"demo\",\"version\":\"1.0.0\",\"dependencies\":{" + dependencies + "}}\n");
+}
+
 std::optional<std::string> install_test_unavailable(const std::vector<std::string>& tools) {
   if (auto reason = FakeInternet::unavailable_reason()) return "no fake internet here: " + *reason;
   for (const auto& tool : tools) {

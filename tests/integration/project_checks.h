@@ -41,6 +41,14 @@ std::vector<nlohmann::json> contacted_hosts(const nlohmann::json& report, const 
 
 bool contains(const std::string& text, const std::string& needle);
 
+// `safeinstall --allow-host registry.test:80 FLAGS -- npm ARGS --registry http://registry.test/`
+// (without audit, fund and update-notifier chatter), in CI mode: the real npm against the
+// registry of the scenario's fake internet.
+SandboxRun run_npm(const Scenario& s, const std::vector<std::string>& args,
+                   const std::vector<std::string>& flags = {});
+// package.json of a project named demo with these dependencies ("\"a\":\"1.0.0\"").
+void write_package_json(const Scenario& s, const std::string& dependencies);
+
 // Why a whole-install test cannot run here (no fake internet, a client missing), or nullopt.
 std::optional<std::string> install_test_unavailable(const std::vector<std::string>& tools);
 

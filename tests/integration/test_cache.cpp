@@ -22,22 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-SandboxRun npm(const Scenario& s, std::vector<std::string> args,
-               const std::vector<std::string>& flags = {}) {
-  std::vector<std::string> command{"npm"};
-  command.insert(command.end(), args.begin(), args.end());
-  for (const char* flag :
-       {"--no-audit", "--no-fund", "--no-update-notifier", "--registry", "http://registry.test/"})
-    command.emplace_back(flag);
-  std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
-  all_flags.insert(all_flags.end(), flags.begin(), flags.end());
-  auto run = s.run(command, all_flags, kCleanCiEnv, 120s);
-  UNSCOPED_INFO(Catch::Detail::stringify(command)
-                << "\nexit " << run.exit_code() << "\nstdout: " << run.result.out
-                << "\nstderr: " << run.result.err);
-  return run;
-}
-
 std::string npm_cache(const Scenario& s) {
   return s.home() + "/.cache/safeinstall/caches/npm";
 }
@@ -107,7 +91,7 @@ TEST_CASE("a second npm run is served from the persistent cache", "[cache][npm]"
   host_write(s, "package.json",
              R"({"name":"demo","version":"1.0.0","dependencies":{"cached-app":"1.2.0"}})");
 
-  auto first = npm(s, {"install"});
+  auto first = run_npm(s, {"install"});
   REQUIRE(first.exit_code() == 0);
   REQUIRE(first.report.at("verdict") == "promoted");
   CHECK(cache_violations(first).empty());
@@ -124,7 +108,7 @@ TEST_CASE("a second npm run is served from the persistent cache", "[cache][npm]"
   std::size_t before = net.log(FakeInternet::Log::Registry).size();
   // --prefer-offline: npm takes what its cache holds instead of revalidating it (plain npm ci
   // re-downloads tarballs whose stored response carries no freshness, cache or not).
-  auto second = npm(s, {"ci", "--prefer-offline"});
+  auto second = run_npm(s, {"ci", "--prefer-offline"});
   CHECK(second.exit_code() == 0);
   CHECK(second.report.at("verdict") == "promoted");
   CHECK(read_file(s.project() + "/node_modules/cached-dep/index.js") ==
@@ -148,7 +132,7 @@ TEST_CASE("a package that rewrites and deletes cache entries gets nothing merged
   s.run_behind(net.in_world({}));
   host_write(s, "package.json",
              R"({"name":"demo","version":"1.0.0","dependencies":{"plain-dep":"1.0.0"}})");
-  auto warm = npm(s, {"install"});
+  auto warm = run_npm(s, {"install"});
   REQUIRE(warm.exit_code() == 0);
   auto existing = blobs(s);
   REQUIRE(existing.size() >= 2);
@@ -173,7 +157,7 @@ TEST_CASE("a package that rewrites and deletes cache entries gets nothing merged
       s, "package.json",
       R"({"name":"demo","version":"1.0.0","dependencies":{"plain-dep":"1.0.0","poisoner":"1.0.0"}})");
 
-  auto run = npm(s, {"install", "--foreground-scripts"}, {"--scripts", "all"});
+  auto run = run_npm(s, {"install", "--foreground-scripts"}, {"--scripts", "all"});
   CHECK((run.result.out + run.result.err).find("hook: cache poisoned") != std::string::npos);
   REQUIRE(run.report.is_object());
   // The project's changes alone would be promoted; tampering with the cache holds the run.

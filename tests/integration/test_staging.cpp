@@ -306,28 +306,6 @@ TEST_CASE("exit codes in CI: promoted 0, held 122, rejected 123, failed the comm
 // The real npm against a registry served in the tests' own fake internet.
 namespace {
 
-const std::vector<std::string> kNpmFlags = {"--no-audit", "--no-fund", "--no-update-notifier",
-                                            "--registry", "http://registry.test/"};
-
-SandboxRun npm(const Scenario& s, std::vector<std::string> args,
-               const std::vector<std::string>& flags = {}) {
-  std::vector<std::string> command{"npm"};
-  command.insert(command.end(), args.begin(), args.end());
-  command.insert(command.end(), kNpmFlags.begin(), kNpmFlags.end());
-  std::vector<std::string> all_flags{"--allow-host", "registry.test:80"};
-  all_flags.insert(all_flags.end(), flags.begin(), flags.end());
-  auto run = s.run(command, all_flags, kCleanCiEnv, 120s);
-  UNSCOPED_INFO(Catch::Detail::stringify(command)
-                << "\nexit " << run.exit_code() << "\nstdout: " << run.result.out
-                << "\nstderr: " << run.result.err);
-  return run;
-}
-
-void write_package_json(const Scenario& s, const std::string& dependencies) {
-  host_write(s, "package.json",
-             "{\"name\":\"demo\",\"version\":\"1.0.0\",\"dependencies\":{" + dependencies + "}}\n");
-}
-
 // A postinstall that plants all four: CI config and a git hook in the project (INIT_CWD is
 // where npm was run), a shell rc line in the home and an executable in /tmp.
 constexpr const char* kHostileHook =
@@ -360,7 +338,7 @@ TEST_CASE("npm install and npm ci: node_modules and the lockfile are promoted", 
   s.run_behind(net.in_world({}));
   write_package_json(s, "\"uses-left\":\"^2.0.0\"");
 
-  auto install = npm(s, {"install"});
+  auto install = run_npm(s, {"install"});
   CHECK(install.exit_code() == 0);
   REQUIRE(install.report.is_object());
   CHECK(install.report.at("verdict") == "promoted");
@@ -378,7 +356,7 @@ TEST_CASE("npm install and npm ci: node_modules and the lockfile are promoted", 
   // npm ci replaces node_modules wholesale: one swap, the same packages.
   struct stat before {};
   REQUIRE(::stat((s.project() + "/node_modules").c_str(), &before) == 0);
-  auto ci = npm(s, {"ci"});
+  auto ci = run_npm(s, {"ci"});
   CHECK(ci.exit_code() == 0);
   REQUIRE(ci.report.is_object());
   CHECK(ci.report.at("verdict") == "promoted");
@@ -407,7 +385,7 @@ TEST_CASE(
   write_package_json(s, "\"friendly-utils\":\"3.0.0\"");
   std::string package_json = project_file(s, "package.json");
 
-  auto run = npm(s, {"install", "--foreground-scripts"}, {"--scripts", "all"});
+  auto run = run_npm(s, {"install", "--foreground-scripts"}, {"--scripts", "all"});
   CHECK(contains(run.result.out + run.result.err, "hook: planted"));
   CHECK(run.exit_code() == kHeld);
   REQUIRE(run.report.is_object());
