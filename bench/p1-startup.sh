@@ -9,11 +9,10 @@
 # SAFEINSTALL_BUILD_DIR (<repo>/build).
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly REPO_ROOT
-readonly BUILD_DIR="${SAFEINSTALL_BUILD_DIR:-$REPO_ROOT/build}"
+BENCH_NAME=p1-startup
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 readonly SAFEINSTALL="$BUILD_DIR/safeinstall"
-readonly PYTHON=/usr/bin/python3 # Debian's, stdlib only
 readonly WARMUP="${P1_WARMUP:-10}"
 readonly RUNS="${P1_RUNS:-40}"
 readonly ROUNDS="${P1_ROUNDS:-7}"
@@ -24,37 +23,9 @@ project=""
 cleanup() { if [ -n "$project" ]; then rm -rf -- "$project"; fi; }
 trap cleanup EXIT
 
-die() { echo "p1-startup: $*" >&2; exit 1; }
-
-require_tools() {
-  local tool
-  for tool in hyperfine bwrap cmake "$PYTHON"; do
-    command -v "$tool" >/dev/null || die "$tool not found; run scripts/setup.sh"
-  done
-}
-
 # Builds only when the binary is stale or missing. A build that fails while an older binary
 # exists (e.g. someone else's half-finished tests break the configure step) is reported, and the
 # existing binary is measured, so the figure is never silently of a different build.
-build_if_needed() {
-  local log
-  log=$(mktemp)
-  if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja -DSAFEINSTALL_TESTS=OFF >"$log" 2>&1 ||
-      { cat "$log"; rm -f "$log"; die "cmake configure failed"; }
-  fi
-  if ! cmake --build "$BUILD_DIR" --target safeinstall >>"$log" 2>&1; then
-    if [ -x "$SAFEINSTALL" ]; then
-      echo "p1-startup: WARNING: build failed; measuring the existing $SAFEINSTALL" >&2
-      echo "p1-startup: built $(stat -c %y "$SAFEINSTALL"); last lines of the build:" >&2
-      tail -n 5 "$log" | sed 's/^/  /' >&2
-    else
-      cat "$log"; rm -f "$log"; die "build failed"
-    fi
-  fi
-  rm -f "$log"
-}
-
 # -N (no intermediate shell) arrived in hyperfine 1.13; older ones measure through a shell and
 # subtract its spawn time, which is noisier at this scale.
 no_shell_flag() {
@@ -69,8 +40,10 @@ no_shell_flag() {
 }
 
 main() {
-  require_tools
-  build_if_needed
+  require_tools hyperfine bwrap cmake "$PYTHON"
+  BENCH_CMAKE_FLAGS="-DSAFEINSTALL_TESTS=OFF"
+  BENCH_BINARIES=("$SAFEINSTALL")
+  build_targets safeinstall
   # safeinstall refuses / and the home as a project: measure inside a throwaway project dir.
   project=$(mktemp -d "${TMPDIR:-/tmp}/p1-startup.XXXXXX")
   cd "$project"

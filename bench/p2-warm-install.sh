@@ -25,13 +25,11 @@
 # SAFEINSTALL_BUILD_DIR (<repo>/build), P2_NPM_FLAGS.
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly REPO_ROOT
-readonly BUILD_DIR="${SAFEINSTALL_BUILD_DIR:-$REPO_ROOT/build}"
-readonly PYTHON=/usr/bin/python3 # Debian's, stdlib only
+BENCH_NAME=p2-warm-install
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 readonly ROUNDS="${P2_ROUNDS:-3}"
 readonly CACHE_ROOT="${P2_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/safeinstall-bench}"
-readonly FIXTURE="$REPO_ROOT/../shared/fixtures/npm-axios-1.7.9"
 readonly RESULT_JSON="$BUILD_DIR/bench/p2-warm-install.json" # per round: -roundN.json
 readonly NPM_FLAGS="${P2_NPM_FLAGS:---prefer-offline --ignore-scripts --no-audit --no-fund --no-update-notifier}"
 
@@ -44,33 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() { echo "p2-warm-install: $*" >&2; exit 1; }
-
-require_tools() {
-  local tool
-  for tool in hyperfine cmake npm "$PYTHON"; do
-    command -v "$tool" >/dev/null || die "$tool not found; run scripts/setup.sh"
-  done
-  [ -f "$FIXTURE/package-lock.json" ] || die "no fixture at $FIXTURE"
-}
-
-build_safeinstall() {
-  local log
-  log=$(mktemp)
-  if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja >"$log" 2>&1 ||
-      { cat "$log"; rm -f "$log"; die "cmake configure failed"; }
-  fi
-  if ! cmake --build "$BUILD_DIR" --target safeinstall >>"$log" 2>&1; then
-    tail -n 5 "$log" >&2
-    rm -f "$log"
-    die "could not build safeinstall"
-  fi
-  rm -f "$log"
-  safeinstall="$BUILD_DIR/safeinstall"
-  [ -x "$safeinstall" ] || die "safeinstall not found at $safeinstall"
-}
-
 make_project() {
   mkdir -p "$1"
   cp "$FIXTURE/package.json" "$FIXTURE/package-lock.json" "$1/"
@@ -78,8 +49,11 @@ make_project() {
 }
 
 main() {
-  require_tools
-  build_safeinstall
+  require_tools hyperfine cmake npm "$PYTHON"
+  [ -f "$FIXTURE/package-lock.json" ] || die "no fixture at $FIXTURE"
+  BENCH_BINARIES=()
+  build_targets safeinstall
+  local safeinstall="$BUILD_DIR/safeinstall"
   mkdir -p "$CACHE_ROOT"
   work=$(mktemp -d "$CACHE_ROOT/p2-work.XXXXXX")
   make_project "$work/bare"

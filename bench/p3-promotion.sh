@@ -20,13 +20,11 @@
 # SAFEINSTALL_BUILD_DIR (<repo>/build).
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly REPO_ROOT
-readonly BUILD_DIR="${SAFEINSTALL_BUILD_DIR:-$REPO_ROOT/build}"
-readonly PYTHON=/usr/bin/python3 # Debian's, stdlib only
+BENCH_NAME=p3-promotion
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 readonly RUNS="${P3_RUNS:-5}"
 readonly CACHE_ROOT="${P3_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/safeinstall-bench}"
-readonly FIXTURE="$REPO_ROOT/../shared/fixtures/npm-axios-1.7.9"
 readonly TREE_DIR="$CACHE_ROOT/npm-axios-1.7.9"
 readonly RESULT_JSON="$BUILD_DIR/bench/p3-promotion.json"
 
@@ -39,29 +37,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() { echo "p3-promotion: $*" >&2; exit 1; }
-
-require_tools() {
-  local tool
-  for tool in hyperfine cmake "$PYTHON"; do
-    command -v "$tool" >/dev/null || die "$tool not found; run scripts/setup.sh"
-  done
-}
-
 # si-promote-driver is defined in tests/tools/CMakeLists.txt.
 build_driver() {
-  local log
-  log=$(mktemp)
-  if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja >"$log" 2>&1 ||
-      { cat "$log"; rm -f "$log"; die "cmake configure failed"; }
-  fi
-  if ! cmake --build "$BUILD_DIR" --target si-promote-driver >>"$log" 2>&1; then
-    tail -n 5 "$log" >&2
-    rm -f "$log"
-    die "could not build si-promote-driver (is tests/tools added to tests/CMakeLists.txt?)"
-  fi
-  rm -f "$log"
+  BENCH_BINARIES=()
+  build_targets si-promote-driver
   driver=$(find "$BUILD_DIR" -name si-promote-driver -type f -perm -u+x -print -quit)
   [ -n "$driver" ] || die "si-promote-driver not found under $BUILD_DIR"
 }
@@ -115,7 +94,7 @@ PY
 }
 
 main() {
-  require_tools
+  require_tools hyperfine cmake "$PYTHON"
   build_driver
   install_tree || synthesize_tree
   local files size

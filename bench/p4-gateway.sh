@@ -32,16 +32,15 @@
 # instead of the build's, for A/B comparisons), SAFEINSTALL_BUILD_DIR (<repo>/build).
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly REPO_ROOT
-readonly BUILD_DIR="${SAFEINSTALL_BUILD_DIR:-$REPO_ROOT/build}"
+BENCH_NAME=p4-gateway
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 readonly SAFEINSTALL="${P4_SAFEINSTALL:-$BUILD_DIR/safeinstall}"
 readonly REGISTRY="$BUILD_DIR/tests/support/si-registry"
 readonly FAKE_DNS="$BUILD_DIR/tests/support/si-fake-dns"
 # What /proc/<pid>/comm says for the supervisor: the binary's name, cut to 15 characters.
 SUPERVISOR_COMM="$(basename "$SAFEINSTALL" | cut -c1-15)"
 readonly SUPERVISOR_COMM
-readonly PYTHON=/usr/bin/python3 # Debian's, stdlib only
 readonly BYTES="${P4_BYTES:-1073741824}"
 readonly ROUNDS="${P4_ROUNDS:-5}"
 readonly REQUESTS="${P4_REQUESTS:-1000}"
@@ -63,37 +62,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() { echo "p4-gateway: $*" >&2; exit 1; }
-
-require_tools() {
+require_root_and_tools() {
   [ "$(id -u)" -eq 0 ] || die "needs root (it builds a network namespace with ip netns)"
-  local tool
-  for tool in ip tc curl cmake "$PYTHON"; do
-    command -v "$tool" >/dev/null || die "$tool not found; run scripts/setup.sh"
-  done
+  require_tools ip tc curl cmake "$PYTHON"
 }
 
 # Builds only what is stale or missing; a failed build with binaries present measures those,
 # and says so.
-build_if_needed() {
-  local log
-  log=$(mktemp)
-  if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja >"$log" 2>&1 ||
-      { cat "$log"; rm -f "$log"; die "cmake configure failed"; }
-  fi
-  if ! cmake --build "$BUILD_DIR" --target safeinstall si-registry si-fake-dns >>"$log" 2>&1; then
-    if [ -x "$SAFEINSTALL" ] && [ -x "$REGISTRY" ] && [ -x "$FAKE_DNS" ]; then
-      echo "p4-gateway: WARNING: build failed; measuring the existing binaries" >&2
-      echo "p4-gateway: safeinstall built $(stat -c %y "$SAFEINSTALL"); last lines:" >&2
-      tail -n 5 "$log" | sed 's/^/  /' >&2
-    else
-      cat "$log"; rm -f "$log"; die "build failed"
-    fi
-  fi
-  rm -f "$log"
-}
-
 in_ns() { ip netns exec "$NS" "$@"; }
 
 # Starts a server in the namespace and waits for its "ready".
@@ -200,8 +175,9 @@ PY
 }
 
 main() {
-  require_tools
-  build_if_needed
+  require_root_and_tools
+  BENCH_BINARIES=("$SAFEINSTALL" "$REGISTRY" "$FAKE_DNS")
+  build_targets safeinstall si-registry si-fake-dns
   work=$(mktemp -d "${TMPDIR:-/tmp}/p4-gateway.XXXXXX")
   chmod 755 "$work"
   setup_namespace

@@ -11,14 +11,13 @@
 # Environment: P6_RUNS (30), SAFEINSTALL_BUILD_DIR (<repo>/build).
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly REPO_ROOT
-readonly BUILD_DIR="${SAFEINSTALL_BUILD_DIR:-$REPO_ROOT/build}"
+BENCH_NAME=p6-profiles
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 readonly RUNS="${P6_RUNS:-30}"
 readonly SAFEINSTALL="$BUILD_DIR/safeinstall"
 
-die() { echo "p6-profiles: $*" >&2; exit 1; }
-command -v hyperfine >/dev/null || die "hyperfine not found; run scripts/setup.sh"
+require_tools hyperfine
 [ -x "$SAFEINSTALL" ] || die "$SAFEINSTALL not built (cmake --build $BUILD_DIR)"
 
 work=$(mktemp -d)

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <limits>
 #include <memory>
 
 #include "sandbox/fd.h"
@@ -131,64 +132,51 @@ bool make_non_blocking(tcp::socket& a, tcp::socket& b) {
   return !ec;
 }
 
-// Copies through one fixed buffer until the direction has carried kSpliceAfterBytes, then
-// splices.
+// Copies through one buffer until `limit` bytes have passed (Some), the sender is done (End:
+// the write side is shut down after it) or either side fails (Failed: both are closed).
+asio::awaitable<Moved> copy_through_buffer(tcp::socket& from, tcp::socket& to,
+                                           std::uint64_t& counter, ActivityClock& activity,
+                                           std::size_t buffer_bytes, std::uint64_t limit) {
+  // Allocated here, not per read: uninitialised, so untouched pages cost no memory.
+  std::unique_ptr<char[]> buffer(new char[buffer_bytes]);
+  for (std::uint64_t moved = 0; moved < limit;) {
+    auto [read_error, n] =
+        co_await from.async_read_some(asio::buffer(buffer.get(), buffer_bytes), kNoThrow);
+    if (read_error == asio::error::eof) {
+      boost::system::error_code ignored;
+      to.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return Moved::End;
+    }
+    if (read_error) {
+      close_both(from, to);
+      co_return Moved::Failed;
+    }
+    activity.touch();
+    auto [write_error, written] =
+        co_await asio::async_write(to, asio::buffer(buffer.get(), n), kNoThrow);
+    counter += written;
+    moved += written;
+    if (write_error) {
+      close_both(from, to);
+      co_return Moved::Failed;
+    }
+    activity.touch();
+  }
+  co_return Moved::Some;
+}
+
+// Copies through a buffer until the direction has carried kSpliceAfterBytes, then splices.
 asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, std::uint64_t& counter,
                            ActivityClock& activity, std::size_t buffer_bytes) {
-  std::uint64_t moved = 0;
-  {
-    // Allocated here, not per read: uninitialised, so untouched pages cost no memory.
-    std::unique_ptr<char[]> buffer(new char[buffer_bytes]);
-    while (moved < kSpliceAfterBytes) {
-      auto [read_error, n] =
-          co_await from.async_read_some(asio::buffer(buffer.get(), buffer_bytes), kNoThrow);
-      if (read_error == asio::error::eof) {
-        boost::system::error_code ignored;
-        to.shutdown(tcp::socket::shutdown_send, ignored);
-        co_return;
-      }
-      if (read_error) {
-        close_both(from, to);
-        co_return;
-      }
-      activity.touch();
-      auto [write_error, written] =
-          co_await asio::async_write(to, asio::buffer(buffer.get(), n), kNoThrow);
-      if (write_error) {
-        close_both(from, to);
-        co_return;
-      }
-      counter += written;
-      moved += written;
-      activity.touch();
-    }
-  }
+  if (co_await copy_through_buffer(from, to, counter, activity, buffer_bytes, kSpliceAfterBytes) !=
+      Moved::Some)
+    co_return;
   SplicePipe pipe(kSplicePipeBytes);
   if (!pipe.valid() || !make_non_blocking(from, to)) {
     // Out of descriptors: copy on, as above, without the switch.
-    std::unique_ptr<char[]> buffer(new char[buffer_bytes]);
-    while (true) {
-      auto [read_error, n] =
-          co_await from.async_read_some(asio::buffer(buffer.get(), buffer_bytes), kNoThrow);
-      if (read_error == asio::error::eof) {
-        boost::system::error_code ignored;
-        to.shutdown(tcp::socket::shutdown_send, ignored);
-        co_return;
-      }
-      if (read_error) {
-        close_both(from, to);
-        co_return;
-      }
-      activity.touch();
-      auto [write_error, written] =
-          co_await asio::async_write(to, asio::buffer(buffer.get(), n), kNoThrow);
-      counter += written;
-      if (write_error) {
-        close_both(from, to);
-        co_return;
-      }
-      activity.touch();
-    }
+    co_await copy_through_buffer(from, to, counter, activity, buffer_bytes,
+                                 std::numeric_limits<std::uint64_t>::max());
+    co_return;
   }
   while (true) {
     Moved result = co_await splice_some(from, to, pipe, pipe.capacity(), counter, activity);
