@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 
 #include "sandbox/capabilities.h"
 #include "sandbox/channel.h"
+#include "sandbox/command_spawn.h"
 #include "sandbox/gateway_listeners.h"
 #include "sandbox/limits.h"
 #include "sandbox/mounts.h"
@@ -28,10 +28,15 @@ namespace safeinstall::sandbox {
 namespace {
 
 constexpr std::array kForwardedSignals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+// What pid 1 handles or may have inherited as ignored; the command starts with the defaults.
+constexpr std::array kResetInCommand = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                        SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE};
 constexpr std::size_t kMaxArgvBytes = 4096;
 
 [[noreturn]] void fail_setup(int channel, const Error& error) {
-  SandboxEvent event{.type = SandboxEvent::Type::SetupFailed, .step = error.step, .hint = error.hint,
+  SandboxEvent event{.type = SandboxEvent::Type::SetupFailed,
+                     .step = error.step,
+                     .hint = error.hint,
                      .err = error.err};
   send_event(channel, event);
   ::_exit(125);
@@ -80,52 +85,6 @@ sigset_t forwarded_and_child_signals() {
   for (int sig : kForwardedSignals) sigaddset(&set, sig);
   return set;
 }
-
-// posix_spawn (clone with CLONE_VM|CLONE_VFORK underneath) starts the command without
-// copying init's page tables, and reports an exec failure as its return value.
-class CommandSpawn {
- public:
-  explicit CommandSpawn(const Spec& spec) {
-    for (const auto& a : spec.argv) argv_.push_back(const_cast<char*>(a.c_str()));
-    argv_.push_back(nullptr);
-    for (const auto& e : spec.env) envp_.push_back(const_cast<char*>(e.c_str()));
-    envp_.push_back(nullptr);
-    ::posix_spawnattr_init(&attributes_);
-    ::posix_spawn_file_actions_init(&actions_);
-    sigset_t none;
-    sigemptyset(&none);
-    sigset_t defaults = none;
-    for (int sig : kForwardedSignals) sigaddset(&defaults, sig);
-    sigaddset(&defaults, SIGCHLD);
-    sigaddset(&defaults, SIGPIPE);
-    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if (!spec.keep_terminal) flags |= POSIX_SPAWN_SETSID;
-    ::posix_spawnattr_setflags(&attributes_, flags);
-    ::posix_spawnattr_setsigmask(&attributes_, &none);
-    ::posix_spawnattr_setsigdefault(&attributes_, &defaults);
-    ::posix_spawn_file_actions_addchdir_np(&actions_, spec.cwd.c_str());
-    ::posix_spawn_file_actions_addclosefrom_np(&actions_, 3);
-  }
-  ~CommandSpawn() {
-    ::posix_spawn_file_actions_destroy(&actions_);
-    ::posix_spawnattr_destroy(&attributes_);
-  }
-  CommandSpawn(const CommandSpawn&) = delete;
-  CommandSpawn& operator=(const CommandSpawn&) = delete;
-
-  // Returns 0 and the pid, or the errno of the failed chdir or exec.
-  int start(pid_t& pid) {
-    // posix_spawnp searches the PATH of the current environment, which must be the sandbox's.
-    environ = envp_.data();
-    return ::posix_spawnp(&pid, argv_[0], &actions_, &attributes_, argv_.data(), envp_.data());
-  }
-
- private:
-  std::vector<char*> argv_;
-  std::vector<char*> envp_;
-  posix_spawnattr_t attributes_{};
-  posix_spawn_file_actions_t actions_{};
-};
 
 std::vector<std::string> read_argv(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
@@ -180,8 +139,11 @@ constexpr std::size_t kMaxWrittenFiles = 10000;
 void report_written_files(int channel, const Spec& spec) {
   for (const auto& [area, dir] : spec.record_writes) {
     for (const auto& file : list_written_files(dir, kMaxWrittenFiles)) {
-      SandboxEvent event{.type = SandboxEvent::Type::Written, .area = area, .path = file.path,
-                         .mode = file.mode, .size = file.size};
+      SandboxEvent event{.type = SandboxEvent::Type::Written,
+                         .area = area,
+                         .path = file.path,
+                         .mode = file.mode,
+                         .size = file.size};
       send_event(channel, event);
     }
   }
@@ -189,7 +151,9 @@ void report_written_files(int channel, const Spec& spec) {
 
 void report_survivors(int channel) {
   for (pid_t pid : list_other_processes()) {
-    SandboxEvent event{.type = SandboxEvent::Type::Survivor, .pid = pid, .ppid = read_ppid(pid),
+    SandboxEvent event{.type = SandboxEvent::Type::Survivor,
+                       .pid = pid,
+                       .ppid = read_ppid(pid),
                        .argv = read_argv(pid)};
     send_event(channel, event);
   }
@@ -253,8 +217,9 @@ void run_sandbox_init(const Spec& spec, UniqueFd channel, UniqueFd gateway) {
   for (int sig : kForwardedSignals) ::signal(sig, ignore_handler);
 
   pid_t command = 0;
-  if (int exec_error = CommandSpawn(spec).start(command); exec_error != 0) {
-    SandboxEvent failed{.type = SandboxEvent::Type::ExecFailed, .err = exec_error, .argv = spec.argv};
+  if (int exec_error = spawn_command(spec, kResetInCommand, command); exec_error != 0) {
+    SandboxEvent failed{
+        .type = SandboxEvent::Type::ExecFailed, .err = exec_error, .argv = spec.argv};
     send_event(channel.get(), failed);
     ::_exit(127);
   }
@@ -264,7 +229,8 @@ void run_sandbox_init(const Spec& spec, UniqueFd channel, UniqueFd gateway) {
   report_survivors(channel.get());
   kill_everything_else();
   report_written_files(channel.get(), spec);
-  send_event(channel.get(), SandboxEvent{.type = SandboxEvent::Type::Exited, .wait_status = status});
+  send_event(channel.get(),
+             SandboxEvent{.type = SandboxEvent::Type::Exited, .wait_status = status});
   ::_exit(0);
 }
 

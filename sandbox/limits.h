@@ -6,7 +6,12 @@
 
 namespace safeinstall::sandbox {
 
-// Never raises a limit above what the invoker already has.
+// The limits of the whole sandbox (core dumps, open files, processes), set in pid 1 and
+// inherited by all. Never raises a limit above what the invoker already has.
 Result<> apply_limits(const Limits& limits);
+
+// The per-process limits only the command and its descendants get (data size, CPU time):
+// called between clone and exec, so it allocates nothing and returns 0 or an errno.
+int apply_command_limits(const Limits& limits);
 
 }  // namespace safeinstall::sandbox

@@ -1,7 +1,7 @@
-// Where a run's writes are staged when the state dir is not on the project's filesystem, end
-// to end: beside the project (still renamed into place), or, when the project is a
-// filesystem of its own, in the state dir with a copy-based promotion that says so. Each case
-// mounts a tmpfs of its own, which needs root on the host.
+// A project that is a filesystem of its own: no staging dir on its filesystem can be made, so
+// the run is staged in the state dir and promoted by copying, and says so, end to end. (The
+// state dir on another filesystem, staged beside the project, is in test_staging.cpp.) The
+// project is a tmpfs the test mounts, which needs root on the host.
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -69,30 +69,6 @@ void check_promoted_tree(const Scenario& s) {
 }
 
 }  // namespace
-
-TEST_CASE("a state dir on another filesystem: staging beside the project, promoted by rename",
-          "[staging][places]") {
-  Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_SANDBOX(who);
-  SKIP_UNLESS_ROOT_MOUNTS();
-  Scenario s(who);
-  std::string state = s.root() + "/state-fs";
-  TmpfsMount state_fs(state, s.uid());
-  REQUIRE(state_fs.mounted());
-
-  auto run = stage(s, kScript, kExpect, {"SAFEINSTALL_STATE_DIR=" + state});
-  REQUIRE(run.exit_code() == 0);
-  const auto& staging = run.report.at("staging");
-  CHECK(staging.at("copy_promotion") == false);
-  CHECK(staging.at("staging_dir")
-            .get<std::string>()
-            .starts_with(s.root() + "/.safeinstall-staging/"));
-  CHECK(contains(staging.at("note").get<std::string>(), "another filesystem"));
-  check_promoted_tree(s);
-  // The run's record is in the state dir; nothing of the run is left beside the project.
-  CHECK(fs::exists(state + "/runs/" + run.report.at("run_id").get<std::string>() + "/meta.json"));
-  CHECK_FALSE(fs::exists(staging.at("staging_dir").get<std::string>() + "/upper/vendor"));
-}
 
 TEST_CASE("a project that is a filesystem of its own is promoted by copying, and says so",
           "[staging][places]") {
