@@ -54,7 +54,9 @@ std::optional<int> zombie_wait_status(pid_t pid) {
   return std::atoi(stat.c_str() + at);
 }
 
-std::string mib(std::uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+std::string mib(std::uint64_t bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
+}
 
 // The supervisor takes its interrupts from a signalfd so the event loop can read who sent
 // them: a terminal's Ctrl-C (SI_KERNEL) already reached the command directly.
@@ -231,6 +233,8 @@ class Supervision {
         return;
       }
       if (*received) recorder_.handle(fd, **received);
+      // Every process of the sandbox is gone: waiting on would spin on the hang-up.
+      if (!*received && sandbox::listener_hung_up(fd)) return;
       wait_for_notification();
     });
   }
@@ -354,8 +358,9 @@ class Supervision {
 
 }  // namespace
 
-Outcome supervise(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
-                  const GatewaySettings& gateway, const RecordingSettings& recording) {
+Outcome supervise(sandbox::RunningSandbox& sandbox,
+                  std::optional<std::chrono::milliseconds> timeout, const GatewaySettings& gateway,
+                  const RecordingSettings& recording) {
   return Supervision(sandbox, timeout, gateway, recording).run();
 }
 

@@ -25,8 +25,12 @@ constexpr const char* kOldRoot = "/oldroot";
 constexpr const char* kHideHint =
     "the sandbox could not be built; run `safeinstall check` for what the host is missing";
 
-std::string in_new_root(const std::string& target) { return std::string(kNewRoot) + target; }
-std::string in_old_root(const std::string& source) { return std::string(kOldRoot) + source; }
+std::string in_new_root(const std::string& target) {
+  return std::string(kNewRoot) + target;
+}
+std::string in_old_root(const std::string& source) {
+  return std::string(kOldRoot) + source;
+}
 
 Result<> make_mount_tree_private() {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
@@ -173,38 +177,51 @@ std::string overlay_escaped(const std::string& path) {
 // is always in a user namespace, so overlayfs keeps whiteouts' and opaque dirs' markers in
 // user.overlay.* xattrs (userxattr), for root and unprivileged invokers alike. No
 // redirects are created (nofollow: a renamed lower dir is copied up whole), no metacopy, no
-// index: the upper dir alone must describe every change.
+// index: the upper dir alone must describe every change. `volatile`: the overlay never
+// syncs its upper filesystem — otherwise tearing the sandbox down would sync the whole
+// filesystem holding the staging dir (seconds after a large install); a run cut short by a
+// crash is thrown away anyway, and promotion renames what is staged, like the package
+// manager writing in place would have.
 Result<> mount_overlay(const MountSpec& m) {
   std::string to = in_new_root(m.target);
   if (auto r = ensure_mount_point(to, true); !r) return r;
   std::string options = "lowerdir=" + overlay_escaped(in_old_root(m.source)) +
                         ",upperdir=" + overlay_escaped(in_old_root(m.upper)) +
                         ",workdir=" + overlay_escaped(in_old_root(m.work)) +
-                        ",userxattr,redirect_dir=nofollow,metacopy=off,index=off";
+                        ",userxattr,redirect_dir=nofollow,metacopy=off,index=off,volatile";
   if (::mount("overlay", to.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) != 0)
-    return sys_error("mount an overlay on " + m.target + " (lower " + m.source + ", upper " +
-                         m.upper + ")",
-                     "overlayfs in a user namespace needs Linux 5.11 or later and an upper dir "
-                     "on a filesystem with user xattrs (ext4, xfs, btrfs; tmpfs from 6.6)");
+    return sys_error(
+        "mount an overlay on " + m.target + " (lower " + m.source + ", upper " + m.upper + ")",
+        "overlayfs in a user namespace needs Linux 5.11 or later and an upper dir "
+        "on a filesystem with user xattrs (ext4, xfs, btrfs; tmpfs from 6.6)");
   return {};
 }
 
 Result<> apply(const MountSpec& m) {
   switch (m.kind) {
-    case MountKind::BindReadOnly: return bind(m.source, m.target, true);
-    case MountKind::BindReadWrite: return bind(m.source, m.target, false);
+    case MountKind::BindReadOnly:
+      return bind(m.source, m.target, true);
+    case MountKind::BindReadWrite:
+      return bind(m.source, m.target, false);
     case MountKind::Tmpfs: {
       std::string to = in_new_root(m.target);
       if (auto r = ensure_mount_point(to, true); !r) return r;
       return mount_tmpfs(to, m.size_bytes, m.mode);
     }
-    case MountKind::HideDir: return hide_directory(m.target);
-    case MountKind::HideFile: return hide_file(m.target);
-    case MountKind::Proc: return mount_proc(m.target);
-    case MountKind::Dev: return build_dev(in_new_root(m.target), kOldRoot);
-    case MountKind::Sys: return mount_sys(m.target);
-    case MountKind::FileContent: return bind_file_content(m.target, m.content);
-    case MountKind::Overlay: return mount_overlay(m);
+    case MountKind::HideDir:
+      return hide_directory(m.target);
+    case MountKind::HideFile:
+      return hide_file(m.target);
+    case MountKind::Proc:
+      return mount_proc(m.target);
+    case MountKind::Dev:
+      return build_dev(in_new_root(m.target), kOldRoot);
+    case MountKind::Sys:
+      return mount_sys(m.target);
+    case MountKind::FileContent:
+      return bind_file_content(m.target, m.content);
+    case MountKind::Overlay:
+      return mount_overlay(m);
   }
   return plain_error("unknown mount kind for " + m.target);
 }

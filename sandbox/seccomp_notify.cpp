@@ -1,6 +1,7 @@
 #include "sandbox/seccomp_notify.h"
 
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -49,6 +50,13 @@ Result<std::optional<Notification>> receive_notification(int listener) {
   n.arch = raw->data.arch;
   std::copy(std::begin(raw->data.args), std::end(raw->data.args), n.args.begin());
   return std::optional<Notification>{n};
+}
+
+bool listener_hung_up(int listener) {
+  struct pollfd p {
+    listener, POLLIN, 0
+  };
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0 && (p.revents & POLLIN) == 0;
 }
 
 bool notification_alive(int listener, std::uint64_t id) {

@@ -29,6 +29,10 @@ Result<std::optional<Notification>> receive_notification(int listener);
 // this proves the pid was not recycled by another process in between.
 bool notification_alive(int listener, std::uint64_t id);
 
+// True once no process uses the filter any more: no notification can come after that, and
+// the listener stays readable (hung up) for good.
+bool listener_hung_up(int listener);
+
 // Lets the call proceed in the kernel as if no filter had asked.
 void answer_continue(int listener, std::uint64_t id);
 // Fails the call with `err` without running it.
