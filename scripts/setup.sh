@@ -12,7 +12,7 @@ packages=(
   nodejs npm bubblewrap hyperfine python3 python3-jsonschema
   # The package managers the tests run against registries they serve themselves
   # (tests/support/npm_registry.h, ecosystem_registries.h), and the archivers that build them.
-  python3-pip python3-venv ruby ruby-bundler cargo golang-go composer php-cli php-zip
+  python3-pip python3-venv ruby ruby-bundler cargo golang-go composer php-cli php-zip yarnpkg
   zip unzip
 )
 
