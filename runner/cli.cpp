@@ -66,9 +66,14 @@ void define_options(CLI::App& app, Options& options, bool& version) {
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-promote", options.no_promote,
                "Stage the project's changes only and keep the run (see `safeinstall promote`)");
-  app.add_flag("-y,--yes", options.yes,
-               "Promote a held run's changes without asking (protected paths still need "
-               "--allow-protected)");
+  auto* yes = app.add_flag("-y,--yes", options.yes,
+                           "Promote a held run's changes without asking (protected paths still "
+                           "need --allow-protected)");
+  app.add_flag("--audit", options.audit,
+               "Learn what the command needs: any public host is reachable (and recorded), the "
+               "run is held, and the .safeinstall.toml additions that would have let it pass "
+               "are written beside its report")
+      ->excludes(yes);
   app.add_flag("--allow-protected", options.allow_protected,
                "Promote changes to protected paths too (.git, .github, CI and editor config...)");
   app.add_flag("--promote-on-failure", options.promote_on_failure,
@@ -94,7 +99,8 @@ void define_options(CLI::App& app, Options& options, bool& version) {
 
 // Options end at `--` or at the first word that is neither an option nor an option's value;
 // from there on everything belongs to COMMAND, verbatim.
-std::size_t command_start(CLI::App& app, const std::vector<std::string>& args, bool& explicit_dash) {
+std::size_t command_start(CLI::App& app, const std::vector<std::string>& args,
+                          bool& explicit_dash) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--") {
@@ -186,7 +192,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   define_options(app, cl.options, version);
   app.footer(
       "Exit codes: the command's own code; 122 held (changes kept, not promoted: see\n"
-      "`safeinstall promote RUN_ID`); 123 rejected (hard violation, nothing promoted); 124 timeout;\n"
+      "`safeinstall promote RUN_ID`); 123 rejected (hard violation, nothing promoted); 124 "
+      "timeout;\n"
       "125 safeinstall failed (nothing was run unconfined); 126 not executable; 127 not found;\n"
       "128+N killed by signal N.");
 
@@ -194,8 +201,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   bool explicit_dash = false;
   std::size_t start = command_start(app, args, explicit_dash);
   std::vector<std::string> own(args.begin(), args.begin() + static_cast<long>(start));
-  std::vector<std::string> command(args.begin() + static_cast<long>(start) + (explicit_dash ? 1 : 0),
-                                   args.end());
+  std::vector<std::string> command(
+      args.begin() + static_cast<long>(start) + (explicit_dash ? 1 : 0), args.end());
   try {
     std::vector<std::string> reversed(own.rbegin(), own.rend());
     app.parse(reversed);
@@ -205,7 +212,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     std::string message = "safeinstall: " + std::string(e.what()) + "\n\n" + app.help();
     return exit_with(exit_code::kSafeinstallFailed, message, true);
   }
-  if (version) return exit_with(exit_code::kSuccess, "safeinstall " SAFEINSTALL_VERSION "\n", false);
+  if (version)
+    return exit_with(exit_code::kSuccess, "safeinstall " SAFEINSTALL_VERSION "\n", false);
   cl.options.scripts_given = app.get_option("--scripts")->count() > 0;
   if (!explicit_dash && !command.empty() && command.front() == "profiles")
     return parse_profiles_subcommand(std::move(cl), command);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "runner/audit_suggestion.h"
 #include "runner/base_profile.h"
 #include "runner/cache_flow.h"
 #include "runner/check_command.h"
@@ -108,6 +109,8 @@ int run(const Options& given) {
   if (!plan) return fail(plan.error().message());
   if (auto applied = apply_profile(*plan, *profile, invoker); !applied)
     return fail(applied.error().message());
+  // Audit mode learns what the command needs: any public host is let through and recorded.
+  if (options.audit) plan->egress.allow_any_public_host();
   if (auto globs = expected_writes(options.command, options.expect); !globs)
     return fail("--expect: " + globs.error().message());
   auto recording = recording_settings(options);
@@ -158,6 +161,7 @@ int run(const Options& given) {
     return exit_code::kSafeinstallFailed;
   }
   int exit = settle(record, *staged, *verdict, *store, options);
+  if (options.audit) suggest_for_audit(record);
   settle_caches(record, reviewed_caches);  // merges new cache entries only after a promoted run
   finish(record, options, *base);
   return exit;

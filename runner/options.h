@@ -16,7 +16,7 @@ struct Options {
   bool quiet = false;  // no receipt unless something went wrong
   std::vector<std::string> pass_env;
   std::vector<std::string> allow_hosts;  // --allow-host patterns for the egress gateway
-  std::string home_size;  // empty: the base profile's
+  std::string home_size;                 // empty: the base profile's
   std::string tmp_size;
   // Recording and limits (see runner/recording_settings.h).
   std::string scripts = "all";  // all | none | allow:PKG[,PKG...]
@@ -29,6 +29,7 @@ struct Options {
   bool allow_protected = false;     // promote protected paths too
   bool promote_on_failure = false;  // judge and promote even when the command failed
   std::vector<std::string> expect;  // --expect GLOB: more expected project writes
+  bool audit = false;               // --audit: egress to any public host, held, suggestions
   // Profiles (see docs/profiles.md).
   std::string profile;                   // --profile NAME; empty: matched from the command
   std::vector<std::string> credentials;  // --credentials FILE: mounted read-only, unstripped

@@ -54,8 +54,9 @@ void describe_survivors(std::string& out, const RunRecord& record) {
     if (s.pid == outcome.command_pid) continue;
     std::string who = s.argv.empty() ? "?" : join(redact_argv(s.argv));
     if (who.size() > 60) who = who.substr(0, 57) + "...";
-    line(out, "survivor:", who + " (pid " + std::to_string(s.pid) + ", parent " +
-                               std::to_string(s.ppid) + ") killed");
+    line(
+        out, "survivor:",
+        who + " (pid " + std::to_string(s.pid) + ", parent " + std::to_string(s.ppid) + ") killed");
   }
 }
 
@@ -81,13 +82,15 @@ void describe_scripts(std::string& out, const RunRecord& record, bool verbose) {
 void describe_refusals(std::string& out, const RunRecord& record) {
   for (const auto& r : record.outcome->refusals) {
     if (r.kind != "syscall") continue;
-    line(out, "blocked:", r.what + " by " + shortened(join(redact_argv(r.argv)), 50) +
-                              (r.package.empty() ? "" : " (" + r.package + ")"));
+    line(out, "blocked:",
+         r.what + " by " + shortened(join(redact_argv(r.argv)), 50) +
+             (r.package.empty() ? "" : " (" + r.package + ")"));
   }
   for (const auto& a : record.outcome->direct_attempts) {
-    line(out, "blocked:", a.call + " to " + a.address + ":" + std::to_string(a.port) + " by " +
-                              shortened(join(redact_argv(a.argv)), 50) +
-                              (a.package.empty() ? "" : " (" + a.package + ")"));
+    line(out, "blocked:",
+         a.call + " to " + a.address + ":" + std::to_string(a.port) + " by " +
+             shortened(join(redact_argv(a.argv)), 50) +
+             (a.package.empty() ? "" : " (" + a.package + ")"));
   }
 }
 
@@ -100,18 +103,21 @@ void describe_network(std::string& out, const RunRecord& record) {
   const auto& net = record.outcome->network;
   if (!net.is_object()) return;
   for (const auto& c : net.value("contacted", nlohmann::json::array())) {
-    line(out, "reached:", host_port(c) + " via " + c.value("via", std::string()) + ", " +
-                              std::to_string(c.value("connections", 0)) + " connection(s), " +
-                              std::to_string(c.value("bytes_sent", 0)) + " B out, " +
-                              std::to_string(c.value("bytes_received", 0)) + " B in");
+    line(out, "reached:",
+         host_port(c) + " via " + c.value("via", std::string()) + ", " +
+             std::to_string(c.value("connections", 0)) + " connection(s), " +
+             std::to_string(c.value("bytes_sent", 0)) + " B out, " +
+             std::to_string(c.value("bytes_received", 0)) + " B in");
   }
   for (const auto& r : net.value("refused", nlohmann::json::array())) {
-    line(out, "refused:", host_port(r) + " (" + r.value("reason", std::string()) + ") ×" +
-                              std::to_string(r.value("count", 1)));
+    line(out, "refused:",
+         host_port(r) + " (" + r.value("reason", std::string()) + ") ×" +
+             std::to_string(r.value("count", 1)));
   }
   for (const auto& d : net.value("dns", nlohmann::json::array())) {
     if (d.value("allowed", true)) continue;
-    line(out, "dns refused:", d.value("name", std::string()) + " (" + d.value("type", std::string()) + ")");
+    line(out, "dns refused:",
+         d.value("name", std::string()) + " (" + d.value("type", std::string()) + ")");
   }
 }
 
@@ -131,6 +137,18 @@ void describe_throwaway_writes(std::string& out, const RunRecord& record, bool v
 }
 
 // How many project changes there were and of what kind; where they were staged.
+// What --audit learned, and where the suggestion is.
+void describe_audit(std::string& out, const AuditSuggestion& audit) {
+  if (!audit.allow_hosts.empty())
+    line(out, "audit:", "would allow " + list_some(audit.allow_hosts, 8));
+  if (!audit.expected.empty()) line(out, "audit:", "would expect " + list_some(audit.expected, 8));
+  if (!audit.protected_paths.empty())
+    line(out, "audit:", "protected, never suggested: " + list_some(audit.protected_paths, 8));
+  if (audit.empty()) line(out, "audit:", "the run needed nothing beyond its profile");
+  if (!audit.file.empty())
+    line(out, "audit:", "suggested .safeinstall.toml additions: " + audit.file);
+}
+
 void describe_staging(std::string& out, const StagingRecord& staging, bool verbose) {
   std::size_t expected = 0, unexpected = 0, protected_count = 0;
   for (const auto& c : staging.changes.changes) {
@@ -138,11 +156,13 @@ void describe_staging(std::string& out, const StagingRecord& staging, bool verbo
     unexpected += c.category == Category::unexpected ? 1 : 0;
     protected_count += c.category == Category::protected_ ? 1 : 0;
   }
-  line(out, "project:", std::to_string(staging.changes.changes.size()) + " changes staged (" +
-                            std::to_string(expected) + " expected, " + std::to_string(unexpected) +
-                            " unexpected, " + std::to_string(protected_count) + " protected)" +
-                            (staging.promoted ? ", promoted" : ", not promoted"));
-  if (verbose || staging.copy_promotion) line(out, "staging:", staging.staging + " — " + staging.note);
+  line(out, "project:",
+       std::to_string(staging.changes.changes.size()) + " changes staged (" +
+           std::to_string(expected) + " expected, " + std::to_string(unexpected) + " unexpected, " +
+           std::to_string(protected_count) + " protected)" +
+           (staging.promoted ? ", promoted" : ", not promoted"));
+  if (verbose || staging.copy_promotion)
+    line(out, "staging:", staging.staging + " — " + staging.note);
 }
 
 }  // namespace
@@ -161,11 +181,13 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     line(out, "confined:",
          "user/mount/pid/net/ipc/uts/cgroup namespaces, read-only root, no capabilities, "
          "seccomp, network only through the egress gateway");
-    line(out, "allowed:", plan.allow_hosts.empty() ? std::string("no host (--allow-host adds one)")
-                                                    : join(plan.allow_hosts, ", "));
+    line(out, "allowed:",
+         plan.allow_hosts.empty() ? std::string("no host (--allow-host adds one)")
+                                  : join(plan.allow_hosts, ", "));
     for (const auto& note : plan.profile_notes) line(out, "profile:", note);
-    line(out, "hidden:", std::to_string(plan.hidden.size()) + " host paths (" +
-                             list_some(plan.hidden, verbose ? 1000 : 4) + ")");
+    line(out, "hidden:",
+         std::to_string(plan.hidden.size()) + " host paths (" +
+             list_some(plan.hidden, verbose ? 1000 : 4) + ")");
     describe_environment(out, plan, secret_patterns, verbose);
     std::vector<std::string> toolchains;
     for (const auto& t : plan.toolchains) toolchains.push_back(t.path);
@@ -179,6 +201,7 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     describe_throwaway_writes(out, record, verbose);
   }
   if (record.staging) describe_staging(out, *record.staging, verbose);
+  if (record.audit) describe_audit(out, *record.audit);
   for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);
   if (record.staging) {
     for (const auto& step : record.staging->next_steps) line(out, "next:", step);

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <ctime>
-#include <set>
 #include <filesystem>
+#include <set>
 
 #include "runner/redact.h"
 #include "runner/written_areas.h"
@@ -31,15 +31,20 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
 }
 
 json network(const RunRecord& record) {
-  json out = {{"contacted", json::array()}, {"refused", json::array()}, {"dns", json::array()},
+  json out = {{"contacted", json::array()},
+              {"refused", json::array()},
+              {"dns", json::array()},
               {"direct_attempts", json::array()}};
   if (!record.outcome || !record.outcome->network.is_object()) return out;
   for (const char* key : {"contacted", "refused", "dns"}) {
     if (record.outcome->network.contains(key)) out[key] = record.outcome->network.at(key);
   }
   for (const auto& a : record.outcome->direct_attempts) {
-    json entry = {{"address", a.address}, {"port", a.port}, {"pid", a.pid},
-                  {"argv", redact_argv(a.argv)}, {"call", a.call}};
+    json entry = {{"address", a.address},
+                  {"port", a.port},
+                  {"pid", a.pid},
+                  {"argv", redact_argv(a.argv)},
+                  {"call", a.call}};
     if (!a.package.empty()) entry["package"] = a.package;
     out["direct_attempts"].push_back(entry);
   }
@@ -65,9 +70,10 @@ json recorded_processes(const Outcome& outcome) {
   json list = json::array();
   std::set<pid_t> listed;
   for (const auto& p : outcome.processes) {
-    json entry = {{"pid", p.pid}, {"ppid", p.ppid}, {"argv", redact_argv(p.argv)},
-                  {"cwd", p.cwd}, {"exe", p.exe}, {"started_at", rfc3339(p.started)},
-                  {"survived", p.survived}, {"refused", p.refused}};
+    json entry = {
+        {"pid", p.pid},           {"ppid", p.ppid},      {"argv", redact_argv(p.argv)},
+        {"cwd", p.cwd},           {"exe", p.exe},        {"started_at", rfc3339(p.started)},
+        {"survived", p.survived}, {"refused", p.refused}};
     if (!p.package.empty()) entry["package"] = p.package;
     if (!p.script.empty()) entry["script"] = p.script;
     std::optional<int> code = p.exit_code;
@@ -85,8 +91,11 @@ json recorded_processes(const Outcome& outcome) {
   // Survivors that never exec'd (a forked shell) are known only from the sandbox's list.
   for (const auto& s : outcome.survivors) {
     if (listed.contains(s.pid)) continue;
-    list.push_back({{"pid", s.pid}, {"ppid", s.ppid}, {"argv", redact_argv(s.argv)},
-                    {"survived", true}, {"refused", false}});
+    list.push_back({{"pid", s.pid},
+                    {"ppid", s.ppid},
+                    {"argv", redact_argv(s.argv)},
+                    {"survived", true},
+                    {"refused", false}});
   }
   return list;
 }
@@ -97,9 +106,12 @@ json processes(const RunRecord& record) {
   const Outcome& outcome = *record.outcome;
   if (outcome.recorded) return recorded_processes(outcome);
   if (!outcome.exec_failed && outcome.command_pid > 0) {
-    json main = {{"pid", outcome.command_pid}, {"ppid", 1}, {"argv", redact_argv(record.command)},
+    json main = {{"pid", outcome.command_pid},
+                 {"ppid", 1},
+                 {"argv", redact_argv(record.command)},
                  {"cwd", record.plan ? record.plan->spec.cwd : record.project},
-                 {"survived", false}, {"refused", false}};
+                 {"survived", false},
+                 {"refused", false}};
     if (auto code = command_exit_code(outcome)) main["exit_code"] = *code;
     if (outcome.command_finished && WIFSIGNALED(outcome.wait_status))
       main["signal"] = WTERMSIG(outcome.wait_status);
@@ -107,8 +119,11 @@ json processes(const RunRecord& record) {
   }
   for (const auto& s : outcome.survivors) {
     if (s.pid == outcome.command_pid) continue;
-    list.push_back({{"pid", s.pid}, {"ppid", s.ppid}, {"argv", redact_argv(s.argv)},
-                    {"survived", true}, {"refused", false}});
+    list.push_back({{"pid", s.pid},
+                    {"ppid", s.ppid},
+                    {"argv", redact_argv(s.argv)},
+                    {"survived", true},
+                    {"refused", false}});
   }
   return list;
 }
@@ -128,11 +143,13 @@ std::int64_t to_ms(const struct timeval& tv) {
 }
 
 json resources(const RunRecord& record) {
-  if (!record.outcome) return {{"cpu_user_ms", 0}, {"cpu_sys_ms", 0}, {"peak_rss_kib", 0}, {"max_processes", 0}};
+  if (!record.outcome)
+    return {{"cpu_user_ms", 0}, {"cpu_sys_ms", 0}, {"peak_rss_kib", 0}, {"max_processes", 0}};
   const auto& outcome = *record.outcome;
   const auto& usage = outcome.usage;
   // Sampled sums over the tree; a run shorter than one sample still has init's figures.
-  std::uint64_t peak_rss = std::max<std::uint64_t>(outcome.peak.rss_kib, static_cast<std::uint64_t>(usage.ru_maxrss));
+  std::uint64_t peak_rss =
+      std::max<std::uint64_t>(outcome.peak.rss_kib, static_cast<std::uint64_t>(usage.ru_maxrss));
   json written = {{"home", 0}, {"tmp", 0}};
   for (const auto& w : outcome.written) {
     if (written.contains(w.area)) written[w.area] = written[w.area].get<std::uint64_t>() + w.size;
@@ -142,9 +159,12 @@ json resources(const RunRecord& record) {
     for (const auto& c : record.staging->changes.changes) project += c.size;
     written["project"] = project;
   }
-  return {{"cpu_user_ms", to_ms(usage.ru_utime)}, {"cpu_sys_ms", to_ms(usage.ru_stime)},
-          {"peak_rss_kib", peak_rss}, {"max_processes", outcome.peak.processes},
-          {"max_tasks", outcome.peak.tasks}, {"written_bytes", written},
+  return {{"cpu_user_ms", to_ms(usage.ru_utime)},
+          {"cpu_sys_ms", to_ms(usage.ru_stime)},
+          {"peak_rss_kib", peak_rss},
+          {"max_processes", outcome.peak.processes},
+          {"max_tasks", outcome.peak.tasks},
+          {"written_bytes", written},
           {"sampled", "the tree is sampled from /proc every 200 ms"}};
 }
 
@@ -164,11 +184,12 @@ json sandbox_description(const RunPlan& plan) {
 
 json staging(const StagingRecord& staging) {
   json skipped = json::array();
-  for (const auto& [path, why] : staging.skipped) skipped.push_back({{"path", path}, {"reason", why}});
-  return {{"run_dir", staging.run_dir},       {"staging_dir", staging.staging},
-          {"note", staging.note},             {"copy_promotion", staging.copy_promotion},
-          {"promoted", staging.promoted},     {"promoted_entries", staging.promoted_entries},
-          {"skipped", skipped},               {"next", staging.next_steps}};
+  for (const auto& [path, why] : staging.skipped)
+    skipped.push_back({{"path", path}, {"reason", why}});
+  return {{"run_dir", staging.run_dir},   {"staging_dir", staging.staging},
+          {"note", staging.note},         {"copy_promotion", staging.copy_promotion},
+          {"promoted", staging.promoted}, {"promoted_entries", staging.promoted_entries},
+          {"skipped", skipped},           {"next", staging.next_steps}};
 }
 
 }  // namespace
@@ -194,6 +215,12 @@ json build_report(const RunRecord& record) {
   };
   if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
   if (record.staging) report["staging"] = staging(*record.staging);
+  if (record.audit) {
+    report["audit"] = {{"file", record.audit->file},
+                       {"allow_hosts", record.audit->allow_hosts},
+                       {"expected", record.audit->expected},
+                       {"protected", record.audit->protected_paths}};
+  }
   if (record.outcome && record.outcome->timed_out) report["timed_out"] = true;
   return report;
 }

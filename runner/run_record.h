@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/audit_suggestion.h"
 #include "runner/change_list.h"
 #include "runner/options.h"
 #include "runner/run_plan.h"
@@ -48,6 +49,7 @@ struct RunRecord {
   std::vector<Violation> violations;
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built
   std::optional<StagingRecord> staging;
+  std::optional<AuditSuggestion> audit;  // --audit: what would have let the run pass
 };
 
 std::string new_run_id(std::chrono::system_clock::time_point now);

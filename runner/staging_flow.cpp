@@ -178,6 +178,10 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
     inputs.hold_reasons.push_back(
         "the command changed existing package-cache entries (see the "
         "cache violations); nothing it wrote to the cache was kept");
+  if (options.audit)
+    inputs.hold_reasons.push_back(
+        "--audit: the run is held for review; audit.toml in its run dir has the "
+        ".safeinstall.toml additions that would have let it pass");
   return decide_verdict(record.staging->changes, inputs);
 }
 

@@ -276,16 +276,18 @@ EgressPolicy::Decision EgressPolicy::decide(std::string_view host, std::uint16_t
       return p.kind == HostPattern::Kind::Address && p.port == port &&
              unmapped(*p.address) == wanted;
     });
-    return listed ? Decision::Allowed : Decision::NotAllowed;
+    if (listed || (any_public_host_ && !is_non_public_address(wanted))) return Decision::Allowed;
+    return Decision::NotAllowed;
   }
   auto name = canonical_host_name(host);
   if (!name) return Decision::Malformed;
+  if (any_public_host_) return Decision::Allowed;  // its addresses are checked once resolved
   return name_matches(*name, port, false) ? Decision::Allowed : Decision::NotAllowed;
 }
 
 bool EgressPolicy::allows_name(std::string_view name) const {
   auto canonical = canonical_host_name(name);
-  return canonical && name_matches(*canonical, 0, true);
+  return canonical && (any_public_host_ || name_matches(*canonical, 0, true));
 }
 
 bool EgressPolicy::permits_address(const ip::address& address, std::uint16_t port) const {

@@ -82,10 +82,17 @@ class EgressPolicy {
 
   const std::vector<HostPattern>& patterns() const { return patterns_; }
 
+  // Audit mode (--audit): every host name and public address is allowed on every port, to
+  // learn what a command needs; what a name resolves to still has to pass permits_address(),
+  // so the host's loopback, private networks and cloud metadata stay out of reach.
+  void allow_any_public_host() { any_public_host_ = true; }
+  bool allows_any_public_host() const { return any_public_host_; }
+
  private:
   bool name_matches(const std::string& name, std::uint16_t port, bool any_port) const;
 
   std::vector<HostPattern> patterns_;
+  bool any_public_host_ = false;
 };
 
 }  // namespace safeinstall::sandbox
