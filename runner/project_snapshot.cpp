@@ -159,6 +159,11 @@ class ConflictFinder {
     if (change.replaces_real_subtree()) {
       if (auto subtree = check_subtree(change.path); !subtree) return subtree;
       checked_subtrees_.push_back(change.path);
+    } else if (change.type == EntryType::dir && snapshot_.find(change.path) == nullptr &&
+               snapshot_.known_absent(change.path)) {
+      // A directory the run created where the project had nothing: check_path has just
+      // said whether something appeared there since; nothing can be below it otherwise.
+      checked_subtrees_.push_back(change.path);
     }
     return {};
   }

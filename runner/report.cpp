@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -17,6 +18,9 @@ namespace safeinstall::runner {
 namespace {
 
 using nlohmann::json;
+
+// Stands for files.project in the built report until write_report puts the entries there.
+constexpr const char* kProjectChangesPlaceholder = "@safeinstall:files.project@";
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -56,7 +60,7 @@ json files(const RunRecord& record) {
   if (!record.outcome || !record.plan) return out;
   out["home"] = written_area_changes(record.outcome->written, "home", *record.plan);
   out["tmp"] = written_area_changes(record.outcome->written, "tmp", *record.plan);
-  if (record.staging) out["project"] = to_json(record.staging->changes);
+  if (record.staging) out["project"] = kProjectChangesPlaceholder;
   return out;
 }
 
@@ -225,14 +229,70 @@ json build_report(const RunRecord& record) {
   return report;
 }
 
-sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report) {
+namespace {
+
+// A FILE whose writes all succeeded, or the reason one failed.
+class ReportFile {
+ public:
+  explicit ReportFile(const std::string& path) : file_(std::fopen(path.c_str(), "we")) {}
+  ~ReportFile() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  ReportFile(const ReportFile&) = delete;
+  ReportFile& operator=(const ReportFile&) = delete;
+
+  bool open() const { return file_ != nullptr; }
+  void write(std::string_view text) {
+    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) failed_ = true;
+  }
+  bool close() {
+    bool ok = !failed_ && std::fclose(file_) == 0;
+    file_ = nullptr;
+    return ok;
+  }
+
+ private:
+  std::FILE* file_;
+  bool failed_ = false;
+};
+
+void write_project_changes(ReportFile& out, const ChangeList& changes) {
+  out.write("[");
+  bool first = true;
+  for (const auto& change : changes.changes) {
+    out.write(first ? "\n      " : ",\n      ");
+    out.write(to_json(change).dump(-1, ' ', false, json::error_handler_t::replace));
+    first = false;
+  }
+  out.write(first ? "]" : "\n    ]");
+}
+
+}  // namespace
+
+sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
+                               const ChangeList* project_changes) {
   std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  const std::string placeholder = "\"" + std::string(kProjectChangesPlaceholder) + "\"";
+  auto at = text.find(placeholder);
   std::string temporary = path + ".tmp" + std::to_string(::getpid());
   {
-    sandbox::UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) return sandbox::sys_error("write the report to " + temporary);
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    ReportFile out(temporary);
+    if (!out.open()) return sandbox::sys_error("write the report to " + temporary);
+    if (at == std::string::npos) {
+      out.write(text);
+    } else {
+      out.write(std::string_view(text).substr(0, at));
+      if (project_changes != nullptr) {
+        write_project_changes(out, *project_changes);
+      } else {
+        out.write("[]");
+      }
+      out.write(std::string_view(text).substr(at + placeholder.size()));
+    }
+    if (!out.close()) {
+      ::unlink(temporary.c_str());
       return sandbox::sys_error("write the report to " + temporary);
+    }
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     ::unlink(temporary.c_str());

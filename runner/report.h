@@ -11,9 +11,14 @@ namespace safeinstall::runner {
 
 inline constexpr const char* kReportSchema = "safeinstall.report/1";
 
+// Everything but the entries of files.project, which can number hundreds of thousands (a
+// node_modules): build_report leaves a placeholder there and write_report streams the entries
+// from the change list, so the report never has to be held in memory whole.
 nlohmann::json build_report(const RunRecord& record);
 
 // Written to a temporary file and renamed, so a reader never sees half a report.
-sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report);
+// `project_changes` fills files.project (nullptr: it stays empty).
+sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
+                               const ChangeList* project_changes);
 
 }  // namespace safeinstall::runner

@@ -109,6 +109,25 @@ TEST_CASE("snapshot: a staged path the user modified, created or deleted meanwhi
         "package.json (deleted)");
 }
 
+TEST_CASE("snapshot: a directory the run created is checked once, not file by file") {
+  Project p;
+  auto s = p.snapshot();
+  auto staged = list_of({change("dist", ChangeKind::added, EntryType::dir),
+                         change("dist/a.js", ChangeKind::added, EntryType::file),
+                         change("dist/sub", ChangeKind::added, EntryType::dir),
+                         change("dist/sub/b.js", ChangeKind::added, EntryType::file)});
+  // Nothing there in the real project: nothing to report, nothing unverified below it.
+  auto clean = find_conflicts(s, staged);
+  REQUIRE(clean);
+  CHECK(clean->clean());
+  CHECK(clean->unverified.empty());
+  // The user made the same directory meanwhile: one conflict, at the directory.
+  write_file(p.path + "/dist/a.js", "the user's build");
+  auto check = find_conflicts(s, staged);
+  REQUIRE(check);
+  CHECK(conflict_paths(*check) == std::vector<std::string>{"dist: created"});
+}
+
 TEST_CASE("snapshot: a replaced directory's whole real subtree must be untouched") {
   Project p;
   auto s = p.snapshot();
