@@ -254,7 +254,7 @@ class UpperWalker {
       Change change = change_from_stat(path, real ? ChangeKind::modified : ChangeKind::added, st);
       if (real) change.real_type = entry_type_of(real->st_mode);
       change.opaque = real_is_dir && replaces_contents;
-      change.overlay_xattrs = std::move(*xattrs);
+      if (!xattrs->empty()) change.edit_details().overlay_xattrs = std::move(*xattrs);
       if (auto recorded = record(std::move(change)); !recorded) return recorded;
     }
     return walk(sub->get(), real_is_dir ? real_sub.get() : -1, replaces_contents, path, depth + 1);
@@ -267,10 +267,11 @@ class UpperWalker {
     if (S_ISLNK(st.st_mode)) {
       auto target = read_symlink_at(upper_dir, name, st, shown(path));
       if (!target) return std::unexpected(target.error());
-      change.symlink_target = std::move(*target);
-      change.symlink_resolves_to =
-          resolve_symlink_in_project(path, change.symlink_target, project_);
-      change.flags.symlink_escape = !change.symlink_resolves_to;
+      auto& details = change.edit_details();
+      details.symlink_target = std::move(*target);
+      details.symlink_resolves_to =
+          resolve_symlink_in_project(path, details.symlink_target, project_);
+      change.flags.symlink_escape = !details.symlink_resolves_to;
     }
     // Only a copied-up file (one that existed below) can carry metacopy or origin xattrs.
     if (S_ISREG(st.st_mode) && real) {
@@ -293,7 +294,7 @@ class UpperWalker {
     auto xattrs = overlay_xattrs_of(fd.get(), shown(path));
     if (!xattrs) return std::unexpected(xattrs.error());
     if (auto readable = refuse_unreadable_features(*xattrs, path); !readable) return readable;
-    change.overlay_xattrs = std::move(*xattrs);
+    if (!xattrs->empty()) change.edit_details().overlay_xattrs = std::move(*xattrs);
     return {};
   }
 
@@ -349,7 +350,7 @@ class WrittenTreeWalker {
       if (S_ISLNK((*st)->st_mode)) {
         auto target = read_symlink_at(dirfd, name, **st, shown);
         if (!target) return std::unexpected(target.error());
-        change.symlink_target = std::move(*target);
+        change.edit_details().symlink_target = std::move(*target);
       }
       list_.changes.push_back(std::move(change));
       // Another filesystem mounted inside (a toolchain, the project) is not this tree's writes.
@@ -428,6 +429,31 @@ EntryType entry_type_of(mode_t st_mode) {
   if (S_ISDIR(st_mode)) return EntryType::dir;
   if (S_ISLNK(st_mode)) return EntryType::symlink;
   return EntryType::special;
+}
+
+namespace {
+const ChangeDetails kNoDetails;
+}  // namespace
+
+const std::string& Change::symlink_target() const {
+  return (details ? *details : kNoDetails).symlink_target;
+}
+
+const std::optional<std::string>& Change::symlink_resolves_to() const {
+  return (details ? *details : kNoDetails).symlink_resolves_to;
+}
+
+const std::vector<std::string>& Change::overlay_xattrs() const {
+  return (details ? *details : kNoDetails).overlay_xattrs;
+}
+
+ChangeDetails& Change::edit_details() {
+  if (!details) {
+    details = std::make_shared<ChangeDetails>();
+  } else if (details.use_count() > 1) {
+    details = std::make_shared<ChangeDetails>(*details);
+  }
+  return *details;
 }
 
 bool Change::replaces_real_subtree() const {
@@ -512,7 +538,7 @@ nlohmann::json to_json(const Change& change) {
   if (f.persistence) flags.push_back("persistence");
   entry["flags"] = std::move(flags);
   if (change.type == EntryType::symlink && change.change != ChangeKind::deleted) {
-    entry["target"] = change.symlink_target;
+    entry["target"] = change.symlink_target();
   }
   return entry;
 }

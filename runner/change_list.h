@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -54,19 +55,9 @@ struct ChangeFlags {
   bool never_promoted() const { return symlink_escape || special_file; }
 };
 
-struct Change {
-  std::string path;  // relative to the project
-  ChangeKind change = ChangeKind::added;
-  EntryType type = EntryType::file;  // of the new entry; of the real one for `deleted`
-  mode_t mode = 0;                   // st_mode of the new entry (0 for `deleted`)
-  std::uint64_t size = 0;
-  nlink_t nlink = 0;
-  ChangeFlags flags;
-  // What the project had at this path when the list was made (nullopt: nothing).
-  std::optional<EntryType> real_type;
-  // A directory whose real counterpart's contents are replaced wholesale (opaque, or inside
-  // an opaque directory); deletions beneath it are listed explicitly.
-  bool opaque = false;
+// What only symlinks and entries carrying overlay xattrs have, kept out of line: a change list
+// can hold hundreds of thousands of changes (a node_modules), and almost none needs these.
+struct ChangeDetails {
   std::string symlink_target;  // as stored in the link
   // Where the link points, project-relative, resolved lexically from the link's directory;
   // empty for a link to the project root itself, nullopt when it escapes or is no symlink.
@@ -74,7 +65,29 @@ struct Change {
   // overlayfs' own xattrs on the upper entry (origin, impure, opaque...), removed on
   // promotion so the promoted project carries no overlay bookkeeping.
   std::vector<std::string> overlay_xattrs;
+};
+
+struct Change {
+  std::string path;  // relative to the project
+  std::uint64_t size = 0;
+  nlink_t nlink = 0;
+  std::shared_ptr<ChangeDetails> details;  // null when there are none
+  mode_t mode = 0;                         // st_mode of the new entry (0 for `deleted`)
+  ChangeKind change = ChangeKind::added;
+  EntryType type = EntryType::file;  // of the new entry; of the real one for `deleted`
   Category category = Category::unjudged;
+  // A directory whose real counterpart's contents are replaced wholesale (opaque, or inside
+  // an opaque directory); deletions beneath it are listed explicitly.
+  bool opaque = false;
+  ChangeFlags flags;
+  // What the project had at this path when the list was made (nullopt: nothing).
+  std::optional<EntryType> real_type;
+
+  const std::string& symlink_target() const;
+  const std::optional<std::string>& symlink_resolves_to() const;
+  const std::vector<std::string>& overlay_xattrs() const;
+  // The details to fill in, made on first use (and unshared from a copy's).
+  ChangeDetails& edit_details();
 
   // True when the change removes a real directory's old contents (deleted, replaced by a
   // non-directory, or opaque): conflict checks and categories look at the whole subtree.

@@ -740,10 +740,10 @@ class Promoter {
       if (::fchmodat(parent, leaf.c_str(), mode, 0) != 0)
         return sys_error("strip set-id bits of " + c.path);
     }
-    if (!c.overlay_xattrs.empty()) {
+    if (!c.overlay_xattrs().empty()) {
       UniqueFd fd(::openat(parent, leaf.c_str(),
                            O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-      if (fd) return remove_overlay_xattrs(fd.get(), c.overlay_xattrs, c.path);
+      if (fd) return remove_overlay_xattrs(fd.get(), c.overlay_xattrs(), c.path);
     }
     return {};
   }
@@ -800,11 +800,11 @@ class Promoter {
     for (const EntryPlan* plan : work) {
       if (plan->kind != PlanKind::swap || copy_mode_) continue;
       for (const Change* c : plan->changes) {
-        if (c->overlay_xattrs.empty() || c->change == ChangeKind::deleted) continue;
+        if (c->overlay_xattrs().empty() || c->change == ChangeKind::deleted) continue;
         int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
                     (c->type == EntryType::dir ? O_DIRECTORY : 0);
         auto fd = open_beneath(project_fd_.get(), c->path, flags, project_ + "/" + c->path);
-        if (fd) (void)remove_overlay_xattrs(fd->get(), c->overlay_xattrs, c->path);
+        if (fd) (void)remove_overlay_xattrs(fd->get(), c->overlay_xattrs(), c->path);
       }
     }
   }

@@ -27,8 +27,8 @@ std::string some_paths(const std::vector<std::string>& paths) {
 }
 
 bool symlink_reaches_protected(const Change& change, const GlobSet& protected_set) {
-  if (change.type != EntryType::symlink || !change.symlink_resolves_to) return false;
-  const std::string& target = *change.symlink_resolves_to;
+  if (change.type != EntryType::symlink || !change.symlink_resolves_to()) return false;
+  const std::string& target = *change.symlink_resolves_to();
   if (target.empty()) return true;  // the project root: everything protected is below it
   return protected_set.matches(target) || protected_set.may_match_below(target);
 }
@@ -48,7 +48,7 @@ void collect_rejections(const ChangeList& changes, std::vector<std::string>& rea
           "; devices, fifos and sockets are never promoted");
     }
     if (c.flags.symlink_escape) {
-      add("symlink " + c.path + " points outside the project (" + c.symlink_target + ")");
+      add("symlink " + c.path + " points outside the project (" + c.symlink_target() + ")");
     }
     if (c.flags.setuid) add("set-uid file " + c.path);
     if (c.flags.setgid) add("set-gid file " + c.path);

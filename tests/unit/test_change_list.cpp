@@ -92,8 +92,8 @@ TEST_CASE("change list: an opaque directory lists what it hides as deleted, topm
   const auto& nm = find(list, "node_modules");
   CHECK(nm.opaque);
   CHECK(nm.replaces_real_subtree());
-  CHECK(std::find(nm.overlay_xattrs.begin(), nm.overlay_xattrs.end(), "user.overlay.opaque") !=
-        nm.overlay_xattrs.end());
+  CHECK(std::find(nm.overlay_xattrs().begin(), nm.overlay_xattrs().end(), "user.overlay.opaque") !=
+        nm.overlay_xattrs().end());
   CHECK(find(list, "node_modules/x").opaque);  // inside an opaque dir: replaced too
   CHECK(find(list, "node_modules/y").type == EntryType::dir);
 }
@@ -169,11 +169,11 @@ TEST_CASE(
   CHECK(find(list, "node_modules/x/abs").flags.symlink_escape);
   const auto& abs_inside = find(list, "node_modules/x/abs-inside");
   CHECK_FALSE(abs_inside.flags.symlink_escape);
-  CHECK(abs_inside.symlink_resolves_to == "package.json");
+  CHECK(abs_inside.symlink_resolves_to() == "package.json");
   const auto& rel = find(list, "node_modules/x/rel-inside");
   CHECK_FALSE(rel.flags.symlink_escape);
-  CHECK(rel.symlink_resolves_to == "node_modules/x/run.sh");
-  CHECK(rel.symlink_target == "../x/run.sh");
+  CHECK(rel.symlink_resolves_to() == "node_modules/x/run.sh");
+  CHECK(rel.symlink_target() == "../x/run.sh");
   // A directory's set-gid bit is group inheritance, not a privilege: not flagged.
   CHECK_FALSE(find(list, "node_modules").flags.setgid);
 }
@@ -276,7 +276,7 @@ TEST_CASE("change list: written home trees flag persistence points") {
   CHECK(find(*list, ".config/systemd/user").flags.persistence);
   CHECK_FALSE(find(*list, ".cache/npm/x").flags.persistence);
   CHECK(find(*list, "bin/tool").flags.executable);
-  CHECK(find(*list, "link").symlink_target == "/etc/passwd");
+  CHECK(find(*list, "link").symlink_target() == "/etc/passwd");
   CHECK(find(*list, "link").type == EntryType::symlink);
   for (const auto& c : list->changes) CHECK(c.change == ChangeKind::added);
   auto json = to_json(find(*list, ".bashrc"));

@@ -29,9 +29,9 @@ Change deleted_dir(std::string path) {
 
 Change symlink(std::string path, std::string target, std::optional<std::string> resolves) {
   Change c = added(std::move(path), S_IFLNK | 0777);
-  c.symlink_target = std::move(target);
-  c.symlink_resolves_to = std::move(resolves);
-  c.flags.symlink_escape = !c.symlink_resolves_to;
+  c.edit_details().symlink_target = std::move(target);
+  c.edit_details().symlink_resolves_to = std::move(resolves);
+  c.flags.symlink_escape = !c.symlink_resolves_to();
   return c;
 }
 
