@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <array>
 #include <cstdio>
 #include <span>
@@ -96,7 +97,8 @@ Change change_from_stat(std::string path, ChangeKind kind, const struct stat& st
   change.type = entry_type_of(st.st_mode);
   change.mode = st.st_mode;
   change.size = static_cast<std::uint64_t>(st.st_size);
-  change.nlink = st.st_nlink;
+  change.nlink = static_cast<std::uint32_t>(
+      std::min<nlink_t>(st.st_nlink, std::numeric_limits<std::uint32_t>::max()));
   change.flags = flags_of(st);
   return change;
 }

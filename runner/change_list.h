@@ -33,10 +33,10 @@ namespace safeinstall::runner {
 
 class GlobSet;
 
-enum class ChangeKind { added, modified, deleted };
+enum class ChangeKind : std::uint8_t { added, modified, deleted };
 enum class EntryType { file, dir, symlink, special };
 // Filled by the verdict step (verdict.h: categorize); `unjudged` until then.
-enum class Category { unjudged, expected, unexpected, protected_ };
+enum class Category : std::uint8_t { unjudged, expected, unexpected, protected_ };
 
 std::string_view to_string(ChangeKind kind);
 std::string_view to_string(EntryType type);
@@ -70,18 +70,18 @@ struct ChangeDetails {
 struct Change {
   std::string path;  // relative to the project
   std::uint64_t size = 0;
-  nlink_t nlink = 0;
   std::shared_ptr<ChangeDetails> details;  // null when there are none
   mode_t mode = 0;                         // st_mode of the new entry (0 for `deleted`)
+  std::uint32_t nlink = 0;                 // saturated: only "more than one" matters
+  EntryType type = EntryType::file;        // of the new entry; of the real one for `deleted`
+  // What the project had at this path when the list was made (nullopt: nothing).
+  std::optional<EntryType> real_type;
   ChangeKind change = ChangeKind::added;
-  EntryType type = EntryType::file;  // of the new entry; of the real one for `deleted`
   Category category = Category::unjudged;
   // A directory whose real counterpart's contents are replaced wholesale (opaque, or inside
   // an opaque directory); deletions beneath it are listed explicitly.
   bool opaque = false;
   ChangeFlags flags;
-  // What the project had at this path when the list was made (nullopt: nothing).
-  std::optional<EntryType> real_type;
 
   const std::string& symlink_target() const;
   const std::optional<std::string>& symlink_resolves_to() const;

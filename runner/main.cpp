@@ -1,5 +1,6 @@
 // safeinstall: argv → run plan → staging → sandbox → supervision → record → change list →
 // verdict → promotion → report.
+#include <malloc.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -152,6 +153,9 @@ int run(const Options& given) {
 
   // The sandbox is gone and nothing writes to the staging dir: judge what it holds, then
   // promote, hold or reject.
+  // What setting up and supervising the sandbox freed goes back to the system before the
+  // change list, the largest thing a run holds, is built.
+  ::malloc_trim(0);
   auto verdict = judge_changes(record, *staged, options);
   if (!verdict) {
     std::fprintf(stderr, "safeinstall: %s\n", verdict.error().message().c_str());
