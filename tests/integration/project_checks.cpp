@@ -119,6 +119,18 @@ void write_package_json(const Scenario& s, const std::string& dependencies) {
              "{\"name\":\"demo\",\"version\":\"1.0.0\",\"dependencies\":{" + dependencies + "}}\n");
 }
 
+void check_exfiltration_contained(const SandboxRun& run, const FakeInternet& net,
+                                  std::size_t refusals) {
+  auto refused = refused_hosts(run.report, "evil.test");
+  CHECK(refused.size() == refusals);
+  for (const auto& r : refused) CHECK(r.at("reason") == "not-allowed");
+  const auto* rc = change_at(run.report.at("files").at("home"), ".bashrc");
+  REQUIRE(rc != nullptr);
+  CHECK(has_flag(rc, "persistence"));
+  CHECK_FALSE(contains(net.dns_log(), "evil.test"));
+  CHECK(net.sink_log().empty());
+}
+
 std::optional<std::string> install_test_unavailable(const std::vector<std::string>& tools) {
   if (auto reason = FakeInternet::unavailable_reason()) return "no fake internet here: " + *reason;
   for (const auto& tool : tools) {

@@ -49,6 +49,14 @@ SandboxRun run_npm(const Scenario& s, const std::vector<std::string>& args,
 // package.json of a project named demo with these dependencies ("\"a\":\"1.0.0\"").
 void write_package_json(const Scenario& s, const std::string& dependencies);
 
+class FakeInternet;
+// What every hostile-install test checks after a package phoned home to evil.test and
+// appended to ~/.bashrc: `refusals` gateway refusals of evil.test recorded, the plant recorded
+// with the persistence flag, and nothing of it left the machine (no DNS query for the name,
+// nothing at the sink).
+void check_exfiltration_contained(const SandboxRun& run, const FakeInternet& net,
+                                  std::size_t refusals);
+
 // Why a whole-install test cannot run here (no fake internet, a client missing), or nullopt.
 std::optional<std::string> install_test_unavailable(const std::vector<std::string>& tools);
 

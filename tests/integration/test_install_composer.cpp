@@ -126,11 +126,5 @@ TEST_CASE("a composer plugin that phones home and plants a shell rc line is held
   CHECK(install.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "vendor"));
   CHECK_FALSE(in_project(s, "composer.lock"));
-  auto refused = refused_hosts(install.report, "evil.test");
-  CHECK(refused.size() == 2);  // evil.test:80 (plain HTTP) and evil.test:443 (CONNECT)
-  const auto* rc = change_at(install.report.at("files").at("home"), ".bashrc");
-  REQUIRE(rc != nullptr);
-  CHECK(has_flag(rc, "persistence"));
-  CHECK_FALSE(contains(net.dns_log(), "evil.test"));
-  CHECK(net.sink_log().empty());
+  check_exfiltration_contained(install, net, 2);  // evil.test:80 and :443
 }

@@ -130,13 +130,5 @@ TEST_CASE("an sdist whose setup.py phones home and plants a shell rc line is hel
   // Nothing reached the real venv.
   CHECK_FALSE(in_project(s, kSitePackages + "/si_evil.py"));
   // Both attempts (plain HTTP through the proxy, and CONNECT) and the plant are on record.
-  auto refused = refused_hosts(run.report, "evil.test");
-  CHECK(refused.size() == 2);  // evil.test:80 and evil.test:443
-  for (const auto& r : refused) CHECK(r.at("reason") == "not-allowed");
-  const auto* rc = change_at(run.report.at("files").at("home"), ".bashrc");
-  REQUIRE(rc != nullptr);
-  CHECK(has_flag(rc, "persistence"));
-  // And nothing left the machine for evil.test: not its name, not a byte.
-  CHECK_FALSE(contains(net.dns_log(), "evil.test"));
-  CHECK(net.sink_log().empty());
+  check_exfiltration_contained(run, net, 2);
 }

@@ -64,16 +64,6 @@ void check_all_expected(const SandboxRun& run) {
     CHECK(change.at("category") == "expected");
 }
 
-void check_evil_stayed_in(const SandboxRun& run, const FakeInternet& net) {
-  auto refused = refused_hosts(run.report, "evil.test");
-  CHECK(refused.size() == 2);  // evil.test:80 (plain HTTP) and evil.test:443 (CONNECT)
-  const auto* rc = change_at(run.report.at("files").at("home"), ".bashrc");
-  REQUIRE(rc != nullptr);
-  CHECK(has_flag(rc, "persistence"));
-  CHECK_FALSE(contains(net.dns_log(), "evil.test"));
-  CHECK(net.sink_log().empty());
-}
-
 }  // namespace
 
 TEST_CASE("gem installs a gem whose extconf.rb runs into the project's vendor dir",
@@ -113,7 +103,7 @@ TEST_CASE("a gem whose extconf.rb phones home and plants a shell rc line is held
   REQUIRE(install.report.is_object());
   CHECK(install.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "vendor"));
-  check_evil_stayed_in(install, net);
+  check_exfiltration_contained(install, net, 2);  // evil.test:80 and :443
 }
 
 TEST_CASE("bundle install finds the Gemfile's source and promotes vendor/bundle and the lockfile",
@@ -157,5 +147,5 @@ TEST_CASE("bundle install of a gem whose extconf.rb phones home is held with not
   CHECK(install.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "vendor"));
   CHECK_FALSE(in_project(s, "Gemfile.lock"));
-  check_evil_stayed_in(install, net);
+  check_exfiltration_contained(install, net, 2);  // evil.test:80 and :443
 }

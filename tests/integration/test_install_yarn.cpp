@@ -106,17 +106,11 @@ TEST_CASE("a postinstall that phones home and plants a shell rc line is held und
   CHECK(install.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "node_modules"));
   CHECK_FALSE(in_project(s, "yarn.lock"));
-  auto refused = refused_hosts(install.report, "evil.test");
-  CHECK(refused.size() == 2);  // evil.test:80 (plain HTTP) and evil.test:443 (CONNECT)
-  const auto* rc = change_at(install.report.at("files").at("home"), ".bashrc");
-  REQUIRE(rc != nullptr);
-  CHECK(has_flag(rc, "persistence"));
+  check_exfiltration_contained(install, net, 2);  // evil.test:80 and :443
   // The postinstall is on record with the package that ran it.
   bool attributed = false;
   for (const auto& p : install.report.at("processes"))
     attributed |=
         p.value("package", "") == "uses-left@2.1.0" && p.value("script", "") == "postinstall";
   CHECK(attributed);
-  CHECK_FALSE(contains(net.dns_log(), "evil.test"));
-  CHECK(net.sink_log().empty());
 }

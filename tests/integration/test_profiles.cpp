@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/project_checks.h"
 #include "tests/integration/skip.h"
 
 using namespace safeinstall::test;
@@ -16,17 +17,11 @@ namespace {
 
 const std::vector<std::string> kCi = {"CI=true"};
 
+// `safeinstall --project P ARGS...` as the scenario's user.
 RunResult safeinstall_cli(const Scenario& s, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{Installation::get().safeinstall, "--project", s.project()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  RunOptions options;
-  options.env_overrides = s.base_env();
-  if (s.who() == Who::Unprivileged) options.as_user = kUnprivilegedUid;
-  options.cwd = s.project();
-  auto result = run(argv, options);
-  UNSCOPED_INFO("safeinstall " << Catch::Detail::stringify(args) << "\nexit " << result.exit_code
-                               << "\nstdout: " << result.out << "\nstderr: " << result.err);
-  return result;
+  std::vector<std::string> all{"--project", s.project()};
+  all.insert(all.end(), args.begin(), args.end());
+  return subcommand(s, all);
 }
 
 void write_readable(const std::string& path, const std::string& text) {

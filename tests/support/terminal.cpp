@@ -12,31 +12,19 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sandbox/fd.h"
+
 namespace safeinstall::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::runtime_error failure(const std::string& what) {
   return std::runtime_error("run_on_terminal: " + what + ": " + std::strerror(errno));
 }
 
 // The new terminal, owned by the user who will sit at it.
-std::string open_terminal(const Fd& master, std::optional<uid_t> user) {
+std::string open_terminal(const sandbox::UniqueFd& master, std::optional<uid_t> user) {
   if (master.get() < 0) throw failure("posix_openpt");
   if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) throw failure("grantpt");
   char name[128];
@@ -76,7 +64,7 @@ int decode_status(int status) {
 
 RunResult run_on_terminal(const std::vector<std::string>& argv, const TerminalOptions& options) {
   if (argv.empty()) throw std::invalid_argument("run_on_terminal: empty command line");
-  Fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  sandbox::UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
   std::string tty = open_terminal(master, options.as_user);
   auto start = Clock::now();
   pid_t pid = ::fork();
