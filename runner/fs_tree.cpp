@@ -404,6 +404,16 @@ Result<void> fsync_directory(const std::string& path) {
   return {};
 }
 
+Result<void> create_parents(const std::string& path) {
+  for (auto slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    std::string prefix = path.substr(0, slash);
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
+      return sys_error("create directory " + prefix);
+  }
+  return {};
+}
+
 Result<void> make_private_directory(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
     return sys_error("create directory " + path);

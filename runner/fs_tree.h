@@ -99,6 +99,10 @@ sandbox::Result<std::optional<std::string>> read_small_file(const std::string& p
 
 sandbox::Result<void> fsync_directory(const std::string& path);
 
+// mkdir -p of everything above `path` (not `path` itself); directories it makes are 0700,
+// since nothing safeinstall creates needs to be readable by others.
+sandbox::Result<void> create_parents(const std::string& path);
+
 // Creates `path` as a 0700 directory, or accepts an existing one only when it is a real
 // directory (not a symlink) owned by this user and not accessible to anyone else.
 sandbox::Result<void> make_private_directory(const std::string& path);

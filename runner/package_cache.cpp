@@ -42,17 +42,6 @@ std::string basename_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// mkdir -p of the root's parents; only the root and what is below it must be private.
-Result<void> create_parents(const std::string& path) {
-  for (auto slash = path.find('/', 1); slash != std::string::npos;
-       slash = path.find('/', slash + 1)) {
-    std::string prefix = path.substr(0, slash);
-    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
-      return sys_error("create directory " + prefix);
-  }
-  return {};
-}
-
 Result<void> make_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("create " + path);
   return {};

@@ -31,18 +31,6 @@ std::string getenv_string(const char* name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
-// mkdir -p, new directories private: the state dir's parents are the user's own
-// (~/.local/state), and nothing safeinstall creates needs to be readable by others.
-Result<void> create_parents(const std::string& path) {
-  for (auto slash = path.find('/', 1); slash != std::string::npos;
-       slash = path.find('/', slash + 1)) {
-    std::string prefix = path.substr(0, slash);
-    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
-      return sys_error("create directory " + prefix);
-  }
-  return {};
-}
-
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
