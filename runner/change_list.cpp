@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <limits>
 #include <array>
 #include <cstdio>
+#include <limits>
 #include <span>
 #include <unordered_set>
 
@@ -179,6 +179,8 @@ class UpperWalker {
     if (opaque_context && lower_dir >= 0) return list_hidden_real_entries(lower_dir, rel, present);
     return {};
   }
+
+  void reserve(std::size_t changes) { list_.changes.reserve(changes); }
 
   ChangeList take() {
     std::sort(list_.changes.begin(), list_.changes.end(),
@@ -503,6 +505,9 @@ Result<ChangeList> list_changes(const std::string& upper, const std::string& pro
   auto project_fd = open_directory(project);
   if (!project_fd) return std::unexpected(project_fd.error());
   UpperWalker walker(project, limits);
+  // Sized up front: a list of a node_modules' 40k changes is a few MB, and growing it by
+  // doubling holds the old and the new copy at once, the run's peak memory.
+  walker.reserve(count_tree_entries(upper_fd->get(), limits.max_changes, limits.max_depth));
   if (auto walked = walker.walk(upper_fd->get(), project_fd->get(), false, "", 0); !walked) {
     return std::unexpected(walked.error());
   }

@@ -1,30 +1,21 @@
 #include "runner/digest.h"
 
+// The one-shot SHA functions, not EVP: with a static libcrypto, EVP_sha512() pulls in the
+// whole provider framework (every algorithm, ~3 MB of code) where these need only the
+// compression functions. OpenSSL 3 deprecates them for that framework's sake, not for
+// correctness.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <variant>
 
 namespace safeinstall::runner {
 
-struct Digest::State {
-  struct FreeContext {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-  };
-  std::unique_ptr<EVP_MD_CTX, FreeContext> ctx;
-  const EVP_MD* md = nullptr;
-};
-
 namespace {
-
-const EVP_MD* algorithm_by_name(std::string_view name) {
-  if (name == "sha1") return EVP_sha1();
-  if (name == "sha256") return EVP_sha256();
-  if (name == "sha384") return EVP_sha384();
-  if (name == "sha512") return EVP_sha512();
-  return nullptr;
-}
 
 std::string to_hex(const unsigned char* bytes, std::size_t size) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -37,7 +28,34 @@ std::string to_hex(const unsigned char* bytes, std::size_t size) {
   return out;
 }
 
+// Init/Update/Final of one algorithm over its context type.
+template <typename Context, int (*Init)(Context*), int (*Update)(Context*, const void*, size_t),
+          int (*Final)(unsigned char*, Context*), std::size_t Size>
+struct ShaFunctions {
+  Context context{};
+  ShaFunctions() { Init(&context); }
+  void update(std::string_view bytes) { Update(&context, bytes.data(), bytes.size()); }
+  std::string finish() {
+    std::array<unsigned char, Size> out{};
+    Final(out.data(), &context);
+    return to_hex(out.data(), out.size());
+  }
+  static constexpr std::size_t kSize = Size;
+};
+
+using Sha1 = ShaFunctions<SHA_CTX, SHA1_Init, SHA1_Update, SHA1_Final, SHA_DIGEST_LENGTH>;
+using Sha256 =
+    ShaFunctions<SHA256_CTX, SHA256_Init, SHA256_Update, SHA256_Final, SHA256_DIGEST_LENGTH>;
+using Sha384 =
+    ShaFunctions<SHA512_CTX, SHA384_Init, SHA384_Update, SHA384_Final, SHA384_DIGEST_LENGTH>;
+using Sha512 =
+    ShaFunctions<SHA512_CTX, SHA512_Init, SHA512_Update, SHA512_Final, SHA512_DIGEST_LENGTH>;
+
 }  // namespace
+
+struct Digest::State {
+  std::variant<Sha1, Sha256, Sha384, Sha512> functions;
+};
 
 Digest::Digest(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Digest::Digest(Digest&&) noexcept = default;
@@ -45,28 +63,30 @@ Digest& Digest::operator=(Digest&&) noexcept = default;
 Digest::~Digest() = default;
 
 std::optional<Digest> Digest::named(std::string_view algorithm) {
-  const EVP_MD* md = algorithm_by_name(algorithm);
-  if (md == nullptr) return std::nullopt;
   auto state = std::make_unique<State>();
-  state->ctx.reset(EVP_MD_CTX_new());
-  state->md = md;
-  if (!state->ctx || EVP_DigestInit_ex(state->ctx.get(), md, nullptr) != 1) return std::nullopt;
+  if (algorithm == "sha1")
+    state->functions.emplace<Sha1>();
+  else if (algorithm == "sha256")
+    state->functions.emplace<Sha256>();
+  else if (algorithm == "sha384")
+    state->functions.emplace<Sha384>();
+  else if (algorithm == "sha512")
+    state->functions.emplace<Sha512>();
+  else
+    return std::nullopt;
   return Digest(std::move(state));
 }
 
 void Digest::update(std::string_view bytes) {
-  EVP_DigestUpdate(state_->ctx.get(), bytes.data(), bytes.size());
+  std::visit([bytes](auto& functions) { functions.update(bytes); }, state_->functions);
 }
 
 std::string Digest::hex() {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(state_->ctx.get(), out.data(), &size);
-  return to_hex(out.data(), size);
+  return std::visit([](auto& functions) { return functions.finish(); }, state_->functions);
 }
 
 std::size_t Digest::hex_length() const {
-  return static_cast<std::size_t>(EVP_MD_get_size(state_->md)) * 2;
+  return std::visit([](const auto& functions) { return functions.kSize * 2; }, state_->functions);
 }
 
 std::string hex_digest(std::string_view algorithm, std::string_view bytes) {
