@@ -201,6 +201,7 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   if (auto ok = add_hosts(plan, run, invoker); !ok) return ok;
   add_environment(plan, run);
   add_mounts(plan, run, invoker);
+  for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
   return {};
 }
 

@@ -243,12 +243,24 @@ Result<> check_globs(const Reader& r, const SourcedStrings& globs, const toml::t
   });
 }
 
+// [files] direct names top-level directories of the project: one path component each.
+Result<> check_directory_names(const Reader& r, const SourcedStrings& names, const toml::table& t,
+                               const char* key) {
+  if (names.empty()) return {};
+  return check_each(r, names, t, key, [&](const std::string& name, const auto& at) -> Result<> {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+      return r.fail(at, "'" + name + "' is not the name of a top-level directory",
+                    "a single directory name, like \"node_modules\"");
+    return {};
+  });
+}
+
 Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto files = r.table(root, "files", "files");
   if (!files) return std::unexpected(files.error());
   if (*files == nullptr) return {};
   const auto& t = **files;
-  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected"}); !ok) return ok;
+  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct"}); !ok) return ok;
   if (auto ok =
           take(r.strings(t, "expected", "files.expected", "[\"node_modules/**\", \"*.lock\"]"),
                out.expected);
@@ -258,7 +270,10 @@ Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out)
                      out.protected_paths);
       !ok)
     return ok;
+  if (auto ok = take(r.strings(t, "direct", "files.direct", "[\"node_modules\"]"), out.direct); !ok)
+    return ok;
   if (auto ok = check_globs(r, out.expected, t, "expected"); !ok) return ok;
+  if (auto ok = check_directory_names(r, out.direct, t, "direct"); !ok) return ok;
   return check_globs(r, out.protected_paths, t, "protected");
 }
 

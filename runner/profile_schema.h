@@ -66,6 +66,9 @@ struct ProfileLayer {
   // [files]
   SourcedStrings expected;
   SourcedStrings protected_paths;
+  // Top-level directories ("node_modules") staged by a plain bind of their upper dir when the
+  // project has none, bypassing overlayfs for the tool's biggest tree; see docs/profiles.md.
+  SourcedStrings direct;
   // [env]
   SourcedStrings env_allow;
   SourcedStrings env_secret;

@@ -102,6 +102,7 @@ std::string render_profile(const ResolvedProfile& p) {
   out += "\n[files]\n";
   list_lines(out, "expected", m.expected);
   list_lines(out, "protected", m.protected_paths);
+  list_lines(out, "direct", m.direct);
   out +=
       "# and always protected: .git/**, .github/**, CI, editor and package manager config "
       "(built in)\n";

@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <memory>
 #include <array>
+#include <cerrno>
+#include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "runner/environment.h"
 #include "sandbox/gateway_listeners.h"
@@ -24,10 +25,11 @@ using sandbox::MountKind;
 using sandbox::MountSpec;
 using sandbox::plain_error;
 using sandbox::Result;
+using sandbox::sys_error;
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-constexpr std::array kSystemDirs = {"/",     "/bin",  "/boot", "/dev", "/etc", "/lib", "/lib64",
-                                    "/proc", "/run",  "/sbin", "/sys", "/usr", "/var", "/tmp",
+constexpr std::array kSystemDirs = {"/",     "/bin",  "/boot", "/dev", "/etc", "/lib",  "/lib64",
+                                    "/proc", "/run",  "/sbin", "/sys", "/usr", "/var",  "/tmp",
                                     "/home", "/root", "/opt",  "/srv", "/mnt", "/media"};
 
 std::string variable(const std::vector<std::string>& env, const std::string& name) {
@@ -40,7 +42,8 @@ std::string variable(const std::vector<std::string>& env, const std::string& nam
 
 bool is_within(const std::string& path, const std::string& dir) {
   if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+  return path == dir ||
+         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
 }
 
 bool is_directory(const std::string& path) {
@@ -51,7 +54,8 @@ bool is_directory(const std::string& path) {
 std::string random_hostname() {
   std::array<unsigned char, 6> bytes{};
   if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
-    auto seed = static_cast<unsigned long>(::getpid()) ^ static_cast<unsigned long>(::time(nullptr));
+    auto seed =
+        static_cast<unsigned long>(::getpid()) ^ static_cast<unsigned long>(::time(nullptr));
     for (auto& b : bytes) b = static_cast<unsigned char>(seed >>= 3);
   }
   static constexpr char kHex[] = "0123456789abcdef";
@@ -84,9 +88,9 @@ Result<> check_project_is_safe(const std::string& project, const std::string& re
                          "run safeinstall from the project's own directory or pass --project DIR");
   }
   if (!real_home.empty() && is_within(real_home, project))
-    return plain_error("refusing to use " + project +
-                           " as the project directory: it contains your home directory",
-                       "run safeinstall from the project's own directory or pass --project DIR");
+    return plain_error(
+        "refusing to use " + project + " as the project directory: it contains your home directory",
+        "run safeinstall from the project's own directory or pass --project DIR");
   return {};
 }
 
@@ -146,7 +150,8 @@ std::vector<std::string> hidden_paths(const BaseProfile& base, const std::string
   }
   // Whatever lies under a hidden directory is gone already (and has no mount point left).
   std::erase_if(hidden, [&](const std::string& p) {
-    return std::ranges::any_of(hidden, [&](const std::string& q) { return q != p && is_within(p, q); });
+    return std::ranges::any_of(hidden,
+                               [&](const std::string& q) { return q != p && is_within(p, q); });
   });
   return hidden;
 }
@@ -164,7 +169,9 @@ void add_system_mounts(std::vector<MountSpec>& mounts, std::uint64_t tmp_size) {
   mounts.push_back({MountKind::Tmpfs, "/tmp", {}, tmp_size, 01777});
 }
 
-std::size_t depth(const std::string& path) { return std::ranges::count(path, '/'); }
+std::size_t depth(const std::string& path) {
+  return std::ranges::count(path, '/');
+}
 
 // Parents before children, so every mount lands on top of the one that should hold it.
 void order_mounts(std::vector<MountSpec>& mounts) {
@@ -236,6 +243,22 @@ Invoker current_invoker() {
   return invoker;
 }
 
+// Only where the project has nothing by that name: a directory with real contents below must
+// stay an overlay so its old entries show through and deletions are whiteouts.
+Result<> bind_direct_dirs(RunPlan& plan, const std::string& upper) {
+  for (const auto& name : plan.direct_dirs) {
+    std::string real = plan.project + "/" + name;
+    struct stat st {};
+    if (::lstat(real.c_str(), &st) == 0 || errno != ENOENT) continue;
+    std::string staged = upper + "/" + name;
+    if (::mkdir(staged.c_str(), 0755) != 0)
+      return sys_error("make " + staged + " for the run's " + name);
+    plan.direct_uppers.push_back(staged);
+    plan.spec.mounts.push_back({MountKind::BindReadWrite, real, staged});
+  }
+  return {};
+}
+
 Result<> stage_project(RunPlan& plan, const ProjectStaging& staging) {
   auto& mounts = plan.spec.mounts;
   auto project = std::ranges::find_if(mounts, [&](const MountSpec& m) {
@@ -245,8 +268,10 @@ Result<> stage_project(RunPlan& plan, const ProjectStaging& staging) {
   project->kind = MountKind::Overlay;
   project->upper = staging.upper;
   project->work = staging.work;
+  if (auto direct = bind_direct_dirs(plan, staging.upper); !direct) return direct;
   for (const auto& dir : staging.hide) {
-    if (!is_directory(dir) || is_within(plan.project, dir) || is_within(dir, plan.project)) continue;
+    if (!is_directory(dir) || is_within(plan.project, dir) || is_within(dir, plan.project))
+      continue;
     // Under a filesystem the sandbox makes afresh (the throwaway home, /tmp, /dev with its
     // shm) or a hidden directory it is gone anyway, and has no mount point to hide.
     if (std::ranges::any_of(mounts, [&](const MountSpec& m) {
@@ -298,14 +323,16 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   if (!project) return std::unexpected(project.error());
   plan.project = *project;
   plan.home = choose_home(invoker);
-  if (auto r = check_project_is_safe(plan.project, plan.home); !r) return std::unexpected(r.error());
+  if (auto r = check_project_is_safe(plan.project, plan.home); !r)
+    return std::unexpected(r.error());
 
   auto home_size = size_option(options.home_size, base.home_size, "--home-size");
   if (!home_size) return std::unexpected(home_size.error());
   auto tmp_size = size_option(options.tmp_size, base.tmp_size, "--tmp-size");
   if (!tmp_size) return std::unexpected(tmp_size.error());
 
-  auto scrubbed = scrub_environment(invoker.env, {base.env_allow, base.env_secret, options.pass_env});
+  auto scrubbed =
+      scrub_environment(invoker.env, {base.env_allow, base.env_secret, options.pass_env});
   plan.env_dropped = scrubbed.dropped;
   auto& spec = plan.spec;
   spec.env = sandbox_environment(scrubbed, invoker, plan.home);

@@ -42,6 +42,10 @@ struct RunPlan {
   // The profile used and what it added (discovered registries, carried-over configuration),
   // one receipt line each.
   std::vector<std::string> profile_notes;
+  // The profile's [files] direct names, and the upper dirs stage_project bound for them (those
+  // the project did not have): after the run, an empty one is removed as never written.
+  std::vector<std::string> direct_dirs;
+  std::vector<std::string> direct_uppers;
 };
 
 Invoker current_invoker();
@@ -56,7 +60,9 @@ struct ProjectStaging {
 };
 
 // Replaces the read-write project bind with an overlay: lower = the real project, writes
-// staged in `staging`. The sandbox then never writes the real project.
+// staged in `staging`. The sandbox then never writes the real project. Each of
+// plan.direct_dirs the project lacks is made in the upper dir and bound over the overlay's:
+// the tool writes it at plain-filesystem speed, and the upper dir still holds every write.
 sandbox::Result<> stage_project(RunPlan& plan, const ProjectStaging& staging);
 
 // Mounts each package cache as an overlay at its place in the throwaway home (lower = the

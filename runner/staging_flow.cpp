@@ -160,6 +160,8 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 }
 
 Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const Options& options) {
+  // A direct dir exists from the start; left empty, the command never made it.
+  for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
   auto changes = list_changes(staged.run.dir.upper(), record.project);
   if (!changes) return std::unexpected(changes.error());
   auto expected = expected_writes(options.command, options.expect);

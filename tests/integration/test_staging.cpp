@@ -441,3 +441,62 @@ TEST_CASE(
   CHECK((st.st_mode & 0777) == 0700);
   CHECK(st.st_uid == s.uid());
 }
+
+TEST_CASE("a profile's direct dir is staged outside the overlay, judged the same, never made empty",
+          "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  host_write(s, "package.json", "{}\n");
+  const std::vector<std::string> npm = {"--profile", "npm"};
+
+  SECTION("written through a bind of the upper dir, promoted like any expected change") {
+    // The bind shows as its own mount; a hard link from the overlay into it crosses mounts.
+    auto run = shell(s,
+                     "grep -q \" $PWD/node_modules \" /proc/self/mountinfo && "
+                     "mkdir -p node_modules/a && echo a > node_modules/a/index.js && "
+                     "! ln package.json node_modules/a/linked.json 2>/dev/null",
+                     npm);
+    CHECK(run.exit_code() == 0);
+    CHECK(run.report.at("verdict") == "promoted");
+    CHECK(project_file(s, "node_modules/a/index.js") == "a\n");
+    CHECK_FALSE(in_project(s, "node_modules/a/linked.json"));
+    const auto& project = run.report.at("files").at("project");
+    CHECK(category_of(change_at(project, "node_modules/a/index.js")) == "expected");
+  }
+  SECTION("held like any other run: nothing reaches the project before the verdict") {
+    auto run =
+        shell(s, "mkdir node_modules/b && echo b > node_modules/b/x.js && echo y > y.txt", npm);
+    CHECK(run.exit_code() == kHeld);
+    CHECK_FALSE(in_project(s, "node_modules"));
+    CHECK(change_at(run.report.at("files").at("project"), "node_modules/b/x.js") != nullptr);
+  }
+  SECTION("left empty, it is not promoted") {
+    auto run = shell(s, "test -d node_modules", npm);
+    CHECK(run.exit_code() == 0);
+    CHECK(run.report.at("verdict") == "promoted");
+    CHECK_FALSE(in_project(s, "node_modules"));
+  }
+  SECTION("forged overlay metadata in it stops the run instead of misleading the change list") {
+    auto run = shell(s,
+                     "mkdir -p node_modules/c && "
+                     "python3 -c \"import os; os.setxattr('node_modules/c', "
+                     "'user.overlay.redirect', b'/.git')\"",
+                     npm);
+    CHECK(run.exit_code() != 0);
+    CHECK(run.report.at("verdict") != "promoted");
+    CHECK_FALSE(in_project(s, "node_modules"));
+  }
+  SECTION("a project with a node_modules keeps the overlay over it") {
+    host_write(s, "node_modules/old/index.js", "old\n");
+    auto run = shell(s,
+                     "! grep -q \" $PWD/node_modules \" /proc/self/mountinfo && "
+                     "rm -r node_modules/old && mkdir node_modules/new",
+                     npm);
+    CHECK(run.exit_code() == 0);
+    CHECK_FALSE(in_project(s, "node_modules/old"));
+    CHECK(in_project(s, "node_modules/new"));
+    CHECK(change_at(run.report.at("files").at("project"), "node_modules/old")->at("change") ==
+          "deleted");
+  }
+}

@@ -89,6 +89,10 @@ TEST_CASE("profile schema: bad globs fail with the glob's own complaint") {
               "dir/**");
   check_error("[files]\nexpected = [\"../x\"]\n", "2:13", "contains '..'",
               "relative to the project");
+  check_error("[files]\ndirect = [\"node_modules\", \"a/b\"]\n", "2:27",
+              "'a/b' is not the name of a top-level directory", "a single directory name");
+  check_error("[files]\ndirect = [\"..\"]\n", "2:11", "is not the name of a top-level directory",
+              "\"node_modules\"");
 }
 
 TEST_CASE("profile schema: bad host patterns, script policies, placeholders and names") {
