@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 #include <span>
 #include <unordered_set>
@@ -180,9 +181,15 @@ class UpperWalker {
     return {};
   }
 
-  void reserve(std::size_t changes) { list_.changes.reserve(changes); }
-
   ChangeList take() {
+    std::size_t total = 0;
+    for (const auto& chunk : chunks_) total += chunk.size();
+    list_.changes.reserve(total);
+    for (auto& chunk : chunks_) {
+      std::move(chunk.begin(), chunk.end(), std::back_inserter(list_.changes));
+      std::vector<Change>().swap(chunk);  // returned to the system as the list fills
+    }
+    chunks_.clear();
     std::sort(list_.changes.begin(), list_.changes.end(),
               [](const Change& a, const Change& b) { return a.path < b.path; });
     std::sort(list_.stray_whiteouts.begin(), list_.stray_whiteouts.end());
@@ -195,12 +202,15 @@ class UpperWalker {
   }
 
   Result<void> record(Change change) {
-    if (list_.changes.size() >= limits_.max_changes) {
+    if (recorded_ >= limits_.max_changes) {
       return plain_error(
           "list staged changes: more than " + std::to_string(limits_.max_changes) + " changes",
           "the run changed too much to judge; discard it");
     }
-    list_.changes.push_back(std::move(change));
+    if (chunks_.empty() || chunks_.back().size() == chunks_.back().capacity())
+      chunks_.emplace_back().reserve(kChunk);
+    chunks_.back().push_back(std::move(change));
+    ++recorded_;
     return {};
   }
 
@@ -323,8 +333,14 @@ class UpperWalker {
     return {};
   }
 
+  // A node_modules is 40k changes, a few MB: collected in fixed chunks (each its own mapping,
+  // see main.cpp) and moved into one exact vector at the end, because a vector grown by
+  // doubling holds its old and new copies at once, which would be the run's peak memory.
+  static constexpr std::size_t kChunk = 4096;
   std::string project_;
   ChangeListLimits limits_;
+  std::vector<std::vector<Change>> chunks_;
+  std::size_t recorded_ = 0;
   ChangeList list_;
 };
 
@@ -505,9 +521,6 @@ Result<ChangeList> list_changes(const std::string& upper, const std::string& pro
   auto project_fd = open_directory(project);
   if (!project_fd) return std::unexpected(project_fd.error());
   UpperWalker walker(project, limits);
-  // Sized up front: a list of a node_modules' 40k changes is a few MB, and growing it by
-  // doubling holds the old and the new copy at once, the run's peak memory.
-  walker.reserve(count_tree_entries(upper_fd->get(), limits.max_changes, limits.max_depth));
   if (auto walked = walker.walk(upper_fd->get(), project_fd->get(), false, "", 0); !walked) {
     return std::unexpected(walked.error());
   }

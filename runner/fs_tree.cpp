@@ -271,28 +271,6 @@ Result<std::vector<std::string>> list_directory(int dirfd, const std::string& sh
   return names;
 }
 
-std::size_t count_tree_entries(int dirfd, std::size_t cap, int max_depth) {
-  auto entries = list_directory_entries(dirfd, "");
-  if (!entries) return 0;
-  std::size_t count = 0;
-  for (const auto& entry : *entries) {
-    if (++count >= cap) return cap;
-    bool is_dir = entry.type == DT_DIR;
-    if (entry.type == DT_UNKNOWN) {
-      struct stat st {};
-      is_dir = ::fstatat(dirfd, entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-               S_ISDIR(st.st_mode);
-    }
-    if (!is_dir || max_depth <= 0) continue;
-    UniqueFd sub(
-        ::openat(dirfd, entry.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub) continue;
-    count += count_tree_entries(sub.get(), cap - count, max_depth - 1);
-    if (count >= cap) return cap;
-  }
-  return count;
-}
-
 Result<std::optional<struct stat>> stat_entry(int dirfd, const std::string& name,
                                               const std::string& shown) {
   struct stat st {};

@@ -55,11 +55,6 @@ struct DirectoryEntry {
 sandbox::Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd,
                                                                     const std::string& shown);
 
-// How many entries the tree below `dirfd` holds, every level counted, stopping early at `cap`;
-// symlinks are counted, never followed. Nothing in it should change meanwhile: the count is
-// for sizing, not deciding, so unreadable directories count as empty.
-std::size_t count_tree_entries(int dirfd, std::size_t cap, int max_depth);
-
 // fstatat with AT_SYMLINK_NOFOLLOW; nullopt when nothing is there (ENOENT).
 sandbox::Result<std::optional<struct stat>> stat_entry(int dirfd, const std::string& name,
                                                        const std::string& shown);

@@ -176,6 +176,10 @@ int run(const Options& given) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large blocks (the change list's chunks, report buffers) always get their own mapping and
+  // go back to the system when freed; glibc would otherwise raise this threshold after the
+  // first such free and keep later ones in the heap.
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   CommandLine cl = parse_command_line(argc, argv);
   switch (cl.action) {
     case CommandLine::Action::Exit:

@@ -1,11 +1,9 @@
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <catch2/catch.hpp>
 
 #include "runner/change_list.h"
-#include "runner/fs_tree.h"
 #include "runner/path_globs.h"
 #include "staging_test_support.h"
 
@@ -283,18 +281,4 @@ TEST_CASE("change list: written home trees flag persistence points") {
   for (const auto& c : list->changes) CHECK(c.change == ChangeKind::added);
   auto json = to_json(find(*list, ".bashrc"));
   CHECK(json["flags"] == nlohmann::json::array({"persistence"}));
-}
-
-TEST_CASE("count_tree_entries: every level, symlinks not followed, stopping at the cap") {
-  ScratchDir root{"si-count"};
-  make_dir(root / "a");
-  make_dir(root / "a/b");
-  write_file(root / "a/b/f", "x");
-  write_file(root / "g", "y");
-  REQUIRE(::symlink("/usr", (root / "link").c_str()) == 0);
-  safeinstall::sandbox::UniqueFd fd(::open(root.path().c_str(), O_RDONLY | O_DIRECTORY));
-  REQUIRE(fd);
-  CHECK(count_tree_entries(fd.get(), 1000, 16) == 5);
-  CHECK(count_tree_entries(fd.get(), 3, 16) == 3);
-  CHECK(count_tree_entries(fd.get(), 1000, 0) == 3);  // only the top level
 }
