@@ -167,17 +167,21 @@ class UpperWalker {
       return plain_error("list staged changes: " + rel + " is nested too deeply");
     auto names = list_directory(upper_dir, shown(rel));
     if (!names) return std::unexpected(names.error());
-    std::unordered_set<std::string> present;  // upper names that exist in the new tree
+    // Upper names that exist in the new tree: only a replaced real directory needs them.
+    const bool hides_real = opaque_context && lower_dir >= 0;
+    std::unordered_set<std::string> present;
     for (const auto& name : *names) {
       auto path = join_path(rel, name);
-      auto st = stat_entry(upper_dir, name, shown(path));
-      if (!st) return std::unexpected(st.error());
-      if (!*st) continue;  // gone since the listing: nothing writes here any more, but be exact
-      if (!is_whiteout(**st)) present.insert(name);
-      auto visited = visit(upper_dir, lower_dir, opaque_context, path, name, **st, depth);
+      struct stat st {};
+      if (::fstatat(upper_dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) continue;  // gone since the listing: nothing writes here any more
+        return sys_error("stat " + shown(path));
+      }
+      if (hides_real && !is_whiteout(st)) present.insert(name);
+      auto visited = visit(upper_dir, lower_dir, opaque_context, path, name, st, depth);
       if (!visited) return visited;
     }
-    if (opaque_context && lower_dir >= 0) return list_hidden_real_entries(lower_dir, rel, present);
+    if (hides_real) return list_hidden_real_entries(lower_dir, rel, present);
     return {};
   }
 

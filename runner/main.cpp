@@ -61,14 +61,18 @@ void explain_exec_failure(const Outcome& outcome, const std::string& command) {
 void finish(RunRecord& record, const Options& options, const BaseProfile& base) {
   auto report = build_report(record);
   const ChangeList* project_changes = record.staging ? &record.staging->changes : nullptr;
-  if (!options.report_path.empty()) {
-    if (auto written = write_report(options.report_path, report, project_changes); !written)
-      std::fprintf(stderr, "safeinstall: %s\n", written.error().message().c_str());
+  // The run dir's copy is written first; --report gets a copy of that file.
+  std::string kept_report = record.staging ? record.staging->run_dir + "/report.json" : "";
+  bool kept = false;
+  if (!kept_report.empty()) {
+    auto written = write_report(kept_report, report, project_changes);
+    kept = written.has_value();
+    if (!written) std::fprintf(stderr, "safeinstall: %s\n", written.error().message().c_str());
   }
-  if (record.staging) {
-    if (auto kept = write_report(record.staging->run_dir + "/report.json", report, project_changes);
-        !kept)
-      std::fprintf(stderr, "safeinstall: %s\n", kept.error().message().c_str());
+  if (!options.report_path.empty()) {
+    auto written = kept ? copy_report(kept_report, options.report_path)
+                        : write_report(options.report_path, report, project_changes);
+    if (!written) std::fprintf(stderr, "safeinstall: %s\n", written.error().message().c_str());
   }
   bool clean = record.verdict == "promoted" && record.exit_code == 0 && record.violations.empty();
   if (options.quiet && clean) return;

@@ -159,7 +159,8 @@ Result<void> GlobSet::add(std::string_view pattern) {
                        "level with '*' (which never matches '/')");
   }
   patterns_.push_back(normalised);
-  compiled_.push_back({glob, recursive});
+  bool literal = glob.find_first_of("*?[\\") == std::string::npos;
+  compiled_.push_back({glob, recursive, literal});
   return {};
 }
 
@@ -168,26 +169,36 @@ void GlobSet::add_all(const GlobSet& other) {
   compiled_.insert(compiled_.end(), other.compiled_.begin(), other.compiled_.end());
 }
 
-std::string GlobSet::matching_pattern(std::string_view path) const {
+bool GlobSet::Pattern::matches(const std::string& path) const {
+  if (literal) {
+    if (!path.starts_with(glob)) return false;
+    return path.size() == glob.size() || (recursive && path[glob.size()] == '/');
+  }
+  int flags = FNM_PATHNAME | (recursive ? FNM_LEADING_DIR : 0);
+  return ::fnmatch(glob.c_str(), path.c_str(), flags) == 0;
+}
+
+std::optional<std::size_t> GlobSet::first_match(std::string_view path) const {
   std::string subject(path);
   for (std::size_t i = 0; i < compiled_.size(); ++i) {
-    const auto& p = compiled_[i];
-    int flags = FNM_PATHNAME | (p.recursive ? FNM_LEADING_DIR : 0);
-    if (::fnmatch(p.glob.c_str(), subject.c_str(), flags) == 0) return patterns_[i];
+    if (compiled_[i].matches(subject)) return i;
   }
-  return {};
+  return std::nullopt;
+}
+
+std::string GlobSet::matching_pattern(std::string_view path) const {
+  auto i = first_match(path);
+  return i ? patterns_[*i] : std::string();
 }
 
 bool GlobSet::matches(std::string_view path) const {
-  return !matching_pattern(path).empty();
+  return first_match(path).has_value();
 }
 
 bool GlobSet::matches_subtree(std::string_view path) const {
   std::string subject(path);
-  return std::any_of(compiled_.begin(), compiled_.end(), [&](const Pattern& p) {
-    return p.recursive &&
-           ::fnmatch(p.glob.c_str(), subject.c_str(), FNM_PATHNAME | FNM_LEADING_DIR) == 0;
-  });
+  return std::any_of(compiled_.begin(), compiled_.end(),
+                     [&](const Pattern& p) { return p.recursive && p.matches(subject); });
 }
 
 bool GlobSet::may_match_below(std::string_view path) const {

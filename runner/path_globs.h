@@ -9,6 +9,7 @@
 // no recursive wildcard and silently treating it as `*` would match less than the user meant.
 // A trailing `/` is read as `/**`.
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,7 +45,14 @@ class GlobSet {
   struct Pattern {
     std::string glob;  // what fnmatch sees (the prefix for recursive ones)
     bool recursive = false;
+    // No wildcard or escape: compared as a string, which is what fnmatch would conclude
+    // (tens of thousands of paths meet every pattern in a node_modules-sized verdict).
+    bool literal = false;
+
+    bool matches(const std::string& path) const;
   };
+  // The index of the first pattern matching `path`.
+  std::optional<std::size_t> first_match(std::string_view path) const;
   std::vector<std::string> patterns_;  // as written (normalised), for display
   std::vector<Pattern> compiled_;
 };

@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <set>
 
 #include "runner/redact.h"
@@ -269,26 +272,16 @@ void write_project_changes(ReportFile& out, const ChangeList& changes) {
 
 }  // namespace
 
-sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
-                               const ChangeList* project_changes) {
-  std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-  const std::string placeholder = "\"" + std::string(kProjectChangesPlaceholder) + "\"";
-  auto at = text.find(placeholder);
+namespace {
+
+// Fills `path` through a temporary sibling renamed over it, so a reader never sees a part.
+sandbox::Result<> write_through_temporary(const std::string& path,
+                                          const std::function<void(ReportFile&)>& fill) {
   std::string temporary = path + ".tmp" + std::to_string(::getpid());
   {
     ReportFile out(temporary);
     if (!out.open()) return sandbox::sys_error("write the report to " + temporary);
-    if (at == std::string::npos) {
-      out.write(text);
-    } else {
-      out.write(std::string_view(text).substr(0, at));
-      if (project_changes != nullptr) {
-        write_project_changes(out, *project_changes);
-      } else {
-        out.write("[]");
-      }
-      out.write(std::string_view(text).substr(at + placeholder.size()));
-    }
+    fill(out);
     if (!out.close()) {
       ::unlink(temporary.c_str());
       return sandbox::sys_error("write the report to " + temporary);
@@ -298,6 +291,44 @@ sandbox::Result<> write_report(const std::string& path, const nlohmann::json& re
     ::unlink(temporary.c_str());
     return sandbox::sys_error("write the report to " + path);
   }
+  return {};
+}
+
+}  // namespace
+
+sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
+                               const ChangeList* project_changes) {
+  std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  const std::string placeholder = "\"" + std::string(kProjectChangesPlaceholder) + "\"";
+  auto at = text.find(placeholder);
+  return write_through_temporary(path, [&](ReportFile& out) {
+    if (at == std::string::npos) {
+      out.write(text);
+      return;
+    }
+    out.write(std::string_view(text).substr(0, at));
+    if (project_changes != nullptr) {
+      write_project_changes(out, *project_changes);
+    } else {
+      out.write("[]");
+    }
+    out.write(std::string_view(text).substr(at + placeholder.size()));
+  });
+}
+
+sandbox::Result<> copy_report(const std::string& written, const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(written.c_str(), "re"),
+                                                     &std::fclose);
+  if (!in) return sandbox::sys_error("read the report " + written + " to copy it");
+  bool read_failed = false;
+  auto copied = write_through_temporary(path, [&](ReportFile& out) {
+    std::array<char, 1 << 16> buffer{};
+    while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), in.get()))
+      out.write({buffer.data(), n});
+    read_failed = std::ferror(in.get()) != 0;
+  });
+  if (!copied) return copied;
+  if (read_failed) return sandbox::sys_error("read the report " + written + " to copy it");
   return {};
 }
 

@@ -21,4 +21,8 @@ nlohmann::json build_report(const RunRecord& record);
 sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
                                const ChangeList* project_changes);
 
+// The report already written at `written` (by write_report), copied to `path` the same way:
+// serializing a node_modules' entries twice would cost more than the copy.
+sandbox::Result<> copy_report(const std::string& written, const std::string& path);
+
 }  // namespace safeinstall::runner

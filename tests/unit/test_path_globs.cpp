@@ -1,3 +1,5 @@
+#include <fnmatch.h>
+
 #include <catch2/catch.hpp>
 
 #include "runner/path_globs.h"
@@ -163,5 +165,38 @@ TEST_CASE("globs: persistence points in a home") {
   for (const char* path : {".cache/npm/x", ".npm/_cacache/index", "work/file.txt"}) {
     INFO(path);
     CHECK_FALSE(p.matches(path));
+  }
+}
+
+TEST_CASE("globs: patterns without wildcards match exactly as fnmatch does") {
+  const std::vector<std::string> patterns = {"node_modules/**", "package-lock.json", ".git/**",
+                                             "a/b"};
+  const std::vector<std::string> paths = {"node_modules",
+                                          "node_modules/a",
+                                          "node_modules/a/b.js",
+                                          "node_modulesx",
+                                          "node_modules2/a",
+                                          "package-lock.json",
+                                          "package-lock.jsonx",
+                                          "x/package-lock.json",
+                                          ".git",
+                                          ".gitignore",
+                                          ".git/hooks/pre-commit",
+                                          "a/b",
+                                          "a/b/c",
+                                          "a",
+                                          "a/bc"};
+  for (const auto& pattern : patterns) {
+    auto set = GlobSet::from(std::vector<std::string>{pattern});
+    REQUIRE(set);
+    bool recursive = pattern.ends_with("/**");
+    std::string glob = recursive ? pattern.substr(0, pattern.size() - 3) : pattern;
+    for (const auto& path : paths) {
+      int flags = FNM_PATHNAME | (recursive ? FNM_LEADING_DIR : 0);
+      INFO(pattern << " vs " << path);
+      CHECK(set->matches(path) == (::fnmatch(glob.c_str(), path.c_str(), flags) == 0));
+      CHECK(set->matches_subtree(path) ==
+            (recursive && ::fnmatch(glob.c_str(), path.c_str(), flags) == 0));
+    }
   }
 }
