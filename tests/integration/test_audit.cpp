@@ -118,3 +118,23 @@ TEST_CASE("audit: --yes is refused with --audit before anything runs", "[audit]"
   CHECK_FALSE(in_project(s, "x.txt"));
   CHECK(run.report.is_null());
 }
+
+TEST_CASE("audit: with --no-promote the run is staged, exits 0 and still writes its suggestion",
+          "[audit]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  auto run = s.run({"/bin/sh", "-c", "mkdir gen && echo a > gen/a.js && echo n > notes.txt"},
+                   {"--audit", "--no-promote"}, {"CI=true"});
+  CHECK(run.exit_code() == 0);
+  REQUIRE(run.report.is_object());
+  CHECK(run.report.at("verdict") == "staged");
+  CHECK_FALSE(in_project(s, "gen"));
+  CHECK_FALSE(in_project(s, "notes.txt"));
+  CHECK(strings_at(run.report, "expected") == std::vector<std::string>{"gen/**", "notes.txt"});
+  CHECK(contains(read_file(run.report.at("audit").at("file")), "'gen/**'"));
+  // Kept like any staged run: promoting it later needs nothing more.
+  auto promoted = subcommand(s, {"promote", run.report.at("run_id").get<std::string>()});
+  CHECK(promoted.exit_code == 0);
+  CHECK(project_file(s, "gen/a.js") == "a\n");
+}
