@@ -32,7 +32,10 @@ void apply_recording(const RecordingSettings& settings, sandbox::Spec& spec) {
   if (limits.tasks) spec.limits.processes = *limits.tasks;
   // Per process, a backstop for the sampled tree limits: set above them, so the sampler,
   // which sees the whole tree and records why, normally trips first.
-  if (limits.memory_bytes) spec.limits.data_bytes = *limits.memory_bytes * 2;
+  if (limits.memory_bytes) {
+    spec.limits.data_bytes = *limits.memory_bytes * 2;
+    spec.limits.tree_memory_bytes = *limits.memory_bytes;
+  }
   if (limits.cpu_ms) spec.limits.cpu_seconds = *limits.cpu_ms / 1000 + 2;
 }
 

@@ -207,6 +207,7 @@ class Supervision {
       while (read_one_message()) {
       }
       sandbox_.try_reap(&outcome_.usage);
+      record_limits_enforced_at_the_end();
       gateway_.stop();
       io_.stop();
     });
@@ -275,22 +276,44 @@ class Supervision {
     });
   }
 
+  // A limit the kernel enforced through the cgroups, from their counters; empty when none.
+  std::string limit_the_kernel_enforced() const {
+    if (std::uint64_t killed = sandbox_.memory_kills(); killed > 0 && limits_.memory_bytes)
+      return "memory: the kernel killed " + std::to_string(killed) + " process(es) at --memory " +
+             mib(*limits_.memory_bytes);
+    if (std::uint64_t refused = sandbox_.refused_forks(); refused > 0)
+      return "pids: the kernel refused " + std::to_string(refused) + " fork(s) at " +
+             (limits_.tasks ? "--pids " + std::to_string(*limits_.tasks)
+                            : std::string("the default process limit"));
+    return {};
+  }
+
+  // After the sandbox ended: what the kernel enforced since the last sample, if nothing was
+  // recorded yet (a process killed at the memory limit in between, and the rest exited).
+  void record_limits_enforced_at_the_end() {
+    if (!outcome_.limits_tripped.empty()) return;
+    if (auto enforced = limit_the_kernel_enforced(); !enforced.empty())
+      outcome_.limits_tripped.push_back(enforced);
+  }
+
+  // A tree limit the last sample passed; empty when none.
+  std::string limit_seen_in_sample(const TreeSample& now) const {
+    if (limits_.memory_bytes && now.rss_kib * 1024 > *limits_.memory_bytes)
+      return "memory: the processes used " + mib(now.rss_kib * 1024) + ", over --memory " +
+             mib(*limits_.memory_bytes);
+    if (limits_.tasks && now.tasks >= *limits_.tasks)
+      return "pids: " + std::to_string(now.tasks) + " processes and threads reached --pids " +
+             std::to_string(*limits_.tasks);
+    if (limits_.cpu_ms && now.cpu_ms > *limits_.cpu_ms)
+      return "cpu-time: " + std::to_string(now.cpu_ms) + " ms of CPU, over --cpu-time " +
+             std::to_string(*limits_.cpu_ms / 1000) + " s";
+    return {};
+  }
+
   // Returns true when a limit tripped and the sandbox was killed.
   bool check_limits(const TreeSample& now) {
-    std::string tripped;
-    if (limits_.memory_bytes && now.rss_kib * 1024 > *limits_.memory_bytes)
-      tripped = "memory: the processes used " + mib(now.rss_kib * 1024) + ", over --memory " +
-                mib(*limits_.memory_bytes);
-    else if (std::uint64_t refused = sandbox_.refused_forks(); refused > 0)
-      tripped = "pids: the kernel refused " + std::to_string(refused) + " fork(s) at " +
-                (limits_.tasks ? "--pids " + std::to_string(*limits_.tasks)
-                               : std::string("the default process limit"));
-    else if (limits_.tasks && now.tasks >= *limits_.tasks)
-      tripped = "pids: " + std::to_string(now.tasks) + " processes and threads reached --pids " +
-                std::to_string(*limits_.tasks);
-    else if (limits_.cpu_ms && now.cpu_ms > *limits_.cpu_ms)
-      tripped = "cpu-time: " + std::to_string(now.cpu_ms) + " ms of CPU, over --cpu-time " +
-                std::to_string(*limits_.cpu_ms / 1000) + " s";
+    std::string tripped = limit_the_kernel_enforced();
+    if (tripped.empty()) tripped = limit_seen_in_sample(now);
     if (tripped.empty()) return false;
     // Killed at once: listing a fork bomb's processes first would let it grow meanwhile.
     sandbox_.kill_all();

@@ -85,7 +85,9 @@ RunningSandbox::~RunningSandbox() {
   if (init_ > 0 && !reaped_) kill_and_reap(init_);
 }
 
-void RunningSandbox::signal(int sig) const { ::kill(init_, sig); }
+void RunningSandbox::signal(int sig) const {
+  ::kill(init_, sig);
+}
 
 void RunningSandbox::kill_all() const {
   if (pidfd_) {
@@ -134,7 +136,8 @@ Result<RunningSandbox> launch(const Spec& spec) {
     return std::unexpected(error);
   }
   // Before the go: nothing in the sandbox has forked yet.
-  auto pids_cgroup = PidsCgroup::create(child->pid, spec.limits.processes);
+  auto cgroups =
+      LimitCgroups::create(child->pid, spec.limits.processes, spec.limits.tree_memory_bytes);
   const char go = 1;
   if (::write(supervisor_end.get(), &go, 1) != 1) {
     kill_and_reap(child->pid);
@@ -167,7 +170,7 @@ Result<RunningSandbox> launch(const Spec& spec) {
   }
   RunningSandbox sandbox(child->pid, std::move(child->pidfd), std::move(supervisor_end),
                          std::move(*first), std::move(gateway), std::move(notifications));
-  sandbox.keep(std::move(pids_cgroup));
+  sandbox.keep(std::move(cgroups));
   return sandbox;
 }
 

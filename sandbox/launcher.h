@@ -12,7 +12,7 @@
 #include "sandbox/error.h"
 #include "sandbox/fd.h"
 #include "sandbox/gateway_listeners.h"
-#include "sandbox/pids_cgroup.h"
+#include "sandbox/limit_cgroups.h"
 #include "sandbox/spec.h"
 
 namespace safeinstall::sandbox {
@@ -21,14 +21,21 @@ class RunningSandbox {
  public:
   RunningSandbox(pid_t init, UniqueFd pidfd, UniqueFd channel, SandboxEvent first,
                  std::optional<GatewayListeners> gateway, UniqueFd notifications = {})
-      : init_(init), pidfd_(std::move(pidfd)), channel_(std::move(channel)),
-        first_(std::move(first)), gateway_(std::move(gateway)),
+      : init_(init),
+        pidfd_(std::move(pidfd)),
+        channel_(std::move(channel)),
+        first_(std::move(first)),
+        gateway_(std::move(gateway)),
         notifications_(std::move(notifications)) {}
   RunningSandbox(RunningSandbox&& other) noexcept
-      : init_(std::exchange(other.init_, -1)), pidfd_(std::move(other.pidfd_)),
-        channel_(std::move(other.channel_)), first_(std::move(other.first_)),
-        gateway_(std::move(other.gateway_)), notifications_(std::move(other.notifications_)),
-        pids_cgroup_(std::move(other.pids_cgroup_)), reaped_(other.reaped_) {}
+      : init_(std::exchange(other.init_, -1)),
+        pidfd_(std::move(other.pidfd_)),
+        channel_(std::move(other.channel_)),
+        first_(std::move(other.first_)),
+        gateway_(std::move(other.gateway_)),
+        notifications_(std::move(other.notifications_)),
+        cgroups_(std::move(other.cgroups_)),
+        reaped_(other.reaped_) {}
   RunningSandbox& operator=(RunningSandbox&&) = delete;
   // A sandbox nobody supervises must not run on.
   ~RunningSandbox();
@@ -41,14 +48,18 @@ class RunningSandbox {
   // once the supervisor has answered its exec.
   const SandboxEvent& first_event() const { return first_; }
   // The egress gateway's listeners, created inside the sandbox; taken once, by whoever serves them.
-  std::optional<GatewayListeners> take_gateway_listeners() { return std::exchange(gateway_, std::nullopt); }
+  std::optional<GatewayListeners> take_gateway_listeners() {
+    return std::exchange(gateway_, std::nullopt);
+  }
   // The seccomp notification listener (spec.record_syscalls); every notification on it must
   // be answered, or the process that made the call waits forever.
   UniqueFd take_notifications() { return std::move(notifications_); }
   // Kept until the sandbox is gone, then removed.
-  void keep(std::optional<PidsCgroup> cgroup) { pids_cgroup_ = std::move(cgroup); }
+  void keep(LimitCgroups cgroups) { cgroups_ = std::move(cgroups); }
   // Forks the pids cgroup refused; 0 without one.
-  std::uint64_t refused_forks() const { return pids_cgroup_ ? pids_cgroup_->refused_forks() : 0; }
+  std::uint64_t refused_forks() const { return cgroups_.refused_forks(); }
+  // Processes the kernel killed at the memory cgroup's limit; 0 without one.
+  std::uint64_t memory_kills() const { return cgroups_.memory_kills(); }
 
   // Delivered to init, which forwards it to the command.
   void signal(int sig) const;
@@ -65,7 +76,7 @@ class RunningSandbox {
   SandboxEvent first_;
   std::optional<GatewayListeners> gateway_;
   UniqueFd notifications_;
-  std::optional<PidsCgroup> pids_cgroup_;
+  LimitCgroups cgroups_;
   bool reaped_ = false;
 };
 

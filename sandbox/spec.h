@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,8 +40,10 @@ struct Limits {
   rlim_t open_files = 65536;
   rlim_t processes = 4096;
   rlim_t core_bytes = 0;
-  rlim_t data_bytes = RLIM_INFINITY;  // per process (--memory); the tree is sampled too
+  rlim_t data_bytes = RLIM_INFINITY;   // per process (--memory); the tree is sampled too
   rlim_t cpu_seconds = RLIM_INFINITY;  // per process (--cpu-time); the tree is sampled too
+  // The whole tree's memory (--memory), held by a memory cgroup where the host offers one.
+  std::optional<std::uint64_t> tree_memory_bytes;
 };
 
 struct Spec {
