@@ -8,6 +8,7 @@
 #include "runner/project_snapshot.h"
 #include "runner/staging_flow.h"
 #include "runner/verdict.h"
+#include "sandbox/limit_cgroups.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -138,6 +139,8 @@ int gc_command(bool include_kept, double older_than_days) {
   if (result->trash_dirs_removed > 0)
     std::fprintf(stderr, " and %zu promotion leftovers", result->trash_dirs_removed);
   std::fprintf(stderr, " from %s\n", store->state_dir().c_str());
+  if (std::size_t cgroups = sandbox::LimitCgroups::remove_stale(); cgroups > 0)
+    std::fprintf(stderr, "safeinstall: removed %zu cgroups left by killed runs\n", cgroups);
   for (const auto& problem : result->problems) std::fprintf(stderr, "  %s\n", problem.c_str());
   return result->problems.empty() ? exit_code::kSuccess : exit_code::kSafeinstallFailed;
 }

@@ -4,12 +4,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <filesystem>
+#include <string_view>
 #include <utility>
 
 #include "sandbox/cgroup_files.h"
 
 namespace safeinstall::sandbox {
 namespace {
+
+// Followed by the sandbox init's pid.
+constexpr std::string_view kNamePrefix = "safeinstall-";
 
 bool is_v1(const std::string& dir, const std::string& controller) {
   return dir.starts_with("/sys/fs/cgroup/" + controller + "/") ||
@@ -18,10 +26,33 @@ bool is_v1(const std::string& dir, const std::string& controller) {
 
 }  // namespace
 
+std::size_t LimitCgroups::remove_stale() {
+  std::size_t removed = 0;
+  std::vector<std::string> seen;
+  for (const char* controller : {"pids", "memory"}) {
+    auto parent = cgroup_parent_for(controller);
+    if (!parent || std::find(seen.begin(), seen.end(), *parent) != seen.end()) continue;
+    seen.push_back(*parent);
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(*parent, ec)) {
+      std::string name = entry.path().filename().string();
+      if (!name.starts_with(kNamePrefix)) continue;
+      std::string digits = name.substr(kNamePrefix.size());
+      if (digits.empty() || !std::all_of(digits.begin(), digits.end(),
+                                         [](unsigned char c) { return std::isdigit(c) != 0; }))
+        continue;
+      pid_t init = static_cast<pid_t>(std::stol(digits));
+      if (::kill(init, 0) == 0 || errno != ESRCH) continue;  // that sandbox may still run
+      if (::rmdir(entry.path().c_str()) == 0) ++removed;
+    }
+  }
+  return removed;
+}
+
 LimitCgroups LimitCgroups::create(pid_t pid, std::uint64_t max_tasks,
                                   std::optional<std::uint64_t> max_memory) {
   LimitCgroups cgroups;
-  const std::string name = "/safeinstall-" + std::to_string(pid);
+  const std::string name = "/" + std::string(kNamePrefix) + std::to_string(pid);
   // The directory for `controller` with `pid` in it: made once per parent (cgroup v2 has one
   // for every controller), empty when the host offers none.
   auto place = [&](const std::string& controller) -> std::string {

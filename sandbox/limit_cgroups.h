@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +33,10 @@ class LimitCgroups {
   LimitCgroups& operator=(LimitCgroups&& other) noexcept;
   // Removes the cgroups; they are empty once the sandbox's init has been reaped.
   ~LimitCgroups();
+
+  // Removes the empty cgroups of sandboxes whose init no longer exists (a safeinstall killed
+  // before it could clean up); returns how many. Cgroups still holding a process stay.
+  static std::size_t remove_stale();
 
   bool holds_pids() const { return !pids_.empty(); }
   bool holds_memory() const { return !memory_.empty(); }

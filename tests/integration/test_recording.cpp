@@ -2,6 +2,8 @@
 // package, refused syscalls and direct connection attempts are recorded with the process that
 // made them, install scripts meet --scripts, and --pids, --memory and --cpu-time stop a run.
 // Each confinement claim is shown both ways: the attempt failed inside, and it was recorded.
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -411,4 +413,33 @@ TEST_CASE("recording: npm with --scripts allow:a runs a's postinstall and refuse
   CHECK(refused[0].at("pid") == b.at("pid"));
   CHECK(contains(refused[0].at("detail").get<std::string>(), "b@1.0.0 postinstall refused"));
   CHECK(contains(run.result.err, "refused:   b@1.0.0 postinstall: sh -c curl"));
+}
+
+TEST_CASE("recording: gc removes the cgroups a killed run left, never a live sandbox's") {
+  SKIP_UNLESS_SANDBOX(Who::Root);
+  auto parent = safeinstall::sandbox::cgroup_parent_for("pids");
+  if (!parent) {
+    WARN(
+        "skipped: no pids cgroup for root here (neither a writable v1 pids hierarchy nor a "
+        "delegated cgroup v2 with pids)");
+    return;
+  }
+  // A pid that existed and is gone: what a safeinstall killed with SIGKILL leaves behind.
+  pid_t gone = ::fork();
+  REQUIRE(gone >= 0);
+  if (gone == 0) ::_exit(0);
+  REQUIRE(::waitpid(gone, nullptr, 0) == gone);
+  const std::string stale = *parent + "/safeinstall-" + std::to_string(gone);
+  const std::string live = *parent + "/safeinstall-" + std::to_string(::getpid());
+  REQUIRE(::mkdir(stale.c_str(), 0755) == 0);
+  REQUIRE(::mkdir(live.c_str(), 0755) == 0);
+
+  Scenario s(Who::Root);
+  auto gc = subcommand(s, {"gc"});
+  CHECK(gc.exit_code == 0);
+  CHECK(contains(gc.err, "cgroups left by killed runs"));
+  CHECK_FALSE(path_exists(stale));
+  CHECK(path_exists(live));
+  ::rmdir(live.c_str());
+  ::rmdir(stale.c_str());
 }
