@@ -20,7 +20,8 @@ struct BaseProfile {
   std::filesystem::path source;
   std::vector<std::string> env_allow;
   std::vector<std::string> env_secret;
-  std::vector<std::string> hide;
+  std::vector<std::string> visible;  // host paths the sandbox sees, read-only
+  std::vector<std::string> hide;     // and, inside those, what it never sees
   bool hide_user_homes = true;
   std::uint64_t home_size = 0;
   std::uint64_t tmp_size = 0;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "runner/path_text.h"
 #include "runner/run_plan.h"
 
 namespace safeinstall::runner {
@@ -13,11 +14,6 @@ constexpr std::size_t kFindingsListed = 20;
 
 void warn(const std::string& what) {
   std::fprintf(stderr, "safeinstall: %s\n", what.c_str());
-}
-
-bool is_within(const std::string& path, const std::string& dir) {
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
 }
 
 void record_tampering(RunRecord& record, const CacheStaging& cache, const CacheReview& review) {

@@ -92,6 +92,12 @@ void define_options(CLI::App& app, Options& options, bool& version) {
       ->type_name("FILE")
       ->take_last()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--ro-bind", options.ro_binds,
+                 "Make the host path PATH visible, read-only, for this run (the sandbox sees only "
+                 "/usr, /etc, /opt and the like unless told more)")
+      ->type_name("PATH")
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_flag("-v,--verbose", options.verbose, "Say more in the receipt");
   app.add_flag("-q,--quiet", options.quiet, "Print the receipt only when the run did not succeed");
   app.add_flag("-V,--version", version, "Print the version and exit");

@@ -123,6 +123,8 @@ int run(const Options& given) {
   auto recording = recording_settings(options);
   if (!recording) return fail(recording.error().message());
   apply_recording(*recording, plan->spec);
+  recording->command = {plan->spec.argv, plan->spec.cwd};
+  recording->own_dirs = {plan->home, "/tmp", plan->project};
   record.project = plan->project;
   record.plan = std::move(*plan);
 

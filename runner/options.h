@@ -33,6 +33,7 @@ struct Options {
   // Profiles (see docs/profiles.md).
   std::string profile;                   // --profile NAME; empty: matched from the command
   std::vector<std::string> credentials;  // --credentials FILE: mounted read-only, unstripped
+  std::vector<std::string> ro_binds;     // --ro-bind PATH: one more host path, read-only
   bool scripts_given = false;            // --scripts was given (else the profile's policy)
 };
 

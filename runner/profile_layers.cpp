@@ -210,6 +210,7 @@ BaseProfile ResolvedProfile::base() const {
   base.source = files.empty() ? fs::path() : files.front();
   for (const auto& v : merged.env_allow) base.env_allow.push_back(v.value);
   for (const auto& v : merged.env_secret) base.env_secret.push_back(v.value);
+  for (const auto& v : merged.visible) base.visible.push_back(v.value);
   for (const auto& v : merged.hide) base.hide.push_back(v.value);
   if (merged.hide_user_homes) base.hide_user_homes = merged.hide_user_homes->value;
   if (merged.home_size) base.home_size = merged.home_size->value;
@@ -294,6 +295,7 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
     else
       into.caches.push_back(cache);
   }
+  append_unique(into.visible, from.visible);
   append_unique(into.hide, from.hide);
   append_unique(into.readonly, from.readonly);
   replace_if_set(into.hide_user_homes, from.hide_user_homes);

@@ -410,7 +410,11 @@ Result<> read_filesystem(const Reader& r, const toml::table& root, ProfileLayer&
   const auto& t = **fs;
   if (auto ok = r.known_keys(
           t, "[filesystem]",
-          {"hide", "hide_user_homes", "home_size", "tmp_size", "toolchain", "readonly"});
+          {"visible", "hide", "hide_user_homes", "home_size", "tmp_size", "toolchain", "readonly"});
+      !ok)
+    return ok;
+  if (auto ok =
+          take(r.strings(t, "visible", "filesystem.visible", "[\"/usr\", \"/etc\"]"), out.visible);
       !ok)
     return ok;
   if (auto ok = take(r.strings(t, "hide", "filesystem.hide", "[\"/run/secrets\"]"), out.hide); !ok)
@@ -427,6 +431,15 @@ Result<> read_filesystem(const Reader& r, const toml::table& root, ProfileLayer&
       return {};
     };
     if (auto ok = check_each(r, out.hide, t, "hide", absolute); !ok) return ok;
+  }
+  if (!out.visible.empty()) {
+    auto system_path = [&](const std::string& p, const auto& at) -> Result<> {
+      if (p.front() != '/' || p == "/" || p.find("..") != std::string::npos)
+        return r.fail(at, "visible path `" + p + "` must be absolute, not / itself",
+                      "\"/usr\" or \"/opt/toolchains\"");
+      return {};
+    };
+    if (auto ok = check_each(r, out.visible, t, "visible", system_path); !ok) return ok;
   }
   if (!out.readonly.empty()) {
     auto usable = [&](const std::string& p, const auto& at) -> Result<> {

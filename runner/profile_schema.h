@@ -78,6 +78,7 @@ struct ProfileLayer {
   // [[cache]]
   std::vector<CacheEntry> caches;
   // [filesystem]
+  SourcedStrings visible;
   SourcedStrings hide;
   SourcedStrings readonly;
   std::optional<Sourced<bool>> hide_user_homes;

@@ -124,6 +124,7 @@ std::string render_profile(const ResolvedProfile& p) {
     if (!cache.env.empty()) out += "env = " + quoted(cache.env) + "\n";
   }
   out += "\n[filesystem]\n";
+  list_lines(out, "visible", m.visible);
   list_lines(out, "hide", m.hide);
   list_lines(out, "readonly", m.readonly);
   if (m.hide_user_homes)

@@ -47,11 +47,8 @@ json network(const RunRecord& record) {
     if (record.outcome->network.contains(key)) out[key] = record.outcome->network.at(key);
   }
   for (const auto& a : record.outcome->direct_attempts) {
-    json entry = {{"address", a.address},
-                  {"port", a.port},
-                  {"pid", a.pid},
-                  {"argv", redact_argv(a.argv)},
-                  {"call", a.call}};
+    json entry = {{"address", a.address},        {"port", a.port}, {"pid", a.pid},
+                  {"argv", redact_argv(a.argv)}, {"call", a.call}, {"kind", a.kind}};
     if (!a.package.empty()) entry["package"] = a.package;
     out["direct_attempts"].push_back(entry);
   }
@@ -182,6 +179,7 @@ json sandbox_description(const RunPlan& plan) {
   return {{"namespaces", {"user", "mount", "pid", "net", "ipc", "uts", "cgroup"}},
           {"hostname", plan.spec.hostname},
           {"home", plan.home},
+          {"visible", plan.visible},
           {"hidden", plan.hidden},
           {"toolchains", toolchains},
           {"network", "loopback only; egress through the gateway"},

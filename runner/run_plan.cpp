@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "runner/environment.h"
+#include "runner/path_text.h"
 #include "sandbox/gateway_listeners.h"
 #include "sandbox/upstream_proxy.h"
 
@@ -38,12 +39,6 @@ std::string variable(const std::vector<std::string>& env, const std::string& nam
     if (e.starts_with(prefix)) return e.substr(prefix.size());
   }
   return {};
-}
-
-bool is_within(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
 }
 
 bool is_directory(const std::string& path) {
@@ -162,6 +157,83 @@ void add_hides(std::vector<MountSpec>& mounts, const std::vector<std::string>& h
   }
 }
 
+bool shows_host_tree(MountKind kind) {
+  return kind == MountKind::BindReadOnly || kind == MountKind::BindReadWrite ||
+         kind == MountKind::Overlay;
+}
+
+// A path is visible inside only when the deepest mount above it shows a host tree: under the
+// empty root, a tmpfs or a hidden directory there is nothing to hide.
+bool visible_inside(const std::string& path, const std::vector<MountSpec>& mounts) {
+  const MountSpec* deepest = nullptr;
+  for (const auto& m : mounts) {
+    if (m.kind == MountKind::FileContent || m.kind == MountKind::Symlink || m.target == path)
+      continue;
+    if (!is_within(path, m.target)) continue;
+    if (deepest == nullptr || m.target.size() > deepest->target.size()) deepest = &m;
+  }
+  return deepest != nullptr && shows_host_tree(deepest->kind);
+}
+
+// Hides of paths nothing shows cost a mount each and hide nothing.
+void drop_needless_hides(RunPlan& plan) {
+  auto& mounts = plan.spec.mounts;
+  auto needless = [&](const MountSpec& m) {
+    return (m.kind == MountKind::HideDir || m.kind == MountKind::HideFile) &&
+           !visible_inside(m.target, mounts);
+  };
+  std::vector<std::string> gone;
+  for (const auto& m : mounts)
+    if (needless(m)) gone.push_back(m.target);
+  std::erase_if(mounts, needless);
+  std::erase_if(plan.hidden,
+                [&](const std::string& p) { return std::ranges::find(gone, p) != gone.end(); });
+}
+
+// The allow-list: each existing host path bound read-only at the same place, a symlink
+// (merged /usr: /bin -> usr/bin) made again as a link. `--ro-bind` paths must exist.
+Result<> add_visible(RunPlan& plan, const std::vector<std::string>& visible,
+                     const std::vector<std::string>& ro_binds) {
+  auto add = [&](const std::string& path) {
+    if (std::ranges::find(plan.visible, path) != plan.visible.end()) return;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return;
+    plan.visible.push_back(path);
+    if (S_ISLNK(st.st_mode)) {
+      std::error_code ec;
+      auto link = fs::read_symlink(path, ec);
+      if (ec) return;
+      MountSpec symlink{MountKind::Symlink, path};
+      symlink.content = link.string();
+      plan.spec.mounts.push_back(symlink);
+      return;
+    }
+    plan.spec.mounts.push_back({MountKind::BindReadOnly, path, path});
+  };
+  for (const auto& path : visible) add(path);
+  for (const auto& wanted : ro_binds) {
+    std::error_code ec;
+    auto real = fs::canonical(wanted, ec);
+    if (ec)
+      return plain_error("--ro-bind " + wanted + ": " + ec.message(),
+                         "name an existing host file or directory");
+    if (real == "/")
+      return plain_error("--ro-bind /: the whole host is never visible",
+                         "name the directory the command needs, e.g. --ro-bind /srv/data");
+    add(real.string());
+  }
+  return {};
+}
+
+// A path the invoker made visible on purpose is not hidden again by the base list.
+void keep_asked_for(std::vector<std::string>& hidden, const std::vector<std::string>& ro_binds) {
+  for (const auto& wanted : ro_binds) {
+    std::error_code ec;
+    auto real = fs::canonical(wanted, ec).string();
+    std::erase_if(hidden, [&](const std::string& p) { return is_within(real, p); });
+  }
+}
+
 void add_system_mounts(std::vector<MountSpec>& mounts, std::uint64_t tmp_size) {
   mounts.push_back({MountKind::Dev, "/dev"});
   mounts.push_back({MountKind::Proc, "/proc"});
@@ -272,15 +344,9 @@ Result<> stage_project(RunPlan& plan, const ProjectStaging& staging) {
   for (const auto& dir : staging.hide) {
     if (!is_directory(dir) || is_within(plan.project, dir) || is_within(dir, plan.project))
       continue;
-    // Under a filesystem the sandbox makes afresh (the throwaway home, /tmp, /dev with its
-    // shm) or a hidden directory it is gone anyway, and has no mount point to hide.
-    if (std::ranges::any_of(mounts, [&](const MountSpec& m) {
-          bool fresh = m.kind == MountKind::Tmpfs || m.kind == MountKind::HideDir ||
-                       m.kind == MountKind::Dev || m.kind == MountKind::Proc ||
-                       m.kind == MountKind::Sys;
-          return fresh && is_within(dir, m.target);
-        }))
-      continue;
+    // Outside the visible host paths, or under a filesystem the sandbox makes afresh, it is
+    // gone anyway, and has no mount point to hide.
+    if (!visible_inside(dir, mounts)) continue;
     plan.hidden.push_back(dir);
     mounts.push_back({MountKind::HideDir, dir});
   }
@@ -299,13 +365,9 @@ Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches) {
     overlay.work = cache.work;
     mounts.push_back(overlay);
     for (const auto& [name, value] : cache.env) set_variable(plan.spec.env, name, value);
-    // Under the throwaway home, /tmp or a hidden directory it is gone anyway.
-    auto covers = [&](const std::string& dir) { return is_within(cache.root, dir); };
-    bool hidden = std::ranges::any_of(plan.hidden, covers) ||
-                  std::ranges::any_of(mounts, [&](const MountSpec& m) {
-                    return m.kind == MountKind::Tmpfs && covers(m.target);
-                  });
-    if (!hidden && is_directory(cache.root)) {
+    // Outside the visible host paths, under the throwaway home, /tmp or a hidden directory
+    // it is gone anyway.
+    if (visible_inside(cache.root, mounts) && is_directory(cache.root)) {
       plan.hidden.push_back(cache.root);
       mounts.push_back({MountKind::HideDir, cache.root});
     }
@@ -340,13 +402,17 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   std::string resolved = resolve_command(options.command.front(), path);
   plan.toolchains = toolchain_paths(plan.home, path, resolved, base.toolchains);
   plan.hidden = hidden_paths(base, plan.home, plan.project);
+  keep_asked_for(plan.hidden, options.ro_binds);
 
+  if (auto r = add_visible(plan, base.visible, options.ro_binds); !r)
+    return std::unexpected(r.error());
   add_hides(spec.mounts, plan.hidden);
   add_system_mounts(spec.mounts, *tmp_size);
   spec.mounts.push_back({MountKind::Tmpfs, plan.home, {}, *home_size, 0700});
   for (const auto& t : plan.toolchains)
     spec.mounts.push_back({MountKind::BindReadOnly, t.path, t.source});
   spec.mounts.push_back({MountKind::BindReadWrite, plan.project, plan.project});
+  drop_needless_hides(plan);
   order_mounts(spec.mounts);
 
   spec.argv = options.command;

@@ -33,7 +33,8 @@ struct RunPlan {
   std::string project;  // canonical
   std::string home;     // the throwaway home's path (the invoker's home path when it exists)
   std::vector<std::string> env_dropped;
-  std::vector<std::string> hidden;  // host paths hidden inside
+  std::vector<std::string> visible;  // host paths the sandbox sees read-only (the allow-list)
+  std::vector<std::string> hidden;   // host paths hidden inside those
   std::vector<VisiblePath> toolchains;
   std::optional<double> timeout_seconds;
   sandbox::EgressPolicy egress;

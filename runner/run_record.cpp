@@ -61,6 +61,15 @@ void record_refusals(RunRecord& record, const Outcome& outcome) {
     }
   }
   for (const auto& limit : outcome.limits_tripped) record.violations.push_back({"limit", limit, 0});
+  for (const auto& a : outcome.direct_attempts) {
+    if (a.kind != "unix") continue;
+    std::string by = a.argv.empty() ? "pid " + std::to_string(a.pid) : join(redact_argv(a.argv));
+    record.violations.push_back({"egress",
+                                 a.call + " to the unix socket " + a.address +
+                                     " (outside the sandbox's home, /tmp and project) refused: " +
+                                     by + attribution(a.package, ""),
+                                 a.pid});
+  }
 }
 
 }  // namespace

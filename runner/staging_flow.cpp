@@ -8,6 +8,7 @@
 
 #include "runner/exit_codes.h"
 #include "runner/path_globs.h"
+#include "runner/path_text.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -17,11 +18,6 @@ using sandbox::Result;
 
 // Changes listed before a y/N question; the report has them all.
 constexpr std::size_t kChangesShown = 40;
-
-bool is_within(const std::string& path, const std::string& dir) {
-  return path == dir ||
-         (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
 
 std::string parent_dir(const std::string& path) {
   auto slash = path.find_last_of('/');
@@ -173,7 +169,8 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   inputs.exit_code = record.exit_code;
   inputs.promote_on_failure = options.promote_on_failure;
   inputs.no_promote = options.no_promote;
-  inputs.refused_egress = refused_egress(record);
+  // The gateway's refusals, and unix sockets of the host the recorder refused.
+  inputs.refused_egress = refused_egress(record) + violations_of_kind(record, "egress");
   inputs.refused_syscalls = violations_of_kind(record, "syscall");
   inputs.survivors = violations_of_kind(record, "survivor");
   if (auto tampered = violations_of_kind(record, "cache"); tampered > 0)

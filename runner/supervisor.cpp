@@ -135,7 +135,7 @@ class Supervision {
         timeout_(timeout),
         gateway_(io_, gateway.policy, gateway.options),
         limits_(recording.limits),
-        recorder_(recording.scripts),
+        recorder_(recording.scripts, recording.command, UnixSocketPolicy(recording.own_dirs)),
         sampler_(io_) {
     handle(sandbox.first_event());
   }

@@ -24,7 +24,7 @@
 namespace safeinstall::runner {
 
 struct SandboxProcess {
-  pid_t pid = 0;   // as seen inside the sandbox
+  pid_t pid = 0;  // as seen inside the sandbox
   pid_t ppid = 0;
   std::vector<std::string> argv;
 };
@@ -43,8 +43,8 @@ struct Outcome {
   int wait_status = 0;
   pid_t command_pid = 0;
   bool timed_out = false;
-  int interrupts = 0;             // SIGINT/SIGTERM/SIGHUP/SIGQUIT received
-  bool killed_by_user = false;    // a second interrupt killed the sandbox
+  int interrupts = 0;           // SIGINT/SIGTERM/SIGHUP/SIGQUIT received
+  bool killed_by_user = false;  // a second interrupt killed the sandbox
   std::vector<SandboxProcess> survivors;
   std::vector<WrittenEntry> written;
   struct rusage usage {};
@@ -71,6 +71,11 @@ struct ResourceLimits {
 struct RecordingSettings {
   ScriptPolicy scripts;
   ResourceLimits limits;
+  // What the sandbox's init execs first: its memory cannot be read by an unprivileged
+  // supervisor (it is undumpable), so that exec is recorded from what was asked for.
+  LaunchedCommand command;
+  // The sandbox's own places (home, /tmp, project): the only unix sockets it may reach.
+  std::vector<std::string> own_dirs;
 };
 
 struct GatewaySettings {
@@ -78,7 +83,8 @@ struct GatewaySettings {
   sandbox::GatewayOptions options;
 };
 
-Outcome supervise(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
-                  const GatewaySettings& gateway, const RecordingSettings& recording = {});
+Outcome supervise(sandbox::RunningSandbox& sandbox,
+                  std::optional<std::chrono::milliseconds> timeout, const GatewaySettings& gateway,
+                  const RecordingSettings& recording = {});
 
 }  // namespace safeinstall::runner

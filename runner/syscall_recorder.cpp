@@ -7,11 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 
+#include "runner/unix_socket_policy.h"
 #include "sandbox/process_memory.h"
 
 namespace safeinstall::runner {
@@ -49,13 +51,7 @@ Ids read_status_ids(pid_t host_pid) {
   return ids;
 }
 
-struct Lineage {
-  pid_t inner = 0;
-  pid_t host_ppid = 0;
-  pid_t inner_ppid = 0;
-};
-
-Lineage read_ids(pid_t host_pid) {
+ExecLineage read_ids(pid_t host_pid) {
   Ids self = read_status_ids(host_pid);
   return {self.inner, self.host_ppid, read_status_ids(self.host_ppid).inner};
 }
@@ -120,9 +116,10 @@ std::string lexically_joined(const std::string& cwd, const std::string& path) {
 }
 
 struct Destination {
-  std::string address;
+  std::string address;  // an IP address, or a unix socket's path
   std::uint16_t port = 0;
-  bool outside = false;  // past the sandbox's loopback
+  bool outside = false;  // past the sandbox's loopback, or a socket not of the sandbox's own
+  bool unix_socket = false;
 };
 
 // AF_INET/AF_INET6 destinations other than loopback (and the unspecified address, which the
@@ -154,17 +151,20 @@ std::optional<Destination> parse_destination(const char* raw, std::size_t size) 
 }
 
 std::optional<Destination> read_destination(const ProcessMemory& memory, std::uint64_t address,
-                                            std::uint64_t length) {
+                                            std::uint64_t length, pid_t pid,
+                                            const UnixSocketPolicy& sockets) {
   if (address == 0 || length == 0) return std::nullopt;
   std::array<char, sizeof(sockaddr_storage)> raw{};
   std::size_t size = std::min<std::uint64_t>(length, raw.size());
   if (!memory.read(address, raw.data(), size)) return std::nullopt;
+  if (auto path = sockets.outside(pid, raw.data(), size)) return Destination{*path, 0, true, true};
   return parse_destination(raw.data(), size);
 }
 
 // msghdr's name and its length, for 64-bit and ia32 callers.
 std::optional<Destination> read_message_destination(const ProcessMemory& memory,
-                                                    std::uint64_t msghdr, bool narrow) {
+                                                    std::uint64_t msghdr, bool narrow, pid_t pid,
+                                                    const UnixSocketPolicy& sockets) {
   std::uint64_t name = 0;
   std::uint32_t length = 0;
   if (narrow) {
@@ -177,7 +177,7 @@ std::optional<Destination> read_message_destination(const ProcessMemory& memory,
         !memory.read(msghdr + 8, &length, sizeof length))
       return std::nullopt;
   }
-  return read_destination(memory, name, length);
+  return read_destination(memory, name, length, pid, sockets);
 }
 
 std::string hex(std::uint64_t value) {
@@ -270,7 +270,11 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   std::uint64_t envp_at = at ? a[3] : a[2];
   bool empty_path = at && (a[4] & AT_EMPTY_PATH) != 0;
 
-  std::string path = memory.string_at(path_at, kMaxArgBytes).value_or("");
+  auto path_read = memory.string_at(path_at, kMaxArgBytes);
+  ExecLineage ids = read_ids(n.pid);
+  if (!path_read && ids.inner_ppid == 1 && !command_seen_)
+    return handle_command_exec(listener, n, ids);
+  std::string path = path_read.value_or("");
   if (!exec_target_exists(n.pid, dirfd, path, empty_path))
     return sandbox::answer_continue(listener, n.id);
 
@@ -282,9 +286,9 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   record.exe = empty_path ? read_link(proc(n.pid, "fd/") + std::to_string(dirfd))
                           : lexically_joined(record.cwd, path);
   LifecycleEnv env = read_lifecycle_env(memory, envp_at);
-  Lineage ids = read_ids(n.pid);
   record.pid = ids.inner;
   record.ppid = ids.inner_ppid;
+  if (ids.inner_ppid == 1) command_seen_ = true;
   // The reads above are only meaningful if the caller is still the one that asked.
   if (!sandbox::notification_alive(listener, n.id)) return;
 
@@ -300,6 +304,26 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   if (on_exec) on_exec(n.pid);
 }
 
+// The first exec of init's child runs in init's undumpable memory, which an unprivileged
+// supervisor cannot read; init only execs a file it found executable, so this is the
+// command itself, as the supervisor asked for it.
+void SyscallRecorder::handle_command_exec(int listener, const Notification& n,
+                                          const ExecLineage& ids) {
+  command_seen_ = true;
+  ProcessRecord record;
+  record.host_pid = n.pid;
+  record.started = std::chrono::system_clock::now();
+  record.argv = command_.argv;
+  record.cwd = command_.cwd;
+  record.exe = command_.argv.empty() ? std::string() : command_.argv.front();
+  record.pid = ids.inner;
+  record.ppid = ids.inner_ppid;
+  if (!sandbox::notification_alive(listener, n.id)) return;
+  tree_.add(std::move(record), LifecycleEnv{}, ids.host_ppid);
+  sandbox::answer_continue(listener, n.id);
+  if (on_exec) on_exec(n.pid);
+}
+
 void SyscallRecorder::handle_send(int listener, const Notification& n, const std::string& call) {
   ProcessMemory memory(n.pid, pointer_size(n.arch));
   const auto& a = n.args;
@@ -309,16 +333,16 @@ void SyscallRecorder::handle_send(int listener, const Notification& n, const std
     if (d && d->outside) outside.push_back(*d);
   };
   if (call == "connect") {
-    check(read_destination(memory, a[1], a[2]));
+    check(read_destination(memory, a[1], a[2], n.pid, sockets_));
   } else if (call == "sendto") {
-    check(read_destination(memory, a[4], a[5]));
+    check(read_destination(memory, a[4], a[5], n.pid, sockets_));
   } else if (call == "sendmsg") {
-    check(read_message_destination(memory, a[1], narrow));
+    check(read_message_destination(memory, a[1], narrow, n.pid, sockets_));
   } else {
     // struct mmsghdr: a msghdr followed by an unsigned int, padded to 64 (ia32: 32) bytes.
     std::uint64_t stride = narrow ? 32 : 64;
     for (std::uint64_t i = 0; i < std::min<std::uint64_t>(a[2], kMaxSends); ++i)
-      check(read_message_destination(memory, a[1] + i * stride, narrow));
+      check(read_message_destination(memory, a[1] + i * stride, narrow, n.pid, sockets_));
   }
   if (outside.empty()) return sandbox::answer_continue(listener, n.id);
 
@@ -328,8 +352,10 @@ void SyscallRecorder::handle_send(int listener, const Notification& n, const std
   std::string package;
   if (auto* p = tree_.find_host(n.pid)) package = p->package;
   for (const auto& d : outside)
-    attempts_.push_back({d.address, d.port, call, inner, argv, package});
-  sandbox::answer_error(listener, n.id, kDirectAttemptErrno);
+    attempts_.push_back(
+        {d.address, d.port, call, inner, argv, package, d.unix_socket ? "unix" : "inet"});
+  bool any_unix = std::ranges::any_of(outside, &Destination::unix_socket);
+  sandbox::answer_error(listener, n.id, any_unix ? kUnixSocketRefusedErrno : kDirectAttemptErrno);
 }
 
 void SyscallRecorder::handle_refused(int listener, const Notification& n, const std::string& name) {

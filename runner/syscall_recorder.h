@@ -13,11 +13,13 @@
 
 #include "runner/process_tree.h"
 #include "runner/script_policy.h"
+#include "runner/unix_socket_policy.h"
 #include "sandbox/seccomp_notify.h"
 
 namespace safeinstall::runner {
 
-// A connection or datagram aimed past the sandbox's loopback: refused with ENETUNREACH.
+// A connection or datagram aimed past the sandbox's loopback (refused with ENETUNREACH), or
+// at a unix socket outside the sandbox's own places (refused with EACCES).
 struct DirectAttempt {
   std::string address;
   std::uint16_t port = 0;
@@ -25,6 +27,7 @@ struct DirectAttempt {
   pid_t pid = 0;     // inside the sandbox
   std::vector<std::string> argv;
   std::string package;
+  std::string kind = "inet";  // inet: an address past loopback; unix: a socket's path
 };
 
 struct RecordedRefusal {
@@ -40,10 +43,27 @@ struct RecordedRefusal {
 // namespace answers anyway, so a client sees the same failure with recording on or off, at
 // once and without a packet leaving the process.
 inline constexpr int kDirectAttemptErrno = ENETUNREACH;
+// A unix socket outside the sandbox's own places: refused as a permission would be.
+inline constexpr int kUnixSocketRefusedErrno = EACCES;
+
+// Who made a call: its pid inside the sandbox, its parent's on the host and inside.
+struct ExecLineage {
+  pid_t inner = 0;
+  pid_t host_ppid = 0;
+  pid_t inner_ppid = 0;
+};
+
+// The command as init starts it.
+struct LaunchedCommand {
+  std::vector<std::string> argv;
+  std::string cwd;
+};
 
 class SyscallRecorder {
  public:
-  explicit SyscallRecorder(ScriptPolicy scripts) : scripts_(std::move(scripts)) {}
+  explicit SyscallRecorder(ScriptPolicy scripts, LaunchedCommand command = {},
+                           UnixSocketPolicy sockets = {})
+      : scripts_(std::move(scripts)), command_(std::move(command)), sockets_(std::move(sockets)) {}
 
   void handle(int listener, const sandbox::Notification& notification);
 
@@ -57,10 +77,14 @@ class SyscallRecorder {
 
  private:
   void handle_exec(int listener, const sandbox::Notification& n, bool at);
+  void handle_command_exec(int listener, const sandbox::Notification& n, const ExecLineage& ids);
   void handle_send(int listener, const sandbox::Notification& n, const std::string& call);
   void handle_refused(int listener, const sandbox::Notification& n, const std::string& name);
 
   ScriptPolicy scripts_;
+  LaunchedCommand command_;
+  bool command_seen_ = false;
+  UnixSocketPolicy sockets_;
   ProcessTree tree_;
   std::vector<DirectAttempt> attempts_;
   std::vector<RecordedRefusal> refusals_;

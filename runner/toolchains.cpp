@@ -6,14 +6,12 @@
 #include <filesystem>
 #include <sstream>
 
+#include "runner/path_text.h"
+
 namespace safeinstall::runner {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool is_within(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
 
 std::vector<std::string> split_path(const std::string& path_variable) {
   std::vector<std::string> dirs;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "runner/path_globs.h"
+#include "runner/path_text.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -25,15 +26,12 @@ nlohmann::json flags_of(const WrittenEntry& entry) {
   return flags;
 }
 
-bool is_within(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
-}
-
 // Mount targets of this run relative to the area's root, e.g. ".cargo" in the home.
 std::vector<std::string> mount_points_in(const std::string& root, const RunPlan& plan) {
   std::vector<std::string> inside;
   for (const auto& m : plan.spec.mounts) {
-    if (m.target != root && is_within(m.target, root)) inside.push_back(m.target.substr(root.size() + 1));
+    if (m.target != root && is_within(m.target, root))
+      inside.push_back(m.target.substr(root.size() + 1));
   }
   return inside;
 }
@@ -48,7 +46,9 @@ bool only_holds_mount_points(const WrittenEntry& entry, const std::vector<std::s
 
 }  // namespace
 
-bool is_persistence_path(const std::string& path) { return persistence_paths().matches(path); }
+bool is_persistence_path(const std::string& path) {
+  return persistence_paths().matches(path);
+}
 
 nlohmann::json written_area_changes(const std::vector<WrittenEntry>& written,
                                     const std::string& area, const RunPlan& plan) {
@@ -57,8 +57,11 @@ nlohmann::json written_area_changes(const std::vector<WrittenEntry>& written,
   nlohmann::json list = nlohmann::json::array();
   for (const auto& entry : written) {
     if (entry.area != area || only_holds_mount_points(entry, points)) continue;
-    list.push_back({{"path", entry.path}, {"change", "added"}, {"type", type_of(entry.mode)},
-                    {"size", entry.size}, {"flags", flags_of(entry)}});
+    list.push_back({{"path", entry.path},
+                    {"change", "added"},
+                    {"type", type_of(entry.mode)},
+                    {"size", entry.size},
+                    {"flags", flags_of(entry)}});
   }
   return list;
 }

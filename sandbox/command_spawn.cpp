@@ -50,11 +50,13 @@ const char* search_path(char* const* envp) {
 
 // execvp(3) without its fallback of running a file the kernel cannot execute as a shell
 // script (as posix_spawnp does): returns the errno that explains the failure, EACCES when
-// some candidate was found but not executable.
+// some candidate was found but not executable. Candidates are checked with access(2) before
+// any execve, so the recording supervisor sees one exec from this (undumpable, unreadable)
+// memory: the command's own, not the misses of the search.
 int exec_searching_path(const Launch& launch) {
   const char* file = launch.argv[0];
   if (std::strchr(file, '/') != nullptr) {
-    ::execve(file, launch.argv.data(), launch.envp.data());
+    if (::access(file, F_OK) == 0) ::execve(file, launch.argv.data(), launch.envp.data());
     return errno;
   }
   bool denied = false;
@@ -71,7 +73,8 @@ int exec_searching_path(const Launch& launch) {
       std::memcpy(candidate.data(), dir, dir_length);
       candidate[dir_length] = '/';
       std::memcpy(candidate.data() + dir_length + 1, file, file_length + 1);
-      ::execve(candidate.data(), launch.argv.data(), launch.envp.data());
+      if (::access(candidate.data(), X_OK) == 0)
+        ::execve(candidate.data(), launch.argv.data(), launch.envp.data());
       if (errno == EACCES) {
         denied = true;
       } else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV &&

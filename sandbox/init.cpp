@@ -18,6 +18,7 @@
 #include "sandbox/channel.h"
 #include "sandbox/command_spawn.h"
 #include "sandbox/gateway_listeners.h"
+#include "sandbox/init_hygiene.h"
 #include "sandbox/limits.h"
 #include "sandbox/mounts.h"
 #include "sandbox/network.h"
@@ -42,7 +43,8 @@ constexpr std::size_t kMaxArgvBytes = 4096;
   ::_exit(125);
 }
 
-// The supervisor writes our id maps; until it says so, nothing here may assume an identity.
+// The supervisor writes our id maps, and later takes the notification listener; until it
+// says so, nothing here may go on.
 void wait_for_supervisor(int channel) {
   char go = 0;
   ssize_t n;
@@ -173,6 +175,9 @@ void kill_everything_else() {
 void forward(const siginfo_t& info, pid_t command, bool own_session) {
   // A terminal's signals (SI_KERNEL) already reached the command's process group.
   if (info.si_code == SI_KERNEL) return;
+  // A sender inside the sandbox has a pid here; the supervisor and the host have none (0).
+  // Only theirs are passed on: the command cannot use pid 1 to signal its own group.
+  if (info.si_pid != 0) return;
   ::kill(own_session ? -command : command, info.si_signo);
 }
 
@@ -195,21 +200,38 @@ int supervise_command(pid_t command, const sigset_t& signals, bool own_session) 
 
 void ignore_handler(int) {}
 
+// Before the command exists, pid 1 keeps nothing of the supervisor's that the command could
+// read through /proc/1: the invoker's environment, its descriptors, a readable memory.
+void shed_supervisor_state(int channel, int gateway) {
+  erase_inherited_environment();
+  const int keep[] = {channel, gateway};
+  if (auto r = close_inherited_fds(keep); !r) fail_setup(channel, r.error());
+}
+
+// The supervisor copies the listener out of this process (pidfd_getfd): passing it over a
+// socket would take a sendmsg, which the filter already notifies to nobody yet. Once it says
+// it has its copy, ours goes, so the command cannot inherit or steal a way to answer its own
+// notifications.
+void hand_over_listener(int channel, UniqueFd listener) {
+  send_event(channel,
+             SandboxEvent{.type = SandboxEvent::Type::Confined, .listener_fd = listener.get()});
+  wait_for_supervisor(channel);
+}
+
 }  // namespace
 
 void run_sandbox_init(const Spec& spec, UniqueFd channel, UniqueFd gateway) {
   // If the supervisor dies, so does the sandbox: init's death takes the pid namespace along.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  shed_supervisor_state(channel.get(), gateway.get());
   wait_for_supervisor(channel.get());
   auto listener = confine(spec, gateway.get());
   if (!listener) fail_setup(channel.get(), listener.error());
   gateway.reset();
-  // The supervisor copies the listener out of this process (pidfd_getfd): passing it over
-  // a socket would take a sendmsg, which the filter already notifies to nobody yet.
-  if (*listener) {
-    send_event(channel.get(),
-               SandboxEvent{.type = SandboxEvent::Type::Confined, .listener_fd = listener->get()});
-  }
+  if (*listener) hand_over_listener(channel.get(), std::move(*listener));
+  // Only now: the id maps and pidfd_getfd above need a dumpable init when the invoker is
+  // unprivileged. The command does not exist yet.
+  if (auto r = make_undumpable(); !r) fail_setup(channel.get(), r.error());
 
   sigset_t signals = forwarded_and_child_signals();
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);

@@ -61,6 +61,12 @@ Result<SandboxEvent> wait_for_first_event(int channel) {
   return **event;
 }
 
+// One byte: the id maps are written, or the listener is taken.
+bool tell_init_to_go_on(int channel) {
+  const char go = 1;
+  return ::write(channel, &go, 1) == 1;
+}
+
 void kill_and_reap(pid_t pid) {
   ::kill(pid, SIGKILL);
   int status;
@@ -138,8 +144,7 @@ Result<RunningSandbox> launch(const Spec& spec) {
   // Before the go: nothing in the sandbox has forked yet.
   auto cgroups =
       LimitCgroups::create(child->pid, spec.limits.processes, spec.limits.tree_memory_bytes);
-  const char go = 1;
-  if (::write(supervisor_end.get(), &go, 1) != 1) {
+  if (!tell_init_to_go_on(supervisor_end.get())) {
     kill_and_reap(child->pid);
     return sys_error("start the sandbox");
   }
@@ -167,6 +172,11 @@ Result<RunningSandbox> launch(const Spec& spec) {
       return std::unexpected(listener.error());
     }
     notifications = std::move(*listener);
+    // Init closes its own copy and only then starts the command.
+    if (!tell_init_to_go_on(supervisor_end.get())) {
+      kill_and_reap(child->pid);
+      return sys_error("hand the notification listener over to the supervisor");
+    }
   }
   RunningSandbox sandbox(child->pid, std::move(child->pidfd), std::move(supervisor_end),
                          std::move(*first), std::move(gateway), std::move(notifications));

@@ -140,8 +140,8 @@ Result<> mount_sys(const std::string& target) {
   std::string to = in_new_root(target);
   unsigned long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (::mount("sysfs", to.c_str(), "sysfs", flags, nullptr) == 0) return {};
-  // Some hosts refuse a fresh sysfs in a user namespace; the read-only copy of the host's
-  // /sys that is already there is the fallback.
+  // Some hosts refuse a fresh sysfs in a user namespace; /sys then stays an empty directory
+  // (the host's is never shown instead).
   return {};
 }
 
@@ -197,7 +197,25 @@ Result<> mount_overlay(const MountSpec& m) {
   return {};
 }
 
+Result<> make_symlink(const std::string& target, const std::string& content) {
+  std::string at = in_new_root(target);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(at).parent_path(), ec);
+  if (::symlink(content.c_str(), at.c_str()) != 0 && errno != EEXIST)
+    return sys_error("create the link " + target + " -> " + content);
+  return {};
+}
+
+// The root is empty: what a fresh filesystem is mounted on may first have to be made.
+bool needs_directory_mount_point(MountKind kind) {
+  return kind == MountKind::HideDir || kind == MountKind::Proc || kind == MountKind::Dev ||
+         kind == MountKind::Sys;
+}
+
 Result<> apply(const MountSpec& m) {
+  if (needs_directory_mount_point(m.kind)) {
+    if (auto r = ensure_mount_point(in_new_root(m.target), true); !r) return r;
+  }
   switch (m.kind) {
     case MountKind::BindReadOnly:
       return bind(m.source, m.target, true);
@@ -222,6 +240,8 @@ Result<> apply(const MountSpec& m) {
       return bind_file_content(m.target, m.content);
     case MountKind::Overlay:
       return mount_overlay(m);
+    case MountKind::Symlink:
+      return make_symlink(m.target, m.content);
   }
   return plain_error("unknown mount kind for " + m.target);
 }
@@ -238,10 +258,15 @@ Result<> enter_base() {
   return {};
 }
 
-Result<> copy_host_tree_read_only() {
-  if (::mount(kOldRoot, kNewRoot, nullptr, MS_BIND | MS_REC, nullptr) != 0)
-    return sys_error("bind the host root", kHideHint);
-  return make_read_only(kNewRoot, true);
+// Nothing of the host is there unless a mount spec puts it there. Writable until every
+// mount point is made, then sealed.
+Result<> make_empty_root() {
+  if (::mkdir(kNewRoot, 0755) != 0 && errno != EEXIST) return sys_error("create the new root");
+  return mount_tmpfs(kNewRoot, 1024 * 1024, 0755, MS_NOSUID | MS_NODEV);
+}
+
+Result<> seal_root() {
+  return make_read_only(kNewRoot, false);
 }
 
 // The sandbox's hide tmpfs were left writable for nested mount points; seal them now.
@@ -268,11 +293,12 @@ Result<> pivot_into_new_root() {
 Result<> build_filesystem(const std::vector<MountSpec>& mounts) {
   if (auto r = make_mount_tree_private(); !r) return r;
   if (auto r = enter_base(); !r) return r;
-  if (auto r = copy_host_tree_read_only(); !r) return r;
+  if (auto r = make_empty_root(); !r) return r;
   for (const auto& m : mounts) {
     if (auto r = apply(m); !r) return r;
   }
   if (auto r = seal_hidden_directories(mounts); !r) return r;
+  if (auto r = seal_root(); !r) return r;
   return pivot_into_new_root();
 }
 

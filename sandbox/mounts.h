@@ -1,6 +1,7 @@
 #pragma once
-// The sandbox's filesystem view: a read-only copy of the host tree with paths hidden,
-// fresh tmpfs for home and /tmp, a minimal /dev, a new /proc, and chosen binds.
+// The sandbox's filesystem view: an empty read-only root holding only what the spec binds
+// onto it (the allow-listed host paths, read-only, with paths inside hidden), fresh tmpfs
+// for home and /tmp, a minimal /dev, a new /proc, and the project.
 
 #include <vector>
 

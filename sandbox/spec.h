@@ -23,6 +23,7 @@ enum class MountKind {
   Sys,            // sysfs of the sandbox's network namespace, read-only
   FileContent,    // a read-only file with `content` (the sandbox's resolv.conf)
   Overlay,        // overlayfs: lower = host `source` (read-only), writes go to `upper`
+  Symlink,        // a symlink at `target` holding `content` (merged-/usr links: /bin -> usr/bin)
 };
 
 struct MountSpec {
@@ -31,7 +32,7 @@ struct MountSpec {
   std::string source;            // absolute host path, for binds
   std::uint64_t size_bytes = 0;  // tmpfs size limit
   mode_t mode = 0755;            // tmpfs root mode
-  std::string content;           // for FileContent
+  std::string content;           // for FileContent; the link text for Symlink
   std::string upper;             // for Overlay: host paths of the upper and work dirs (same
   std::string work;              // filesystem, both private to the run)
 };

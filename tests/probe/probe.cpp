@@ -43,6 +43,7 @@
 #include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -1124,6 +1125,118 @@ Outcome do_kill_self(Args args) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The sandbox's own processes, and the host's unix sockets
+
+Outcome do_open_rw(Args args) {
+  Fd fd(open_retry(args[0], O_RDWR));
+  if (!fd.valid()) return failed(args[0]);
+  return ok(std::string(args[0]) + " opened read-write");
+}
+
+// Every descriptor of PID that /proc lets us re-open: through the fd directory's listing,
+// and blindly by number in case the listing alone is refused. Threads' fd dirs too.
+Outcome do_proc_fds(Args args) {
+  std::string base = std::string("/proc/") + args[0];
+  std::vector<std::string> dirs{base + "/fd"};
+  if (DIR* tasks = ::opendir((base + "/task").c_str())) {
+    while (const dirent* entry = ::readdir(tasks)) {
+      if (entry->d_name[0] != '.') dirs.push_back(base + "/task/" + entry->d_name + "/fd");
+    }
+    ::closedir(tasks);
+  }
+  std::vector<std::string> opened;
+  int first_error = 0;
+  for (const auto& dir : dirs) {
+    for (int n = 0; n < 64; ++n) {
+      std::string path = dir + "/" + std::to_string(n);
+      Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+      if (fd.valid()) {
+        opened.push_back(path);
+      } else if (first_error == 0 && errno != ENOENT) {
+        first_error = errno;
+      }
+    }
+  }
+  if (opened.empty()) return denied(first_error == 0 ? ENOENT : first_error, base + "/fd");
+  std::string list;
+  for (const auto& path : opened) list += (list.empty() ? "" : ",") + path;
+  return ok(list);
+}
+
+// The descriptors this process itself was started with, beyond stdin, stdout and stderr.
+Outcome do_own_fds(Args) {
+  std::string list;
+  for (int n = 3; n < 1024; ++n) {
+    if (::fcntl(n, F_GETFD) < 0) continue;
+    list += (list.empty() ? "" : ",") + std::to_string(n);
+  }
+  return ok(list);
+}
+
+Outcome do_signal(Args args) {
+  auto pid = static_cast<pid_t>(parse_number(args[0], "PID"));
+  int signal_number = static_cast<int>(parse_number(args[1], "SIGNUM"));
+  if (::kill(pid, signal_number) != 0) return failed("kill");
+  return ok("sent " + std::to_string(signal_number) + " to " + std::to_string(pid));
+}
+
+Outcome do_process_vm_write(Args args) {
+  auto pid = static_cast<pid_t>(parse_number(args[0], "PID"));
+  char byte = 0;
+  struct iovec local {
+    &byte, 1
+  };
+  // An address in every x86-64 process's image would do; the call is refused before any
+  // address is looked at.
+  struct iovec remote {
+    reinterpret_cast<void*>(0x400000), 1
+  };
+  if (::process_vm_writev(pid, &local, 1, &remote, 1, 0) < 0) return failed("process_vm_writev");
+  return ok("wrote into " + std::to_string(pid));
+}
+
+sockaddr_un unix_address(const char* path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (std::strlen(path) >= sizeof address.sun_path) throw UsageError{"socket path too long"};
+  std::strcpy(address.sun_path, path);
+  return address;
+}
+
+Outcome do_connect_unix(Args args) {
+  std::string payload = args.size() > 1 ? args[1] : "probe\n";
+  sockaddr_un address = unix_address(args[0]);
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return failed("socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    return failed(std::string(args[0]) + " connect");
+  ssize_t sent = ::send(fd.get(), payload.data(), payload.size(), MSG_NOSIGNAL);
+  if (sent < 0) return failed(std::string(args[0]) + " send");
+  return ok(std::string(args[0]) + " connected, sent " + std::to_string(sent) + " bytes");
+}
+
+// A socket of the sandbox's own, in a place it may use: listen, connect, one byte across.
+Outcome do_unix_roundtrip(Args args) {
+  sockaddr_un address = unix_address(args[0]);
+  ::unlink(args[0]);
+  Fd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener.valid()) return failed("socket");
+  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    return failed(std::string(args[0]) + " bind");
+  if (::listen(listener.get(), 1) != 0) return failed("listen");
+  Fd client(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    return failed(std::string(args[0]) + " connect");
+  Fd served(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  char byte = 'x';
+  if (!served.valid() || ::send(client.get(), &byte, 1, MSG_NOSIGNAL) != 1 ||
+      ::recv(served.get(), &byte, 1, 0) != 1)
+    return failed("round trip");
+  ::unlink(args[0]);
+  return ok(std::string(args[0]) + " round trip");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Dispatch
 
 struct Action {
@@ -1138,6 +1251,14 @@ struct Action {
 constexpr Action kActions[] = {
     {"write", "PATH", 1, 1, do_write, "create/truncate PATH and write \"probe\\n\""},
     {"read", "PATH", 1, 1, do_read, "print the first 64 bytes of PATH, escaped"},
+    {"open-rw", "PATH", 1, 1, do_open_rw, "open PATH read-write"},
+    {"proc-fds", "PID", 1, 1, do_proc_fds, "re-open /proc/PID[/task/*]/fd/N; OK lists successes"},
+    {"own-fds", "", 0, 0, do_own_fds, "descriptors above 2 this process started with"},
+    {"signal", "PID SIGNUM", 2, 2, do_signal, "kill(PID, SIGNUM)"},
+    {"process-vm-write", "PID", 1, 1, do_process_vm_write, "process_vm_writev one byte into PID"},
+    {"connect-unix", "PATH [DATA]", 1, 2, do_connect_unix, "connect to a unix socket, send DATA"},
+    {"unix-roundtrip", "PATH", 1, 1, do_unix_roundtrip,
+     "listen on PATH, connect to it, send one byte"},
     {"list", "DIR", 1, 1, do_list, "entry names of DIR, sorted, comma separated"},
     {"mkdir", "PATH", 1, 1, do_mkdir, "create directory PATH"},
     {"env", "NAME", 1, 1, do_env, "value of NAME; DENIED ENOENT when unset"},
