@@ -15,6 +15,7 @@ readonly PYTHON=/usr/bin/python3 # Debian's, stdlib only: not whatever pyenv put
 readonly EXFIL_PORT=8765         # steal.js falls back to this when $DEMO_EXFIL_PORT is withheld
 readonly MINER_MARK=safeinstall-demo-miner # in the miner's command line, for pgrep
 readonly DROPPED_FILES=(/usr/local/bin/evil /etc/cron.d/evil)
+readonly DEMO_SOCKET=/run/safeinstall-demo.sock # a host daemon's socket, as steal.js expects
 readonly FAKE_SECRET_VARS=(GITHUB_TOKEN NPM_TOKEN AWS_SECRET_ACCESS_KEY DEMO_EXFIL_PORT)
 
 work=""
@@ -30,6 +31,7 @@ die() { printf '%sdemo: %s%s\n' "$red" "$*" "$plain" >&2; exit 1; }
 
 cleanup() {
   if [ -n "$listener_pid" ]; then kill "$listener_pid" 2>/dev/null || true; fi
+  rm -f -- "$DEMO_SOCKET"
   if [ -n "$work" ]; then rm -rf -- "$work"; fi
 }
 trap cleanup EXIT
@@ -77,7 +79,7 @@ start_listener() {
   local log=$1
   # shellcheck disable=SC2016 # the ${...} are JavaScript template literals
   node -e '
-    const [log, port] = process.argv.slice(1);
+    const [log, port, socket] = process.argv.slice(1);
     const fs = require("node:fs"), http = require("node:http");
     const note = (line) => fs.appendFileSync(log, `${new Date().toISOString()} ${line}\n`);
     const server = http.createServer((req, res) => {
@@ -87,7 +89,11 @@ start_listener() {
     });
     server.on("connection", (s) => note(`connection from ${s.remoteAddress}:${s.remotePort}`));
     server.listen(Number(port), "127.0.0.1", () => note("listening"));
-  ' "$log" "$EXFIL_PORT" 2>"$work/listener.err" &
+    // A host daemon'"'"'s unix socket, as dbus or a database would have one under /run.
+    const daemon = require("node:net").createServer((s) => note("unix socket connection"));
+    try { fs.unlinkSync(socket); } catch {}
+    daemon.listen(socket, () => fs.chmodSync(socket, 0o777));
+  ' "$log" "$EXFIL_PORT" "$DEMO_SOCKET" 2>"$work/listener.err" &
   listener_pid=$!
   for _ in $(seq 50); do
     grep -q listening "$log" 2>/dev/null && break
@@ -163,7 +169,8 @@ main() {
   echo "  project    $project (copy of examples/hostile-postinstall, postinstall: node steal.js)"
   echo "  fake home  $home: ~/.ssh/id_ed25519, ~/.npmrc (npm_DEMO… token), ~/.bashrc"
   echo "  fake env   ${FAKE_SECRET_VARS[*]}"
-  echo "  attacker   listening on 127.0.0.1:$EXFIL_PORT on the host, logging to attacker.log"
+  echo "  attacker   listening on 127.0.0.1:$EXFIL_PORT and $DEMO_SOCKET on the host, logging to attacker.log"
+  echo "  open fd    9 on the fake ~/.ssh/id_ed25519, as a careless shell leaves one"
 
   # What the host looks like before; compared after the run.
   local bashrc_before home_before miners_before attacker_lines_before
@@ -185,7 +192,8 @@ main() {
     NPM_TOKEN=npm_DEMO0000000000000000000000000000fake \
     AWS_SECRET_ACCESS_KEY=DEMO/fake/wJalrXUtnFEMIK7MDENGbPxRfiCY \
     DEMO_EXFIL_PORT="$EXFIL_PORT" \
-    "$SAFEINSTALL" --report "$report" -- npm install --no-audit --no-fund) 2>&1 | tee "$run_log" || rc=$?
+    "$SAFEINSTALL" --report "$report" -- npm install --no-audit --no-fund 9<"$home/.ssh/id_ed25519") 2>&1 |
+    tee "$run_log" || rc=$?
   echo "  (safeinstall exited $rc; 122 means held: nothing promoted, a human decides)"
 
   heading "4/5 What the host saw"

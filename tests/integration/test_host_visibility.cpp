@@ -130,7 +130,7 @@ TEST_CASE("root-only files outside the allow-list stay on the host") {
     CHECK(s.probe({"read", "/var/cache/debconf/passwords.dat"}).denied_with("ENOENT"));
 }
 
-TEST_CASE("--ro-bind makes one more host path visible, read-only") {
+TEST_CASE("a host path given with --ro-bind becomes visible, read-only") {
   Who who = both_users();
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);

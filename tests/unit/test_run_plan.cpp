@@ -24,8 +24,9 @@ struct Fixture {
     i.gid = 1000;
     i.user = "alice";
     i.cwd = cwd;
-    i.env = {"HOME=" + (root / "home").string(), "PATH=" + (root / "home/.cargo/bin").string() + ":/usr/bin",
-             "GITHUB_TOKEN=x", "LANG=C.UTF-8"};
+    i.env = {"HOME=" + (root / "home").string(),
+             "PATH=" + (root / "home/.cargo/bin").string() + ":/usr/bin", "GITHUB_TOKEN=x",
+             "LANG=C.UTF-8"};
     return i;
   }
 };
@@ -34,7 +35,8 @@ BaseProfile profile() {
   BaseProfile base;
   base.env_allow = {"PATH", "LANG"};
   base.env_secret = {"*TOKEN*"};
-  base.hide = {"/etc/shadow"};
+  base.visible = {"/usr", "/bin", "/etc"};
+  base.hide = {"/etc/shadow", "/var/mail"};
   base.hide_user_homes = false;
   base.home_size = 1 << 20;
   base.tmp_size = 1 << 20;
@@ -43,6 +45,50 @@ BaseProfile profile() {
 }
 
 }  // namespace
+
+TEST_CASE("run plan: only the allow-listed host paths are mounted, hides only inside them") {
+  Fixture f;
+  Options options;
+  options.command = {"npm", "ci"};
+  auto plan = make_run_plan(options, profile(), f.invoker((f.root / "project").string()));
+  REQUIRE(plan);
+  auto find = [&](const std::string& target) -> const safeinstall::sandbox::MountSpec* {
+    for (const auto& m : plan->spec.mounts)
+      if (m.target == target) return &m;
+    return nullptr;
+  };
+  REQUIRE(find("/usr") != nullptr);
+  CHECK(find("/usr")->kind == MountKind::BindReadOnly);
+  // Debian 12's merged /usr: /bin is a link, made again as one.
+  if (fs::is_symlink("/bin")) {
+    REQUIRE(find("/bin") != nullptr);
+    CHECK(find("/bin")->kind == MountKind::Symlink);
+    CHECK(find("/bin")->content == fs::read_symlink("/bin").string());
+  }
+  CHECK(find("/etc/shadow") != nullptr);
+  CHECK(find("/var/mail") == nullptr);  // /var is not visible: nothing to hide
+  CHECK(find("/var") == nullptr);
+  for (const auto& m : plan->spec.mounts) CHECK(m.target != "/");
+  CHECK(std::ranges::find(plan->visible, "/usr") != plan->visible.end());
+
+  options.ro_binds = {"/var"};
+  auto wider = make_run_plan(options, profile(), f.invoker((f.root / "project").string()));
+  REQUIRE(wider);
+  bool var_bound = false, mail_hidden = false;
+  for (const auto& m : wider->spec.mounts) {
+    var_bound |= m.target == "/var" && m.kind == MountKind::BindReadOnly;
+    mail_hidden |= m.target == "/var/mail";
+  }
+  CHECK(var_bound);
+  CHECK(mail_hidden == fs::exists("/var/mail"));
+
+  options.ro_binds = {"/"};
+  CHECK_FALSE(make_run_plan(options, profile(), f.invoker((f.root / "project").string())));
+  options.ro_binds = {"/nonexistent-si-path"};
+  auto missing = make_run_plan(options, profile(), f.invoker((f.root / "project").string()));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message().find("--ro-bind /nonexistent-si-path") != std::string::npos);
+}
 
 TEST_CASE("run plan: parents are mounted before children") {
   Fixture f;
@@ -68,7 +114,8 @@ TEST_CASE("run plan: home is a tmpfs, toolchains in it read-only, nothing else o
   bool home_tmpfs = false, cargo_ro = false, secret_visible = false;
   for (const auto& m : plan->spec.mounts) {
     if (m.target == (f.root / "home").string() && m.kind == MountKind::Tmpfs) home_tmpfs = true;
-    if (m.target == (f.root / "home/.cargo").string() && m.kind == MountKind::BindReadOnly) cargo_ro = true;
+    if (m.target == (f.root / "home/.cargo").string() && m.kind == MountKind::BindReadOnly)
+      cargo_ro = true;
     if (m.target.find(".secret") != std::string::npos) secret_visible = true;
   }
   CHECK(home_tmpfs);
@@ -100,11 +147,14 @@ TEST_CASE("run plan: staging turns the project into an overlay and hides other r
   Fixture f;
   Options options;
   options.command = {"npm", "ci"};
+  // Other runs' staging needs hiding only where the host is visible: here, by --ro-bind.
+  options.ro_binds = {"/var/tmp"};
   auto plan = make_run_plan(options, profile(), f.invoker((f.root / "project").string()));
   REQUIRE(plan);
   fs::path state = fs::path("/var/tmp") / ("si-plan-state-" + std::to_string(::getpid()));
   fs::create_directories(state);
-  ProjectStaging staging{(f.root / "home/state/upper").string(), (f.root / "home/state/work").string(),
+  ProjectStaging staging{(f.root / "home/state/upper").string(),
+                         (f.root / "home/state/work").string(),
                          {state.string(), (f.root / "home/state").string(), "/tmp", "/dev/shm"}};
   auto staged = stage_project(*plan, staging);
   fs::remove_all(state);
