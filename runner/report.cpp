@@ -199,6 +199,15 @@ json staging(const StagingRecord& staging) {
           {"skipped", skipped},           {"next", staging.next_steps}};
 }
 
+// Names only: the sanitizers never hand out a value.
+json config_dropped(const RunRecord& record) {
+  json out = json::array();
+  if (!record.plan) return out;
+  for (const auto& w : record.plan->config_dropped)
+    out.push_back({{"file", w.file}, {"keys", w.keys}});
+  return out;
+}
+
 }  // namespace
 
 json build_report(const RunRecord& record) {
@@ -218,6 +227,7 @@ json build_report(const RunRecord& record) {
       {"files", files(record)},
       {"violations", violations(record)},
       {"env_dropped", record.plan ? record.plan->env_dropped : std::vector<std::string>{}},
+      {"config_dropped", config_dropped(record)},
       {"resources", resources(record)},
   };
   if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
