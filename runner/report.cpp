@@ -309,7 +309,9 @@ sandbox::Result<> write_through_temporary(const std::string& path,
 sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
                                const ChangeList* project_changes) {
   std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-  const std::string placeholder = "\"" + std::string(kProjectChangesPlaceholder) + "\"";
+  // Appended piecewise: GCC 12 at -O3 warns (-Wrestrict) on "\"" + std::string(...).
+  std::string placeholder = "\"";
+  placeholder.append(kProjectChangesPlaceholder).append("\"");
   auto at = text.find(placeholder);
   return write_through_temporary(path, [&](ReportFile& out) {
     if (at == std::string::npos) {

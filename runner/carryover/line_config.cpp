@@ -49,6 +49,16 @@ std::string separator_of(ConfigDialect dialect) {
   }
 }
 
+// Appended piecewise: GCC 12 at -O3 warns (-Wrestrict) on "[" + std::string(...).
+std::string bracketed(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 2);
+  out += '[';
+  out += name;
+  out += ']';
+  return out;
+}
+
 bool is_comment(std::string_view body) {
   return body.starts_with('#') || body.starts_with(';');
 }
@@ -91,9 +101,9 @@ class LineSanitizer {
         body.substr(1, body.find(']') == std::string_view::npos ? body.size() : body.find(']') - 1);
     in_carried_section_ = dialect_ == ConfigDialect::Pip && is_pip_section(name);
     if (in_carried_section_)
-      out_.text += "[" + lowercase(trim_blanks(name)) + "]\n";
+      out_.text += bracketed(lowercase(trim_blanks(name))) + "\n";
     else
-      note_dropped(out_, "[" + std::string(name) + "]");
+      note_dropped(out_, bracketed(name));
     return i + 1;
   }
 
