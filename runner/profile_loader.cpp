@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 
+#include "runner/carryover/url_userinfo.h"
 #include "runner/environment.h"
 #include "runner/path_globs.h"
 #include "runner/registry_discovery.h"
@@ -88,14 +88,15 @@ Result<> add_hosts(RunPlan& plan, const RunProfile& run, const Invoker& invoker)
   return {};
 }
 
-// PIP_INDEX_URL=https://user:token@host/ passes as https://host/ unless --pass-env names it.
+// PIP_INDEX_URL=https://user:token@host/ passes as https://host/ unless --pass-env names it
+// (a password with '/' in it included: see runner/carryover/url_userinfo.h).
 void strip_url_credentials(std::vector<std::string>& env, const std::vector<std::string>& pass) {
-  static const std::regex userinfo(R"(([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@)");
   for (auto& entry : env) {
     auto eq = entry.find('=');
     if (eq == std::string::npos || entry.find('@', eq) == std::string::npos) continue;
     if (std::ranges::find(pass, entry.substr(0, eq)) != pass.end()) continue;
-    entry = entry.substr(0, eq + 1) + std::regex_replace(entry.substr(eq + 1), userinfo, "$1");
+    entry =
+        entry.substr(0, eq + 1) + text_without_url_userinfo(std::string_view(entry).substr(eq + 1));
   }
 }
 
@@ -129,15 +130,18 @@ void add_mounts(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
     plan.spec.mounts.push_back({MountKind::BindReadOnly, target.string(), real.string()});
     plan.profile_notes.push_back("credentials: " + c.value + " mounted read-only");
   }
-  auto carried = carry_over_tool_config(home, plan.home, credentials);
-  for (auto& m : carried.mounts) {
-    // A file named with --credentials is mounted above already.
-    if (std::ranges::any_of(plan.spec.mounts,
-                            [&](const MountSpec& x) { return x.target == m.target; }))
-      continue;
-    plan.spec.mounts.push_back(std::move(m));
+  for (auto carried : {carry_over_tool_config(home, plan.home, credentials),
+                       cover_project_configs(plan.project, credentials)}) {
+    for (auto& m : carried.mounts) {
+      // A file named with --credentials is mounted above already.
+      if (std::ranges::any_of(plan.spec.mounts,
+                              [&](const MountSpec& x) { return x.target == m.target; }))
+        continue;
+      plan.spec.mounts.push_back(std::move(m));
+    }
+    std::ranges::move(carried.notes, std::back_inserter(plan.profile_notes));
+    std::ranges::move(carried.withheld, std::back_inserter(plan.config_dropped));
   }
-  std::ranges::move(carried.notes, std::back_inserter(plan.profile_notes));
   for (const auto& r : run.profile.merged.readonly) {
     auto [source, target] = home_path(r.value, home, plan.home);
     std::error_code ec;

@@ -197,6 +197,15 @@ json staging(const StagingRecord& staging) {
           {"skipped", skipped},           {"next", staging.next_steps}};
 }
 
+// Names only: the sanitizers never hand out a value.
+json config_dropped(const RunRecord& record) {
+  json out = json::array();
+  if (!record.plan) return out;
+  for (const auto& w : record.plan->config_dropped)
+    out.push_back({{"file", w.file}, {"keys", w.keys}});
+  return out;
+}
+
 }  // namespace
 
 json build_report(const RunRecord& record) {
@@ -216,6 +225,7 @@ json build_report(const RunRecord& record) {
       {"files", files(record)},
       {"violations", violations(record)},
       {"env_dropped", record.plan ? record.plan->env_dropped : std::vector<std::string>{}},
+      {"config_dropped", config_dropped(record)},
       {"resources", resources(record)},
   };
   if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
@@ -297,7 +307,9 @@ sandbox::Result<> write_through_temporary(const std::string& path,
 sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
                                const ChangeList* project_changes) {
   std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-  const std::string placeholder = "\"" + std::string(kProjectChangesPlaceholder) + "\"";
+  // Appended piecewise: GCC 12 at -O3 warns (-Wrestrict) on "\"" + std::string(...).
+  std::string placeholder = "\"";
+  placeholder.append(kProjectChangesPlaceholder).append("\"");
   auto at = text.find(placeholder);
   return write_through_temporary(path, [&](ReportFile& out) {
     if (at == std::string::npos) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runner/base_profile.h"
+#include "runner/carryover/sanitized_config.h"
 #include "runner/options.h"
 #include "runner/package_cache.h"
 #include "runner/toolchains.h"
@@ -33,6 +34,7 @@ struct RunPlan {
   std::string project;  // canonical
   std::string home;     // the throwaway home's path (the invoker's home path when it exists)
   std::vector<std::string> env_dropped;
+  std::vector<WithheldSettings> config_dropped;  // settings kept out of carried configuration
   std::vector<std::string> visible;  // host paths the sandbox sees read-only (the allow-list)
   std::vector<std::string> hidden;   // host paths hidden inside those
   std::vector<VisiblePath> toolchains;

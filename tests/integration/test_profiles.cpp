@@ -101,3 +101,78 @@ TEST_CASE("the invoker's ~/.npmrc reaches the sandbox without its token", "[prof
   CHECK(opted_in.exit_code() == 0);
   CHECK(opted_in.result.out.find(token) != std::string::npos);
 }
+
+// Every leak found in carried configuration at once, read the way a hostile install script
+// would: the sandbox's copies, the project's own file and the paths around its mount.
+TEST_CASE("no canary of the invoker's or the project's tool configuration reaches the command",
+          "[profiles]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  const std::vector<std::string> canaries = {
+      "canary-commented-1", "canary-token-2",     "canary-pem-3",    "canary/pass-4",
+      "canary/ss-5",        "canary-continued-6", "canary-project-7"};
+  write_readable(s.home() + "/.npmrc",
+                 "registry=https://npm.corp.example/\n"
+                 "# //registry.npmjs.org/:_authToken=canary-commented-1\n"
+                 "//npm.corp.example/:_authToken=canary-token-2\n"
+                 "key=\"-----BEGIN PRIVATE KEY-----\ncanary-pem-3\n-----END PRIVATE KEY-----\"\n"
+                 "@corp:registry=https://me:canary/pass-4@npm.corp.example/\n");
+  write_readable(s.home() + "/.config/pip/pip.conf",
+                 "[global]\nindex-url = https://u:canary/ss-5@pypi.corp.example/simple\n"
+                 "password =\n    canary-continued-6\ntimeout = 30\n");
+  const std::string project_npmrc =
+      "registry=https://project.example/\n//project.example/:_authToken=canary-project-7\n";
+  host_write(s, ".npmrc", project_npmrc);
+  const std::string p = s.project();
+  // Read the copies, then try every way around the project file's mount: its other names,
+  // the overlay's lower dir named in mountinfo, removing, replacing or linking it.
+  const std::string script = "cat " + s.home() + "/.npmrc " + s.home() + "/.config/pip/pip.conf " +
+                             p + "/.npmrc; " + "cat /proc/self/root" + p + "/.npmrc /proc/1/root" +
+                             p + "/.npmrc; " +
+                             "grep -o 'lowerdir=[^,]*' /proc/self/mountinfo | while read -r l; do "
+                             "cat \"${l#lowerdir=}/.npmrc\"; done; "
+                             "cat /oldroot" +
+                             p + "/.npmrc; " + "rm -f " + p + "/.npmrc; mv " + p + "/.npmrc " + p +
+                             "/moved; " + "ln " + p + "/.npmrc " + p + "/linked; echo replaced > " +
+                             p + "/.npmrc; " + "echo made > " + p + "/made.txt; true";
+  auto run = s.run({"/bin/sh", "-c", script}, {"--profile", "npm", "--expect", "made.txt"}, kCi);
+  INFO(run.result.out << run.result.err);
+  CHECK(run.exit_code() == 0);
+  for (const auto& canary : canaries) {
+    INFO(canary);
+    CHECK_FALSE(contains(run.result.out, canary));
+    CHECK_FALSE(contains(run.result.err, canary));
+    CHECK_FALSE(contains(run.report.dump(), canary));
+  }
+  CHECK(contains(run.result.out, "registry=https://npm.corp.example/\n"));
+  // An index-url whose password holds '/' is ambiguous: dropped whole, never cut.
+  CHECK(contains(run.result.out, "[global]\ntimeout = 30\n"));
+  CHECK(contains(run.result.out, "registry=https://project.example/\n"));
+
+  // The real file is unchanged; the copy over it is no change, staged or promoted.
+  CHECK(project_file(s, ".npmrc") == project_npmrc);
+  CHECK(run.report.value("verdict", "") == "promoted");
+  const auto& changes = run.report["files"]["project"];
+  CHECK(change_at(changes, ".npmrc") == nullptr);
+  CHECK(change_at(changes, "moved") == nullptr);
+  CHECK(change_at(changes, "linked") == nullptr);
+  CHECK(change_at(changes, "made.txt") != nullptr);
+  CHECK(project_file(s, "made.txt") == "made\n");
+  CHECK_FALSE(in_project(s, "moved"));
+  CHECK_FALSE(in_project(s, "linked"));
+
+  // The report names what was withheld, file by file.
+  bool project_named = false;
+  for (const auto& entry : run.report["config_dropped"]) {
+    if (entry.value("file", "") != ".npmrc (in the project)") continue;
+    project_named = entry["keys"] == nlohmann::json::array({"//project.example/:_authToken"});
+  }
+  CHECK(project_named);
+
+  // Named with --credentials, the project's file passes as it is.
+  auto opted_in =
+      s.run({"/bin/cat", p + "/.npmrc"}, {"--profile", "npm", "--credentials", p + "/.npmrc"}, kCi);
+  CHECK(opted_in.exit_code() == 0);
+  CHECK(contains(opted_in.result.out, "canary-project-7"));
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "runner/carryover/sanitize_config.h"
 #include "runner/registry_discovery.h"
 #include "runner/tool_config_carryover.h"
 #include "tests/unit/profile_test_support.h"
@@ -185,60 +186,60 @@ TEST_CASE("registry discovery: a project may not open the way to private address
 }
 
 TEST_CASE("carry-over: secrets leave every configuration kind, settings stay") {
-  auto npmrc = strip_secrets(
+  auto npmrc = sanitize_config(
       "registry=https://npm.corp.example/\n//npm.corp.example/:_authToken=npm_SECRET1\n"
       "_auth=c2VjcmV0\n//npm.corp.example/:_password=SECRET2\n//npm.corp.example/:username=me\n"
       "strict-ssl=false\ncafile=~/certs/corp.pem\nproxy=http://me:SECRET3@proxy.corp:3128\n",
-      ConfigSyntax::Ini);
+      ConfigDialect::Npmrc);
   INFO(npmrc.text);
   CHECK(npmrc.text.find("SECRET") == std::string::npos);
   CHECK(npmrc.text.find("c2VjcmV0") == std::string::npos);
   CHECK(npmrc.text.find("registry=https://npm.corp.example/") != std::string::npos);
   CHECK(npmrc.text.find("strict-ssl=false") != std::string::npos);
-  CHECK(npmrc.text.find("username=me") != std::string::npos);
+  CHECK(npmrc.text.find("username") == std::string::npos);  // not on the allow-list
   CHECK(npmrc.text.find("proxy=http://proxy.corp:3128") != std::string::npos);
   CHECK(npmrc.ca_files == std::vector<std::string>{"~/certs/corp.pem"});
-  CHECK(npmrc.removed.size() == 4);
+  CHECK(npmrc.dropped.size() == 4);
 
-  auto yarn = strip_secrets(
+  auto yarn = sanitize_config(
       "npmRegistryServer: \"https://y.example\"\nnpmAlwaysAuth: true\nnpmAuthToken: SECRET\n"
       "npmScopes:\n  acme:\n    npmAuthIdent: \"u:SECRET\"\n    npmRegistryServer: "
       "https://a.example\n",
-      ConfigSyntax::Yaml);
+      ConfigDialect::YarnBerry);
   CHECK(yarn.text.find("SECRET") == std::string::npos);
   CHECK(yarn.text.find("npmAlwaysAuth: true") != std::string::npos);
   CHECK(yarn.text.find("npmRegistryServer: https://a.example") != std::string::npos);
 
-  auto pip = strip_secrets(
+  auto pip = sanitize_config(
       "[global]\nindex-url = https://me:SECRET@pypi.corp.example/simple\ncert = /etc/corp-ca.pem\n"
       "[install]\npassword = SECRET\n",
-      ConfigSyntax::Ini);
+      ConfigDialect::Pip);
   CHECK(pip.text.find("SECRET") == std::string::npos);
   CHECK(pip.text.find("index-url = https://pypi.corp.example/simple") != std::string::npos);
   CHECK(pip.ca_files == std::vector<std::string>{"/etc/corp-ca.pem"});
 
-  auto gemrc = strip_secrets(
+  auto gemrc = sanitize_config(
       ":sources:\n- https://gems.example/\n:rubygems_api_key: SECRET\n"
       ":ssl_ca_cert: /etc/ca.pem\n",
-      ConfigSyntax::Yaml);
+      ConfigDialect::Gemrc);
   CHECK(gemrc.text.find("SECRET") == std::string::npos);
   CHECK(gemrc.text.find("- https://gems.example/") != std::string::npos);
   CHECK(gemrc.ca_files == std::vector<std::string>{"/etc/ca.pem"});
 
-  auto bundler = strip_secrets(
+  auto bundler = sanitize_config(
       "---\nBUNDLE_PATH: \"vendor/bundle\"\nBUNDLE_GEMS__CORP__EXAMPLE: \"me:SECRET\"\n"
       "BUNDLE_MIRROR__HTTPS://RUBYGEMS__ORG/: \"https://mirror.example\"\n",
-      ConfigSyntax::Bundler);
+      ConfigDialect::Bundler);
   CHECK(bundler.text.find("SECRET") == std::string::npos);
   CHECK(bundler.text.find("BUNDLE_PATH") != std::string::npos);
   CHECK(bundler.text.find("BUNDLE_MIRROR__HTTPS://RUBYGEMS__ORG/") != std::string::npos);
 
-  auto cargo = strip_secrets(
+  auto cargo = sanitize_config(
       "[registries.corp]\nindex = \"sparse+https://c.example/\"\ntoken = \"SECRET\"\n"
       "[registry]\ntoken = \"SECRET\"\n[http]\ncainfo = \"/etc/ca.pem\"\n",
-      ConfigSyntax::Toml);
+      ConfigDialect::Cargo);
   CHECK(cargo.text.find("SECRET") == std::string::npos);
-  CHECK(cargo.text.find("index = \"sparse+https://c.example/\"") != std::string::npos);
+  CHECK(cargo.text.find("index = 'sparse+https://c.example/'") != std::string::npos);
   CHECK(cargo.text.find("[http]") != std::string::npos);
   CHECK(cargo.ca_files == std::vector<std::string>{"/etc/ca.pem"});
 }

@@ -729,11 +729,7 @@ TEST_CASE(
   summary += " caught part-old part-new x" + std::to_string(caught_mixed) + "; total " +
              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count()) +
              " s";
+  // How long it took is reported, not asserted: on a loaded machine a time budget fails
+  // without anything being wrong (the test runner's own timeout bounds a hang).
   WARN(summary);
-#ifdef __SANITIZE_ADDRESS__
-  constexpr auto kBudget = std::chrono::seconds(180);  // every syscall path is instrumented
-#else
-  constexpr auto kBudget = std::chrono::seconds(60);
-#endif
-  CHECK(elapsed < kBudget);
 }
