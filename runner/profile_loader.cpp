@@ -89,6 +89,7 @@ Result<> add_hosts(RunPlan& plan, const RunProfile& run, const Invoker& invoker)
 }
 
 // PIP_INDEX_URL=https://user:token@host/ passes as https://host/ unless --pass-env names it.
+// The regex only ever sees the invoker's own environment, never anything from the sandbox.
 void strip_url_credentials(std::vector<std::string>& env, const std::vector<std::string>& pass) {
   static const std::regex userinfo(R"(([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@)");
   for (auto& entry : env) {
