@@ -24,9 +24,10 @@
 namespace safeinstall::runner {
 
 struct SandboxProcess {
-  pid_t pid = 0;   // as seen inside the sandbox
+  pid_t pid = 0;  // as seen inside the sandbox
   pid_t ppid = 0;
-  std::vector<std::string> argv;
+  std::vector<std::string> argv;  // bounded (argv_bounds.h)
+  bool argv_truncated = false;
 };
 
 struct WrittenEntry {
@@ -43,8 +44,8 @@ struct Outcome {
   int wait_status = 0;
   pid_t command_pid = 0;
   bool timed_out = false;
-  int interrupts = 0;             // SIGINT/SIGTERM/SIGHUP/SIGQUIT received
-  bool killed_by_user = false;    // a second interrupt killed the sandbox
+  int interrupts = 0;           // SIGINT/SIGTERM/SIGHUP/SIGQUIT received
+  bool killed_by_user = false;  // a second interrupt killed the sandbox
   std::vector<SandboxProcess> survivors;
   std::vector<WrittenEntry> written;
   struct rusage usage {};
@@ -78,7 +79,8 @@ struct GatewaySettings {
   sandbox::GatewayOptions options;
 };
 
-Outcome supervise(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
-                  const GatewaySettings& gateway, const RecordingSettings& recording = {});
+Outcome supervise(sandbox::RunningSandbox& sandbox,
+                  std::optional<std::chrono::milliseconds> timeout, const GatewaySettings& gateway,
+                  const RecordingSettings& recording = {});
 
 }  // namespace safeinstall::runner
