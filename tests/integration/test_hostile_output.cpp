@@ -69,7 +69,10 @@ TEST_CASE("hostile names, argv and package names reach the receipt escaped, the 
                              "mkdir \"$n\" && : > \"$n/f\" && : > \"$b\" && "
                              "env npm_package_name=\"$n\" npm_package_version=1.0.0 "
                              "npm_lifecycle_event=postinstall /bin/sh -c 'exit 0' \"$n\" && "
-                             "{ /bin/sh -c 'sleep 97531; :' \"$n\" & } ; exit 0";
+                             "{ /bin/sh -c ': > /tmp/up; sleep 97531; :' \"$n\" & } ; "
+                             // The survivor has exec'd (with the name in its argv) before
+                             // the command exits.
+                             "while [ ! -e /tmp/up ]; do sleep 0.05; done; exit 0";
   auto run = s.run({"/bin/sh", "-c", script}, {}, kCleanCiEnv);
   CHECK(run.exit_code() == kExitHeld);
 
