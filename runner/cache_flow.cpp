@@ -1,7 +1,6 @@
 #include "runner/cache_flow.h"
 
-#include <cstdio>
-
+#include "runner/messages.h"
 #include "runner/path_text.h"
 #include "runner/run_plan.h"
 
@@ -11,10 +10,6 @@ namespace {
 // Violations listed one by one before the rest are summed up: `rm -rf` of a cache would
 // otherwise fill the report with thousands of lines saying the same.
 constexpr std::size_t kFindingsListed = 20;
-
-void warn(const std::string& what) {
-  std::fprintf(stderr, "safeinstall: %s\n", what.c_str());
-}
 
 void record_tampering(RunRecord& record, const CacheStaging& cache, const CacheReview& review) {
   const auto& findings = review.tampering;
@@ -44,24 +39,24 @@ std::vector<CacheStaging> stage_caches(RunRecord& record, const std::string& run
   if (decls.empty() || !record.plan) return caches;
   auto root = default_cache_root();
   if (!root) {
-    warn("package caches are off for this run: " + root.error().message());
+    tell("package caches are off for this run: " + root.error().message());
     return caches;
   }
   if (is_within(*root, record.project)) {
-    warn("package caches are off for this run: the cache dir " + *root +
+    tell("package caches are off for this run: the cache dir " + *root +
          " is inside the project; set SAFEINSTALL_CACHE_DIR to a directory outside it");
     return caches;
   }
   for (const auto& decl : decls) {
     auto cache = prepare_cache(decl, *root, run_dir, record.plan->home);
     if (!cache) {
-      warn("the " + decl.name + " cache is off for this run: " + cache.error().message());
+      tell("the " + decl.name + " cache is off for this run: " + cache.error().message());
       continue;
     }
     caches.push_back(std::move(*cache));
   }
   if (auto mounted = mount_caches(*record.plan, caches); !mounted) {
-    warn("package caches are off for this run: " + mounted.error().message());
+    tell("package caches are off for this run: " + mounted.error().message());
     caches.clear();
   }
   return caches;
@@ -72,7 +67,7 @@ std::vector<ReviewedCache> review_caches(RunRecord& record, std::vector<CacheSta
   for (auto& cache : caches) {
     auto review = review_cache(cache);
     if (!review) {
-      warn("the " + cache.decl.name + " cache was left as it was: " + review.error().message());
+      tell("the " + cache.decl.name + " cache was left as it was: " + review.error().message());
       reviewed.push_back({std::move(cache), std::nullopt});
       continue;
     }
@@ -87,10 +82,10 @@ void settle_caches(const RunRecord& record, const std::vector<ReviewedCache>& ca
     if (!review || review->tampered()) continue;  // tampering stays in the run dir, for inspection
     if (trusted(record) && !review->empty()) {
       if (auto merged = merge_cache(cache, *review); !merged)
-        warn("the " + cache.decl.name + " cache was not updated: " + merged.error().message());
+        tell("the " + cache.decl.name + " cache was not updated: " + merged.error().message());
     }
     if (auto removed = remove_cache_staging(cache); !removed)
-      warn("leftovers of the " + cache.decl.name + " cache: " + removed.error().message());
+      tell("leftovers of the " + cache.decl.name + " cache: " + removed.error().message());
   }
 }
 

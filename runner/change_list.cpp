@@ -165,6 +165,8 @@ class UpperWalker {
                     int depth) {
     if (depth > limits_.max_depth)
       return plain_error("list staged changes: " + rel + " is nested too deeply");
+    if (limits_.deadline.passed())
+      return plain_error("list staged changes: --timeout expired at " + shown(rel));
     auto names = list_directory(upper_dir, shown(rel));
     if (!names) return std::unexpected(names.error());
     // Upper names that exist in the new tree: only a replaced real directory needs them.

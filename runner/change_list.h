@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runner/deadline.h"
 #include "sandbox/error.h"
 
 namespace safeinstall::runner {
@@ -110,6 +111,9 @@ struct ChangeListLimits {
   // partial list could miss exactly the change that matters.
   std::size_t max_changes = 5'000'000;
   int max_depth = 256;
+  // --timeout: once passed, listing stops with an error (a hostile command can stage
+  // millions of entries).
+  Deadline deadline;
 };
 
 // Lists the changes an overlay upper dir makes to `project` (the absolute, canonical path of

@@ -11,7 +11,9 @@
 #include "runner/cache_flow.h"
 #include "runner/check_command.h"
 #include "runner/cli.h"
+#include "runner/deadline.h"
 #include "runner/exit_codes.h"
+#include "runner/messages.h"
 #include "runner/path_globs.h"
 #include "runner/profile_loader.h"
 #include "runner/profiles_command.h"
@@ -30,11 +32,6 @@ namespace {
 using namespace safeinstall;
 using namespace safeinstall::runner;
 
-int fail(const std::string& what) {
-  std::fprintf(stderr, "safeinstall: %s\n", what.c_str());
-  return exit_code::kSafeinstallFailed;
-}
-
 int exit_code_of(const Outcome& outcome) {
   if (outcome.exec_failed)
     return outcome.exec_errno == ENOENT ? exit_code::kNotFound : exit_code::kNotExecutable;
@@ -50,11 +47,9 @@ int exit_code_of(const Outcome& outcome) {
 void explain_exec_failure(const Outcome& outcome, const std::string& command) {
   if (!outcome.exec_failed) return;
   if (outcome.exec_errno == ENOENT) {
-    std::fprintf(stderr, "safeinstall: %s: command not found in the sandbox's PATH\n",
-                 command.c_str());
+    tell(command + ": command not found in the sandbox's PATH");
   } else {
-    std::fprintf(stderr, "safeinstall: %s: cannot execute: %s\n", command.c_str(),
-                 std::strerror(outcome.exec_errno));
+    tell(command + ": cannot execute: " + std::strerror(outcome.exec_errno));
   }
 }
 
@@ -67,12 +62,12 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base) 
   if (!kept_report.empty()) {
     auto written = write_report(kept_report, report, project_changes);
     kept = written.has_value();
-    if (!written) std::fprintf(stderr, "safeinstall: %s\n", written.error().message().c_str());
+    if (!written) tell(written.error().message());
   }
   if (!options.report_path.empty()) {
     auto written = kept ? copy_report(kept_report, options.report_path)
                         : write_report(options.report_path, report, project_changes);
-    if (!written) std::fprintf(stderr, "safeinstall: %s\n", written.error().message().c_str());
+    if (!written) tell(written.error().message());
   }
   bool clean = record.verdict == "promoted" && record.exit_code == 0 && record.violations.empty();
   if (options.quiet && clean) return;
@@ -84,12 +79,57 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base) 
 void record_outcome(RunRecord& record, Outcome outcome, const Options& options,
                     std::chrono::milliseconds duration) {
   explain_exec_failure(outcome, options.command.front());
-  if (outcome.protocol_error)
-    std::fprintf(stderr, "safeinstall: %s\n", outcome.protocol_error->c_str());
+  if (outcome.protocol_error) tell(*outcome.protocol_error);
   record.duration = duration;
   record.exit_code = exit_code_of(outcome);
   record.outcome = std::move(outcome);
   judge(record);
+}
+
+std::optional<std::chrono::milliseconds> timeout_of(const RunPlan& plan) {
+  if (!plan.timeout_seconds) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<long long>(*plan.timeout_seconds * 1000.0));
+}
+
+// The sandbox is gone and nothing writes to the staging dir: review the caches, judge what
+// the staging dir holds, then promote, hold or reject — each step only while the deadline
+// has not passed. The report and the receipt come last, always.
+int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& store,
+                      const Options& options, const BaseProfile& base,
+                      std::vector<CacheStaging> caches, const Deadline& deadline) {
+  auto stop_at = [&](const std::string& step) {
+    int exit = settle_past_deadline(record, staged, store, step);
+    finish(record, options, base);
+    return exit;
+  };
+  if (deadline.passed()) return stop_at("reviewing the package caches");
+  auto reviewed_caches = review_caches(record, std::move(caches));
+  if (deadline.passed()) return stop_at("listing the staged changes");
+  // What setting up and supervising the sandbox freed goes back to the system before the
+  // change list, the largest thing a run holds, is built.
+  ::malloc_trim(0);
+  auto verdict = judge_changes(record, staged, options, deadline);
+  if (!verdict && deadline.passed()) return stop_at("listing the staged changes");
+  if (!verdict) {
+    tell(verdict.error().message());
+    record.verdict = "held";
+    record.verdict_reasons.push_back("the staged changes could not be listed: " +
+                                     verdict.error().message() + "; nothing was promoted");
+    settle_unrun(record, staged, store);
+    finish(record, options, base);
+    return exit_code::kSafeinstallFailed;
+  }
+  if (deadline.passed()) return stop_at("promotion");
+  int exit = settle(record, staged, *verdict, store, options);
+  if (options.audit) suggest_for_audit(record);
+  // Merges new cache entries only after a promoted run, and not past the deadline.
+  if (deadline.passed()) {
+    tell("--timeout expired: the run's new package-cache entries were not kept");
+  } else {
+    settle_caches(record, reviewed_caches);
+  }
+  finish(record, options, base);
+  return exit;
 }
 
 int run(const Options& given) {
@@ -111,7 +151,12 @@ int run(const Options& given) {
   record.command = options.command;
   record.profile = profile->profile.name;
 
-  // Everything that can be refused is refused before anything runs.
+  // Everything that can be refused is refused before anything runs, the report's place too:
+  // a run whose report would be lost is not started.
+  if (!options.report_path.empty()) {
+    if (auto writable = check_report_path(options.report_path); !writable)
+      return fail(writable.error().message());
+  }
   auto plan = make_run_plan(options, *base, invoker);
   if (!plan) return fail(plan.error().message());
   if (auto applied = apply_profile(*plan, *profile, invoker); !applied)
@@ -137,9 +182,11 @@ int run(const Options& given) {
   // Package caches: the persistent cache as an overlay in the home, writes staged beside.
   auto caches = stage_caches(record, staged->run.dir.path);
 
+  // --timeout counts from here and covers what follows the command as well.
+  const Deadline deadline = Deadline::after(timeout_of(*record.plan));
   auto sandbox = sandbox::launch(record.plan->spec);
   if (!sandbox) {
-    std::fprintf(stderr, "safeinstall: %s\n", sandbox.error().message().c_str());
+    tell(sandbox.error().message());
     record.sandbox_error = sandbox.error().message();
     record.exit_code = exit_code::kSafeinstallFailed;
     record.duration = elapsed();
@@ -148,35 +195,11 @@ int run(const Options& given) {
     finish(record, options, *base);
     return exit_code::kSafeinstallFailed;
   }
-  std::optional<std::chrono::milliseconds> timeout;
-  if (record.plan->timeout_seconds)
-    timeout =
-        std::chrono::milliseconds(static_cast<long long>(*record.plan->timeout_seconds * 1000.0));
-  Outcome outcome = supervise(
-      *sandbox, timeout, GatewaySettings{record.plan->egress, record.plan->gateway}, *recording);
+  Outcome outcome =
+      supervise(*sandbox, deadline.remaining(),
+                GatewaySettings{record.plan->egress, record.plan->gateway}, *recording);
   record_outcome(record, std::move(outcome), options, elapsed());
-  auto reviewed_caches = review_caches(record, std::move(caches));
-
-  // The sandbox is gone and nothing writes to the staging dir: judge what it holds, then
-  // promote, hold or reject.
-  // What setting up and supervising the sandbox freed goes back to the system before the
-  // change list, the largest thing a run holds, is built.
-  ::malloc_trim(0);
-  auto verdict = judge_changes(record, *staged, options);
-  if (!verdict) {
-    std::fprintf(stderr, "safeinstall: %s\n", verdict.error().message().c_str());
-    record.verdict = "held";
-    record.verdict_reasons.push_back("the staged changes could not be listed: " +
-                                     verdict.error().message() + "; nothing was promoted");
-    settle_unrun(record, *staged, *store);
-    finish(record, options, *base);
-    return exit_code::kSafeinstallFailed;
-  }
-  int exit = settle(record, *staged, *verdict, *store, options);
-  if (options.audit) suggest_for_audit(record);
-  settle_caches(record, reviewed_caches);  // merges new cache entries only after a promoted run
-  finish(record, options, *base);
-  return exit;
+  return after_the_command(record, *staged, *store, options, *base, std::move(caches), deadline);
 }
 
 }  // namespace

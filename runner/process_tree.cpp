@@ -3,7 +3,19 @@
 #include <array>
 #include <regex>
 
+#include "runner/argv_bounds.h"
+
 namespace safeinstall::runner {
+
+namespace {
+
+std::size_t argv_bytes(const std::vector<std::string>& argv) {
+  std::size_t bytes = 0;
+  for (const auto& arg : argv) bytes += arg.size();
+  return bytes;
+}
+
+}  // namespace
 
 bool is_install_script(const std::string& event) {
   static constexpr std::array kEvents = {"preinstall", "install",    "postinstall",
@@ -14,6 +26,8 @@ bool is_install_script(const std::string& event) {
   return false;
 }
 
+// std::regex backtracks, but `cwd` is a readlink of at most 4 KiB (PATH_MAX): the worst
+// crafted cwd costs about 15 ms per exec, during the run (which --timeout bounds), never after.
 std::string package_from_build_dir(const std::string& cwd) {
   // pip: /tmp/pip-install-xxxx/<name>_<hash>/..., /tmp/pip-req-build-xxxx (name unknown)
   static const std::regex pip(R"(/pip-install-[^/]+/([A-Za-z0-9_.-]+?)_[0-9a-f]{32}(/|$))");
@@ -48,11 +62,21 @@ ProcessRecord& ProcessTree::add(ProcessRecord record, const LifecycleEnv& env, p
   if (record.ppid == 0) {
     if (auto* parent = find_host(host_ppid)) record.ppid = parent->pid;
   }
+  keep_bounded_argv(record);
   records_.push_back(std::move(record));
   std::size_t index = records_.size() - 1;
   latest_by_host_[records_[index].host_pid] = index;
   latest_by_inner_[records_[index].pid] = index;
   return records_[index];
+}
+
+void ProcessTree::keep_bounded_argv(ProcessRecord& record) {
+  if (bound_argv(record.argv)) record.argv_truncated = true;
+  if (argv_bytes_ + argv_bytes(record.argv) > kMaxRunArgvBytes && record.argv.size() > 1) {
+    record.argv.resize(1);
+    record.argv_truncated = true;
+  }
+  argv_bytes_ += argv_bytes(record.argv);
 }
 
 ProcessRecord* ProcessTree::find_host(pid_t host_pid) {

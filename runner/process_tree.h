@@ -24,7 +24,8 @@ struct ProcessRecord {
   pid_t host_pid = 0;
   pid_t pid = 0;                  // inside the sandbox
   pid_t ppid = 0;                 // inside the sandbox; 0 when unknown
-  std::vector<std::string> argv;  // bounded; redacted only when reported
+  std::vector<std::string> argv;  // bounded (argv_bounds.h); redacted only when reported
+  bool argv_truncated = false;    // argv was cut to the bounds
   std::string cwd;
   std::string exe;  // the path given to exec
   std::chrono::system_clock::time_point started;
@@ -43,9 +44,14 @@ std::string package_from_build_dir(const std::string& cwd);
 // True for the install-time lifecycle events whose scripts --scripts governs.
 bool is_install_script(const std::string& event);
 
+// Past this much argv kept for the whole run, later execs keep their program name only: a
+// command that execs in a loop cannot grow the supervisor or its report without end.
+inline constexpr std::size_t kMaxRunArgvBytes = 32 << 20;
+
 class ProcessTree {
  public:
   // Adds an exec, attributing it from `env` or, failing that, from its cwd or ancestors.
+  // Its argv is cut to the bounds of argv_bounds.h and to what is left of kMaxRunArgvBytes.
   // `host_ppid` is the parent's pid in the supervisor's namespace.
   ProcessRecord& add(ProcessRecord record, const LifecycleEnv& env, pid_t host_ppid);
 
@@ -59,8 +65,11 @@ class ProcessTree {
 
  private:
   std::vector<ProcessRecord> records_;
+  void keep_bounded_argv(ProcessRecord& record);
+
   std::map<pid_t, std::size_t> latest_by_host_;
   std::map<pid_t, std::size_t> latest_by_inner_;
+  std::size_t argv_bytes_ = 0;  // kept in all records so far
 };
 
 }  // namespace safeinstall::runner

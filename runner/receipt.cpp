@@ -7,6 +7,7 @@
 #include "runner/process_tree.h"
 #include "runner/redact.h"
 #include "runner/written_areas.h"
+#include "sandbox/escaped_text.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -31,10 +32,12 @@ std::string list_some(const std::vector<std::string>& items, std::size_t shown) 
   return text;
 }
 
+// Every line is escaped as a whole: its text holds file names, argv, package and host names
+// from inside the sandbox, and none of them may draw on the terminal (a forged verdict line).
 void line(std::string& out, const std::string& label, const std::string& text) {
   out += "  " + label;
   out.append(label.size() < 11 ? 11 - label.size() : 1, ' ');
-  out += text + "\n";
+  out += sandbox::printable(text) + "\n";
 }
 
 void describe_environment(std::string& out, const RunPlan& plan,
@@ -170,7 +173,7 @@ void describe_staging(std::string& out, const StagingRecord& staging, bool verbo
 
 std::string render_receipt(const RunRecord& record, const std::string& report_path,
                            const std::vector<std::string>& secret_patterns, bool verbose) {
-  std::string out = "safeinstall: `" + join(redact_argv(record.command)) + "` ";
+  std::string out = "safeinstall: `" + sandbox::printable(join(redact_argv(record.command))) + "` ";
   if (record.sandbox_error) {
     out += "was not run: the sandbox could not be built\n";
   } else {

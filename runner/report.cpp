@@ -1,6 +1,7 @@
 #include "runner/report.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +70,17 @@ std::optional<int> command_exit_code(const Outcome& outcome) {
   return WEXITSTATUS(outcome.wait_status);
 }
 
+// A survivor known only from the sandbox's list of what was left.
+json survivor_entry(const SandboxProcess& s) {
+  json entry = {{"pid", s.pid},
+                {"ppid", s.ppid},
+                {"argv", redact_argv(s.argv)},
+                {"survived", true},
+                {"refused", false}};
+  if (s.argv_truncated) entry["argv_truncated"] = true;
+  return entry;
+}
+
 // From the recorded execs: every process that ran a program, with its package.
 json recorded_processes(const Outcome& outcome) {
   json list = json::array();
@@ -80,6 +92,7 @@ json recorded_processes(const Outcome& outcome) {
         {"survived", p.survived}, {"refused", p.refused}};
     if (!p.package.empty()) entry["package"] = p.package;
     if (!p.script.empty()) entry["script"] = p.script;
+    if (p.argv_truncated) entry["argv_truncated"] = true;
     std::optional<int> code = p.exit_code;
     std::optional<int> signal = p.signal;
     if (p.pid == outcome.command_pid && outcome.command_finished) {
@@ -94,12 +107,7 @@ json recorded_processes(const Outcome& outcome) {
   }
   // Survivors that never exec'd (a forked shell) are known only from the sandbox's list.
   for (const auto& s : outcome.survivors) {
-    if (listed.contains(s.pid)) continue;
-    list.push_back({{"pid", s.pid},
-                    {"ppid", s.ppid},
-                    {"argv", redact_argv(s.argv)},
-                    {"survived", true},
-                    {"refused", false}});
+    if (!listed.contains(s.pid)) list.push_back(survivor_entry(s));
   }
   return list;
 }
@@ -122,12 +130,7 @@ json processes(const RunRecord& record) {
     list.push_back(main);
   }
   for (const auto& s : outcome.survivors) {
-    if (s.pid == outcome.command_pid) continue;
-    list.push_back({{"pid", s.pid},
-                    {"ppid", s.ppid},
-                    {"argv", redact_argv(s.argv)},
-                    {"survived", true},
-                    {"refused", false}});
+    if (s.pid != outcome.command_pid) list.push_back(survivor_entry(s));
   }
   return list;
 }
@@ -236,7 +239,13 @@ json build_report(const RunRecord& record) {
                        {"expected", record.audit->expected},
                        {"protected", record.audit->protected_paths}};
   }
-  if (record.outcome && record.outcome->timed_out) report["timed_out"] = true;
+  if (record.outcome && record.outcome->timed_out) {
+    report["timed_out"] = true;
+    report["timed_out_during"] = "the command";
+  } else if (!record.timed_out_step.empty()) {
+    report["timed_out"] = true;
+    report["timed_out_during"] = record.timed_out_step;
+  }
   return report;
 }
 
@@ -282,10 +291,14 @@ void write_project_changes(ReportFile& out, const ChangeList& changes) {
 
 namespace {
 
+std::string temporary_sibling(const std::string& path) {
+  return path + ".tmp" + std::to_string(::getpid());
+}
+
 // Fills `path` through a temporary sibling renamed over it, so a reader never sees a part.
 sandbox::Result<> write_through_temporary(const std::string& path,
                                           const std::function<void(ReportFile&)>& fill) {
-  std::string temporary = path + ".tmp" + std::to_string(::getpid());
+  std::string temporary = temporary_sibling(path);
   {
     ReportFile out(temporary);
     if (!out.open()) return sandbox::sys_error("write the report to " + temporary);
@@ -324,6 +337,21 @@ sandbox::Result<> write_report(const std::string& path, const nlohmann::json& re
     }
     out.write(std::string_view(text).substr(at + placeholder.size()));
   });
+}
+
+sandbox::Result<> check_report_path(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return sandbox::plain_error("--report " + path + " is a directory", "name a file");
+  // The very file write_report will create first, created and removed again.
+  std::string temporary = temporary_sibling(path);
+  sandbox::UniqueFd file(
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!file)
+    return sandbox::sys_error("--report " + path + ": cannot create a file there",
+                              "name a writable directory; nothing was run");
+  ::unlink(temporary.c_str());
+  return {};
 }
 
 sandbox::Result<> copy_report(const std::string& written, const std::string& path) {

@@ -4,19 +4,16 @@
 
 #include "runner/change_list.h"
 #include "runner/exit_codes.h"
+#include "runner/messages.h"
 #include "runner/path_globs.h"
 #include "runner/project_snapshot.h"
 #include "runner/staging_flow.h"
 #include "runner/verdict.h"
+#include "sandbox/escaped_text.h"
 #include "sandbox/limit_cgroups.h"
 
 namespace safeinstall::runner {
 namespace {
-
-int fail(const std::string& what) {
-  std::fprintf(stderr, "safeinstall: %s\n", what.c_str());
-  return exit_code::kSafeinstallFailed;
-}
 
 std::string age_text(std::chrono::seconds age) {
   auto s = age.count();
@@ -52,13 +49,15 @@ int list_runs_command() {
   auto runs = store->list_runs();
   if (!runs) return fail(runs.error().message());
   if (runs->empty()) {
-    std::fprintf(stderr, "safeinstall: no runs kept in %s\n", store->state_dir().c_str());
+    tell("no runs kept in " + store->state_dir());
     return exit_code::kSuccess;
   }
   std::printf("%-26s %-24s %6s  %s\n", "RUN", "VERDICT", "AGE", "PROJECT");
   for (const auto& run : *runs) {
-    std::printf("%-26s %-24s %6s  %s\n", run.id.c_str(), state_of(run).c_str(),
-                age_text(run.age).c_str(), run.project.c_str());
+    // The project path and the stored verdict are shown escaped like everything else.
+    std::printf("%-26s %-24s %6s  %s\n", sandbox::printable(run.id).c_str(),
+                sandbox::printable(state_of(run)).c_str(), age_text(run.age).c_str(),
+                sandbox::printable(run.project).c_str());
   }
   return exit_code::kSuccess;
 }
@@ -75,18 +74,16 @@ int promote_command(const std::string& run_id, bool allow_protected) {
     return fail("run " + run_id + " has not finished; wait for it, or `safeinstall discard " +
                 run_id + "` if it was killed");
   auto lock = store->lock_project(meta.project, [&] {
-    std::fprintf(stderr, "safeinstall: waiting for another safeinstall run on %s to finish\n",
-                 meta.project.c_str());
+    tell("waiting for another safeinstall run on " + meta.project + " to finish");
   });
   if (!lock) return fail(lock.error().message());
   auto changes = staged_changes(*run);
   if (!changes) return fail(changes.error().message());
   auto verdict = decide_verdict(*changes, {});
   if (verdict.kind == VerdictKind::rejected) {
-    std::fprintf(stderr, "safeinstall: run %s is rejected and is never promoted:\n",
-                 run_id.c_str());
-    for (const auto& reason : verdict.reasons) std::fprintf(stderr, "  why: %s\n", reason.c_str());
-    std::fprintf(stderr, "  next: safeinstall discard %s\n", run_id.c_str());
+    tell("run " + run_id + " is rejected and is never promoted:");
+    for (const auto& reason : verdict.reasons) tell_detail("why", reason);
+    tell_detail("next", "safeinstall discard " + run_id);
     return exit_code::kRejected;
   }
   auto snapshot = load_snapshot(run->dir.snapshot_file());
@@ -94,19 +91,16 @@ int promote_command(const std::string& run_id, bool allow_protected) {
   StagingRecord staging;
   auto attempt = promote_stored_run(*run, *changes, &*snapshot, true, allow_protected, staging);
   if (!attempt.promoted) {
-    std::fprintf(stderr, "safeinstall: %s\n", attempt.message.c_str());
+    tell(attempt.message);
     return attempt.conflict ? exit_code::kHeld : exit_code::kSafeinstallFailed;
   }
   run->meta.verdict = "promoted";
   run->meta.promoted = true;
-  if (auto saved = store->save_meta(run->dir, run->meta); !saved)
-    std::fprintf(stderr, "safeinstall: %s\n", saved.error().message().c_str());
-  std::fprintf(stderr, "safeinstall: promoted run %s into %s (%zu top-level entries)\n",
-               run_id.c_str(), meta.project.c_str(), staging.promoted_entries.size());
-  for (const auto& [path, why] : staging.skipped)
-    std::fprintf(stderr, "  left out: %s (%s)\n", path.c_str(), why.c_str());
-  if (staging.copy_promotion || !staging.note.empty())
-    std::fprintf(stderr, "  note: %s\n", staging.note.c_str());
+  if (auto saved = store->save_meta(run->dir, run->meta); !saved) tell(saved.error().message());
+  tell("promoted run " + run_id + " into " + meta.project + " (" +
+       std::to_string(staging.promoted_entries.size()) + " top-level entries)");
+  for (const auto& [path, why] : staging.skipped) tell_detail("left out", path + " (" + why + ")");
+  if (staging.copy_promotion || !staging.note.empty()) tell_detail("note", staging.note);
   return exit_code::kSuccess;
 }
 
@@ -116,16 +110,15 @@ int discard_command(const std::string& run_id) {
   auto run = store->load_run(run_id);
   if (!run) return fail(run.error().message());
   if (run->meta.discarded) {
-    std::fprintf(stderr, "safeinstall: run %s was discarded already\n", run_id.c_str());
+    tell("run " + run_id + " was discarded already");
     return exit_code::kSuccess;
   }
   auto lock = store->lock_project(run->meta.project, [&] {
-    std::fprintf(stderr, "safeinstall: waiting for another safeinstall run on %s to finish\n",
-                 run->meta.project.c_str());
+    tell("waiting for another safeinstall run on " + run->meta.project + " to finish");
   });
   if (!lock) return fail(lock.error().message());
   if (auto discarded = store->discard(run_id); !discarded) return fail(discarded.error().message());
-  std::fprintf(stderr, "safeinstall: discarded the staged changes of run %s\n", run_id.c_str());
+  tell("discarded the staged changes of run " + run_id);
   return exit_code::kSuccess;
 }
 
@@ -141,7 +134,8 @@ int gc_command(bool include_kept, double older_than_days) {
   std::fprintf(stderr, " from %s\n", store->state_dir().c_str());
   if (std::size_t cgroups = sandbox::LimitCgroups::remove_stale(); cgroups > 0)
     std::fprintf(stderr, "safeinstall: removed %zu cgroups left by killed runs\n", cgroups);
-  for (const auto& problem : result->problems) std::fprintf(stderr, "  %s\n", problem.c_str());
+  for (const auto& problem : result->problems)
+    std::fprintf(stderr, "  %s\n", sandbox::printable(problem).c_str());
   return result->problems.empty() ? exit_code::kSuccess : exit_code::kSafeinstallFailed;
 }
 

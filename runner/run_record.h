@@ -50,6 +50,9 @@ struct RunRecord {
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built
   std::optional<StagingRecord> staging;
   std::optional<AuditSuggestion> audit;  // --audit: what would have let the run pass
+  // The step after the command that --timeout stopped ("listing the staged changes"); empty
+  // when none did.
+  std::string timed_out_step;
 };
 
 std::string new_run_id(std::chrono::system_clock::time_point now);

@@ -7,8 +7,10 @@
 #include <string>
 
 #include "runner/exit_codes.h"
+#include "runner/messages.h"
 #include "runner/path_globs.h"
 #include "runner/path_text.h"
+#include "sandbox/escaped_text.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -51,7 +53,7 @@ void show_changes_needing_a_look(const ChangeList& changes) {
     }
     ++shown;
     std::fprintf(stderr, "  %-10s %-8s %s\n", std::string(to_string(c.category)).c_str(),
-                 std::string(to_string(c.change)).c_str(), c.path.c_str());
+                 std::string(to_string(c.change)).c_str(), sandbox::printable(c.path).c_str());
   }
   if (hidden > 0) std::fprintf(stderr, "  … and %zu more (the report lists them all)\n", hidden);
 }
@@ -68,9 +70,8 @@ bool ask_yes_no(const std::string& question) {
 Decision decide_on_held(const RunRecord& record, const Verdict& verdict, const Options& options) {
   if (options.yes) return Decision::promote;
   if (!can_ask()) return Decision::keep;
-  std::fprintf(stderr, "safeinstall: the run's changes to %s need a look:\n",
-               record.project.c_str());
-  for (const auto& reason : verdict.reasons) std::fprintf(stderr, "  why: %s\n", reason.c_str());
+  tell("the run's changes to " + record.project + " need a look:");
+  for (const auto& reason : verdict.reasons) tell_detail("why", reason);
   show_changes_needing_a_look(record.staging->changes);
   std::string question = "safeinstall: promote them into the project?";
   if (verdict.touches_protected && !options.allow_protected)
@@ -88,7 +89,7 @@ void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& rec
   staged.run.meta.verdict = record.verdict;
   staged.run.meta.promoted = record.staging->promoted;
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
-    std::fprintf(stderr, "safeinstall: %s\n", saved.error().message().c_str());
+    tell(saved.error().message());
 }
 
 }  // namespace
@@ -106,15 +107,14 @@ Result<RunStore> open_run_store() {
   if (!store) return std::unexpected(store.error());
   auto recovered = recover_interrupted_promotions(*store);
   if (!recovered) {
-    std::fprintf(stderr, "safeinstall: finishing an interrupted promotion failed: %s\n",
-                 recovered.error().message().c_str());
+    tell("finishing an interrupted promotion failed: " + recovered.error().message());
     return store;
   }
   for (const auto& r : *recovered) {
-    std::fprintf(stderr, "safeinstall: an interrupted promotion of run %s into %s was %s\n",
-                 r.run_id.c_str(), r.project.c_str(),
-                 std::string(to_string(r.result.outcome)).c_str());
-    for (const auto& note : r.result.notes) std::fprintf(stderr, "  %s\n", note.c_str());
+    tell("an interrupted promotion of run " + r.run_id + " into " + r.project + " was " +
+         std::string(to_string(r.result.outcome)));
+    for (const auto& note : r.result.notes)
+      std::fprintf(stderr, "  %s\n", sandbox::printable(note).c_str());
   }
   return store;
 }
@@ -125,10 +125,8 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
     return plain_error(
         "safeinstall's state dir " + store.state_dir() + " is inside the project " + project,
         "set SAFEINSTALL_STATE_DIR to a directory outside the project");
-  auto lock = store.lock_project(project, [&] {
-    std::fprintf(stderr, "safeinstall: waiting for another safeinstall run on %s to finish\n",
-                 project.c_str());
-  });
+  auto lock = store.lock_project(
+      project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
   if (!lock) return std::unexpected(lock.error());
   // Taken under the lock and before the sandbox starts: promotion compares against it.
   auto snapshot = take_snapshot(project);
@@ -155,10 +153,13 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot)};
 }
 
-Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const Options& options) {
+Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const Options& options,
+                              const Deadline& deadline) {
   // A direct dir exists from the start; left empty, the command never made it.
   for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
-  auto changes = list_changes(staged.run.dir.upper(), record.project);
+  ChangeListLimits limits;
+  limits.deadline = deadline;
+  auto changes = list_changes(staged.run.dir.upper(), record.project, limits);
   if (!changes) return std::unexpected(changes.error());
   auto expected = expected_writes(options.command, options.expect);
   if (!expected) return std::unexpected(expected.error());
@@ -223,6 +224,28 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
 void settle_unrun(RunRecord& record, StagedRun& staged, const RunStore& store) {
   record.staging->next_steps.push_back("safeinstall discard " + staged.run.dir.id);
   save_outcome(store, staged, record);
+}
+
+int settle_past_deadline(RunRecord& record, StagedRun& staged, const RunStore& store,
+                         const std::string& step) {
+  const std::string& id = staged.run.dir.id;
+  record.exit_code = exit_code::kTimedOut;
+  if (record.outcome && record.outcome->timed_out) {
+    record.verdict = "failed";
+    record.verdict_reasons.push_back(
+        "nothing was promoted; the staged changes were not listed (they stay in the run dir)");
+    record.staging->next_steps.push_back("safeinstall discard " + id);
+  } else {
+    record.verdict = "held";
+    record.timed_out_step = step;
+    record.violations.push_back({"limit", "--timeout expired after the command, while " + step, 0});
+    record.verdict_reasons.push_back(
+        "--timeout expired after the command, while " + step +
+        ": nothing was promoted; the run is kept for `safeinstall promote " + id + "`");
+    keep_for_later(record, id);
+  }
+  save_outcome(store, staged, record);
+  return exit_code::kTimedOut;
 }
 
 int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const RunStore& store,

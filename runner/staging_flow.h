@@ -31,9 +31,10 @@ struct StagedRun {
 // creates the run's staging dirs and turns the plan's project mount into an overlay on them.
 sandbox::Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
 
-// files.project from the upper dir, categorized, and the verdict on it.
+// files.project from the upper dir, categorized, and the verdict on it. Listing stops with
+// an error once `deadline` has passed.
 sandbox::Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged,
-                                       const Options& options);
+                                       const Options& options, const Deadline& deadline);
 
 // What the user decided about a held run, or what the flags decided.
 enum class Decision { promote, keep };
@@ -46,6 +47,13 @@ int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const R
 // The command never ran or its changes could not be judged: the run is kept with the verdict
 // already in `record`, nothing promoted.
 void settle_unrun(RunRecord& record, StagedRun& staged, const RunStore& store);
+
+// --timeout expired before (or while) `step` ran after the command: nothing is promoted and
+// the run is kept with what is known — `failed` when the timeout stopped the command itself,
+// `held` when only what came after it overran (the changes may be promoted by hand).
+// Returns safeinstall's exit code, kTimedOut.
+int settle_past_deadline(RunRecord& record, StagedRun& staged, const RunStore& store,
+                         const std::string& step);
 
 // Promotion of a stored run's staged changes with conflict detection: on a conflict nothing
 // is promoted and the run stays as it was. Fills record.staging (promoted entries, skipped).

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 
+#include "runner/argv_bounds.h"
 #include "sandbox/egress_gateway.h"
 #include "sandbox/fd.h"
 #include "sandbox/seccomp_notify.h"
@@ -79,11 +80,27 @@ class InterruptSignals {
   UniqueFd fd_;
 };
 
+// What is kept of a survivor's argv: bounded like every recorded argv.
+SandboxProcess survivor(pid_t pid, pid_t ppid, std::vector<std::string> argv) {
+  SandboxProcess process{pid, ppid, std::move(argv)};
+  process.argv_truncated = bound_argv(process.argv);
+  return process;
+}
+
+// A process's argv from /proc, reading no more than the bounds can keep (and a byte more,
+// so that a longer one is seen to be cut).
 std::vector<std::string> read_argv(pid_t pid) {
+  const ArgvBounds bounds;
   std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string raw(bounds.max_total_bytes + bounds.max_args + 1, '\0');
+  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  raw.resize(static_cast<std::size_t>(in.gcount()));
   std::vector<std::string> argv;
-  std::string arg;
-  while (std::getline(in, arg, '\0') && argv.size() < 64) argv.push_back(arg);
+  for (std::size_t start = 0; start < raw.size();) {
+    std::size_t end = std::min(raw.find('\0', start), raw.size());
+    argv.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
   return argv;
 }
 
@@ -118,7 +135,7 @@ std::vector<SandboxProcess> list_sandbox_processes(pid_t init) {
     pid_t host_ppid = 0;
     pid_t inner = inner_pid(pid, &host_ppid);
     pid_t inner_parent = host_ppid == init ? 1 : inner_pid(host_ppid, nullptr);
-    found.push_back({inner, inner_parent, read_argv(pid)});
+    found.push_back(survivor(inner, inner_parent, read_argv(pid)));
   }
   return found;
 }
@@ -186,7 +203,7 @@ class Supervision {
         outcome_.command_pid = event.pid;
         break;
       case SandboxEvent::Type::Survivor:
-        outcome_.survivors.push_back({event.pid, event.ppid, event.argv});
+        outcome_.survivors.push_back(survivor(event.pid, event.ppid, event.argv));
         break;
       case SandboxEvent::Type::Written:
         outcome_.written.push_back({event.area, event.path, event.mode, event.size});
@@ -328,6 +345,10 @@ class Supervision {
     outcome_.processes = recorder_.tree().records();
     outcome_.direct_attempts = recorder_.direct_attempts();
     outcome_.refusals = recorder_.refusals();
+    // The argv of a refusal or a direct attempt is named in a violation, not listed: bounded
+    // like the others, without a flag.
+    for (auto& attempt : outcome_.direct_attempts) bound_argv(attempt.argv);
+    for (auto& refusal : outcome_.refusals) bound_argv(refusal.argv);
     outcome_.notifications = recorder_.notifications();
   }
 

@@ -26,7 +26,8 @@ namespace safeinstall::runner {
 struct SandboxProcess {
   pid_t pid = 0;  // as seen inside the sandbox
   pid_t ppid = 0;
-  std::vector<std::string> argv;
+  std::vector<std::string> argv;  // bounded (argv_bounds.h)
+  bool argv_truncated = false;
 };
 
 struct WrittenEntry {

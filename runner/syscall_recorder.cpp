@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "runner/argv_bounds.h"
 #include "runner/unix_socket_policy.h"
 #include "sandbox/process_memory.h"
 
@@ -26,6 +27,9 @@ constexpr std::size_t kMaxArgs = 256;
 constexpr std::size_t kMaxArgBytes = 4096;
 constexpr std::size_t kMaxEnv = 4096;
 constexpr std::size_t kMaxSends = 16;
+// Refused calls and direct attempts kept per run, each kind: a hostile loop makes them by the
+// million, and every one is refused whether it is kept or not.
+constexpr std::size_t kMaxKeptEach = 4096;
 
 std::string proc(pid_t pid, const char* what) {
   return "/proc/" + std::to_string(pid) + "/" + what;
@@ -62,12 +66,21 @@ std::string read_link(const std::string& path) {
   return n > 0 ? std::string(buffer.data(), static_cast<std::size_t>(n)) : std::string();
 }
 
+// What a refused call or a direct attempt keeps of its caller's argv: bounded as a recorded
+// process's is, since a hostile loop can make thousands of them.
 std::vector<std::string> running_argv(pid_t pid) {
+  const ArgvBounds bounds;
   std::ifstream in(proc(pid, "cmdline"), std::ios::binary);
+  std::string raw(bounds.max_total_bytes, '\0');
+  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  raw.resize(static_cast<std::size_t>(in.gcount()));
   std::vector<std::string> argv;
-  std::string arg;
-  while (argv.size() < kMaxArgs && std::getline(in, arg, '\0'))
-    argv.push_back(arg.substr(0, kMaxArgBytes));
+  for (std::size_t start = 0; start < raw.size();) {
+    std::size_t end = std::min(raw.find('\0', start), raw.size());
+    argv.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  bound_argv(argv, bounds);
   return argv;
 }
 
@@ -296,8 +309,9 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   record.refused = refuse;
   ProcessRecord& added = tree_.add(std::move(record), env, ids.host_ppid);
   if (refuse) {
-    refusals_.push_back({"script", added.package + " " + added.script, added.pid, added.argv,
-                         added.package, added.script});
+    if (refusals_.size() < kMaxKeptEach)
+      refusals_.push_back({"script", added.package + " " + added.script, added.pid, added.argv,
+                           added.package, added.script});
     return sandbox::answer_error(listener, n.id, EPERM);
   }
   sandbox::answer_continue(listener, n.id);
@@ -351,9 +365,11 @@ void SyscallRecorder::handle_send(int listener, const Notification& n, const std
   if (!sandbox::notification_alive(listener, n.id)) return;
   std::string package;
   if (auto* p = tree_.find_host(n.pid)) package = p->package;
-  for (const auto& d : outside)
+  for (const auto& d : outside) {
+    if (attempts_.size() >= kMaxKeptEach) break;
     attempts_.push_back(
         {d.address, d.port, call, inner, argv, package, d.unix_socket ? "unix" : "inet"});
+  }
   bool any_unix = std::ranges::any_of(outside, &Destination::unix_socket);
   sandbox::answer_error(listener, n.id, any_unix ? kUnixSocketRefusedErrno : kDirectAttemptErrno);
 }
@@ -371,7 +387,8 @@ void SyscallRecorder::handle_refused(int listener, const Notification& n, const 
     package = p->package;
     script = p->script;
   }
-  refusals_.push_back({"syscall", what, inner, argv, package, script});
+  if (refusals_.size() < kMaxKeptEach)
+    refusals_.push_back({"syscall", what, inner, argv, package, script});
 }
 
 }  // namespace safeinstall::runner

@@ -1,5 +1,7 @@
 #include "sandbox/dns_message.h"
 
+#include "sandbox/escaped_text.h"
+
 namespace safeinstall::sandbox {
 namespace {
 
@@ -26,13 +28,6 @@ void put_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
 
 bool is_plain_name_byte(std::uint8_t c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-void append_escaped(std::string& out, std::uint8_t c) {
-  out += '\\';
-  out += static_cast<char>('0' + c / 100);
-  out += static_cast<char>('0' + c / 10 % 10);
-  out += static_cast<char>('0' + c % 10);
 }
 
 // The reply's flags: response, same opcode, authoritative (the stub is the only source of
@@ -74,7 +69,7 @@ std::optional<std::size_t> read_name(std::span<const std::uint8_t> message, std:
       if (is_plain_name_byte(c)) {
         name += static_cast<char>(c);
       } else {
-        append_escaped(name, c);
+        append_escaped_byte(name, c);
         hostname = false;
       }
     }

@@ -111,3 +111,20 @@ TEST_CASE("on a terminal in CI a held run is kept without a question", "[staging
   CHECK(run.result.exit_code == kExitHeld);
   CHECK_FALSE(in_project(s, "notes.txt"));
 }
+
+TEST_CASE("on a terminal the changes and reasons of a held run are shown escaped",
+          "[staging][terminal]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  // A staged file whose name clears the line and draws a forged answer, rings the bell and
+  // sets the window title; the command itself prints nothing.
+  auto run = at_terminal(
+      s, "touch \"$(printf 'x\\033[2K\\rpromoted.\\007\\033]0;t\\007\\302\\233y')\"", "n\n");
+  CHECK(contains(run.result.out, kQuestion));
+  CHECK(contains(run.result.out, "x\\027[2K\\013promoted.\\007\\027]0;t\\007\\194\\155y"));
+  // The terminal's own line ends are CR LF; nothing else a terminal acts on was written.
+  for (char c : {'\x1b', '\x07'}) CHECK(run.result.out.find(c) == std::string::npos);
+  CHECK(run.result.out.find("\xc2\x9b") == std::string::npos);
+  CHECK(run.result.exit_code == kExitHeld);
+}

@@ -282,3 +282,18 @@ TEST_CASE("change list: written home trees flag persistence points") {
   auto json = to_json(find(*list, ".bashrc"));
   CHECK(json["flags"] == nlohmann::json::array({"persistence"}));
 }
+
+TEST_CASE("change list: listing stops with an error once --timeout has expired") {
+  Staged s;
+  write_file(s.upper + "/node_modules/x/index.js", "x");
+  ChangeListLimits limits;
+  limits.deadline = Deadline::after(std::chrono::milliseconds(0));
+  auto stopped = list_changes(s.upper, s.project, limits);
+  REQUIRE_FALSE(stopped);
+  CHECK(stopped.error().message().find("--timeout expired") != std::string::npos);
+  // Without a deadline, or before it, the same upper dir is listed.
+  limits.deadline = Deadline::after(std::chrono::hours(1));
+  auto listed = list_changes(s.upper, s.project, limits);
+  REQUIRE(listed);
+  CHECK(listed->find("node_modules/x/index.js") != nullptr);
+}
