@@ -134,6 +134,10 @@ int run(const Options& given) {
   if (!staged) return fail(staged.error().message());
   // Package caches: the persistent cache as an overlay in the home, writes staged beside.
   auto caches = stage_caches(record, staged->run.dir.path);
+  // --disk and --files bound everything the command stages: the project and the caches.
+  recording->staged_dirs = {staged->run.dir.upper()};
+  for (const auto& cache : caches) recording->staged_dirs.push_back(cache.upper);
+  record.limits = recording->limits;
 
   auto sandbox = sandbox::launch(record.plan->spec);
   if (!sandbox) {
@@ -153,14 +157,14 @@ int run(const Options& given) {
   Outcome outcome = supervise(
       *sandbox, timeout, GatewaySettings{record.plan->egress, record.plan->gateway}, *recording);
   record_outcome(record, std::move(outcome), options, elapsed());
-  auto reviewed_caches = review_caches(record, std::move(caches));
+  auto reviewed_caches = review_caches(record, std::move(caches), recording->limits.staged);
 
   // The sandbox is gone and nothing writes to the staging dir: judge what it holds, then
   // promote, hold or reject.
   // What setting up and supervising the sandbox freed goes back to the system before the
   // change list, the largest thing a run holds, is built.
   ::malloc_trim(0);
-  auto verdict = judge_changes(record, *staged, options);
+  auto verdict = judge_changes(record, *staged, options, recording->limits.staged);
   if (!verdict) {
     std::fprintf(stderr, "safeinstall: %s\n", verdict.error().message().c_str());
     record.verdict = "held";

@@ -159,7 +159,24 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot)};
 }
 
-Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const Options& options) {
+namespace {
+
+// --disk and --files once more, on the change list: what a burst after the last sample
+// staged, and sparse files, whose apparent size promotion or a later reader goes through.
+bool staged_past_budget(RunRecord& record, const StagingBudget& budget) {
+  bool tripped = record.outcome && record.outcome->staging_limit_tripped;
+  std::string over = staging_over_budget(staged_usage_of(record.staging->changes), budget);
+  if (!tripped && !over.empty()) {
+    record.violations.push_back({"limit", over + " (the staged changes, apparent sizes)", 0});
+    tripped = true;
+  }
+  return tripped;
+}
+
+}  // namespace
+
+Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const Options& options,
+                              const StagingBudget& budget) {
   // A direct dir exists from the start; left empty, the command never made it.
   for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
   auto changes = list_changes(staged.run.dir.upper(), record.project);
@@ -170,6 +187,10 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   record.staging->changes = std::move(*changes);
 
   VerdictInputs inputs;
+  if (staged_past_budget(record, budget))
+    inputs.reject_reasons.push_back(
+        "the run staged more than --disk or --files allow (see the limit violation); nothing "
+        "of it is promoted");
   inputs.exit_code = record.exit_code;
   inputs.promote_on_failure = options.promote_on_failure;
   inputs.no_promote = options.no_promote;

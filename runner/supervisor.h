@@ -16,6 +16,7 @@
 #include "runner/process_tree.h"
 #include "runner/resource_sampler.h"
 #include "runner/script_policy.h"
+#include "runner/staging_usage.h"
 #include "runner/syscall_recorder.h"
 #include "sandbox/egress_policy.h"
 #include "sandbox/gateway_options.h"
@@ -24,7 +25,7 @@
 namespace safeinstall::runner {
 
 struct SandboxProcess {
-  pid_t pid = 0;   // as seen inside the sandbox
+  pid_t pid = 0;  // as seen inside the sandbox
   pid_t ppid = 0;
   std::vector<std::string> argv;
 };
@@ -43,8 +44,8 @@ struct Outcome {
   int wait_status = 0;
   pid_t command_pid = 0;
   bool timed_out = false;
-  int interrupts = 0;             // SIGINT/SIGTERM/SIGHUP/SIGQUIT received
-  bool killed_by_user = false;    // a second interrupt killed the sandbox
+  int interrupts = 0;           // SIGINT/SIGTERM/SIGHUP/SIGQUIT received
+  bool killed_by_user = false;  // a second interrupt killed the sandbox
   std::vector<SandboxProcess> survivors;
   std::vector<WrittenEntry> written;
   struct rusage usage {};
@@ -59,6 +60,7 @@ struct Outcome {
   // Sampled from the host: the largest figures seen, and the limits that tripped.
   TreeSample peak;
   std::vector<std::string> limits_tripped;
+  bool staging_limit_tripped = false;  // --disk or --files: nothing may be promoted
 };
 
 // Limits enforced by sampling the tree (the sandbox also gets per-process rlimits).
@@ -66,11 +68,14 @@ struct ResourceLimits {
   std::optional<std::uint64_t> memory_bytes;  // --memory: the tree's resident memory
   std::optional<std::uint64_t> tasks;         // --pids: processes and threads
   std::optional<std::uint64_t> cpu_ms;        // --cpu-time: the tree's CPU time
+  StagingBudget staged;                       // --disk, --files: what the run staged
 };
 
 struct RecordingSettings {
   ScriptPolicy scripts;
   ResourceLimits limits;
+  // The trees limits.staged bounds: the project's upper dir and the caches' upper dirs.
+  std::vector<std::string> staged_dirs;
 };
 
 struct GatewaySettings {
@@ -78,7 +83,8 @@ struct GatewaySettings {
   sandbox::GatewayOptions options;
 };
 
-Outcome supervise(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
-                  const GatewaySettings& gateway, const RecordingSettings& recording = {});
+Outcome supervise(sandbox::RunningSandbox& sandbox,
+                  std::optional<std::chrono::milliseconds> timeout, const GatewaySettings& gateway,
+                  const RecordingSettings& recording = {});
 
 }  // namespace safeinstall::runner
