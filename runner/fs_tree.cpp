@@ -249,7 +249,7 @@ bool is_whiteout(const struct stat& st) {
 }
 
 mode_t promotable_mode(mode_t st_mode) {
-  mode_t bits = st_mode & 07777;
+  mode_t bits = st_mode & 07777 & ~mode_t{S_IWOTH};
   return S_ISDIR(st_mode) ? (bits & ~mode_t{S_ISUID}) : (bits & ~mode_t{S_ISUID | S_ISGID});
 }
 

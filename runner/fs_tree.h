@@ -74,7 +74,9 @@ sandbox::Result<std::optional<struct stat>> stat_entry(int dirfd, const std::str
 bool is_whiteout(const struct stat& st);
 
 // Permission bits safe to give a promoted entry: set-uid/set-gid dropped from non-directories,
-// set-uid from directories (set-gid on a directory is group inheritance, not privilege).
+// set-uid from directories (set-gid on a directory is group inheritance, not privilege), and
+// write for others from everything: a world-writable entry in the project is anyone's to
+// change. Symlinks' bits mean nothing and are never set.
 mode_t promotable_mode(mode_t st_mode);
 
 // Removes `name` in `dirfd` and everything below it without following symlinks. Directories

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "runner/exit_codes.h"
+#include "runner/fs_tree.h"
 #include "runner/path_globs.h"
 
 namespace safeinstall::runner {
@@ -26,6 +27,13 @@ bool is_within(const std::string& path, const std::string& dir) {
 std::string parent_dir(const std::string& path) {
   auto slash = path.find_last_of('/');
   return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+// The direct dirs the run's upper dir holds (the profile's that the project did not have).
+std::vector<std::string> direct_dir_names(const RunPlan& plan) {
+  std::vector<std::string> names;
+  for (const auto& upper : plan.direct_uppers) names.push_back(leaf_of(upper));
+  return names;
 }
 
 std::size_t refused_egress(const RunRecord& record) {
@@ -89,6 +97,7 @@ void keep_for_later(RunRecord& record, const std::string& run_id) {
 }
 
 void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& record) {
+  staged.run.meta.direct_dirs = direct_dir_names(*record.plan);
   staged.run.meta.verdict = record.verdict;
   staged.run.meta.promoted = record.staging->promoted;
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
@@ -179,7 +188,8 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
                               const StagingBudget& budget) {
   // A direct dir exists from the start; left empty, the command never made it.
   for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
-  auto changes = list_changes(staged.run.dir.upper(), record.project);
+  auto changes =
+      list_changes(staged.run.dir.upper(), record.project, {}, direct_dir_names(*record.plan));
   if (!changes) return std::unexpected(changes.error());
   auto expected = expected_writes(options.command, options.expect);
   if (!expected) return std::unexpected(expected.error());
