@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,14 @@ struct BaseProfile {
   std::vector<ToolchainGroup> toolchains;
   std::uint64_t open_files = 65536;
   std::uint64_t processes = 4096;
+  // [limits] defaults of --memory (bytes), --pids, --cpu-time and --timeout (seconds),
+  // --disk (bytes) and --files; nullopt where no layer sets one.
+  std::optional<std::uint64_t> memory;
+  std::optional<std::uint64_t> pids;
+  std::optional<std::uint64_t> cpu_time;
+  std::optional<std::uint64_t> timeout;
+  std::optional<std::uint64_t> disk;
+  std::optional<std::uint64_t> files;
 };
 
 // Directories searched for profiles, most specific first: $SAFEINSTALL_PROFILE_DIR, the

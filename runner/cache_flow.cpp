@@ -62,10 +62,11 @@ std::vector<CacheStaging> stage_caches(RunRecord& record, const std::string& run
   return caches;
 }
 
-std::vector<ReviewedCache> review_caches(RunRecord& record, std::vector<CacheStaging> caches) {
+std::vector<ReviewedCache> review_caches(RunRecord& record, std::vector<CacheStaging> caches,
+                                         const StagingBudget& budget) {
   std::vector<ReviewedCache> reviewed;
   for (auto& cache : caches) {
-    auto review = review_cache(cache);
+    auto review = review_cache(cache, budget.bytes);
     if (!review) {
       tell("the " + cache.decl.name + " cache was left as it was: " + review.error().message());
       reviewed.push_back({std::move(cache), std::nullopt});

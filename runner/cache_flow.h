@@ -16,6 +16,7 @@
 
 #include "runner/package_cache.h"
 #include "runner/run_record.h"
+#include "runner/staging_usage.h"
 
 namespace safeinstall::runner {
 
@@ -32,7 +33,9 @@ struct ReviewedCache {
 
 // Before the verdict: reads what the run wrote to each cache and records changes to existing
 // entries as `cache` violations, so that the verdict holds such a run.
-std::vector<ReviewedCache> review_caches(RunRecord& record, std::vector<CacheStaging> caches);
+// Content beyond `budget.bytes` is not read (package_cache.h review_cache).
+std::vector<ReviewedCache> review_caches(RunRecord& record, std::vector<CacheStaging> caches,
+                                         const StagingBudget& budget);
 
 // After settle(): merges what a trusted run added and removes the run's cache staging (kept
 // when it holds tampering, for inspection).

@@ -15,6 +15,7 @@
 
 #include "runner/fs_tree.h"
 #include "runner/path_globs.h"
+#include "runner/staged_xattrs.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -31,28 +32,36 @@ constexpr std::array<std::string_view, 4> kUnreadableXattrs = {
     "user.overlay.redirect", "trusted.overlay.redirect", "user.overlay.metacopy",
     "trusted.overlay.metacopy"};
 
-bool is_overlay_xattr(std::string_view name) {
-  return name.starts_with("user.overlay.") || name.starts_with("trusted.overlay.");
+// An entry's xattrs by what they mean here (staged_xattrs.h).
+struct EntryXattrs {
+  std::vector<std::string> overlay;  // overlayfs' bookkeeping, in the overlay's part only
+  std::vector<std::string> foreign;  // removed before promotion
+  bool forged_overlay = false;       // overlay names where no overlay wrote (a direct dir)
+};
+
+EntryXattrs sort_xattrs(std::vector<std::string> names, bool direct) {
+  EntryXattrs sorted;
+  for (auto& name : names) {
+    switch (classify_xattr(name)) {
+      case XattrKind::overlay:
+        sorted.forged_overlay = sorted.forged_overlay || direct;
+        (direct ? sorted.foreign : sorted.overlay).push_back(std::move(name));
+        break;
+      case XattrKind::foreign:
+        sorted.foreign.push_back(std::move(name));
+        break;
+      case XattrKind::other:
+        break;
+    }
+  }
+  return sorted;
 }
 
-// overlayfs' xattrs on an open entry. Filesystems without xattrs have none to report.
-Result<std::vector<std::string>> overlay_xattrs_of(int fd, const std::string& shown) {
-  std::vector<std::string> names;
-  ssize_t size = ::flistxattr(fd, nullptr, 0);
-  if (size < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) return names;
-  if (size < 0) return sys_error("list xattrs of " + shown);
-  std::string buffer(static_cast<std::size_t>(size), '\0');
-  size = ::flistxattr(fd, buffer.data(), buffer.size());
-  if (size < 0) return sys_error("list xattrs of " + shown);
-  buffer.resize(static_cast<std::size_t>(size));
-  for (std::size_t start = 0; start < buffer.size();) {
-    auto end = buffer.find('\0', start);
-    if (end == std::string::npos) end = buffer.size();
-    std::string name = buffer.substr(start, end - start);
-    if (is_overlay_xattr(name)) names.push_back(std::move(name));
-    start = end + 1;
-  }
-  return names;
+void attach_xattrs(Change& change, EntryXattrs xattrs) {
+  change.flags.forged_overlay = xattrs.forged_overlay;
+  change.flags.foreign_xattrs = !xattrs.foreign.empty();
+  if (!xattrs.overlay.empty()) change.edit_details().overlay_xattrs = std::move(xattrs.overlay);
+  if (!xattrs.foreign.empty()) change.edit_details().foreign_xattrs = std::move(xattrs.foreign);
 }
 
 Result<void> refuse_unreadable_features(const std::vector<std::string>& xattrs,
@@ -88,6 +97,7 @@ ChangeFlags flags_of(const struct stat& st) {
     flags.hardlink = st.st_nlink > 1;
   }
   flags.special_file = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode);
+  flags.world_writable = !S_ISLNK(st.st_mode) && (st.st_mode & S_IWOTH) != 0;
   return flags;
 }
 
@@ -158,10 +168,17 @@ std::string join_components(std::span<const std::string_view> parts) {
 // Walks an upper dir against the real project; see the header for the rules.
 class UpperWalker {
  public:
-  UpperWalker(std::string project, const ChangeListLimits& limits)
-      : project_(std::move(project)), limits_(limits) {}
+  UpperWalker(std::string project, const ChangeListLimits& limits,
+              const std::vector<std::string>& direct_dirs)
+      : project_(std::move(project)), limits_(limits), direct_dirs_(direct_dirs) {}
 
-  Result<void> walk(int upper_dir, int lower_dir, bool opaque_context, const std::string& rel,
+  // Where the walk is: inside a replaced real directory (`opaque`), inside a direct dir.
+  struct Context {
+    bool opaque = false;
+    bool direct = false;
+  };
+
+  Result<void> walk(int upper_dir, int lower_dir, Context context, const std::string& rel,
                     int depth) {
     if (depth > limits_.max_depth)
       return plain_error("list staged changes: " + rel + " is nested too deeply");
@@ -170,7 +187,7 @@ class UpperWalker {
     auto names = list_directory(upper_dir, shown(rel));
     if (!names) return std::unexpected(names.error());
     // Upper names that exist in the new tree: only a replaced real directory needs them.
-    const bool hides_real = opaque_context && lower_dir >= 0;
+    const bool hides_real = context.opaque && lower_dir >= 0;
     std::unordered_set<std::string> present;
     for (const auto& name : *names) {
       auto path = join_path(rel, name);
@@ -180,7 +197,9 @@ class UpperWalker {
         return sys_error("stat " + shown(path));
       }
       if (hides_real && !is_whiteout(st)) present.insert(name);
-      auto visited = visit(upper_dir, lower_dir, opaque_context, path, name, st, depth);
+      Context inner = context;
+      inner.direct = context.direct || (rel.empty() && is_direct(name));
+      auto visited = visit(upper_dir, lower_dir, inner, path, name, st, depth);
       if (!visited) return visited;
     }
     if (hides_real) return list_hidden_real_entries(lower_dir, rel, present);
@@ -207,6 +226,10 @@ class UpperWalker {
     return rel.empty() ? "the upper dir" : "staged " + rel;
   }
 
+  bool is_direct(const std::string& name) const {
+    return std::find(direct_dirs_.begin(), direct_dirs_.end(), name) != direct_dirs_.end();
+  }
+
   Result<void> record(Change change) {
     if (recorded_ >= limits_.max_changes) {
       return plain_error(
@@ -226,14 +249,14 @@ class UpperWalker {
     return stat_entry(lower_dir, name, project_ + "/" + path);
   }
 
-  Result<void> visit(int upper_dir, int lower_dir, bool opaque_context, const std::string& path,
+  Result<void> visit(int upper_dir, int lower_dir, Context context, const std::string& path,
                      const std::string& name, const struct stat& st, int depth) {
     auto real = real_counterpart(lower_dir, name, path);
     if (!real) return std::unexpected(real.error());
-    if (is_whiteout(st)) return visit_whiteout(opaque_context, path, *real);
+    if (is_whiteout(st)) return visit_whiteout(context.opaque, path, *real);
     if (S_ISDIR(st.st_mode))
-      return visit_directory(upper_dir, lower_dir, opaque_context, path, name, st, *real, depth);
-    return visit_leaf(upper_dir, path, name, st, *real);
+      return visit_directory(upper_dir, lower_dir, context, path, name, st, *real, depth);
+    return visit_leaf(upper_dir, context, path, name, st, *real);
   }
 
   Result<void> visit_whiteout(bool opaque_context, const std::string& path,
@@ -252,17 +275,20 @@ class UpperWalker {
     return record(std::move(change));
   }
 
-  Result<void> visit_directory(int upper_dir, int lower_dir, bool opaque_context,
+  Result<void> visit_directory(int upper_dir, int lower_dir, Context context,
                                const std::string& path, const std::string& name,
                                const struct stat& st, const std::optional<struct stat>& real,
                                int depth) {
     auto sub = open_subdirectory(upper_dir, name, shown(path));
     if (!sub) return std::unexpected(sub.error());
-    auto xattrs = overlay_xattrs_of(sub->get(), shown(path));
-    if (!xattrs) return std::unexpected(xattrs.error());
-    if (auto readable = refuse_unreadable_features(*xattrs, path); !readable) return readable;
+    auto names = xattr_names_of(sub->get(), shown(path));
+    if (!names) return std::unexpected(names.error());
+    EntryXattrs xattrs = sort_xattrs(std::move(*names), context.direct);
+    if (auto readable = refuse_unreadable_features(xattrs.overlay, path); !readable)
+      return readable;
     bool real_is_dir = real && S_ISDIR(real->st_mode);
-    bool replaces_contents = opaque_context || is_opaque(sub->get(), *xattrs) || !real_is_dir;
+    bool replaces_contents =
+        context.opaque || is_opaque(sub->get(), xattrs.overlay) || !real_is_dir;
     UniqueFd real_sub;
     if (real_is_dir) {
       auto opened = open_subdirectory(lower_dir, name, project_ + "/" + path);
@@ -274,14 +300,16 @@ class UpperWalker {
       Change change = change_from_stat(path, real ? ChangeKind::modified : ChangeKind::added, st);
       if (real) change.real_type = entry_type_of(real->st_mode);
       change.opaque = real_is_dir && replaces_contents;
-      if (!xattrs->empty()) change.edit_details().overlay_xattrs = std::move(*xattrs);
+      attach_xattrs(change, std::move(xattrs));
       if (auto recorded = record(std::move(change)); !recorded) return recorded;
     }
-    return walk(sub->get(), real_is_dir ? real_sub.get() : -1, replaces_contents, path, depth + 1);
+    return walk(sub->get(), real_is_dir ? real_sub.get() : -1, {replaces_contents, context.direct},
+                path, depth + 1);
   }
 
-  Result<void> visit_leaf(int upper_dir, const std::string& path, const std::string& name,
-                          const struct stat& st, const std::optional<struct stat>& real) {
+  Result<void> visit_leaf(int upper_dir, Context context, const std::string& path,
+                          const std::string& name, const struct stat& st,
+                          const std::optional<struct stat>& real) {
     Change change = change_from_stat(path, real ? ChangeKind::modified : ChangeKind::added, st);
     if (real) change.real_type = entry_type_of(real->st_mode);
     if (S_ISLNK(st.st_mode)) {
@@ -293,29 +321,17 @@ class UpperWalker {
           resolve_symlink_in_project(path, details.symlink_target, project_);
       change.flags.symlink_escape = !details.symlink_resolves_to;
     }
-    // Only a copied-up file (one that existed below) can carry metacopy or origin xattrs.
-    if (S_ISREG(st.st_mode) && real) {
-      auto read = read_file_xattrs(upper_dir, name, path, change);
-      if (!read) return read;
+    // Symlinks and special files cannot carry user.* xattrs or ACLs; the rest is listed by
+    // name, without opening it (an owner-unreadable file has names too).
+    if (S_ISREG(st.st_mode)) {
+      auto names = xattr_names_at(upper_dir, name, shown(path));
+      if (!names) return std::unexpected(names.error());
+      EntryXattrs xattrs = sort_xattrs(std::move(*names), context.direct);
+      if (auto readable = refuse_unreadable_features(xattrs.overlay, path); !readable)
+        return readable;
+      attach_xattrs(change, std::move(xattrs));
     }
     return record(std::move(change));
-  }
-
-  Result<void> read_file_xattrs(int upper_dir, const std::string& name, const std::string& path,
-                                Change& change) {
-    UniqueFd fd(::openat(upper_dir, name.c_str(),
-                         O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-    if (!fd) {
-      // An owner-unreadable file (mode 000) as an unprivileged user: there is no metacopy to
-      // find, as safeinstall mounts without it; nothing else here is a decision input.
-      if (errno == EACCES) return {};
-      return sys_error("open " + shown(path) + " to read its xattrs");
-    }
-    auto xattrs = overlay_xattrs_of(fd.get(), shown(path));
-    if (!xattrs) return std::unexpected(xattrs.error());
-    if (auto readable = refuse_unreadable_features(*xattrs, path); !readable) return readable;
-    if (!xattrs->empty()) change.edit_details().overlay_xattrs = std::move(*xattrs);
-    return {};
   }
 
   // Real entries under a replaced directory that the upper dir does not recreate.
@@ -345,6 +361,7 @@ class UpperWalker {
   static constexpr std::size_t kChunk = 4096;
   std::string project_;
   ChangeListLimits limits_;
+  const std::vector<std::string>& direct_dirs_;
   std::vector<std::vector<Change>> chunks_;
   std::size_t recorded_ = 0;
   ChangeList list_;
@@ -473,6 +490,10 @@ const std::vector<std::string>& Change::overlay_xattrs() const {
   return (details ? *details : kNoDetails).overlay_xattrs;
 }
 
+const std::vector<std::string>& Change::foreign_xattrs() const {
+  return (details ? *details : kNoDetails).foreign_xattrs;
+}
+
 ChangeDetails& Change::edit_details() {
   if (!details) {
     details = std::make_shared<ChangeDetails>();
@@ -518,7 +539,8 @@ std::optional<std::string> resolve_symlink_in_project(std::string_view link_path
 }
 
 Result<ChangeList> list_changes(const std::string& upper, const std::string& project,
-                                const ChangeListLimits& limits) {
+                                const ChangeListLimits& limits,
+                                const std::vector<std::string>& direct_dirs) {
   if (project.empty() || project.front() != '/') {
     return plain_error("list staged changes: project path '" + project + "' is not absolute");
   }
@@ -526,8 +548,8 @@ Result<ChangeList> list_changes(const std::string& upper, const std::string& pro
   if (!upper_fd) return std::unexpected(upper_fd.error());
   auto project_fd = open_directory(project);
   if (!project_fd) return std::unexpected(project_fd.error());
-  UpperWalker walker(project, limits);
-  if (auto walked = walker.walk(upper_fd->get(), project_fd->get(), false, "", 0); !walked) {
+  UpperWalker walker(project, limits, direct_dirs);
+  if (auto walked = walker.walk(upper_fd->get(), project_fd->get(), {}, "", 0); !walked) {
     return std::unexpected(walked.error());
   }
   return walker.take();
@@ -562,7 +584,11 @@ nlohmann::json to_json(const Change& change) {
   if (f.special_file) flags.push_back("special-file");
   if (f.hardlink) flags.push_back("hardlink");
   if (f.persistence) flags.push_back("persistence");
+  if (f.world_writable) flags.push_back("world-writable");
+  if (f.foreign_xattrs) flags.push_back("foreign-xattrs");
+  if (f.forged_overlay) flags.push_back("forged-overlay-xattrs");
   entry["flags"] = std::move(flags);
+  if (!change.foreign_xattrs().empty()) entry["xattrs"] = change.foreign_xattrs();
   if (change.type == EntryType::symlink && change.change != ChangeKind::deleted) {
     entry["target"] = change.symlink_target();
   }

@@ -44,14 +44,21 @@ std::string_view to_string(EntryType type);
 std::string_view to_string(Category category);
 EntryType entry_type_of(mode_t st_mode);
 
+// One bit each: a node_modules is tens of thousands of changes.
 struct ChangeFlags {
-  bool executable = false;      // a regular file with an x bit
-  bool setuid = false;          // files only; stripped on promotion
-  bool setgid = false;          // files only; stripped on promotion
-  bool symlink_escape = false;  // resolves outside the project: never promoted
-  bool special_file = false;    // device, fifo, socket: never promoted
-  bool hardlink = false;        // st_nlink > 1 in the upper dir: copied, never linked
-  bool persistence = false;     // home/tmp walks only (walk_written_tree)
+  bool executable : 1 = false;      // a regular file with an x bit
+  bool setuid : 1 = false;          // files only; stripped on promotion
+  bool setgid : 1 = false;          // files only; stripped on promotion
+  bool symlink_escape : 1 = false;  // resolves outside the project: never promoted
+  bool special_file : 1 = false;    // device, fifo, socket: never promoted
+  bool hardlink : 1 = false;        // st_nlink > 1 in the upper dir: copied, never linked
+  bool persistence : 1 = false;     // home/tmp walks only (walk_written_tree)
+  bool world_writable : 1 = false;  // o+w on a file or directory: cleared on promotion
+  // Carries user.* xattrs or POSIX ACLs (details: foreign_xattrs): removed on promotion.
+  bool foreign_xattrs : 1 = false;
+  // Carries overlayfs' xattr names where no overlay put them (a direct dir): never
+  // interpreted, removed, and the run is rejected.
+  bool forged_overlay : 1 = false;
 
   bool never_promoted() const { return symlink_escape || special_file; }
 };
@@ -66,6 +73,8 @@ struct ChangeDetails {
   // overlayfs' own xattrs on the upper entry (origin, impure, opaque...), removed on
   // promotion so the promoted project carries no overlay bookkeeping.
   std::vector<std::string> overlay_xattrs;
+  // xattrs the command set (staged_xattrs.h): removed before promotion.
+  std::vector<std::string> foreign_xattrs;
 };
 
 struct Change {
@@ -87,6 +96,7 @@ struct Change {
   const std::string& symlink_target() const;
   const std::optional<std::string>& symlink_resolves_to() const;
   const std::vector<std::string>& overlay_xattrs() const;
+  const std::vector<std::string>& foreign_xattrs() const;
   // The details to fill in, made on first use (and unshared from a copy's).
   ChangeDetails& edit_details();
 
@@ -118,9 +128,13 @@ struct ChangeListLimits {
 
 // Lists the changes an overlay upper dir makes to `project` (the absolute, canonical path of
 // the real project, which is also where the sandbox showed it: absolute symlink targets
-// are judged against it). Nothing may write to `upper` meanwhile.
+// are judged against it). Nothing may write to `upper` meanwhile. `direct_dirs` are the
+// top-level names the sandbox wrote through a plain bind rather than the overlay: overlay
+// xattrs found there are forged (flags.forged_overlay), never read as opaque or redirect.
+// Every file and directory's xattrs are listed: foreign ones are kept in the details.
 sandbox::Result<ChangeList> list_changes(const std::string& upper, const std::string& project,
-                                         const ChangeListLimits& limits = {});
+                                         const ChangeListLimits& limits = {},
+                                         const std::vector<std::string>& direct_dirs = {});
 
 // Where the symlink at project-relative `link_path` with target `target` points, relative to
 // the project, or nullopt when it leaves the project. Lexical: `..` is applied to the

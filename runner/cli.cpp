@@ -64,6 +64,15 @@ void define_options(CLI::App& app, Options& options, bool& version) {
                  "Kill the sandbox when its processes used SECONDS of CPU time")
       ->type_name("SECONDS")
       ->check(CLI::PositiveNumber);
+  app.add_option("--disk", options.disk,
+                 "Kill the sandbox when it staged more than SIZE in the project and caches "
+                 "(e.g. 4G); nothing is promoted")
+      ->type_name("SIZE");
+  app.add_option("--files", options.files,
+                 "Kill the sandbox when it staged more than N files and directories; nothing "
+                 "is promoted")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--no-promote", options.no_promote,
                "Stage the project's changes only and keep the run (see `safeinstall promote`)");
   auto* yes = app.add_flag("-y,--yes", options.yes,

@@ -73,51 +73,6 @@ Result<void> copy_contents(int in, int out, std::uint64_t size, const std::strin
   }
 }
 
-Result<void> remove_entry(int dirfd, const std::string& name, unsigned char type_hint,
-                          const std::string& shown, int depth);
-
-Result<void> remove_directory_contents(int dirfd, const std::string& name, const struct stat& st,
-                                       const std::string& shown, int depth) {
-  if (depth > kMaxDepth) return plain_error("remove " + shown + ": directory tree too deep");
-  // The owner may remove a tree it made unreadable or read-only; root needs no help.
-  if (!running_as_root() && (st.st_mode & 0700) != 0700) {
-    ::fchmodat(dirfd, name.c_str(), (st.st_mode & 07777) | 0700, 0);
-  }
-  auto sub = open_subdirectory(dirfd, name, shown);
-  if (!sub) return std::unexpected(sub.error());
-  auto entries = list_directory_entries(sub->get(), shown);
-  if (!entries) return std::unexpected(entries.error());
-  for (const auto& entry : *entries) {
-    auto removed =
-        remove_entry(sub->get(), entry.name, entry.type, join_path(shown, entry.name), depth + 1);
-    if (!removed) return removed;
-  }
-  return {};
-}
-
-Result<void> remove_entry(int dirfd, const std::string& name, unsigned char type_hint,
-                          const std::string& shown, int depth) {
-  // Most entries are files: try the unlink first when readdir says it is not a directory.
-  if (type_hint != DT_DIR && type_hint != DT_UNKNOWN) {
-    if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return {};
-    if (errno != EISDIR) return sys_error("remove " + shown);
-  }
-  auto st = stat_entry(dirfd, name, shown);
-  if (!st) return std::unexpected(st.error());
-  if (!*st) return {};
-  if (S_ISDIR((*st)->st_mode)) {
-    auto emptied = remove_directory_contents(dirfd, name, **st, shown, depth);
-    if (!emptied) return emptied;
-    if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-      return sys_error("remove directory " + shown);
-    }
-    return {};
-  }
-  if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
-    return sys_error("remove " + shown);
-  return {};
-}
-
 Result<void> copy_symlink_at(int from_dir, const std::string& from_name, const struct stat& st,
                              int to_dir, const std::string& to_name, const std::string& shown) {
   std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
@@ -238,6 +193,16 @@ Result<UniqueFd> open_beneath(int rootfd, std::string_view relative, int flags,
   }
 }
 
+Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
+                                        const std::string& shown) {
+  auto fd = open_subdirectory(dirfd, name, shown);
+  if (!fd) return std::unexpected(fd.error());
+  DIR* dir = ::fdopendir(fd->get());
+  if (dir == nullptr) return sys_error("list directory " + shown);
+  fd->release();  // owned by `dir` from here on
+  return DirStream(dir);
+}
+
 Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd, const std::string& shown) {
   auto fd = reopen_for_listing(dirfd, shown);
   if (!fd) return std::unexpected(fd.error());
@@ -284,26 +249,8 @@ bool is_whiteout(const struct stat& st) {
 }
 
 mode_t promotable_mode(mode_t st_mode) {
-  mode_t bits = st_mode & 07777;
+  mode_t bits = st_mode & 07777 & ~mode_t{S_IWOTH};
   return S_ISDIR(st_mode) ? (bits & ~mode_t{S_ISUID}) : (bits & ~mode_t{S_ISUID | S_ISGID});
-}
-
-Result<void> remove_tree_at(int dirfd, const std::string& name, const std::string& shown) {
-  return remove_entry(dirfd, name, DT_UNKNOWN, shown, 0);
-}
-
-Result<void> remove_tree(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos || slash + 1 == path.size()) {
-    return plain_error("remove " + path + ": expected an absolute path to an entry");
-  }
-  std::string parent = slash == 0 ? "/" : path.substr(0, slash);
-  UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!parent_fd) {
-    if (errno == ENOENT) return {};
-    return sys_error("open directory " + parent);
-  }
-  return remove_tree_at(parent_fd.get(), path.substr(slash + 1), path);
 }
 
 Result<void> copy_file_at(int from_dir, const std::string& from_name, int to_dir,

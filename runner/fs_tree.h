@@ -7,10 +7,12 @@
 // directory fd with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW, so a symlink planted in a staged or
 // real tree is treated as the symlink itself and never as a way to somewhere else.
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +45,15 @@ sandbox::Result<sandbox::UniqueFd> open_subdirectory(int dirfd, const std::strin
 sandbox::Result<sandbox::UniqueFd> open_beneath(int rootfd, std::string_view relative, int flags,
                                                 const std::string& shown);
 
+// A directory read entry by entry (readdir), for walks that must not hold a whole listing.
+struct DirCloser {
+  void operator()(DIR* dir) const { ::closedir(dir); }
+};
+using DirStream = std::unique_ptr<DIR, DirCloser>;
+// `name` inside `dirfd` (AT_FDCWD: a path) as a DirStream, refusing to follow a symlink.
+sandbox::Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
+                                                 const std::string& shown);
+
 // Names in a directory, without "." and "..".
 sandbox::Result<std::vector<std::string>> list_directory(int dirfd, const std::string& shown);
 
@@ -63,12 +74,16 @@ sandbox::Result<std::optional<struct stat>> stat_entry(int dirfd, const std::str
 bool is_whiteout(const struct stat& st);
 
 // Permission bits safe to give a promoted entry: set-uid/set-gid dropped from non-directories,
-// set-uid from directories (set-gid on a directory is group inheritance, not privilege).
+// set-uid from directories (set-gid on a directory is group inheritance, not privilege), and
+// write for others from everything: a world-writable entry in the project is anyone's to
+// change. Symlinks' bits mean nothing and are never set.
 mode_t promotable_mode(mode_t st_mode);
 
 // Removes `name` in `dirfd` and everything below it without following symlinks. Directories
 // the owner cannot enter or write (mode 000 trees left by a package, overlayfs' work dir)
-// are made accessible first. Nothing there is not an error.
+// are made accessible first. Nothing there is not an error. Any depth: at most a few dozen
+// directories are open at once, no path is longer than that many names, and the work is
+// linear in the tree's size (runner/tree_removal.cpp).
 sandbox::Result<void> remove_tree_at(int dirfd, const std::string& name, const std::string& shown);
 sandbox::Result<void> remove_tree(const std::string& path);
 

@@ -96,19 +96,20 @@ std::optional<std::chrono::milliseconds> timeout_of(const RunPlan& plan) {
 // has not passed. The report and the receipt come last, always.
 int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& store,
                       const Options& options, const BaseProfile& base,
-                      std::vector<CacheStaging> caches, const Deadline& deadline) {
+                      std::vector<CacheStaging> caches, const Deadline& deadline,
+                      const StagingBudget& budget) {
   auto stop_at = [&](const std::string& step) {
     int exit = settle_past_deadline(record, staged, store, step);
     finish(record, options, base);
     return exit;
   };
   if (deadline.passed()) return stop_at("reviewing the package caches");
-  auto reviewed_caches = review_caches(record, std::move(caches));
+  auto reviewed_caches = review_caches(record, std::move(caches), budget);
   if (deadline.passed()) return stop_at("listing the staged changes");
   // What setting up and supervising the sandbox freed goes back to the system before the
   // change list, the largest thing a run holds, is built.
   ::malloc_trim(0);
-  auto verdict = judge_changes(record, staged, options, deadline);
+  auto verdict = judge_changes(record, staged, options, deadline, budget);
   if (!verdict && deadline.passed()) return stop_at("listing the staged changes");
   if (!verdict) {
     tell(verdict.error().message());
@@ -181,6 +182,10 @@ int run(const Options& given) {
   if (!staged) return fail(staged.error().message());
   // Package caches: the persistent cache as an overlay in the home, writes staged beside.
   auto caches = stage_caches(record, staged->run.dir.path);
+  // --disk and --files bound everything the command stages: the project and the caches.
+  recording->staged_dirs = {staged->run.dir.upper()};
+  for (const auto& cache : caches) recording->staged_dirs.push_back(cache.upper);
+  record.limits = recording->limits;
 
   // --timeout counts from here and covers what follows the command as well.
   const Deadline deadline = Deadline::after(timeout_of(*record.plan));
@@ -199,7 +204,8 @@ int run(const Options& given) {
       supervise(*sandbox, deadline.remaining(),
                 GatewaySettings{record.plan->egress, record.plan->gateway}, *recording);
   record_outcome(record, std::move(outcome), options, elapsed());
-  return after_the_command(record, *staged, *store, options, *base, std::move(caches), deadline);
+  return after_the_command(record, *staged, *store, options, *base, std::move(caches), deadline,
+                           recording->limits.staged);
 }
 
 }  // namespace

@@ -20,9 +20,12 @@ struct Options {
   std::string tmp_size;
   // Recording and limits (see runner/recording_settings.h).
   std::string scripts = "all";  // all | none | allow:PKG[,PKG...]
-  std::string memory;           // --memory SIZE; empty: no limit
-  std::optional<long> pids;     // --pids N
+  // Unset: the profile's [limits] default (runner/profile_loader.cpp fills them in).
+  std::string memory;        // --memory SIZE
+  std::optional<long> pids;  // --pids N
   std::optional<double> cpu_time_seconds;
+  std::string disk;           // --disk SIZE: bytes staged (project and caches)
+  std::optional<long> files;  // --files N: entries staged
   // Staging: what happens to the project's staged changes after the command.
   bool no_promote = false;          // stage only; the run is kept
   bool yes = false;                 // promote a held run (protected paths still need the next)

@@ -18,6 +18,7 @@
 #include "runner/change_list.h"
 #include "runner/digest.h"
 #include "runner/fs_tree.h"
+#include "runner/staging_usage.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -456,11 +457,20 @@ Result<CacheStaging> prepare_cache(const CacheDecl& decl, const std::string& roo
   return cache;
 }
 
-Result<CacheReview> review_cache(const CacheStaging& cache) {
+Result<CacheReview> review_cache(const CacheStaging& cache,
+                                 std::optional<std::uint64_t> max_read_bytes) {
   auto changes = list_changes(cache.upper, cache.persistent);
   if (!changes)
     return plain_error("read what the run wrote to the " + cache.decl.name +
                        " cache: " + changes.error().message());
+  if (std::uint64_t bytes = staged_usage_of(*changes).bytes;
+      max_read_bytes && bytes > *max_read_bytes) {
+    CacheReview too_much;
+    too_much.tampering.push_back(
+        {".", "files of " + std::to_string(bytes >> 20) + " MiB, more than --disk " +
+                  std::to_string(*max_read_bytes >> 20) + " MiB; not read"});
+    return too_much;
+  }
   auto upperfd = open_directory(cache.upper);
   if (!upperfd) return std::unexpected(upperfd.error());
   auto cachefd = open_directory(cache.persistent);

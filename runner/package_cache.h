@@ -26,6 +26,8 @@
 // sees half a file; buckets are rewritten whole the same way. Merges take a lock per cache.
 // Who may merge (a promoted, clean run) is the caller's decision: see cache_flow.h.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -92,8 +94,11 @@ struct CacheReview {
 };
 
 // Reads what the run wrote (cache.upper) against the cache; writes nothing. Nothing may write
-// to the upper dir meanwhile (the sandbox is gone).
-sandbox::Result<CacheReview> review_cache(const CacheStaging& cache);
+// to the upper dir meanwhile (the sandbox is gone). Files whose sizes add up to more than
+// `max_read_bytes` (--disk) are not read at all, since hashing a sparse terabyte would take
+// hours: the review finds that as tampering instead.
+sandbox::Result<CacheReview> review_cache(const CacheStaging& cache,
+                                          std::optional<std::uint64_t> max_read_bytes = {});
 
 struct CacheMergeResult {
   std::size_t files_added = 0;

@@ -218,6 +218,15 @@ BaseProfile ResolvedProfile::base() const {
   for (const auto& t : merged.toolchains) base.toolchains.push_back({t.name, t.dirs});
   if (merged.open_files) base.open_files = merged.open_files->value;
   if (merged.processes) base.processes = merged.processes->value;
+  auto value_of = [](const auto& sourced) {
+    return sourced ? std::optional<std::uint64_t>(sourced->value) : std::nullopt;
+  };
+  base.memory = value_of(merged.memory);
+  base.pids = value_of(merged.pids);
+  base.cpu_time = value_of(merged.cpu_time);
+  base.timeout = value_of(merged.timeout);
+  base.disk = value_of(merged.disk);
+  base.files = value_of(merged.files);
   return base;
 }
 
@@ -311,6 +320,12 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
   }
   replace_if_set(into.open_files, from.open_files);
   replace_if_set(into.processes, from.processes);
+  replace_if_set(into.memory, from.memory);
+  replace_if_set(into.pids, from.pids);
+  replace_if_set(into.cpu_time, from.cpu_time);
+  replace_if_set(into.timeout, from.timeout);
+  replace_if_set(into.disk, from.disk);
+  replace_if_set(into.files, from.files);
 }
 
 Result<ResolvedProfile> resolve_named_profile(const std::string& name, const FlagLayer& flags,

@@ -153,6 +153,18 @@ void add_mounts(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
                            [](const MountSpec& m) { return std::ranges::count(m.target, '/'); });
 }
 
+// The profile's [limits] stand in for the limit flags that were not given.
+void use_default_limits(Options& options, const BaseProfile& base) {
+  if (options.memory.empty() && base.memory) options.memory = std::to_string(*base.memory);
+  if (!options.pids && base.pids) options.pids = static_cast<long>(*base.pids);
+  if (!options.cpu_time_seconds && base.cpu_time)
+    options.cpu_time_seconds = static_cast<double>(*base.cpu_time);
+  if (!options.timeout_seconds && base.timeout)
+    options.timeout_seconds = static_cast<double>(*base.timeout);
+  if (options.disk.empty() && base.disk) options.disk = std::to_string(*base.disk);
+  if (!options.files && base.files) options.files = static_cast<long>(*base.files);
+}
+
 }  // namespace
 
 std::string expand_placeholders(const std::string& value, const RunPlan& plan) {
@@ -185,6 +197,7 @@ Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invo
   if (!resolved) return std::unexpected(resolved.error());
   RunProfile run{std::move(*resolved), given, {}};
   run.base = run.profile.base();
+  use_default_limits(run.options, run.base);
   if (run.profile.merged.scripts) run.options.scripts = run.profile.merged.scripts->value;
   auto expected = globs_of(run.profile.merged.expected, "--expect");
   if (!expected) return std::unexpected(expected.error());

@@ -466,9 +466,21 @@ Result<> read_limits(const Reader& r, const toml::table& root, ProfileLayer& out
   if (!limits) return std::unexpected(limits.error());
   if (*limits == nullptr) return {};
   const auto& t = **limits;
-  if (auto ok = r.known_keys(t, "[limits]", {"open_files", "processes"}); !ok) return ok;
-  if (auto ok = take(r.count(t, "open_files", "open_files"), out.open_files); !ok) return ok;
-  return take(r.count(t, "processes", "processes"), out.processes);
+  if (auto ok = r.known_keys(
+          t, "[limits]",
+          {"open_files", "processes", "memory", "pids", "cpu_time", "timeout", "disk", "files"});
+      !ok)
+    return ok;
+  for (auto [key, into] :
+       {std::pair{"open_files", &out.open_files}, std::pair{"processes", &out.processes},
+        std::pair{"pids", &out.pids}, std::pair{"cpu_time", &out.cpu_time},
+        std::pair{"timeout", &out.timeout}, std::pair{"files", &out.files}}) {
+    if (auto ok = take(r.count(t, key, key), *into); !ok) return ok;
+  }
+  for (auto [key, into] : {std::pair{"memory", &out.memory}, std::pair{"disk", &out.disk}}) {
+    if (auto ok = take(r.size(t, key, key), *into); !ok) return ok;
+  }
+  return {};
 }
 
 Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& out) {

@@ -88,6 +88,14 @@ struct ProfileLayer {
   // [limits]
   std::optional<Sourced<std::uint64_t>> open_files;
   std::optional<Sourced<std::uint64_t>> processes;
+  // Defaults of the flags of the same names (a flag given wins): the tree's memory (bytes),
+  // processes and threads, CPU seconds, wall-clock seconds, staged bytes and staged entries.
+  std::optional<Sourced<std::uint64_t>> memory;
+  std::optional<Sourced<std::uint64_t>> pids;
+  std::optional<Sourced<std::uint64_t>> cpu_time;
+  std::optional<Sourced<std::uint64_t>> timeout;
+  std::optional<Sourced<std::uint64_t>> disk;
+  std::optional<Sourced<std::uint64_t>> files;
 };
 
 // Parses and validates one file: malformed TOML, unknown keys, wrong types, bad globs, bad

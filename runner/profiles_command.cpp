@@ -140,6 +140,12 @@ std::string render_profile(const ResolvedProfile& p) {
   out += "\n[limits]\n";
   number_line(out, "open_files", m.open_files);
   number_line(out, "processes", m.processes);
+  number_line(out, "memory", m.memory);
+  number_line(out, "pids", m.pids);
+  number_line(out, "cpu_time", m.cpu_time);
+  number_line(out, "timeout", m.timeout);
+  number_line(out, "disk", m.disk);
+  number_line(out, "files", m.files);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "runner/fs_tree.h"
 #include "runner/project_snapshot.h"
 #include "runner/promotion_journal.h"
+#include "runner/staged_xattrs.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -485,17 +486,24 @@ class Promoter {
       if (c->change == ChangeKind::deleted) continue;
       bool copy = c->type == EntryType::file && c->flags.hardlink;
       bool strip = promotable_mode(c->mode) != (c->mode & 07777) && c->type != EntryType::symlink;
-      if (!copy && !strip) continue;
+      bool foreign = !c->foreign_xattrs().empty();
+      if (!copy && !strip && !foreign) continue;
       auto parent = open_beneath(upper_fd_.get(), parent_of(c->path), O_PATH | O_DIRECTORY,
                                  "staged " + c->path);
       if (!parent) return std::unexpected(parent.error());
       std::string leaf = leaf_of(c->path);
-      if (copy) {
+      if (copy) {  // a copy carries no xattrs
         if (auto copied = replace_with_copy(parent->get(), leaf, *c); !copied) return copied;
+      } else if (foreign) {
+        if (auto stripped = strip_xattrs_at(parent->get(), leaf, c->foreign_xattrs(),
+                                            promotable_mode(c->mode), "staged " + c->path);
+            !stripped)
+          return stripped;
+        ++result_.xattrs_stripped;
       } else if (::fchmodat(parent->get(), leaf.c_str(), promotable_mode(c->mode), 0) != 0) {
-        return sys_error("strip set-id bits of staged " + c->path);
+        return sys_error("clamp the permissions of staged " + c->path);
       }
-      if (strip) ++result_.set_id_bits_stripped;
+      if (strip) ++result_.modes_clamped;
     }
     for (const auto& whiteout : changes_.stray_whiteouts) {
       if (whiteout != plan.name && !inside(whiteout, plan.name)) continue;
@@ -541,7 +549,7 @@ class Promoter {
       if (c->change == ChangeKind::deleted) continue;
       if (c->type == EntryType::file && c->flags.hardlink) ++result_.hardlinks_copied;
       if (c->type != EntryType::symlink && promotable_mode(c->mode) != (c->mode & 07777))
-        ++result_.set_id_bits_stripped;
+        ++result_.modes_clamped;
     }
     auto ino = inode_of(project_fd_.get(), name, plan.source);
     if (!ino) return std::unexpected(ino.error());
@@ -729,17 +737,21 @@ class Promoter {
     bool strip = mode != (staged.st_mode & 07777);
     if (staged.st_nlink > 1 || copy_mode_) {
       if (staged.st_nlink > 1) ++result_.hardlinks_copied;
-      if (strip) ++result_.set_id_bits_stripped;
+      if (strip) ++result_.modes_clamped;
       return copy_file_at(staged_parent, leaf, parent, leaf, mode, "staged " + c.path);
     }
     if (::linkat(staged_parent, leaf.c_str(), parent, leaf.c_str(), 0) != 0) {
       return sys_error("link staged " + c.path + " into its new version");
     }
-    if (strip) {
-      ++result_.set_id_bits_stripped;
-      if (::fchmodat(parent, leaf.c_str(), mode, 0) != 0)
-        return sys_error("strip set-id bits of " + c.path);
+    if (!c.foreign_xattrs().empty()) {
+      ++result_.xattrs_stripped;
+      if (auto stripped = strip_xattrs_at(parent, leaf, c.foreign_xattrs(), mode, "new " + c.path);
+          !stripped)
+        return stripped;
+    } else if (strip && ::fchmodat(parent, leaf.c_str(), mode, 0) != 0) {
+      return sys_error("clamp the permissions of " + c.path);
     }
+    if (strip) ++result_.modes_clamped;
     if (!c.overlay_xattrs().empty()) {
       UniqueFd fd(::openat(parent, leaf.c_str(),
                            O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));

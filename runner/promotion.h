@@ -15,10 +15,11 @@
 // Trash is removed afterwards. Nothing is ever copied file by file on the same filesystem.
 //
 // Never trusted: special files and symlinks leaving the project are never promoted (the
-// verdict rejects such runs; this is the second line); set-uid/set-gid bits are stripped
-// before anything reaches the project; a staged file with more than one hard link is
-// copied, so no inode is shared with anything outside the promoted tree; overlayfs xattrs
-// are removed from promoted entries.
+// verdict rejects such runs; this is the second line); set-uid/set-gid and world-write
+// bits are cleared and the command's own xattrs and ACLs (staged_xattrs.h) removed before
+// anything reaches the project; a staged file with more than one hard link is copied, so
+// no inode is shared with anything outside the promoted tree; overlayfs xattrs are removed
+// from promoted entries.
 //
 // Crash safety: journal.json (promotion_journal.h) records the plan with the inode of each
 // new version and of each real entry replaced, fsync'd before the first rename into the
@@ -72,8 +73,9 @@ struct SkippedChange {
 struct PromotionResult {
   std::vector<std::string> promoted;  // top-level entries now new (or removed)
   std::vector<SkippedChange> skipped;
-  std::vector<std::string> notes;  // entries found changed at the last moment and left alone
-  std::size_t set_id_bits_stripped = 0;
+  std::vector<std::string> notes;   // entries found changed at the last moment and left alone
+  std::size_t modes_clamped = 0;    // set-id or world-write bits cleared
+  std::size_t xattrs_stripped = 0;  // entries whose foreign xattrs were removed
   std::size_t hardlinks_copied = 0;
   bool copy_based = false;
   std::string copy_reason;  // why, when copy_based

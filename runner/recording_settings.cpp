@@ -21,6 +21,13 @@ sandbox::Result<RecordingSettings> recording_settings(const Options& options) {
   if (options.pids) settings.limits.tasks = static_cast<std::uint64_t>(*options.pids);
   if (options.cpu_time_seconds)
     settings.limits.cpu_ms = static_cast<std::uint64_t>(*options.cpu_time_seconds * 1000.0);
+  if (!options.disk.empty()) {
+    auto bytes = parse_size(options.disk);
+    if (!bytes)
+      return sandbox::plain_error("--disk " + options.disk + ": " + bytes.error().message());
+    settings.limits.staged.bytes = *bytes;
+  }
+  if (options.files) settings.limits.staged.entries = static_cast<std::uint64_t>(*options.files);
   return settings;
 }
 

@@ -175,6 +175,20 @@ json resources(const RunRecord& record) {
           {"sampled", "the tree is sampled from /proc every 200 ms"}};
 }
 
+// The limits in force, from flags or the profile's [limits]; a limit not set is left out.
+json limits(const RunRecord& record) {
+  json out = json::object();
+  if (record.plan && record.plan->timeout_seconds) out["timeout_s"] = *record.plan->timeout_seconds;
+  if (!record.limits) return out;
+  const ResourceLimits& l = *record.limits;
+  if (l.memory_bytes) out["memory_bytes"] = *l.memory_bytes;
+  if (l.tasks) out["pids"] = *l.tasks;
+  if (l.cpu_ms) out["cpu_time_s"] = static_cast<double>(*l.cpu_ms) / 1000.0;
+  if (l.staged.bytes) out["disk_bytes"] = *l.staged.bytes;
+  if (l.staged.entries) out["files"] = *l.staged.entries;
+  return out;
+}
+
 json sandbox_description(const RunPlan& plan) {
   json toolchains = json::array();
   for (const auto& t : plan.toolchains)
@@ -230,6 +244,7 @@ json build_report(const RunRecord& record) {
       {"env_dropped", record.plan ? record.plan->env_dropped : std::vector<std::string>{}},
       {"config_dropped", config_dropped(record)},
       {"resources", resources(record)},
+      {"limits", limits(record)},
   };
   if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
   if (record.staging) report["staging"] = staging(*record.staging);

@@ -33,7 +33,7 @@ std::string state_of(const RunSummary& run) {
 // A kept run's changes as they stand now, judged again: the project may have moved on, and
 // the verdict's hard violations must still refuse promotion.
 sandbox::Result<ChangeList> staged_changes(const StoredRun& run) {
-  auto changes = list_changes(run.dir.upper(), run.meta.project);
+  auto changes = list_changes(run.dir.upper(), run.meta.project, {}, run.meta.direct_dirs);
   if (!changes) return changes;
   auto expected = expected_writes(run.meta.command, {});
   if (!expected) return std::unexpected(expected.error());
@@ -70,6 +70,13 @@ int promote_command(const std::string& run_id, bool allow_protected) {
   const RunMeta& meta = run->meta;
   if (meta.discarded) return fail("run " + run_id + " was discarded; there is nothing to promote");
   if (meta.promoted) return fail("run " + run_id + " was promoted already");
+  if (meta.verdict == "rejected") {
+    std::fprintf(stderr,
+                 "safeinstall: run %s was rejected (see its report) and is never promoted\n"
+                 "  next: safeinstall discard %s\n",
+                 run_id.c_str(), run_id.c_str());
+    return exit_code::kRejected;
+  }
   if (meta.verdict.empty())
     return fail("run " + run_id + " has not finished; wait for it, or `safeinstall discard " +
                 run_id + "` if it was killed");

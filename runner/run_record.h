@@ -46,6 +46,7 @@ struct RunRecord {
   std::vector<std::string> verdict_reasons;
   std::optional<RunPlan> plan;
   std::optional<Outcome> outcome;
+  std::optional<ResourceLimits> limits;  // the tree and staging limits in force
   std::vector<Violation> violations;
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built
   std::optional<StagingRecord> staging;

@@ -71,7 +71,8 @@ nlohmann::json meta_to_json(const RunMeta& meta) {
           {"staging_note", meta.staging_note},
           {"verdict", meta.verdict},
           {"promoted", meta.promoted},
-          {"discarded", meta.discarded}};
+          {"discarded", meta.discarded},
+          {"direct_dirs", meta.direct_dirs}};
 }
 
 Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file) {
@@ -94,6 +95,9 @@ Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file)
   meta.verdict = j.value("verdict", "");
   meta.promoted = j.value("promoted", false);
   meta.discarded = j.value("discarded", false);
+  for (const auto& name : j.value("direct_dirs", nlohmann::json::array())) {
+    if (name.is_string()) meta.direct_dirs.push_back(name.get<std::string>());
+  }
   if (!valid_run_id(meta.run_id) || meta.project.empty() || meta.project.front() != '/' ||
       meta.staging.empty() || meta.staging.front() != '/') {
     return plain_error("read " + file + ": run id, project or staging path missing or malformed");

@@ -67,6 +67,8 @@ struct RunMeta {
   std::string verdict;          // promoted | held | rejected | failed | staged ("" while running)
   bool promoted = false;
   bool discarded = false;
+  // Top-level names staged through a plain bind, not the overlay (change_list.h).
+  std::vector<std::string> direct_dirs;
 };
 
 struct RunSummary {

@@ -8,6 +8,7 @@
 
 #include "runner/exit_codes.h"
 #include "runner/messages.h"
+#include "runner/fs_tree.h"
 #include "runner/path_globs.h"
 #include "runner/path_text.h"
 #include "sandbox/escaped_text.h"
@@ -24,6 +25,13 @@ constexpr std::size_t kChangesShown = 40;
 std::string parent_dir(const std::string& path) {
   auto slash = path.find_last_of('/');
   return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+// The direct dirs the run's upper dir holds (the profile's that the project did not have).
+std::vector<std::string> direct_dir_names(const RunPlan& plan) {
+  std::vector<std::string> names;
+  for (const auto& upper : plan.direct_uppers) names.push_back(leaf_of(upper));
+  return names;
 }
 
 std::size_t refused_egress(const RunRecord& record) {
@@ -86,6 +94,7 @@ void keep_for_later(RunRecord& record, const std::string& run_id) {
 }
 
 void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& record) {
+  staged.run.meta.direct_dirs = direct_dir_names(*record.plan);
   staged.run.meta.verdict = record.verdict;
   staged.run.meta.promoted = record.staging->promoted;
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
@@ -153,13 +162,30 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot)};
 }
 
+namespace {
+
+// --disk and --files once more, on the change list: what a burst after the last sample
+// staged, and sparse files, whose apparent size promotion or a later reader goes through.
+bool staged_past_budget(RunRecord& record, const StagingBudget& budget) {
+  bool tripped = record.outcome && record.outcome->staging_limit_tripped;
+  std::string over = staging_over_budget(staged_usage_of(record.staging->changes), budget);
+  if (!tripped && !over.empty()) {
+    record.violations.push_back({"limit", over + " (the staged changes, apparent sizes)", 0});
+    tripped = true;
+  }
+  return tripped;
+}
+
+}  // namespace
+
 Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const Options& options,
-                              const Deadline& deadline) {
+                              const Deadline& deadline, const StagingBudget& budget) {
   // A direct dir exists from the start; left empty, the command never made it.
   for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
   ChangeListLimits limits;
   limits.deadline = deadline;
-  auto changes = list_changes(staged.run.dir.upper(), record.project, limits);
+  auto changes = list_changes(staged.run.dir.upper(), record.project, limits,
+                              direct_dir_names(*record.plan));
   if (!changes) return std::unexpected(changes.error());
   auto expected = expected_writes(options.command, options.expect);
   if (!expected) return std::unexpected(expected.error());
@@ -167,6 +193,10 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   record.staging->changes = std::move(*changes);
 
   VerdictInputs inputs;
+  if (staged_past_budget(record, budget))
+    inputs.reject_reasons.push_back(
+        "the run staged more than --disk or --files allow (see the limit violation); nothing "
+        "of it is promoted");
   inputs.exit_code = record.exit_code;
   inputs.promote_on_failure = options.promote_on_failure;
   inputs.no_promote = options.no_promote;

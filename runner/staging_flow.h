@@ -11,6 +11,7 @@
 #include "runner/promotion.h"
 #include "runner/run_record.h"
 #include "runner/run_store.h"
+#include "runner/staging_usage.h"
 #include "runner/verdict.h"
 #include "sandbox/error.h"
 
@@ -32,9 +33,11 @@ struct StagedRun {
 sandbox::Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
 
 // files.project from the upper dir, categorized, and the verdict on it. Listing stops with
-// an error once `deadline` has passed.
+// an error once `deadline` has passed. A run that staged more than `budget` (while it ran, or
+// in the list: sparse files count their apparent size) is rejected.
 sandbox::Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged,
-                                       const Options& options, const Deadline& deadline);
+                                       const Options& options, const Deadline& deadline,
+                                       const StagingBudget& budget);
 
 // What the user decided about a held run, or what the flags decided.
 enum class Decision { promote, keep };

@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "runner/argv_bounds.h"
+#include "runner/staging_watch.h"
 #include "sandbox/egress_gateway.h"
 #include "sandbox/fd.h"
 #include "sandbox/seccomp_notify.h"
@@ -154,6 +155,8 @@ class Supervision {
         limits_(recording.limits),
         recorder_(recording.scripts, recording.command, UnixSocketPolicy(recording.own_dirs)),
         sampler_(io_) {
+    if (limits_.staged.any() && !recording.staged_dirs.empty())
+      staging_.emplace(recording.staged_dirs, limits_.staged);
     handle(sandbox.first_event());
   }
 
@@ -309,8 +312,21 @@ class Supervision {
   // recorded yet (a process killed at the memory limit in between, and the rest exited).
   void record_limits_enforced_at_the_end() {
     if (!outcome_.limits_tripped.empty()) return;
-    if (auto enforced = limit_the_kernel_enforced(); !enforced.empty())
+    if (auto enforced = limit_the_kernel_enforced(); !enforced.empty()) {
       outcome_.limits_tripped.push_back(enforced);
+      return;
+    }
+    if (auto staged = staging_ ? staging_->final_check() : std::string(); !staged.empty()) {
+      outcome_.staging_limit_tripped = true;
+      outcome_.limits_tripped.push_back(staged + " when the sandbox ended");
+    }
+  }
+
+  // --disk and --files, from the staging filesystems' counters and a walk when they say so.
+  std::string staging_limit_passed() {
+    std::string passed = staging_ ? staging_->check() : std::string();
+    if (!passed.empty()) outcome_.staging_limit_tripped = true;
+    return passed;
   }
 
   // A tree limit the last sample passed; empty when none.
@@ -331,6 +347,7 @@ class Supervision {
   bool check_limits(const TreeSample& now) {
     std::string tripped = limit_the_kernel_enforced();
     if (tripped.empty()) tripped = limit_seen_in_sample(now);
+    if (tripped.empty()) tripped = staging_limit_passed();
     if (tripped.empty()) return false;
     // Killed at once: listing a fork bomb's processes first would let it grow meanwhile.
     sandbox_.kill_all();
@@ -397,6 +414,7 @@ class Supervision {
   std::optional<asio::posix::stream_descriptor> notifications_;
   std::map<pid_t, std::unique_ptr<asio::posix::stream_descriptor>> exits_;
   asio::steady_timer sampler_;
+  std::optional<StagingWatch> staging_;
   Outcome outcome_;
 };
 

@@ -16,6 +16,7 @@
 #include "runner/process_tree.h"
 #include "runner/resource_sampler.h"
 #include "runner/script_policy.h"
+#include "runner/staging_usage.h"
 #include "runner/syscall_recorder.h"
 #include "sandbox/egress_policy.h"
 #include "sandbox/gateway_options.h"
@@ -60,6 +61,7 @@ struct Outcome {
   // Sampled from the host: the largest figures seen, and the limits that tripped.
   TreeSample peak;
   std::vector<std::string> limits_tripped;
+  bool staging_limit_tripped = false;  // --disk or --files: nothing may be promoted
 };
 
 // Limits enforced by sampling the tree (the sandbox also gets per-process rlimits).
@@ -67,6 +69,7 @@ struct ResourceLimits {
   std::optional<std::uint64_t> memory_bytes;  // --memory: the tree's resident memory
   std::optional<std::uint64_t> tasks;         // --pids: processes and threads
   std::optional<std::uint64_t> cpu_ms;        // --cpu-time: the tree's CPU time
+  StagingBudget staged;                       // --disk, --files: what the run staged
 };
 
 struct RecordingSettings {
@@ -77,6 +80,8 @@ struct RecordingSettings {
   LaunchedCommand command;
   // The sandbox's own places (home, /tmp, project): the only unix sockets it may reach.
   std::vector<std::string> own_dirs;
+  // The trees limits.staged bounds: the project's upper dir and the caches' upper dirs.
+  std::vector<std::string> staged_dirs;
 };
 
 struct GatewaySettings {

@@ -26,6 +26,12 @@ std::string some_paths(const std::vector<std::string>& paths) {
   return text;
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
 bool symlink_reaches_protected(const Change& change, const GlobSet& protected_set) {
   if (change.type != EntryType::symlink || !change.symlink_resolves_to()) return false;
   const std::string& target = *change.symlink_resolves_to();
@@ -52,6 +58,9 @@ void collect_rejections(const ChangeList& changes, std::vector<std::string>& rea
     }
     if (c.flags.setuid) add("set-uid file " + c.path);
     if (c.flags.setgid) add("set-gid file " + c.path);
+    if (c.flags.forged_overlay)
+      add("overlay metadata forged on " + c.path + " (" + join_names(c.foreign_xattrs()) +
+          "), where no overlay writes it");
   }
   if (listed > kPathsPerReason * 2) {
     reasons.push_back("and " + std::to_string(listed - kPathsPerReason * 2) +

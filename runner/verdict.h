@@ -5,7 +5,8 @@
 //
 // Precedence, strongest first:
 //   rejected  a hard violation: a special file, a symlink leaving the project, a set-uid or
-//             set-gid file, or a reject reason the caller found elsewhere. Never promoted.
+//             set-gid file, overlay xattrs forged in a direct dir, or a reject reason the
+//             caller found elsewhere. Never promoted.
 //   failed    the command exited non-zero (unless promote_on_failure). Nothing promoted.
 //   staged    --no-promote. Nothing promoted; the run is kept.
 //   held      unexpected or protected changes, refusals (egress, syscalls, survivors) or

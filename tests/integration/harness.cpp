@@ -44,7 +44,7 @@ const Installation& Installation::get() {
   return installation;
 }
 
-Scenario::Scenario(Who who) : who_(who), dir_("si-scenario") {
+Scenario::Scenario(Who who, const std::string& parent) : who_(who), dir_("si-scenario", parent) {
   project_ = dir_.path() + "/project";
   home_ = dir_.path() + "/home";
   fs::create_directories(project_ + "/.probe");

@@ -44,10 +44,13 @@ struct SandboxRun {
 
 class Scenario {
  public:
-  explicit Scenario(Who who);
+  // `parent`: where the scenario's project and home live (a tmpfs for tests whose cost is
+  // the disk's, not safeinstall's).
+  explicit Scenario(Who who, const std::string& parent = "/tmp");
 
   // safeinstall [flags] -- command...
-  SandboxRun run(const std::vector<std::string>& command, const std::vector<std::string>& flags = {},
+  SandboxRun run(const std::vector<std::string>& command,
+                 const std::vector<std::string>& flags = {},
                  const std::vector<std::string>& extra_env = {},
                  std::chrono::milliseconds timeout = std::chrono::milliseconds(60000)) const;
   // safeinstall [flags] -- <probe> args...

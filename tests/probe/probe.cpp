@@ -46,6 +46,7 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -362,6 +363,65 @@ Outcome do_list(Args args) {
 Outcome do_mkdir(Args args) {
   if (::mkdir(args[0], 0755) < 0) return failed(args[0]);
   return ok(escape(args[0]));
+}
+
+// What a hostile install does to its staging dir: deeper, more and stranger than any tool.
+
+// N nested directories "d" from the current directory down, each entered as it is made: no
+// path names the bottom, which is the point.
+Outcome do_deep_dirs(Args args) {
+  long depth = parse_number(args[0], "N");
+  for (long level = 0; level < depth; ++level) {
+    if (::mkdir("d", 0755) < 0) return failed("mkdir at level " + std::to_string(level));
+    if (::chdir("d") < 0) return failed("chdir at level " + std::to_string(level));
+  }
+  return ok(std::to_string(depth) + " levels");
+}
+
+// N empty files in DIR (made if missing), 1000 to a subdirectory.
+Outcome do_many_files(Args args) {
+  long count = parse_number(args[1], "N");
+  if (::mkdir(args[0], 0755) < 0 && errno != EEXIST) return failed(args[0]);
+  for (long i = 0; i < count; ++i) {
+    std::string dir = std::string(args[0]) + "/" + std::to_string(i / 1000);
+    if (i % 1000 == 0 && ::mkdir(dir.c_str(), 0755) < 0) return failed(dir);
+    Fd fd(open_retry((dir + "/" + std::to_string(i)).c_str(), O_WRONLY | O_CREAT, 0644));
+    if (!fd.valid()) return failed("file " + std::to_string(i));
+  }
+  return ok(std::to_string(count) + " files");
+}
+
+Outcome do_set_xattr(Args args) {
+  if (::lsetxattr(args[0], args[1], args[2], std::strlen(args[2]), 0) < 0)
+    return failed(std::string(args[0]) + " " + args[1]);
+  return ok(std::string(args[1]) + " on " + escape(args[0]));
+}
+
+// POSIX ACLs on PATH, in the kernel's xattr form (linux/posix_acl_xattr.h): an access ACL
+// with a named-user entry (only the sandbox's own uid is mapped, so it names that one), and
+// on a directory a default ACL giving others rwx, which every file later made in it
+// inherits whatever the umask says.
+Outcome do_set_acl(Args args) {
+  struct Entry {
+    std::uint16_t tag, perm;
+    std::uint32_t id;
+  };
+  constexpr std::uint32_t kUndefined = 0xffffffff;
+  const std::uint32_t header = 2;                   // POSIX_ACL_XATTR_VERSION
+  const Entry entries[] = {{0x01, 7, kUndefined},   // ACL_USER_OBJ rwx
+                           {0x02, 7, ::getuid()},   // ACL_USER (own uid) rwx
+                           {0x04, 5, kUndefined},   // ACL_GROUP_OBJ r-x
+                           {0x10, 7, kUndefined},   // ACL_MASK rwx
+                           {0x20, 7, kUndefined}};  // ACL_OTHER rwx
+  std::string value(reinterpret_cast<const char*>(&header), sizeof header);
+  value.append(reinterpret_cast<const char*>(entries), sizeof entries);
+  if (::lsetxattr(args[0], "system.posix_acl_access", value.data(), value.size(), 0) < 0)
+    return failed(std::string(args[0]) + " access ACL");
+  struct stat st {};
+  if (::lstat(args[0], &st) == 0 && S_ISDIR(st.st_mode) &&
+      ::lsetxattr(args[0], "system.posix_acl_default", value.data(), value.size(), 0) < 0)
+    return failed(std::string(args[0]) + " default ACL");
+  return ok("ACLs on " + escape(args[0]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1261,6 +1321,10 @@ constexpr Action kActions[] = {
      "listen on PATH, connect to it, send one byte"},
     {"list", "DIR", 1, 1, do_list, "entry names of DIR, sorted, comma separated"},
     {"mkdir", "PATH", 1, 1, do_mkdir, "create directory PATH"},
+    {"deep-dirs", "N", 1, 1, do_deep_dirs, "N nested directories from the cwd down"},
+    {"many-files", "DIR N", 2, 2, do_many_files, "N empty files under DIR"},
+    {"set-xattr", "PATH NAME VALUE", 3, 3, do_set_xattr, "lsetxattr(PATH, NAME, VALUE)"},
+    {"set-acl", "PATH", 1, 1, do_set_acl, "an access ACL letting uid 4242 write PATH"},
     {"env", "NAME", 1, 1, do_env, "value of NAME; DENIED ENOENT when unset"},
     {"env-dump", "", 0, 0, do_env_dump, "names of all environment variables"},
     {"ptrace", "PID", 1, 1, do_ptrace, "PTRACE_ATTACH to PID, then detach"},

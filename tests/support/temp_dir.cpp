@@ -32,8 +32,8 @@ void make_removable(const fs::path& root) {
 
 }  // namespace
 
-TempDir::TempDir(const std::string& prefix) {
-  std::string pattern = "/tmp/" + prefix + "-XXXXXX";
+TempDir::TempDir(const std::string& prefix, const std::string& parent) {
+  std::string pattern = parent + "/" + prefix + "-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (::mkdtemp(buffer.data()) == nullptr) throw_errno("mkdtemp " + pattern);

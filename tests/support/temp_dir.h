@@ -1,6 +1,6 @@
 #pragma once
-// A scratch directory under /tmp that is gone when the test is, whatever the test did inside
-// it (read-only files and directories included).
+// A scratch directory (under /tmp unless asked) that is gone when the test is, whatever the test
+// did inside it (read-only files and directories included).
 
 #include <sys/types.h>
 
@@ -10,8 +10,8 @@ namespace safeinstall::test {
 
 class TempDir {
  public:
-  // Creates /tmp/<prefix>-XXXXXX, mode 0700; throws std::system_error on failure.
-  explicit TempDir(const std::string& prefix = "si-test");
+  // Creates <parent>/<prefix>-XXXXXX, mode 0700; throws std::system_error on failure.
+  explicit TempDir(const std::string& prefix = "si-test", const std::string& parent = "/tmp");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

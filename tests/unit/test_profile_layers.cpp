@@ -82,6 +82,26 @@ TEST_CASE("profile layers: built-in < /etc < user < project < flags") {
   CHECK(resolved->merged.scripts->value == "none");
 }
 
+TEST_CASE("profile layers: [limits] defaults layer like the rest, key by key") {
+  Tree t;
+  t.root.write("builtin/base.toml",
+               "[limits]\nmemory = \"8G\"\npids = 4096\ntimeout = 3600\ndisk = \"4G\"\n"
+               "files = 400000\ncpu_time = 14400\n");
+  t.root.write("builtin/cargo.toml",
+               "extends = \"base\"\n[match]\ncommands = [\"cargo\"]\n[limits]\ndisk = \"32G\"\n");
+  t.root.write("user/base.toml", "[limits]\nmemory = \"2G\"\n");
+  auto resolved = resolve_profile(argv({"cargo", "build"}), FlagLayer{}, t.dirs);
+  REQUIRE(resolved);
+  BaseProfile base = resolved->base();
+  CHECK(base.memory == 2ULL << 30);  // the user's layer over the built-in base
+  CHECK(base.disk == 32ULL << 30);   // the profile over its parent
+  CHECK(base.files == 400000);
+  CHECK(base.pids == 4096);
+  CHECK(base.timeout == 3600);
+  CHECK(base.cpu_time == 14400);
+  CHECK(resolved->merged.memory->origin.text() == (t.dirs.user / "base.toml").string() + ":2:10");
+}
+
 TEST_CASE("profile layers: a profile's layers come after its parent's, [match] is not inherited") {
   Tree t;
   t.root.write("builtin/dotnet.toml",

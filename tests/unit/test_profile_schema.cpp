@@ -43,8 +43,8 @@ TEST_CASE("profile schema: unknown keys say which exist") {
   check_error("[env]\npass = []\n", "2:1", "unknown key `pass` in [env]", "allow, secret, set");
   check_error("[[cache]]\npath = \"~/.npm\"\nvar = \"X\"\n", "3:1",
               "unknown key `var` in [[cache]]", "path, env");
-  check_error("[limits]\nmemory = 1\n", "2:1", "unknown key `memory` in [limits]",
-              "open_files, processes");
+  check_error("[limits]\nmemroy = 1\n", "2:1", "unknown key `memroy` in [limits]",
+              "open_files, processes, memory, pids, cpu_time, timeout, disk, files");
   check_error("[match]\ncommand = []\n", "2:1", "unknown key `command` in [match]",
               "commands, install, project_files");
   check_error("[credentials]\nfile = []\n", "2:1", "unknown key `file` in [credentials]", "files");
@@ -77,6 +77,9 @@ TEST_CASE("profile schema: wrong types say what was expected") {
               "\"512M\"");
   check_error("[limits]\nprocesses = -4\n", "2:13", "`processes` must be a positive integer",
               "processes = 4096");
+  check_error("[limits]\ndisk = \"lots\"\n", "2:8", "`disk` must be a size", "\"512M\"");
+  check_error("[limits]\ntimeout = 0\n", "2:11", "`timeout` must be a positive integer",
+              "timeout = 4096");
   check_error("cache = 1\n", "1:9", "`cache` must be a list of tables", "[[cache]]");
   check_error("[filesystem]\ntoolchain = 1\n", "2:13", "use [[filesystem.toolchain]] entries",
               "name = \"rust\"");
