@@ -227,6 +227,40 @@ TEST_CASE("change list: redirect and metacopy xattrs are refused, not misread") 
   CHECK(list.error().hint.find("redirect_dir=off") != std::string::npos);
 }
 
+TEST_CASE(
+    "change list: the command's xattrs are kept per change; overlay names in a direct dir "
+    "are forged, never read") {
+  Staged s;
+  write_file(s.upper + "/notes.txt", "n", 0666);
+  make_dir(s.upper + "/node_modules/a");
+  write_file(s.upper + "/node_modules/a/index.js", "a");
+  auto set = [](const std::string& path, const char* name) {
+    return ::lsetxattr(path.c_str(), name, "y", 1, 0) == 0;
+  };
+  if (!set(s.upper + "/notes.txt", "user.origin") ||
+      !set(s.upper + "/node_modules/a", "user.overlay.redirect") ||
+      !set(s.upper + "/node_modules/a/index.js", "user.overlay.opaque")) {
+    WARN("user xattrs refused here; skipped");
+    return;
+  }
+  auto list = list_changes(s.upper, s.project, {}, {"node_modules"});
+  REQUIRE(list);
+  const Change* notes = list->find("notes.txt");
+  REQUIRE(notes != nullptr);
+  CHECK(notes->flags.foreign_xattrs);
+  CHECK(notes->flags.world_writable);
+  CHECK_FALSE(notes->flags.forged_overlay);
+  CHECK(notes->foreign_xattrs() == std::vector<std::string>{"user.origin"});
+  const Change* dir = list->find("node_modules/a");
+  REQUIRE(dir != nullptr);
+  CHECK(dir->flags.forged_overlay);  // a redirect, listed instead of refused
+  CHECK(dir->foreign_xattrs() == std::vector<std::string>{"user.overlay.redirect"});
+  CHECK(dir->overlay_xattrs().empty());
+  CHECK(list->find("node_modules/a/index.js")->flags.forged_overlay);
+  // The same tree outside a direct dir is overlay bookkeeping, and a redirect is refused.
+  CHECK_FALSE(list_changes(s.upper, s.project));
+}
+
 TEST_CASE("change list: more changes than the limit is an error, not a partial list") {
   Staged s;
   for (int i = 0; i < 10; ++i) write_file(s.upper + "/f" + std::to_string(i), "x");
