@@ -37,8 +37,9 @@ bool environment_block(unsigned long& start, unsigned long& end) {
   buffer[n] = '\0';
   const char* field = std::strrchr(buffer, ')');
   if (field == nullptr) return false;
-  // After ')' comes field 3; step to field 50.
-  for (int i = 3; i < 50 && field != nullptr; ++i) field = std::strchr(field + 1, ' ');
+  // Each step lands on the space before the next field: the first on field 3's, the last on
+  // field 50's.
+  for (int i = 3; i <= 50 && field != nullptr; ++i) field = std::strchr(field + 1, ' ');
   if (field == nullptr) return false;
   return std::sscanf(field, " %lu %lu", &start, &end) == 2 && start < end;
 }
