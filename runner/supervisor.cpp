@@ -331,7 +331,10 @@ class Supervision {
 
   // A tree limit the last sample passed; empty when none.
   std::string limit_seen_in_sample(const TreeSample& now) const {
-    if (limits_.memory_bytes && now.rss_kib * 1024 > *limits_.memory_bytes)
+    // Where a memory cgroup holds the tree, the kernel's count is the record: summed RSS also
+    // counts shared file pages the cgroup charged elsewhere, and would trip first by a hair.
+    if (limits_.memory_bytes && !sandbox_.kernel_holds_memory() &&
+        now.rss_kib * 1024 > *limits_.memory_bytes)
       return "memory: the processes used " + mib(now.rss_kib * 1024) + ", over --memory " +
              mib(*limits_.memory_bytes);
     if (limits_.tasks && now.tasks >= *limits_.tasks)

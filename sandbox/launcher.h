@@ -60,6 +60,8 @@ class RunningSandbox {
   std::uint64_t refused_forks() const { return cgroups_.refused_forks(); }
   // Processes the kernel killed at the memory cgroup's limit; 0 without one.
   std::uint64_t memory_kills() const { return cgroups_.memory_kills(); }
+  // Whether the kernel holds the tree at the memory limit (a memory cgroup was made).
+  bool kernel_holds_memory() const { return cgroups_.holds_memory(); }
 
   // Delivered to init, which forwards it to the command.
   void signal(int sig) const;

@@ -296,8 +296,9 @@ TEST_CASE("recording: a hog faster than the sampler is stopped and recorded by t
   CHECK(run.exit_code() != 0);
   auto limits = violations_of_kind(run.report, "limit");
   REQUIRE(limits.size() == 1);
-  CHECK(contains(limits[0].at("detail").get<std::string>(),
-                 "memory: the kernel killed 1 process(es) at --memory 128 MiB"));
+  const std::string detail = limits[0].at("detail").get<std::string>();
+  INFO("the limit violation: " << detail);
+  CHECK(contains(detail, "memory: the kernel killed 1 process(es) at --memory 128 MiB"));
 }
 
 TEST_CASE("recording: --cpu-time stops a busy loop") {
