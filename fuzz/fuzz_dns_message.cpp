@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <span>
 
-#include "sandbox/dns_responder.h"
+#include "sandbox/egress/dns/dns_responder.h"
 
 using namespace safeinstall::sandbox;
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "sandbox/proxy_request.h"
+#include "sandbox/egress/proxy_request.h"
 
 using namespace safeinstall::sandbox;
 

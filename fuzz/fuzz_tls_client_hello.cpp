@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <span>
 
-#include "sandbox/egress_policy.h"
-#include "sandbox/tls_client_hello.h"
+#include "sandbox/egress/egress_policy.h"
+#include "sandbox/egress/tls_client_hello.h"
 
 using namespace safeinstall::sandbox;
 

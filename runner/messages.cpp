@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "runner/exit_codes.h"
-#include "sandbox/escaped_text.h"
+#include "sandbox/base/escaped_text.h"
 
 namespace safeinstall::runner {
 

@@ -18,9 +18,9 @@ struct Options {
   std::vector<std::string> allow_hosts;  // --allow-host patterns for the egress gateway
   std::string home_size;                 // empty: the base profile's
   std::string tmp_size;
-  // Recording and limits (see runner/recording_settings.h).
+  // Recording and limits (see runner/plan/recording_settings.h).
   std::string scripts = "all";  // all | none | allow:PKG[,PKG...]
-  // Unset: the profile's [limits] default (runner/profile_loader.cpp fills them in).
+  // Unset: the profile's [limits] default (runner/plan/profile_loader.cpp fills them in).
   std::string memory;        // --memory SIZE
   std::optional<long> pids;  // --pids N
   std::optional<double> cpu_time_seconds;

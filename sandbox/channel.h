@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 namespace safeinstall::sandbox {
 

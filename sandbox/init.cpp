@@ -14,16 +14,16 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/capabilities.h"
+#include "sandbox/confine/capabilities.h"
 #include "sandbox/channel.h"
-#include "sandbox/command_spawn.h"
-#include "sandbox/gateway_listeners.h"
-#include "sandbox/init_hygiene.h"
-#include "sandbox/limits.h"
-#include "sandbox/mounts.h"
-#include "sandbox/network.h"
-#include "sandbox/seccomp_filter.h"
-#include "sandbox/written_files.h"
+#include "sandbox/confine/command_spawn.h"
+#include "sandbox/egress/gateway_listeners.h"
+#include "sandbox/confine/init_hygiene.h"
+#include "sandbox/confine/limits.h"
+#include "sandbox/confine/mounts.h"
+#include "sandbox/confine/network.h"
+#include "sandbox/seccomp/seccomp_filter.h"
+#include "sandbox/confine/written_files.h"
 
 namespace safeinstall::sandbox {
 namespace {

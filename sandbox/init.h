@@ -3,8 +3,8 @@
 // command, forwards signals to it, reaps orphans, and when the command exits reports and
 // kills whatever it left behind.
 
-#include "sandbox/fd.h"
-#include "sandbox/spec.h"
+#include "sandbox/base/fd.h"
+#include "sandbox/base/spec.h"
 
 namespace safeinstall::sandbox {
 

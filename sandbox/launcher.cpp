@@ -9,9 +9,9 @@
 
 #include <csignal>
 
-#include "sandbox/host_check.h"
+#include "sandbox/host_check/host_check.h"
 #include "sandbox/init.h"
-#include "sandbox/userns.h"
+#include "sandbox/confine/userns.h"
 
 namespace safeinstall::sandbox {
 namespace {

@@ -9,11 +9,11 @@
 #include <utility>
 
 #include "sandbox/channel.h"
-#include "sandbox/error.h"
-#include "sandbox/fd.h"
-#include "sandbox/gateway_listeners.h"
-#include "sandbox/limit_cgroups.h"
-#include "sandbox/spec.h"
+#include "sandbox/base/error.h"
+#include "sandbox/base/fd.h"
+#include "sandbox/egress/gateway_listeners.h"
+#include "sandbox/confine/limit_cgroups.h"
+#include "sandbox/base/spec.h"
 
 namespace safeinstall::sandbox {
 

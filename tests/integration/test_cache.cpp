@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runner/cacache.h"
-#include "runner/digest.h"
+#include "runner/cache/cacache.h"
+#include "runner/fs/digest.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/project_checks.h"
 #include "tests/integration/skip.h"

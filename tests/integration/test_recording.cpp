@@ -12,7 +12,7 @@
 #include <optional>
 #include <thread>
 
-#include "sandbox/cgroup_files.h"
+#include "sandbox/confine/cgroup_files.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/project_checks.h"
 #include "tests/integration/skip.h"

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "sandbox/fd.h"
+#include "sandbox/base/fd.h"
 
 namespace safeinstall::test {
 namespace {

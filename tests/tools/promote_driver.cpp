@@ -18,9 +18,9 @@
 #include <string>
 #include <thread>
 
-#include "runner/change_list.h"
-#include "runner/promotion.h"
-#include "runner/run_store.h"
+#include "runner/staging/change_list.h"
+#include "runner/promotion/promotion.h"
+#include "runner/store/run_store.h"
 
 namespace {
 

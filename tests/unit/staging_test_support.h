@@ -21,7 +21,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "runner/fs_tree.h"
+#include "runner/fs/fs_tree.h"
 
 namespace safeinstall::staging_test {
 

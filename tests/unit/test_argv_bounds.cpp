@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "runner/argv_bounds.h"
-#include "runner/process_tree.h"
+#include "runner/supervise/process_tree.h"
 
 using namespace safeinstall::runner;
 

@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "runner/audit_suggestion.h"
-#include "runner/profile_schema.h"
-#include "sandbox/egress_policy.h"
+#include "runner/record/audit_suggestion.h"
+#include "runner/profile/profile_schema.h"
+#include "sandbox/egress/egress_policy.h"
 
 using namespace safeinstall::runner;
 using namespace safeinstall::sandbox;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "runner/base_profile.h"
+#include "runner/profile/base_profile.h"
 
 using namespace safeinstall::runner;
 

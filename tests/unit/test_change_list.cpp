@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "runner/change_list.h"
-#include "runner/path_globs.h"
+#include "runner/staging/change_list.h"
+#include "runner/fs/path_globs.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "runner/cli.h"
+#include "runner/cli/cli.h"
 
 using namespace safeinstall::runner;
 

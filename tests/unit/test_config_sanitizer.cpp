@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <map>
 
-#include "runner/carryover/config_text.h"
-#include "runner/carryover/sanitize_config.h"
-#include "runner/carryover/url_userinfo.h"
-#include "runner/tool_config_carryover.h"
+#include "runner/profile/carryover/config_text.h"
+#include "runner/profile/carryover/sanitize_config.h"
+#include "runner/profile/carryover/url_userinfo.h"
+#include "runner/profile/tool_config_carryover.h"
 #include "tests/unit/profile_test_support.h"
 
 using namespace safeinstall::runner;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "egress_test_support.h"
-#include "sandbox/dns_responder.h"
+#include "sandbox/egress/dns/dns_responder.h"
 
 using namespace safeinstall::sandbox;
 using egress_test::dns_query;

@@ -22,10 +22,10 @@
 #include <thread>
 
 #include "egress_test_support.h"
-#include "sandbox/egress_gateway.h"
-#include "sandbox/fd_passing.h"
-#include "sandbox/network.h"
-#include "sandbox/relay.h"
+#include "sandbox/egress/egress_gateway.h"
+#include "sandbox/egress/fd_passing.h"
+#include "sandbox/confine/network.h"
+#include "sandbox/egress/relay.h"
 
 using namespace safeinstall::sandbox;
 using egress_test::Client;

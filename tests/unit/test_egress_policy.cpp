@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "sandbox/egress_policy.h"
-#include "sandbox/network_record.h"
-#include "sandbox/proxy_request.h"
-#include "sandbox/upstream_proxy.h"
+#include "sandbox/egress/egress_policy.h"
+#include "sandbox/egress/network_record.h"
+#include "sandbox/egress/proxy_request.h"
+#include "sandbox/egress/upstream_proxy.h"
 
 using namespace safeinstall::sandbox;
 namespace ip = boost::asio::ip;

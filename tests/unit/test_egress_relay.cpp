@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sandbox/network_record.h"
-#include "sandbox/relay.h"
+#include "sandbox/egress/network_record.h"
+#include "sandbox/egress/relay.h"
 
 using namespace safeinstall::sandbox;
 namespace asio = boost::asio;

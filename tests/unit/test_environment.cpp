@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "runner/environment.h"
+#include "runner/plan/environment.h"
 
 using namespace safeinstall::runner;
 

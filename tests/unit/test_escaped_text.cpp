@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "sandbox/escaped_text.h"
+#include "sandbox/base/escaped_text.h"
 
 using safeinstall::sandbox::printable;
 

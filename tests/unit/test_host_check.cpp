@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sandbox/host_check.h"
+#include "sandbox/host_check/host_check.h"
 
 using safeinstall::sandbox::check_host_features;
 using safeinstall::sandbox::explain_namespace_failure;

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
-#include "sandbox/init_hygiene.h"
+#include "sandbox/confine/init_hygiene.h"
 
 using namespace safeinstall::sandbox;
 

@@ -5,9 +5,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "runner/cacache.h"
-#include "runner/digest.h"
-#include "runner/package_cache.h"
+#include "runner/cache/cacache.h"
+#include "runner/fs/digest.h"
+#include "runner/cache/package_cache.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "runner/path_globs.h"
+#include "runner/fs/path_globs.h"
 
 using namespace safeinstall::runner;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "runner/path_text.h"
+#include "runner/fs/path_text.h"
 
 using namespace safeinstall::runner;
 

@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 #include <map>
 
-#include "runner/carryover/sanitize_config.h"
-#include "runner/registry_discovery.h"
-#include "runner/tool_config_carryover.h"
+#include "runner/profile/carryover/sanitize_config.h"
+#include "runner/profile/registry_discovery.h"
+#include "runner/profile/tool_config_carryover.h"
 #include "tests/unit/profile_test_support.h"
 
 using namespace safeinstall::runner;

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "runner/base_profile.h"
-#include "runner/profile_schema.h"
+#include "runner/profile/base_profile.h"
+#include "runner/profile/profile_schema.h"
 
 using namespace safeinstall::runner;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "runner/project_snapshot.h"
+#include "runner/staging/project_snapshot.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;

@@ -8,11 +8,11 @@
 #include <set>
 #include <thread>
 
-#include "runner/path_globs.h"
-#include "runner/project_snapshot.h"
-#include "runner/promotion.h"
-#include "runner/promotion_journal.h"
-#include "runner/verdict.h"
+#include "runner/fs/path_globs.h"
+#include "runner/staging/project_snapshot.h"
+#include "runner/promotion/promotion.h"
+#include "runner/store/promotion_journal.h"
+#include "runner/staging/verdict.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;

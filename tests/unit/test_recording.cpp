@@ -8,11 +8,11 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 
-#include "runner/process_tree.h"
-#include "runner/script_policy.h"
-#include "runner/syscall_recorder.h"
-#include "sandbox/seccomp_filter.h"
-#include "sandbox/seccomp_notify.h"
+#include "runner/supervise/process_tree.h"
+#include "runner/profile/script_policy.h"
+#include "runner/supervise/syscall_recorder.h"
+#include "sandbox/seccomp/seccomp_filter.h"
+#include "sandbox/seccomp/seccomp_notify.h"
 
 using namespace safeinstall;
 using runner::LifecycleEnv;

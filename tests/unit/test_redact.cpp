@@ -2,7 +2,7 @@
 #include <random>
 #include <regex>
 
-#include "runner/redact.h"
+#include "runner/record/redact.h"
 
 using safeinstall::runner::redact;
 using safeinstall::runner::redact_argv;

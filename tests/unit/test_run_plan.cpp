@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "runner/run_plan.h"
+#include "runner/plan/run_plan.h"
 
 using namespace safeinstall::runner;
 using safeinstall::sandbox::MountKind;

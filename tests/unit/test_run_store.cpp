@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <optional>
 
-#include "runner/promotion_journal.h"
-#include "runner/run_store.h"
+#include "runner/store/promotion_journal.h"
+#include "runner/store/run_store.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;

@@ -13,7 +13,7 @@
 #include <csignal>
 #include <functional>
 
-#include "sandbox/seccomp_filter.h"
+#include "sandbox/seccomp/seccomp_filter.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "egress_test_support.h"
-#include "sandbox/tls_client_hello.h"
+#include "sandbox/egress/tls_client_hello.h"
 
 using namespace safeinstall::sandbox;
 using egress_test::client_hello;

@@ -1,4 +1,4 @@
-// Tree removal (runner/tree_removal.cpp): whatever a sandbox can build in its staging dir,
+// Tree removal (runner/fs/tree_removal.cpp): whatever a sandbox can build in its staging dir,
 // however deep, is removed in linear time without running out of fds or path length.
 #include <dirent.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "runner/fs_tree.h"
+#include "runner/fs/fs_tree.h"
 #include "tests/unit/staging_test_support.h"
 
 using namespace safeinstall::runner;

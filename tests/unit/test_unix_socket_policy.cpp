@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "runner/unix_socket_policy.h"
+#include "runner/supervise/unix_socket_policy.h"
 
 using namespace safeinstall::runner;
 namespace fs = std::filesystem;

@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "runner/path_globs.h"
-#include "runner/verdict.h"
+#include "runner/fs/path_globs.h"
+#include "runner/staging/verdict.h"
 
 using namespace safeinstall::runner;
 

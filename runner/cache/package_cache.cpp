@@ -1,0 +1,520 @@
+#include "runner/cache/package_cache.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "runner/cache/cacache.h"
+#include "runner/staging/change_list.h"
+#include "runner/fs/digest.h"
+#include "runner/fs/fs_tree.h"
+#include "runner/staging/staging_usage.h"
+
+namespace safeinstall::runner {
+namespace {
+
+using sandbox::plain_error;
+using sandbox::Result;
+using sandbox::sys_error;
+using sandbox::UniqueFd;
+
+// A bucket is a few entries; one that is not is not npm's.
+constexpr std::size_t kMaxBucketBytes = 16 << 20;
+constexpr mode_t kFileMode = 0644;  // the root is 0700: nobody else gets in anyway
+constexpr mode_t kDirMode = 0755;
+
+std::string getenv_string(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+std::string basename_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<void> make_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("create " + path);
+  return {};
+}
+
+// Reads a whole regular file beneath `rootfd`; nullopt when nothing is there.
+Result<std::optional<std::string>> read_beneath(int rootfd, const std::string& relative,
+                                                const std::string& shown) {
+  auto fd = open_beneath(rootfd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, shown);
+  if (!fd) {
+    if (fd.error().err == ENOENT) return std::optional<std::string>();
+    return std::unexpected(fd.error());
+  }
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + shown);
+  if (!S_ISREG(st.st_mode)) return plain_error(shown + " is not a regular file");
+  if (static_cast<std::size_t>(st.st_size) > kMaxBucketBytes)
+    return plain_error(shown + " is larger than an index bucket can be");
+  std::string content;
+  std::array<char, 1 << 16> buffer{};
+  for (;;) {
+    ssize_t n = ::read(fd->get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + shown);
+    if (n == 0) break;
+    content.append(buffer.data(), static_cast<std::size_t>(n));
+    if (content.size() > kMaxBucketBytes)
+      return plain_error(shown + " is larger than an index bucket can be");
+  }
+  return std::optional<std::string>(std::move(content));
+}
+
+Result<std::string> digest_beneath(int rootfd, const std::string& relative,
+                                   const std::string& algorithm, const std::string& shown) {
+  auto fd = open_beneath(rootfd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, shown);
+  if (!fd) return std::unexpected(fd.error());
+  return hex_digest_of_fd(algorithm, fd->get(), shown);
+}
+
+// True when both files hold the same bytes (a copy-up that changed nothing).
+Result<bool> same_bytes(int upperfd, int cachefd, const std::string& relative) {
+  auto a = open_beneath(upperfd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, relative);
+  if (!a) return std::unexpected(a.error());
+  auto b = open_beneath(cachefd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, relative);
+  if (!b) return b.error().err == ENOENT ? Result<bool>(false) : std::unexpected(b.error());
+  struct stat sa {
+  }, sb{};
+  if (::fstat(a->get(), &sa) != 0 || ::fstat(b->get(), &sb) != 0)
+    return sys_error("stat " + relative);
+  if (!S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode) || sa.st_size != sb.st_size) return false;
+  std::array<char, 1 << 16> x{}, y{};
+  for (;;) {
+    ssize_t n = ::read(a->get(), x.data(), x.size());
+    if (n < 0) return sys_error("read " + relative);
+    if (n == 0) return true;
+    std::size_t got = 0;
+    while (got < static_cast<std::size_t>(n)) {
+      ssize_t m = ::read(b->get(), y.data() + got, static_cast<std::size_t>(n) - got);
+      if (m <= 0) return m < 0 ? Result<bool>(sys_error("read " + relative)) : Result<bool>(false);
+      got += static_cast<std::size_t>(m);
+    }
+    if (!std::equal(x.begin(), x.begin() + n, y.begin())) return false;
+  }
+}
+
+// The review of one cache, built change by change.
+class Reviewer {
+ public:
+  Reviewer(const CacheStaging& cache, int upperfd, int cachefd)
+      : cache_(cache), upperfd_(upperfd), cachefd_(cachefd) {}
+
+  Result<void> add(const Change& change) {
+    if (cache_.decl.format == CacheFormat::cacache &&
+        cacache::classify(change.path).kind == cacache::PathKind::scratch)
+      return {};  // npm's own scratch space: never merged, never judged
+    if (change.change == ChangeKind::deleted) return tamper(change, "an existing entry deleted");
+    if (change.type == EntryType::symlink) return tamper(change, "a symlink");
+    if (change.type == EntryType::special) return tamper(change, "a special file");
+    if (change.real_type && *change.real_type != change.type)
+      return tamper(change, "an existing entry replaced by another kind of entry");
+    if (change.type == EntryType::dir) {
+      if (change.change == ChangeKind::modified && !change.opaque)
+        return tamper(change, "an existing directory's permissions changed");
+      return {};  // new directories come with the files merged into them
+    }
+    if (cache_.decl.format == CacheFormat::plain) return add_plain(change);
+    return add_cacache(change);
+  }
+
+  // Index entries must name content that is in the cache or accepted in this run.
+  Result<void> check_index_targets() {
+    std::set<std::string> accepted(review_.new_files.begin(), review_.new_files.end());
+    std::vector<BucketAppend> kept;
+    for (auto& append : review_.appends) {
+      auto missing = missing_content(append, accepted);
+      if (!missing) return std::unexpected(missing.error());
+      if (!missing->empty()) {
+        review_.tampering.push_back({append.path, *missing});
+        continue;
+      }
+      kept.push_back(std::move(append));
+    }
+    review_.appends = std::move(kept);
+    return {};
+  }
+
+  CacheReview take() { return std::move(review_); }
+
+ private:
+  Result<void> tamper(const Change& change, const std::string& problem) {
+    review_.tampering.push_back({change.path, problem});
+    return {};
+  }
+
+  Result<void> add_plain(const Change& change) {
+    if (change.change == ChangeKind::added) {
+      review_.new_files.push_back(change.path);
+      return {};
+    }
+    return modified_file(change);
+  }
+
+  Result<void> modified_file(const Change& change) {
+    auto same = same_bytes(upperfd_, cachefd_, change.path);
+    if (!same) return std::unexpected(same.error());
+    if (*same) {
+      ++review_.unchanged_copies;
+      return {};
+    }
+    return tamper(change, "an existing file rewritten");
+  }
+
+  Result<void> add_cacache(const Change& change) {
+    auto info = cacache::classify(change.path);
+    switch (info.kind) {
+      case cacache::PathKind::content:
+        return add_content(change, info.content);
+      case cacache::PathKind::bucket:
+        return add_bucket(change, info.bucket_hex);
+      case cacache::PathKind::scratch:
+        return {};
+      case cacache::PathKind::layout_dir:
+      case cacache::PathKind::other:
+        if (change.change == ChangeKind::modified) return modified_file(change);
+        review_.ignored.push_back(change.path);
+        return {};
+    }
+    return {};
+  }
+
+  Result<void> add_content(const Change& change, const cacache::Hash& expected) {
+    if (change.change == ChangeKind::modified) return modified_file(change);
+    auto actual = digest_beneath(upperfd_, change.path, expected.algorithm, change.path);
+    if (!actual) return std::unexpected(actual.error());
+    if (*actual != expected.hex)
+      return tamper(change, "content whose " + expected.algorithm + " does not match its name");
+    review_.new_files.push_back(change.path);
+    return {};
+  }
+
+  Result<void> add_bucket(const Change& change, const std::string& bucket_hex) {
+    auto staged = read_beneath(upperfd_, change.path, change.path);
+    if (!staged) return std::unexpected(staged.error());
+    auto current = read_beneath(cachefd_, change.path, change.path);
+    if (!current) return std::unexpected(current.error());
+    auto bucket = cacache::review_bucket(current->value_or(""), staged->value_or(""), bucket_hex);
+    if (!bucket.problem.empty()) return tamper(change, bucket.problem);
+    if (bucket.new_lines.empty()) {
+      ++review_.unchanged_copies;
+      return {};
+    }
+    review_.appends.push_back({change.path, std::move(bucket.new_lines)});
+    entries_[change.path] = std::move(bucket.entries);
+    return {};
+  }
+
+  // "" when every entry's content is there; otherwise what is missing.
+  Result<std::string> missing_content(const BucketAppend& append,
+                                      const std::set<std::string>& accepted) {
+    for (const auto& entry : entries_[append.path]) {
+      bool found = false;
+      for (const auto& hash : entry.integrity) {
+        std::string path = cacache::content_path(hash);
+        if (accepted.contains(path)) {
+          found = true;
+          break;
+        }
+        auto fd = open_beneath(cachefd_, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, path);
+        if (fd) {
+          found = true;
+          break;
+        }
+        if (fd.error().err != ENOENT && fd.error().err != ENOTDIR)
+          return std::unexpected(fd.error());
+      }
+      if (!found)
+        return "an index entry for \"" + entry.key + "\" whose content is not in the cache";
+    }
+    return std::string();
+  }
+
+  const CacheStaging& cache_;
+  int upperfd_;
+  int cachefd_;
+  CacheReview review_;
+  std::map<std::string, std::vector<cacache::BucketEntry>> entries_;
+};
+
+// Creates the directories of `relative`'s parent beneath `rootfd`, never following a symlink.
+Result<UniqueFd> make_parent_dirs(int rootfd, const std::string& relative) {
+  UniqueFd dir(::fcntl(rootfd, F_DUPFD_CLOEXEC, 0));
+  if (!dir) return sys_error("duplicate a directory fd");
+  std::string parent = parent_of(relative);
+  std::size_t start = 0;
+  while (start < parent.size()) {
+    auto end = parent.find('/', start);
+    if (end == std::string::npos) end = parent.size();
+    std::string name = parent.substr(start, end - start);
+    if (::mkdirat(dir.get(), name.c_str(), kDirMode) != 0 && errno != EEXIST)
+      return sys_error("create " + parent.substr(0, end) + " in the cache");
+    auto next = open_subdirectory(dir.get(), name, parent.substr(0, end));
+    if (!next) return std::unexpected(next.error());
+    dir = std::move(*next);
+    start = end + 1;
+  }
+  return dir;
+}
+
+Result<void> write_all(int fd, const char* data, std::size_t size, const std::string& shown) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("write " + shown);
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+// A file in the scratch dir, unlinked again unless published.
+class ScratchFile {
+ public:
+  static Result<ScratchFile> create(int scratchfd) {
+    static unsigned counter = 0;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      std::string name = "merge-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+      int fd =
+          ::openat(scratchfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
+      if (fd >= 0) return ScratchFile(scratchfd, std::move(name), UniqueFd(fd));
+      if (errno != EEXIST) return sys_error("create a scratch file for the cache merge");
+    }
+    return plain_error("no free scratch file name for the cache merge");
+  }
+  ScratchFile(ScratchFile&& other) noexcept
+      : dirfd_(other.dirfd_), name_(std::move(other.name_)), fd_(std::move(other.fd_)) {
+    other.name_.clear();
+  }
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  ScratchFile& operator=(ScratchFile&&) = delete;
+  ~ScratchFile() {
+    if (!name_.empty()) ::unlinkat(dirfd_, name_.c_str(), 0);
+  }
+  int fd() const { return fd_.get(); }
+
+  // Renames it to `leaf` in `dirfd`: replacing what is there, or (no_replace) only when
+  // nothing is. Returns false when no_replace found something there.
+  Result<bool> publish(int dirfd, const std::string& leaf, bool no_replace,
+                       const std::string& shown) {
+    fd_.reset();
+    unsigned flags = no_replace ? RENAME_NOREPLACE : 0;
+    if (::renameat2(dirfd_, name_.c_str(), dirfd, leaf.c_str(), flags) != 0) {
+      if (no_replace && errno == EEXIST) return false;
+      return sys_error("move " + shown + " into the cache");
+    }
+    name_.clear();
+    return true;
+  }
+
+ private:
+  ScratchFile(int dirfd, std::string name, UniqueFd fd)
+      : dirfd_(dirfd), name_(std::move(name)), fd_(std::move(fd)) {}
+  int dirfd_;
+  std::string name_;
+  UniqueFd fd_;
+};
+
+// Copies a staged file into a scratch file, hashing what it copies when `expected` is set.
+Result<ScratchFile> copy_to_scratch(int upperfd, const std::string& relative, int scratchfd,
+                                    const std::optional<cacache::Hash>& expected) {
+  auto in = open_beneath(upperfd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, relative);
+  if (!in) return std::unexpected(in.error());
+  struct stat st {};
+  if (::fstat(in->get(), &st) != 0) return sys_error("stat " + relative);
+  if (!S_ISREG(st.st_mode)) return plain_error(relative + " is no longer a regular file");
+  auto out = ScratchFile::create(scratchfd);
+  if (!out) return std::unexpected(out.error());
+  std::optional<Digest> digest;
+  if (expected) digest = Digest::named(expected->algorithm);
+  std::array<char, 1 << 16> buffer{};
+  for (;;) {
+    ssize_t n = ::read(in->get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + relative);
+    if (n == 0) break;
+    if (digest) digest->update({buffer.data(), static_cast<std::size_t>(n)});
+    if (auto w = write_all(out->fd(), buffer.data(), static_cast<std::size_t>(n), relative); !w)
+      return std::unexpected(w.error());
+  }
+  if (digest && digest->hex() != expected->hex)
+    return plain_error(relative + " changed after it was checked; not merged");
+  return out;
+}
+
+// Held while merging: one merge per cache at a time.
+Result<UniqueFd> lock_cache(const CacheStaging& cache) {
+  std::string path = cache.root + "/" + cache.decl.name + ".lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return sys_error("open the cache lock " + path);
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return sys_error("lock " + path);
+  }
+  return fd;
+}
+
+Result<bool> merge_file(const CacheStaging& cache, int upperfd, int cachefd, int scratchfd,
+                        const std::string& relative) {
+  std::optional<cacache::Hash> expected;
+  if (cache.decl.format == CacheFormat::cacache) expected = cacache::classify(relative).content;
+  auto parent = make_parent_dirs(cachefd, relative);
+  if (!parent) return std::unexpected(parent.error());
+  auto present = stat_entry(parent->get(), leaf_of(relative), relative);
+  if (!present) return std::unexpected(present.error());
+  if (*present) return false;
+  auto scratch = copy_to_scratch(upperfd, relative, scratchfd, expected);
+  if (!scratch) return std::unexpected(scratch.error());
+  return scratch->publish(parent->get(), leaf_of(relative), true, relative);
+}
+
+Result<std::size_t> append_bucket(int cachefd, int scratchfd, const BucketAppend& append) {
+  auto current = read_beneath(cachefd, append.path, append.path);
+  if (!current) return std::unexpected(current.error());
+  std::string content = current->value_or("");
+  auto existing = cacache::bucket_lines(content);
+  std::size_t added = 0;
+  for (const auto& line : append.lines) {
+    if (std::ranges::find(existing, line) != existing.end()) continue;
+    content += "\n" + line;
+    ++added;
+  }
+  if (added == 0) return added;
+  auto parent = make_parent_dirs(cachefd, append.path);
+  if (!parent) return std::unexpected(parent.error());
+  auto scratch = ScratchFile::create(scratchfd);
+  if (!scratch) return std::unexpected(scratch.error());
+  if (auto w = write_all(scratch->fd(), content.data(), content.size(), append.path); !w)
+    return std::unexpected(w.error());
+  auto published = scratch->publish(parent->get(), leaf_of(append.path), false, append.path);
+  if (!published) return std::unexpected(published.error());
+  return added;
+}
+
+}  // namespace
+
+std::vector<CacheDecl> builtin_caches(const std::vector<std::string>& command) {
+  if (command.empty()) return {};
+  std::string tool = basename_of(command.front());
+  if (tool == "npm" || tool == "npx")
+    return {{"npm", ".npm/_cacache", CacheFormat::cacache, {{"npm_config_cache", "~/.npm"}}}};
+  return {};
+}
+
+Result<std::string> default_cache_root() {
+  if (auto dir = getenv_string("SAFEINSTALL_CACHE_DIR"); !dir.empty()) {
+    if (dir.front() != '/')
+      return plain_error("SAFEINSTALL_CACHE_DIR=" + dir + " is not an absolute path");
+    return dir;
+  }
+  if (auto xdg = getenv_string("XDG_CACHE_HOME"); !xdg.empty() && xdg.front() == '/')
+    return xdg + "/safeinstall/caches";
+  if (auto home = getenv_string("HOME"); !home.empty() && home.front() == '/')
+    return home + "/.cache/safeinstall/caches";
+  return plain_error("no place for package caches: HOME is not set",
+                     "set SAFEINSTALL_CACHE_DIR to a directory of your own");
+}
+
+Result<CacheStaging> prepare_cache(const CacheDecl& decl, const std::string& root,
+                                   const std::string& run_dir, const std::string& home) {
+  if (decl.name.empty() || decl.name.find('/') != std::string::npos || decl.name.front() == '.')
+    return plain_error("cache name \"" + decl.name + "\" is not a plain name");
+  if (decl.home_path.empty() || decl.home_path.front() == '/' ||
+      decl.home_path.find("..") != std::string::npos)
+    return plain_error("cache path \"" + decl.home_path + "\" is not a path inside the home");
+  CacheStaging cache;
+  cache.decl = decl;
+  cache.root = root;
+  cache.persistent = root + "/" + decl.name;
+  cache.target = home + "/" + decl.home_path;
+  std::string staging = run_dir + "/caches/" + decl.name;
+  cache.upper = staging + "/upper";
+  cache.work = staging + "/work";
+  for (const auto& [name, value] : decl.env)
+    cache.env.emplace_back(name, value.starts_with("~/") ? home + value.substr(1) : value);
+
+  if (auto r = create_parents(root); !r) return std::unexpected(r.error());
+  for (const auto& dir : {cache.root, cache.persistent}) {
+    if (auto r = make_private_directory(dir); !r) return std::unexpected(r.error());
+  }
+  for (const auto& dir : {run_dir + "/caches", staging, cache.upper, cache.work}) {
+    if (auto r = make_dir(dir); !r) return std::unexpected(r.error());
+  }
+  return cache;
+}
+
+Result<CacheReview> review_cache(const CacheStaging& cache,
+                                 std::optional<std::uint64_t> max_read_bytes) {
+  auto changes = list_changes(cache.upper, cache.persistent);
+  if (!changes)
+    return plain_error("read what the run wrote to the " + cache.decl.name +
+                       " cache: " + changes.error().message());
+  if (std::uint64_t bytes = staged_usage_of(*changes).bytes;
+      max_read_bytes && bytes > *max_read_bytes) {
+    CacheReview too_much;
+    too_much.tampering.push_back(
+        {".", "files of " + std::to_string(bytes >> 20) + " MiB, more than --disk " +
+                  std::to_string(*max_read_bytes >> 20) + " MiB; not read"});
+    return too_much;
+  }
+  auto upperfd = open_directory(cache.upper);
+  if (!upperfd) return std::unexpected(upperfd.error());
+  auto cachefd = open_directory(cache.persistent);
+  if (!cachefd) return std::unexpected(cachefd.error());
+  Reviewer reviewer(cache, upperfd->get(), cachefd->get());
+  for (const auto& change : changes->changes) {
+    if (auto r = reviewer.add(change); !r) return std::unexpected(r.error());
+  }
+  if (auto r = reviewer.check_index_targets(); !r) return std::unexpected(r.error());
+  return reviewer.take();
+}
+
+Result<CacheMergeResult> merge_cache(const CacheStaging& cache, const CacheReview& review) {
+  if (review.tampered())
+    return plain_error("the run tampered with the " + cache.decl.name + " cache; nothing merged");
+  CacheMergeResult result;
+  if (review.empty()) return result;
+  auto lock = lock_cache(cache);
+  if (!lock) return std::unexpected(lock.error());
+  std::string scratch = cache.root + "/" + cache.decl.name + ".tmp";
+  if (auto r = make_private_directory(scratch); !r) return std::unexpected(r.error());
+  auto scratchfd = open_directory(scratch);
+  if (!scratchfd) return std::unexpected(scratchfd.error());
+  auto upperfd = open_directory(cache.upper);
+  if (!upperfd) return std::unexpected(upperfd.error());
+  auto cachefd = open_directory(cache.persistent);
+  if (!cachefd) return std::unexpected(cachefd.error());
+  // Content first: an index entry is published only once what it names is there.
+  for (const auto& file : review.new_files) {
+    auto added = merge_file(cache, upperfd->get(), cachefd->get(), scratchfd->get(), file);
+    if (!added) return std::unexpected(added.error());
+    ++(*added ? result.files_added : result.files_present);
+  }
+  for (const auto& append : review.appends) {
+    auto added = append_bucket(cachefd->get(), scratchfd->get(), append);
+    if (!added) return std::unexpected(added.error());
+    result.entries_appended += *added;
+  }
+  return result;
+}
+
+Result<void> remove_cache_staging(const CacheStaging& cache) {
+  if (auto r = remove_tree(cache.upper); !r) return r;
+  return remove_tree(cache.work);
+}
+
+}  // namespace safeinstall::runner

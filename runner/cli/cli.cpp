@@ -1,0 +1,248 @@
+#include "runner/cli/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include "runner/exit_codes.h"
+
+namespace safeinstall::runner {
+namespace {
+
+constexpr const char* kDescription =
+    "Runs COMMAND (a package manager install, or anything else) as hostile code: in new\n"
+    "namespaces, on a read-only view of the host with secrets hidden, with no capabilities,\n"
+    "a seccomp filter and no network beyond loopback.\n\n"
+    "  safeinstall [options] [--] COMMAND [ARGS...]\n"
+    "  safeinstall check        test whether this host can build the sandbox\n"
+    "  safeinstall runs         list kept runs with their verdict and age\n"
+    "  safeinstall promote [--allow-protected] RUN_ID\n"
+    "                           promote a kept run's staged changes into its project\n"
+    "  safeinstall discard RUN_ID\n"
+    "                           throw a kept run's staged changes away\n"
+    "  safeinstall gc [--all] [--older-than DAYS]\n"
+    "                           remove finished runs (--all: held and staged ones too)\n"
+    "  safeinstall profiles     list the profiles and the layers they come from\n"
+    "  safeinstall profiles show NAME\n"
+    "                           the effective profile for this project, with where every\n"
+    "                           value was set\n\n"
+    "The command's writes to the project are staged and judged; only expected changes reach\n"
+    "the project by themselves.\n";
+
+void define_options(CLI::App& app, Options& options, bool& version) {
+  app.add_option("--project", options.project, "Project directory (default: current directory)")
+      ->type_name("DIR");
+  app.add_option("--report", options.report_path, "Write the JSON run report to FILE")
+      ->type_name("FILE");
+  app.add_option("--timeout", options.timeout_seconds, "Kill the sandbox after SECONDS")
+      ->type_name("SECONDS")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--pass-env", options.pass_env,
+                 "Let environment variable NAME into the sandbox even if it looks secret")
+      ->type_name("NAME")
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--allow-host", options.allow_hosts,
+                 "Let the command reach PATTERN through the egress gateway: registry.npmjs.org, "
+                 "*.pythonhosted.org (subdomains), host:80, an exact IP")
+      ->type_name("PATTERN")
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--home-size", options.home_size, "Size limit of the throwaway home (e.g. 1G)")
+      ->type_name("SIZE");
+  app.add_option("--tmp-size", options.tmp_size, "Size limit of the sandbox's /tmp (e.g. 2G)")
+      ->type_name("SIZE");
+  app.add_option("--scripts", options.scripts,
+                 "Install scripts that may run: all, none, or allow:PKG[,PKG...] (others are "
+                 "refused and recorded)")
+      ->type_name("POLICY");
+  app.add_option("--memory", options.memory,
+                 "Kill the sandbox when its processes use more than SIZE of memory (e.g. 2G)")
+      ->type_name("SIZE");
+  app.add_option("--pids", options.pids, "Kill the sandbox when it reaches N processes and threads")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--cpu-time", options.cpu_time_seconds,
+                 "Kill the sandbox when its processes used SECONDS of CPU time")
+      ->type_name("SECONDS")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--disk", options.disk,
+                 "Kill the sandbox when it staged more than SIZE in the project and caches "
+                 "(e.g. 4G); nothing is promoted")
+      ->type_name("SIZE");
+  app.add_option("--files", options.files,
+                 "Kill the sandbox when it staged more than N files and directories; nothing "
+                 "is promoted")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--no-promote", options.no_promote,
+               "Stage the project's changes only and keep the run (see `safeinstall promote`)");
+  auto* yes = app.add_flag("-y,--yes", options.yes,
+                           "Promote a held run's changes without asking (protected paths still "
+                           "need --allow-protected)");
+  app.add_flag("--audit", options.audit,
+               "Learn what the command needs: any public host is reachable (and recorded), the "
+               "run is held, and the .safeinstall.toml additions that would have let it pass "
+               "are written beside its report")
+      ->excludes(yes);
+  app.add_flag("--allow-protected", options.allow_protected,
+               "Promote changes to protected paths too (.git, .github, CI and editor config...)");
+  app.add_flag("--promote-on-failure", options.promote_on_failure,
+               "Judge and promote the changes even when the command failed");
+  app.add_option("--expect", options.expect,
+                 "Count project writes matching GLOB as expected (dist/**, *.generated.ts)")
+      ->type_name("GLOB")
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--profile", options.profile,
+                 "Use profile NAME instead of the one matching COMMAND (see `safeinstall "
+                 "profiles`)")
+      ->type_name("NAME");
+  app.add_option("--credentials", options.credentials,
+                 "Mount FILE read-only with its secrets (a registry token file, ~/.npmrc...)")
+      ->type_name("FILE")
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--ro-bind", options.ro_binds,
+                 "Make the host path PATH visible, read-only, for this run (the sandbox sees only "
+                 "/usr, /etc, /opt and the like unless told more)")
+      ->type_name("PATH")
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_flag("-v,--verbose", options.verbose, "Say more in the receipt");
+  app.add_flag("-q,--quiet", options.quiet, "Print the receipt only when the run did not succeed");
+  app.add_flag("-V,--version", version, "Print the version and exit");
+}
+
+// Options end at `--` or at the first word that is neither an option nor an option's value;
+// from there on everything belongs to COMMAND, verbatim.
+std::size_t command_start(CLI::App& app, const std::vector<std::string>& args,
+                          bool& explicit_dash) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      explicit_dash = true;
+      return i;
+    }
+    if (arg.size() < 2 || arg.front() != '-') return i;
+    if (arg.find('=') != std::string::npos) continue;
+    const CLI::Option* option = app.get_option_no_throw(arg);
+    if (option != nullptr && option->get_items_expected_min() > 0) ++i;
+  }
+  return args.size();
+}
+
+bool is_subcommand(const std::string& word) {
+  return word == "runs" || word == "promote" || word == "discard" || word == "gc";
+}
+
+CommandLine exit_with(int code, std::string output, bool error) {
+  CommandLine cl;
+  cl.action = CommandLine::Action::Exit;
+  cl.exit_code = code;
+  cl.output = std::move(output);
+  cl.output_is_error = error;
+  return cl;
+}
+
+// `runs`, `promote RUN_ID`, `discard RUN_ID`, `gc`: their own small parsers, so each one's
+// --help lists only what it takes.
+CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& words) {
+  const std::string& name = words.front();
+  CLI::App sub(name == "runs"      ? "List kept runs with their verdict and age."
+               : name == "promote" ? "Promote a kept run's staged changes into its project."
+               : name == "discard" ? "Throw a kept run's staged changes away."
+                                   : "Remove finished runs and promotion leftovers.",
+               "safeinstall " + name);
+  sub.formatter(std::make_shared<CLI::Formatter>());
+  if (name == "promote" || name == "discard") {
+    sub.add_option("RUN_ID", cl.run_id, "A run id, as `safeinstall runs` lists them")->required();
+  }
+  if (name == "promote") {
+    sub.add_flag("--allow-protected", cl.options.allow_protected,
+                 "Promote changes to protected paths too");
+  }
+  if (name == "gc") {
+    sub.add_flag("--all", cl.gc_all, "Remove held and staged runs too");
+    sub.add_option("--older-than", cl.gc_older_than_days, "Only runs older than DAYS (default 7)")
+        ->type_name("DAYS")
+        ->check(CLI::NonNegativeNumber);
+  }
+  std::vector<std::string> reversed(words.rbegin(), words.rend() - 1);
+  try {
+    sub.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return exit_with(exit_code::kSuccess, sub.help(), false);
+  } catch (const CLI::ParseError& e) {
+    return exit_with(exit_code::kSafeinstallFailed,
+                     "safeinstall " + name + ": " + e.what() + "\n\n" + sub.help(), true);
+  }
+  cl.action = name == "runs"      ? CommandLine::Action::Runs
+              : name == "promote" ? CommandLine::Action::Promote
+              : name == "discard" ? CommandLine::Action::Discard
+                                  : CommandLine::Action::Gc;
+  return cl;
+}
+
+// `profiles` lists them; `profiles show NAME` prints one with the origin of every value.
+CommandLine parse_profiles_subcommand(CommandLine cl, const std::vector<std::string>& words) {
+  const std::string usage = "usage: safeinstall [--project DIR] profiles [show NAME]\n";
+  if (words.size() == 2 && (words[1] == "--help" || words[1] == "-h"))
+    return exit_with(exit_code::kSuccess, usage, false);
+  if (words.size() == 1 || (words.size() == 3 && words[1] == "show")) {
+    cl.action = CommandLine::Action::Profiles;
+    if (words.size() == 3) cl.profile_name = words[2];
+    return cl;
+  }
+  return exit_with(exit_code::kSafeinstallFailed,
+                   "safeinstall profiles: unexpected arguments\n" + usage, true);
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  CommandLine cl;
+  bool version = false;
+  CLI::App app(kDescription, "safeinstall");
+  app.formatter(std::make_shared<CLI::Formatter>());
+  app.get_formatter()->column_width(28);
+  define_options(app, cl.options, version);
+  app.footer(
+      "Exit codes: the command's own code; 122 held (changes kept, not promoted: see\n"
+      "`safeinstall promote RUN_ID`); 123 rejected (hard violation, nothing promoted); 124 "
+      "timeout;\n"
+      "125 safeinstall failed (nothing was run unconfined); 126 not executable; 127 not found;\n"
+      "128+N killed by signal N.");
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  bool explicit_dash = false;
+  std::size_t start = command_start(app, args, explicit_dash);
+  std::vector<std::string> own(args.begin(), args.begin() + static_cast<long>(start));
+  std::vector<std::string> command(
+      args.begin() + static_cast<long>(start) + (explicit_dash ? 1 : 0), args.end());
+  try {
+    std::vector<std::string> reversed(own.rbegin(), own.rend());
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return exit_with(exit_code::kSuccess, app.help(), false);
+  } catch (const CLI::ParseError& e) {
+    std::string message = "safeinstall: " + std::string(e.what()) + "\n\n" + app.help();
+    return exit_with(exit_code::kSafeinstallFailed, message, true);
+  }
+  if (version)
+    return exit_with(exit_code::kSuccess, "safeinstall " SAFEINSTALL_VERSION "\n", false);
+  cl.options.scripts_given = app.get_option("--scripts")->count() > 0;
+  if (!explicit_dash && !command.empty() && command.front() == "profiles")
+    return parse_profiles_subcommand(std::move(cl), command);
+  if (!explicit_dash && command.size() == 1 && command.front() == "check") {
+    cl.action = CommandLine::Action::Check;
+    return cl;
+  }
+  if (!explicit_dash && !command.empty() && is_subcommand(command.front()))
+    return parse_subcommand(std::move(cl), command);
+  if (command.empty())
+    return exit_with(exit_code::kSafeinstallFailed,
+                     "safeinstall: no command given\n\n" + app.help(), true);
+  cl.options.command = command;
+  return cl;
+}
+
+}  // namespace safeinstall::runner

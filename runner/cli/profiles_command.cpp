@@ -1,0 +1,179 @@
+#include "runner/cli/profiles_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "runner/plan/environment.h"
+#include "runner/exit_codes.h"
+
+namespace safeinstall::runner {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void value_line(std::string& out, const std::string& key, const std::string& value,
+                const Origin& origin) {
+  out += key + " = " + value + "  # " + origin.text() + "\n";
+}
+
+void list_lines(std::string& out, const std::string& key, const SourcedStrings& values) {
+  if (values.empty()) return;
+  out += key + " = [\n";
+  for (const auto& v : values) out += "  " + quoted(v.value) + ",  # " + v.origin.text() + "\n";
+  out += "]\n";
+}
+
+void optional_line(std::string& out, const std::string& key,
+                   const std::optional<Sourced<std::string>>& value) {
+  if (value) value_line(out, key, quoted(value->value), value->origin);
+}
+
+void number_line(std::string& out, const std::string& key,
+                 const std::optional<Sourced<std::uint64_t>>& value) {
+  if (value) value_line(out, key, std::to_string(value->value), value->origin);
+}
+
+std::string layers_of(const std::string& name, const LayerDirs& dirs) {
+  std::string out;
+  for (const auto& dir : {dirs.builtin, dirs.system, dirs.user}) {
+    auto file = dir / (name + ".toml");
+    if (!dir.empty() && ::access(file.c_str(), R_OK) == 0)
+      out += (out.empty() ? "" : ", ") + file.string();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_profile_list(const LayerDirs& dirs) {
+  std::string out;
+  for (const auto& name : available_profiles(dirs)) {
+    FlagLayer none;
+    LayerDirs without_project = dirs;
+    without_project.project.clear();
+    auto profile = resolve_named_profile(name, none, without_project);
+    if (!profile) {
+      out += name + "  (broken: " + profile.error().message() + ")\n";
+      continue;
+    }
+    std::string commands;
+    for (const auto& c : profile->merged.commands)
+      commands += (commands.empty() ? "" : ", ") + c.value;
+    out += name;
+    if (profile->merged.description) out += " — " + profile->merged.description->value;
+    out += "\n";
+    if (!commands.empty()) out += "    matches: " + commands + "\n";
+    out += "    from:    " + layers_of(name, dirs) + "\n";
+  }
+  auto project_file = dirs.project / ".safeinstall.toml";
+  if (!dirs.project.empty() && ::access(project_file.c_str(), R_OK) == 0)
+    out += "project layer: " + project_file.string() + "\n";
+  out +=
+      "Without a matching profile a command runs under base: nothing is allowed on the network.\n";
+  return out;
+}
+
+std::string render_profile(const ResolvedProfile& p) {
+  const auto& m = p.merged;
+  std::string out = "# profile " + p.name + ", layers applied in order:\n";
+  for (const auto& f : p.files) out += "#   " + f.string() + "\n";
+  optional_line(out, "extends", m.extends);
+  optional_line(out, "description", m.description);
+  optional_line(out, "scripts", m.scripts);
+  optional_line(out, "profile", m.profile);
+  out += "\n[match]\n";
+  list_lines(out, "commands", m.commands);
+  list_lines(out, "install", m.install);
+  list_lines(out, "project_files", m.project_files);
+  out += "\n[network]\n";
+  list_lines(out, "allow", m.hosts);
+  list_lines(out, "discover", m.discover);
+  out += "\n[files]\n";
+  list_lines(out, "expected", m.expected);
+  list_lines(out, "protected", m.protected_paths);
+  list_lines(out, "direct", m.direct);
+  out +=
+      "# and always protected: .git/**, .github/**, CI, editor and package manager config "
+      "(built in)\n";
+  out += "\n[env]\n";
+  list_lines(out, "allow", m.env_allow);
+  list_lines(out, "secret", m.env_secret);
+  if (!m.env_set.empty()) {
+    out += "\n[env.set]\n";
+    for (const auto& [name, value] : m.env_set)
+      value_line(out, name, quoted(value.value), value.origin);
+  }
+  if (!m.credentials.empty()) {
+    out += "\n[credentials]\n";
+    list_lines(out, "files", m.credentials);
+  }
+  for (const auto& cache : m.caches) {
+    out += "\n[[cache]]  # " + cache.origin.text() + "\n";
+    out += "path = " + quoted(cache.path) + "\n";
+    if (!cache.env.empty()) out += "env = " + quoted(cache.env) + "\n";
+  }
+  out += "\n[filesystem]\n";
+  list_lines(out, "visible", m.visible);
+  list_lines(out, "hide", m.hide);
+  list_lines(out, "readonly", m.readonly);
+  if (m.hide_user_homes)
+    value_line(out, "hide_user_homes", m.hide_user_homes->value ? "true" : "false",
+               m.hide_user_homes->origin);
+  number_line(out, "home_size", m.home_size);
+  number_line(out, "tmp_size", m.tmp_size);
+  for (const auto& t : m.toolchains) {
+    std::string dirs;
+    for (const auto& d : t.dirs) dirs += (dirs.empty() ? "" : ", ") + quoted(d);
+    out += "# toolchain " + t.name + ": [" + dirs + "]  # " + t.origin.text() + "\n";
+  }
+  out += "\n[limits]\n";
+  number_line(out, "open_files", m.open_files);
+  number_line(out, "processes", m.processes);
+  number_line(out, "memory", m.memory);
+  number_line(out, "pids", m.pids);
+  number_line(out, "cpu_time", m.cpu_time);
+  number_line(out, "timeout", m.timeout);
+  number_line(out, "disk", m.disk);
+  number_line(out, "files", m.files);
+  return out;
+}
+
+int profiles_command(const std::string& name, const Options& options) {
+  std::error_code ec;
+  auto project =
+      fs::canonical(options.project.empty() ? fs::current_path(ec) : fs::path(options.project), ec);
+  auto dirs = default_layer_dirs(current_environment(), ec ? std::string() : project.string());
+  if (!dirs) {
+    std::fprintf(stderr, "safeinstall: %s\n", dirs.error().message().c_str());
+    return exit_code::kSafeinstallFailed;
+  }
+  if (name.empty()) {
+    std::fputs(render_profile_list(*dirs).c_str(), stdout);
+    return 0;
+  }
+  FlagLayer flags;
+  flags.allow_hosts = options.allow_hosts;
+  flags.expect = options.expect;
+  if (options.scripts_given) flags.scripts = options.scripts;
+  flags.credentials = options.credentials;
+  auto profile = resolve_named_profile(name, flags, *dirs);
+  if (!profile) {
+    std::fprintf(stderr, "safeinstall: %s\n", profile.error().message().c_str());
+    return exit_code::kSafeinstallFailed;
+  }
+  std::fputs(render_profile(*profile).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace safeinstall::runner

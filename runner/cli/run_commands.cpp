@@ -1,0 +1,149 @@
+#include "runner/cli/run_commands.h"
+
+#include <cstdio>
+
+#include "runner/staging/change_list.h"
+#include "runner/exit_codes.h"
+#include "runner/messages.h"
+#include "runner/fs/path_globs.h"
+#include "runner/staging/project_snapshot.h"
+#include "runner/flow/staging_flow.h"
+#include "runner/staging/verdict.h"
+#include "sandbox/base/escaped_text.h"
+#include "sandbox/confine/limit_cgroups.h"
+
+namespace safeinstall::runner {
+namespace {
+
+std::string age_text(std::chrono::seconds age) {
+  auto s = age.count();
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  if (s < 172800) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+std::string state_of(const RunSummary& run) {
+  if (run.promotion_unfinished) return "promoting (interrupted)";
+  if (run.discarded) return "discarded";
+  if (run.verdict.empty()) return "running";
+  return run.verdict;
+}
+
+// A kept run's changes as they stand now, judged again: the project may have moved on, and
+// the verdict's hard violations must still refuse promotion.
+sandbox::Result<ChangeList> staged_changes(const StoredRun& run) {
+  auto changes = list_changes(run.dir.upper(), run.meta.project, {}, run.meta.direct_dirs);
+  if (!changes) return changes;
+  auto expected = expected_writes(run.meta.command, {});
+  if (!expected) return std::unexpected(expected.error());
+  categorize(*changes, protected_paths(), *expected);
+  return changes;
+}
+
+}  // namespace
+
+int list_runs_command() {
+  auto store = open_run_store();
+  if (!store) return fail(store.error().message());
+  auto runs = store->list_runs();
+  if (!runs) return fail(runs.error().message());
+  if (runs->empty()) {
+    tell("no runs kept in " + store->state_dir());
+    return exit_code::kSuccess;
+  }
+  std::printf("%-26s %-24s %6s  %s\n", "RUN", "VERDICT", "AGE", "PROJECT");
+  for (const auto& run : *runs) {
+    // The project path and the stored verdict are shown escaped like everything else.
+    std::printf("%-26s %-24s %6s  %s\n", sandbox::printable(run.id).c_str(),
+                sandbox::printable(state_of(run)).c_str(), age_text(run.age).c_str(),
+                sandbox::printable(run.project).c_str());
+  }
+  return exit_code::kSuccess;
+}
+
+int promote_command(const std::string& run_id, bool allow_protected) {
+  auto store = open_run_store();
+  if (!store) return fail(store.error().message());
+  auto run = store->load_run(run_id);
+  if (!run) return fail(run.error().message());
+  const RunMeta& meta = run->meta;
+  if (meta.discarded) return fail("run " + run_id + " was discarded; there is nothing to promote");
+  if (meta.promoted) return fail("run " + run_id + " was promoted already");
+  if (meta.verdict == "rejected") {
+    std::fprintf(stderr,
+                 "safeinstall: run %s was rejected (see its report) and is never promoted\n"
+                 "  next: safeinstall discard %s\n",
+                 run_id.c_str(), run_id.c_str());
+    return exit_code::kRejected;
+  }
+  if (meta.verdict.empty())
+    return fail("run " + run_id + " has not finished; wait for it, or `safeinstall discard " +
+                run_id + "` if it was killed");
+  auto lock = store->lock_project(meta.project, [&] {
+    tell("waiting for another safeinstall run on " + meta.project + " to finish");
+  });
+  if (!lock) return fail(lock.error().message());
+  auto changes = staged_changes(*run);
+  if (!changes) return fail(changes.error().message());
+  auto verdict = decide_verdict(*changes, {});
+  if (verdict.kind == VerdictKind::rejected) {
+    tell("run " + run_id + " is rejected and is never promoted:");
+    for (const auto& reason : verdict.reasons) tell_detail("why", reason);
+    tell_detail("next", "safeinstall discard " + run_id);
+    return exit_code::kRejected;
+  }
+  auto snapshot = load_snapshot(run->dir.snapshot_file());
+  if (!snapshot) return fail(snapshot.error().message());
+  StagingRecord staging;
+  auto attempt = promote_stored_run(*run, *changes, &*snapshot, true, allow_protected, staging);
+  if (!attempt.promoted) {
+    tell(attempt.message);
+    return attempt.conflict ? exit_code::kHeld : exit_code::kSafeinstallFailed;
+  }
+  run->meta.verdict = "promoted";
+  run->meta.promoted = true;
+  if (auto saved = store->save_meta(run->dir, run->meta); !saved) tell(saved.error().message());
+  tell("promoted run " + run_id + " into " + meta.project + " (" +
+       std::to_string(staging.promoted_entries.size()) + " top-level entries)");
+  for (const auto& [path, why] : staging.skipped) tell_detail("left out", path + " (" + why + ")");
+  if (staging.copy_promotion || !staging.note.empty()) tell_detail("note", staging.note);
+  return exit_code::kSuccess;
+}
+
+int discard_command(const std::string& run_id) {
+  auto store = open_run_store();
+  if (!store) return fail(store.error().message());
+  auto run = store->load_run(run_id);
+  if (!run) return fail(run.error().message());
+  if (run->meta.discarded) {
+    tell("run " + run_id + " was discarded already");
+    return exit_code::kSuccess;
+  }
+  auto lock = store->lock_project(run->meta.project, [&] {
+    tell("waiting for another safeinstall run on " + run->meta.project + " to finish");
+  });
+  if (!lock) return fail(lock.error().message());
+  if (auto discarded = store->discard(run_id); !discarded) return fail(discarded.error().message());
+  tell("discarded the staged changes of run " + run_id);
+  return exit_code::kSuccess;
+}
+
+int gc_command(bool include_kept, double older_than_days) {
+  auto store = open_run_store();
+  if (!store) return fail(store.error().message());
+  auto max_age = std::chrono::seconds(static_cast<long long>(older_than_days * 86400.0));
+  auto result = store->gc(max_age, include_kept);
+  if (!result) return fail(result.error().message());
+  std::fprintf(stderr, "safeinstall: removed %zu runs", result->removed_runs.size());
+  if (result->trash_dirs_removed > 0)
+    std::fprintf(stderr, " and %zu promotion leftovers", result->trash_dirs_removed);
+  std::fprintf(stderr, " from %s\n", store->state_dir().c_str());
+  if (std::size_t cgroups = sandbox::LimitCgroups::remove_stale(); cgroups > 0)
+    std::fprintf(stderr, "safeinstall: removed %zu cgroups left by killed runs\n", cgroups);
+  for (const auto& problem : result->problems)
+    std::fprintf(stderr, "  %s\n", sandbox::printable(problem).c_str());
+  return result->problems.empty() ? exit_code::kSuccess : exit_code::kSafeinstallFailed;
+}
+
+}  // namespace safeinstall::runner

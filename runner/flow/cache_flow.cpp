@@ -1,0 +1,93 @@
+#include "runner/flow/cache_flow.h"
+
+#include "runner/messages.h"
+#include "runner/fs/path_text.h"
+#include "runner/plan/run_plan.h"
+
+namespace safeinstall::runner {
+namespace {
+
+// Violations listed one by one before the rest are summed up: `rm -rf` of a cache would
+// otherwise fill the report with thousands of lines saying the same.
+constexpr std::size_t kFindingsListed = 20;
+
+void record_tampering(RunRecord& record, const CacheStaging& cache, const CacheReview& review) {
+  const auto& findings = review.tampering;
+  for (std::size_t i = 0; i < findings.size() && i < kFindingsListed; ++i) {
+    record.violations.push_back({"cache", cache.decl.name + " cache: " + findings[i].path + ": " +
+                                              findings[i].problem + "; discarded"});
+  }
+  if (findings.size() > kFindingsListed) {
+    record.violations.push_back(
+        {"cache", cache.decl.name + " cache: " + std::to_string(findings.size() - kFindingsListed) +
+                      " more changes to existing entries; discarded"});
+  }
+  record.violations.push_back(
+      {"cache", cache.decl.name + " cache: the run changed existing cache entries, so nothing it "
+                                  "wrote to the cache was kept"});
+}
+
+bool trusted(const RunRecord& record) {
+  return record.verdict == "promoted" && record.exit_code == 0;
+}
+
+}  // namespace
+
+std::vector<CacheStaging> stage_caches(RunRecord& record, const std::string& run_dir) {
+  std::vector<CacheStaging> caches;
+  auto decls = builtin_caches(record.command);
+  if (decls.empty() || !record.plan) return caches;
+  auto root = default_cache_root();
+  if (!root) {
+    tell("package caches are off for this run: " + root.error().message());
+    return caches;
+  }
+  if (is_within(*root, record.project)) {
+    tell("package caches are off for this run: the cache dir " + *root +
+         " is inside the project; set SAFEINSTALL_CACHE_DIR to a directory outside it");
+    return caches;
+  }
+  for (const auto& decl : decls) {
+    auto cache = prepare_cache(decl, *root, run_dir, record.plan->home);
+    if (!cache) {
+      tell("the " + decl.name + " cache is off for this run: " + cache.error().message());
+      continue;
+    }
+    caches.push_back(std::move(*cache));
+  }
+  if (auto mounted = mount_caches(*record.plan, caches); !mounted) {
+    tell("package caches are off for this run: " + mounted.error().message());
+    caches.clear();
+  }
+  return caches;
+}
+
+std::vector<ReviewedCache> review_caches(RunRecord& record, std::vector<CacheStaging> caches,
+                                         const StagingBudget& budget) {
+  std::vector<ReviewedCache> reviewed;
+  for (auto& cache : caches) {
+    auto review = review_cache(cache, budget.bytes);
+    if (!review) {
+      tell("the " + cache.decl.name + " cache was left as it was: " + review.error().message());
+      reviewed.push_back({std::move(cache), std::nullopt});
+      continue;
+    }
+    if (review->tampered()) record_tampering(record, cache, *review);
+    reviewed.push_back({std::move(cache), std::move(*review)});
+  }
+  return reviewed;
+}
+
+void settle_caches(const RunRecord& record, const std::vector<ReviewedCache>& caches) {
+  for (const auto& [cache, review] : caches) {
+    if (!review || review->tampered()) continue;  // tampering stays in the run dir, for inspection
+    if (trusted(record) && !review->empty()) {
+      if (auto merged = merge_cache(cache, *review); !merged)
+        tell("the " + cache.decl.name + " cache was not updated: " + merged.error().message());
+    }
+    if (auto removed = remove_cache_staging(cache); !removed)
+      tell("leftovers of the " + cache.decl.name + " cache: " + removed.error().message());
+  }
+}
+
+}  // namespace safeinstall::runner

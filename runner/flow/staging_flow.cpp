@@ -1,0 +1,339 @@
+#include "runner/flow/staging_flow.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "runner/exit_codes.h"
+#include "runner/messages.h"
+#include "runner/fs/fs_tree.h"
+#include "runner/fs/path_globs.h"
+#include "runner/fs/path_text.h"
+#include "sandbox/base/escaped_text.h"
+
+namespace safeinstall::runner {
+namespace {
+
+using sandbox::plain_error;
+using sandbox::Result;
+
+// Changes listed before a y/N question; the report has them all.
+constexpr std::size_t kChangesShown = 40;
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+// The direct dirs the run's upper dir holds (the profile's that the project did not have).
+std::vector<std::string> direct_dir_names(const RunPlan& plan) {
+  std::vector<std::string> names;
+  for (const auto& upper : plan.direct_uppers) names.push_back(leaf_of(upper));
+  return names;
+}
+
+std::size_t refused_egress(const RunRecord& record) {
+  if (!record.outcome || !record.outcome->network.is_object()) return 0;
+  const auto& net = record.outcome->network;
+  std::size_t count = 0;
+  for (const auto& r : net.value("refused", nlohmann::json::array())) count += r.value("count", 1);
+  for (const auto& d : net.value("dns", nlohmann::json::array())) {
+    if (!d.value("allowed", true)) ++count;
+  }
+  return count;
+}
+
+std::size_t violations_of_kind(const RunRecord& record, const std::string& kind) {
+  std::size_t count = 0;
+  for (const auto& v : record.violations) count += v.kind == kind ? 1 : 0;
+  return count;
+}
+
+void show_changes_needing_a_look(const ChangeList& changes) {
+  std::size_t shown = 0, hidden = 0;
+  for (const auto& c : changes.changes) {
+    if (c.category == Category::expected) continue;
+    if (shown == kChangesShown) {
+      ++hidden;
+      continue;
+    }
+    ++shown;
+    std::fprintf(stderr, "  %-10s %-8s %s\n", std::string(to_string(c.category)).c_str(),
+                 std::string(to_string(c.change)).c_str(), sandbox::printable(c.path).c_str());
+  }
+  if (hidden > 0) std::fprintf(stderr, "  … and %zu more (the report lists them all)\n", hidden);
+}
+
+bool ask_yes_no(const std::string& question) {
+  std::fprintf(stderr, "%s [y/N] ", question.c_str());
+  std::fflush(stderr);
+  char answer[16] = {};
+  if (std::fgets(answer, sizeof answer, stdin) == nullptr) return false;
+  return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+// On a terminal a held run is shown and asked about; elsewhere only --yes promotes it.
+Decision decide_on_held(const RunRecord& record, const Verdict& verdict, const Options& options) {
+  if (options.yes) return Decision::promote;
+  if (!can_ask()) return Decision::keep;
+  tell("the run's changes to " + record.project + " need a look:");
+  for (const auto& reason : verdict.reasons) tell_detail("why", reason);
+  show_changes_needing_a_look(record.staging->changes);
+  std::string question = "safeinstall: promote them into the project?";
+  if (verdict.touches_protected && !options.allow_protected)
+    question += " (protected paths stay out without --allow-protected)";
+  return ask_yes_no(question) ? Decision::promote : Decision::keep;
+}
+
+void keep_for_later(RunRecord& record, const std::string& run_id) {
+  auto& next = record.staging->next_steps;
+  next.push_back("safeinstall promote " + run_id + "   (promote the staged changes)");
+  next.push_back("safeinstall discard " + run_id + "   (throw them away)");
+}
+
+void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& record) {
+  staged.run.meta.direct_dirs = direct_dir_names(*record.plan);
+  staged.run.meta.verdict = record.verdict;
+  staged.run.meta.promoted = record.staging->promoted;
+  if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
+    tell(saved.error().message());
+}
+
+}  // namespace
+
+bool can_ask() {
+  const char* ci = std::getenv("CI");
+  bool in_ci = ci != nullptr && *ci != '\0' && std::string(ci) != "false" && std::string(ci) != "0";
+  return !in_ci && ::isatty(STDIN_FILENO) == 1 && ::isatty(STDERR_FILENO) == 1;
+}
+
+Result<RunStore> open_run_store() {
+  auto dir = default_state_dir();
+  if (!dir) return std::unexpected(dir.error());
+  auto store = RunStore::open(*dir);
+  if (!store) return std::unexpected(store.error());
+  auto recovered = recover_interrupted_promotions(*store);
+  if (!recovered) {
+    tell("finishing an interrupted promotion failed: " + recovered.error().message());
+    return store;
+  }
+  for (const auto& r : *recovered) {
+    tell("an interrupted promotion of run " + r.run_id + " into " + r.project + " was " +
+         std::string(to_string(r.result.outcome)));
+    for (const auto& note : r.result.notes)
+      std::fprintf(stderr, "  %s\n", sandbox::printable(note).c_str());
+  }
+  return store;
+}
+
+Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options) {
+  const std::string& project = record.project;
+  if (is_within(store.state_dir(), project))
+    return plain_error(
+        "safeinstall's state dir " + store.state_dir() + " is inside the project " + project,
+        "set SAFEINSTALL_STATE_DIR to a directory outside the project");
+  auto lock = store.lock_project(
+      project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
+  if (!lock) return std::unexpected(lock.error());
+  // Taken under the lock and before the sandbox starts: promotion compares against it.
+  auto snapshot = take_snapshot(project);
+  if (!snapshot) return std::unexpected(snapshot.error());
+  RunMeta meta;
+  meta.project = project;
+  meta.command = options.command;
+  meta.created_at = record.started_at;
+  auto run = store.create_run(record.run_id, meta);
+  if (!run) return std::unexpected(run.error());
+  if (auto saved = save_snapshot(*snapshot, run->dir.snapshot_file()); !saved)
+    return std::unexpected(saved.error());
+
+  ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
+  if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
+  if (auto staged = stage_project(*record.plan, staging); !staged)
+    return std::unexpected(staged.error());
+
+  StagingRecord& rec = record.staging.emplace();
+  rec.run_dir = run->dir.path;
+  rec.staging = run->dir.staging;
+  rec.note = run->meta.staging_note;
+  rec.copy_promotion = run->meta.copy_promotion;
+  return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot)};
+}
+
+namespace {
+
+// --disk and --files once more, on the change list: what a burst after the last sample
+// staged, and sparse files, whose apparent size promotion or a later reader goes through.
+bool staged_past_budget(RunRecord& record, const StagingBudget& budget) {
+  bool tripped = record.outcome && record.outcome->staging_limit_tripped;
+  std::string over = staging_over_budget(staged_usage_of(record.staging->changes), budget);
+  if (!tripped && !over.empty()) {
+    record.violations.push_back({"limit", over + " (the staged changes, apparent sizes)", 0});
+    tripped = true;
+  }
+  return tripped;
+}
+
+}  // namespace
+
+Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const Options& options,
+                              const Deadline& deadline, const StagingBudget& budget) {
+  // A direct dir exists from the start; left empty, the command never made it.
+  for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
+  ChangeListLimits limits;
+  limits.deadline = deadline;
+  auto changes = list_changes(staged.run.dir.upper(), record.project, limits,
+                              direct_dir_names(*record.plan));
+  if (!changes) return std::unexpected(changes.error());
+  auto expected = expected_writes(options.command, options.expect);
+  if (!expected) return std::unexpected(expected.error());
+  categorize(*changes, protected_paths(), *expected);
+  record.staging->changes = std::move(*changes);
+
+  VerdictInputs inputs;
+  if (staged_past_budget(record, budget))
+    inputs.reject_reasons.push_back(
+        "the run staged more than --disk or --files allow (see the limit violation); nothing "
+        "of it is promoted");
+  inputs.exit_code = record.exit_code;
+  inputs.promote_on_failure = options.promote_on_failure;
+  inputs.no_promote = options.no_promote;
+  // The gateway's refusals, and unix sockets of the host the recorder refused.
+  inputs.refused_egress = refused_egress(record) + violations_of_kind(record, "egress");
+  inputs.refused_syscalls = violations_of_kind(record, "syscall");
+  inputs.survivors = violations_of_kind(record, "survivor");
+  if (auto tampered = violations_of_kind(record, "cache"); tampered > 0)
+    inputs.hold_reasons.push_back(
+        "the command changed existing package-cache entries (see the "
+        "cache violations); nothing it wrote to the cache was kept");
+  if (options.audit)
+    inputs.hold_reasons.push_back(
+        "--audit: the run is held for review; audit.toml in its run dir has the "
+        ".safeinstall.toml additions that would have let it pass");
+  return decide_verdict(record.staging->changes, inputs);
+}
+
+PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
+                                    const ProjectSnapshot* snapshot, bool allow_unexpected,
+                                    bool allow_protected, StagingRecord& staging) {
+  PromotionAttempt attempt;
+  if (snapshot != nullptr) {
+    auto check = find_conflicts(*snapshot, changes);
+    if (!check) {
+      attempt.message = check.error().message();
+      return attempt;
+    }
+    if (!check->clean()) {
+      attempt.conflict = true;
+      attempt.message = check->message() +
+                        "; nothing was promoted and the run is kept: look at those paths, then "
+                        "`safeinstall promote " +
+                        run.dir.id + "` or `safeinstall discard " + run.dir.id + "`";
+      return attempt;
+    }
+  }
+  PromotionOptions po;
+  po.allow_unexpected = allow_unexpected;
+  po.allow_protected = allow_protected;
+  po.snapshot = snapshot;
+  auto result = promote(run.dir, run.meta.project, changes, po);
+  if (!result) {
+    attempt.message = result.error().message();
+    return attempt;
+  }
+  attempt.promoted = true;
+  staging.promoted = true;
+  staging.promoted_entries = result->promoted;
+  for (const auto& s : result->skipped) staging.skipped.emplace_back(s.path, s.reason);
+  if (result->copy_based) staging.note = result->copy_reason;
+  return attempt;
+}
+
+void settle_unrun(RunRecord& record, StagedRun& staged, const RunStore& store) {
+  record.staging->next_steps.push_back("safeinstall discard " + staged.run.dir.id);
+  save_outcome(store, staged, record);
+}
+
+int settle_past_deadline(RunRecord& record, StagedRun& staged, const RunStore& store,
+                         const std::string& step) {
+  const std::string& id = staged.run.dir.id;
+  record.exit_code = exit_code::kTimedOut;
+  if (record.outcome && record.outcome->timed_out) {
+    record.verdict = "failed";
+    record.verdict_reasons.push_back(
+        "nothing was promoted; the staged changes were not listed (they stay in the run dir)");
+    record.staging->next_steps.push_back("safeinstall discard " + id);
+  } else {
+    record.verdict = "held";
+    record.timed_out_step = step;
+    record.violations.push_back({"limit", "--timeout expired after the command, while " + step, 0});
+    record.verdict_reasons.push_back(
+        "--timeout expired after the command, while " + step +
+        ": nothing was promoted; the run is kept for `safeinstall promote " + id + "`");
+    keep_for_later(record, id);
+  }
+  save_outcome(store, staged, record);
+  return exit_code::kTimedOut;
+}
+
+int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const RunStore& store,
+           const Options& options) {
+  record.verdict = std::string(to_string(verdict.kind));
+  record.verdict_reasons.insert(record.verdict_reasons.end(), verdict.reasons.begin(),
+                                verdict.reasons.end());
+  const std::string& id = staged.run.dir.id;
+  int exit = record.exit_code;
+  bool promote_now = false;
+  switch (verdict.kind) {
+    case VerdictKind::promoted:
+      promote_now = true;
+      break;
+    case VerdictKind::held:
+      promote_now = decide_on_held(record, verdict, options) == Decision::promote;
+      if (!promote_now) {
+        exit = exit_code::kHeld;
+        record.verdict_reasons.push_back(
+            "nothing was promoted: `safeinstall promote " + id + "` or --yes promotes" +
+            (verdict.touches_protected ? " (protected paths also need --allow-protected)" : ""));
+        keep_for_later(record, id);
+      }
+      break;
+    case VerdictKind::rejected:
+      exit = exit_code::kRejected;
+      record.verdict_reasons.push_back("nothing was promoted; the run is kept for inspection");
+      record.staging->next_steps.push_back("safeinstall discard " + id);
+      break;
+    case VerdictKind::failed:
+      record.verdict_reasons.push_back("nothing was promoted");
+      record.staging->next_steps.push_back("safeinstall discard " + id);
+      break;
+    case VerdictKind::staged:
+      keep_for_later(record, id);
+      break;
+  }
+  if (promote_now) {
+    bool asked = verdict.kind == VerdictKind::held;
+    auto attempt = promote_stored_run(staged.run, record.staging->changes, &staged.snapshot, asked,
+                                      asked && options.allow_protected, *record.staging);
+    if (attempt.promoted) {
+      record.verdict = "promoted";
+      if (asked)
+        record.verdict_reasons.push_back(options.yes ? "promoted with --yes"
+                                                     : "promoted on request");
+      for (const auto& [path, why] : record.staging->skipped)
+        record.verdict_reasons.push_back("left out: " + path + " (" + why + ")");
+    } else {
+      record.verdict = "held";
+      record.verdict_reasons.push_back(attempt.conflict ? attempt.message
+                                                        : "promotion failed: " + attempt.message);
+      exit = attempt.conflict ? exit_code::kHeld : exit_code::kSafeinstallFailed;
+      keep_for_later(record, id);
+    }
+  }
+  save_outcome(store, staged, record);
+  return exit;
+}
+
+}  // namespace safeinstall::runner

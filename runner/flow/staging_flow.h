@@ -1,0 +1,75 @@
+#pragma once
+// The steps around the sandbox that keep the real project untouched until a run is judged:
+// the run store (with recovery of interrupted promotions), the project lock, the snapshot
+// and staging dirs before; the change list, verdict and promotion after.
+
+#include <optional>
+#include <string>
+
+#include "runner/options.h"
+#include "runner/staging/project_snapshot.h"
+#include "runner/promotion/promotion.h"
+#include "runner/record/run_record.h"
+#include "runner/store/run_store.h"
+#include "runner/staging/staging_usage.h"
+#include "runner/staging/verdict.h"
+#include "sandbox/base/error.h"
+
+namespace safeinstall::runner {
+
+// The state dir opened, and every interrupted promotion whose project is free finished or
+// rolled back (said on stderr).
+sandbox::Result<RunStore> open_run_store();
+
+// Everything a staged run holds on to while the command runs.
+struct StagedRun {
+  ProjectLock lock;  // released last: nothing else touches the project meanwhile
+  StoredRun run;
+  ProjectSnapshot snapshot;
+};
+
+// Locks the project (waiting, and saying so, while another run holds it), snapshots it,
+// creates the run's staging dirs and turns the plan's project mount into an overlay on them.
+sandbox::Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
+
+// files.project from the upper dir, categorized, and the verdict on it. Listing stops with
+// an error once `deadline` has passed. A run that staged more than `budget` (while it ran, or
+// in the list: sparse files count their apparent size) is rejected.
+sandbox::Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged,
+                                       const Options& options, const Deadline& deadline,
+                                       const StagingBudget& budget);
+
+// What the user decided about a held run, or what the flags decided.
+enum class Decision { promote, keep };
+
+// Promotes, holds or rejects per the verdict (asking on a terminal when held), records the
+// outcome in `record` and the run's meta, and returns safeinstall's exit code.
+int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const RunStore& store,
+           const Options& options);
+
+// The command never ran or its changes could not be judged: the run is kept with the verdict
+// already in `record`, nothing promoted.
+void settle_unrun(RunRecord& record, StagedRun& staged, const RunStore& store);
+
+// --timeout expired before (or while) `step` ran after the command: nothing is promoted and
+// the run is kept with what is known — `failed` when the timeout stopped the command itself,
+// `held` when only what came after it overran (the changes may be promoted by hand).
+// Returns safeinstall's exit code, kTimedOut.
+int settle_past_deadline(RunRecord& record, StagedRun& staged, const RunStore& store,
+                         const std::string& step);
+
+// Promotion of a stored run's staged changes with conflict detection: on a conflict nothing
+// is promoted and the run stays as it was. Fills record.staging (promoted entries, skipped).
+struct PromotionAttempt {
+  bool promoted = false;
+  bool conflict = false;
+  std::string message;  // why not, when not promoted
+};
+PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
+                                    const ProjectSnapshot* snapshot, bool allow_unexpected,
+                                    bool allow_protected, StagingRecord& staging);
+
+// stdin and stderr are terminals and CI is not set: a held run may be asked about.
+bool can_ask();
+
+}  // namespace safeinstall::runner

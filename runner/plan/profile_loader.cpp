@@ -1,0 +1,225 @@
+#include "runner/plan/profile_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "runner/profile/carryover/url_userinfo.h"
+#include "runner/plan/environment.h"
+#include "runner/fs/path_globs.h"
+#include "runner/profile/registry_discovery.h"
+#include "runner/profile/tool_config_carryover.h"
+#include "sandbox/egress/gateway_listeners.h"
+
+namespace safeinstall::runner {
+namespace {
+
+namespace fs = std::filesystem;
+using sandbox::MountKind;
+using sandbox::MountSpec;
+using sandbox::plain_error;
+using sandbox::Result;
+
+std::string variable(const std::vector<std::string>& env, const std::string& name) {
+  std::string prefix = name + "=";
+  for (const auto& e : env) {
+    if (e.starts_with(prefix)) return e.substr(prefix.size());
+  }
+  return {};
+}
+
+// The invoker's real home, when there is one: the place their configuration lives.
+fs::path real_home(const Invoker& invoker) {
+  std::string home = variable(invoker.env, "HOME");
+  if (home.empty() || home.front() != '/') return {};
+  std::error_code ec;
+  auto real = fs::canonical(home, ec);
+  if (ec || real == "/" || !fs::is_directory(real, ec)) return {};
+  return real;
+}
+
+fs::path project_dir(const Options& options, const Invoker& invoker) {
+  std::error_code ec;
+  auto dir = fs::canonical(options.project.empty() ? invoker.cwd : options.project, ec);
+  return ec ? fs::path() : dir;
+}
+
+// "~/x" in the invoker's home and where it appears in the sandbox's.
+std::pair<fs::path, fs::path> home_path(const std::string& path, const fs::path& home,
+                                        const std::string& sandbox_home) {
+  if (!path.starts_with("~/")) return {path, path};
+  if (home.empty()) return {};
+  return {home / path.substr(2), fs::path(sandbox_home) / path.substr(2)};
+}
+
+Result<GlobSet> globs_of(const SourcedStrings& values, const char* skip_origin) {
+  GlobSet set;
+  for (const auto& v : values) {
+    if (v.origin.file == skip_origin) continue;
+    if (auto added = set.add(v.value); !added)
+      return plain_error(v.origin.text() + ": " + added.error().step, added.error().hint);
+  }
+  return set;
+}
+
+Result<> add_hosts(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
+  auto patterns = plan.egress.patterns();
+  auto add = [&](const std::string& text, const std::string& where) -> Result<> {
+    auto parsed = sandbox::parse_host_pattern(text);
+    if (!parsed) return plain_error(where + ": " + parsed.error().step);
+    if (std::ranges::none_of(patterns, [&](const auto& p) { return p.text() == parsed->text(); }))
+      patterns.push_back(*parsed);
+    return {};
+  };
+  for (const auto& host : run.profile.merged.hosts) {
+    if (host.origin.file == "--allow-host") continue;  // already in the plan
+    if (auto ok = add(host.value, host.origin.text()); !ok) return ok;
+  }
+  std::vector<std::string> readers;
+  for (const auto& r : run.profile.merged.discover) readers.push_back(r.value);
+  DiscoveryInput input{readers, run.options.command, &invoker.env, plan.project,
+                       real_home(invoker)};
+  auto discovery = discover_registries(input);
+  for (const auto& found : discovery.hosts) {
+    if (auto ok = add(found.pattern, found.source); !ok) continue;
+    plan.profile_notes.push_back("allowed from " + found.source + ": " + found.pattern);
+  }
+  std::ranges::move(discovery.notes, std::back_inserter(plan.profile_notes));
+  plan.egress = sandbox::EgressPolicy(std::move(patterns));
+  return {};
+}
+
+// PIP_INDEX_URL=https://user:token@host/ passes as https://host/ unless --pass-env names it
+// (a password with '/' in it included: see runner/profile/carryover/url_userinfo.h).
+void strip_url_credentials(std::vector<std::string>& env, const std::vector<std::string>& pass) {
+  for (auto& entry : env) {
+    auto eq = entry.find('=');
+    if (eq == std::string::npos || entry.find('@', eq) == std::string::npos) continue;
+    if (std::ranges::find(pass, entry.substr(0, eq)) != pass.end()) continue;
+    entry =
+        entry.substr(0, eq + 1) + text_without_url_userinfo(std::string_view(entry).substr(eq + 1));
+  }
+}
+
+void add_environment(RunPlan& plan, const RunProfile& run) {
+  strip_url_credentials(plan.spec.env, run.options.pass_env);
+  for (const auto& cache : run.profile.merged.caches) {
+    if (cache.env.empty()) continue;
+    set_variable(plan.spec.env, cache.env, plan.home + "/" + cache.path.substr(2));
+  }
+  for (const auto& [name, value] : run.profile.merged.env_set)
+    set_variable(plan.spec.env, name, expand_placeholders(value.value, plan));
+}
+
+void add_mounts(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
+  fs::path home = real_home(invoker);
+  std::vector<fs::path> credentials;
+  for (const auto& c : run.profile.merged.credentials) {
+    if (c.origin.file != "--credentials") continue;  // the profile's list is what may be named
+    auto [source, target] = home_path(c.value, home, plan.home);
+    std::error_code ec;
+    auto real = fs::canonical(source, ec);
+    if (ec) {
+      plan.profile_notes.push_back("--credentials " + c.value + ": not found, not mounted");
+      continue;
+    }
+    credentials.push_back(real);
+    if (!home.empty() && real.string().starts_with(home.string() + "/"))
+      target = fs::path(plan.home) / real.lexically_relative(home);
+    else
+      target = real;
+    plan.spec.mounts.push_back({MountKind::BindReadOnly, target.string(), real.string()});
+    plan.profile_notes.push_back("credentials: " + c.value + " mounted read-only");
+  }
+  for (auto carried : {carry_over_tool_config(home, plan.home, credentials),
+                       cover_project_configs(plan.project, credentials)}) {
+    for (auto& m : carried.mounts) {
+      // A file named with --credentials is mounted above already.
+      if (std::ranges::any_of(plan.spec.mounts,
+                              [&](const MountSpec& x) { return x.target == m.target; }))
+        continue;
+      plan.spec.mounts.push_back(std::move(m));
+    }
+    std::ranges::move(carried.notes, std::back_inserter(plan.profile_notes));
+    std::ranges::move(carried.withheld, std::back_inserter(plan.config_dropped));
+  }
+  for (const auto& r : run.profile.merged.readonly) {
+    auto [source, target] = home_path(r.value, home, plan.home);
+    std::error_code ec;
+    if (source.empty() || !fs::exists(source, ec)) continue;
+    plan.spec.mounts.push_back({MountKind::BindReadOnly, target.string(), source.string()});
+  }
+  // Parents before children, as the plan orders them.
+  std::ranges::stable_sort(plan.spec.mounts, {},
+                           [](const MountSpec& m) { return std::ranges::count(m.target, '/'); });
+}
+
+// The profile's [limits] stand in for the limit flags that were not given.
+void use_default_limits(Options& options, const BaseProfile& base) {
+  if (options.memory.empty() && base.memory) options.memory = std::to_string(*base.memory);
+  if (!options.pids && base.pids) options.pids = static_cast<long>(*base.pids);
+  if (!options.cpu_time_seconds && base.cpu_time)
+    options.cpu_time_seconds = static_cast<double>(*base.cpu_time);
+  if (!options.timeout_seconds && base.timeout)
+    options.timeout_seconds = static_cast<double>(*base.timeout);
+  if (options.disk.empty() && base.disk) options.disk = std::to_string(*base.disk);
+  if (!options.files && base.files) options.files = static_cast<long>(*base.files);
+}
+
+}  // namespace
+
+std::string expand_placeholders(const std::string& value, const RunPlan& plan) {
+  const std::pair<std::string, std::string> values[] = {
+      {"${HOME}", plan.home},
+      {"${PROJECT}", plan.project},
+      {"${PROXY_HOST}", "127.0.0.1"},
+      {"${PROXY_PORT}", std::to_string(sandbox::kGatewayProxyPort)},
+      {"${PROXY_URL}", std::string(sandbox::kGatewayProxyUrl)},
+  };
+  std::string out = value;
+  for (const auto& [name, replacement] : values) {
+    for (auto at = out.find(name); at != std::string::npos;
+         at = out.find(name, at + replacement.size()))
+      out.replace(at, name.size(), replacement);
+  }
+  return out;
+}
+
+Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invoker) {
+  auto dirs = default_layer_dirs(invoker.env, project_dir(given, invoker).string());
+  if (!dirs) return std::unexpected(dirs.error());
+  FlagLayer flags;
+  if (!given.profile.empty()) flags.profile = given.profile;
+  flags.allow_hosts = given.allow_hosts;
+  flags.expect = given.expect;
+  if (given.scripts_given) flags.scripts = given.scripts;
+  flags.credentials = given.credentials;
+  auto resolved = resolve_profile(given.command, flags, *dirs);
+  if (!resolved) return std::unexpected(resolved.error());
+  RunProfile run{std::move(*resolved), given, {}};
+  run.base = run.profile.base();
+  use_default_limits(run.options, run.base);
+  if (run.profile.merged.scripts) run.options.scripts = run.profile.merged.scripts->value;
+  auto expected = globs_of(run.profile.merged.expected, "--expect");
+  if (!expected) return std::unexpected(expected.error());
+  auto extra_protected = globs_of(run.profile.merged.protected_paths, "");
+  if (!extra_protected) return std::unexpected(extra_protected.error());
+  use_profile_globs(std::move(*expected), *extra_protected);
+  return run;
+}
+
+Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
+  std::string hosts;
+  for (const auto& h : run.profile.merged.hosts) {
+    if (h.origin.file != "--allow-host") hosts += (hosts.empty() ? "" : ", ") + h.value;
+  }
+  plan.profile_notes.insert(plan.profile_notes.begin(),
+                            run.profile.name + " (" + run.profile.reason + ")" +
+                                (hosts.empty() ? std::string() : "; allows " + hosts));
+  if (auto ok = add_hosts(plan, run, invoker); !ok) return ok;
+  add_environment(plan, run);
+  add_mounts(plan, run, invoker);
+  for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
+  return {};
+}
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,79 @@
+#pragma once
+// The run plan: everything resolved up front (paths, identity, environment, mounts) so the
+// sandbox only has to carry it out and the report can say exactly what was set up.
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/profile/base_profile.h"
+#include "runner/profile/carryover/sanitized_config.h"
+#include "runner/options.h"
+#include "runner/cache/package_cache.h"
+#include "runner/plan/toolchains.h"
+#include "sandbox/egress/egress_policy.h"
+#include "sandbox/base/error.h"
+#include "sandbox/egress/gateway_options.h"
+#include "sandbox/base/spec.h"
+
+namespace safeinstall::runner {
+
+struct Invoker {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string user;
+  std::string cwd;
+  std::vector<std::string> env;  // NAME=VALUE
+  bool stdin_is_terminal = false;
+};
+
+struct RunPlan {
+  sandbox::Spec spec;
+  std::string project;  // canonical
+  std::string home;     // the throwaway home's path (the invoker's home path when it exists)
+  std::vector<std::string> env_dropped;
+  std::vector<WithheldSettings> config_dropped;  // settings kept out of carried configuration
+  std::vector<std::string> visible;  // host paths the sandbox sees read-only (the allow-list)
+  std::vector<std::string> hidden;   // host paths hidden inside those
+  std::vector<VisiblePath> toolchains;
+  std::optional<double> timeout_seconds;
+  sandbox::EgressPolicy egress;
+  sandbox::GatewayOptions gateway;
+  std::vector<std::string> allow_hosts;  // as given, for the receipt
+  // The profile used and what it added (discovered registries, carried-over configuration),
+  // one receipt line each.
+  std::vector<std::string> profile_notes;
+  // The profile's [files] direct names, and the upper dirs stage_project bound for them (those
+  // the project did not have): after the run, an empty one is removed as never written.
+  std::vector<std::string> direct_dirs;
+  std::vector<std::string> direct_uppers;
+};
+
+Invoker current_invoker();
+
+// Where a run's writes to the project go instead of the project: the overlay's upper and work
+// dirs, and the host directories holding other runs' staged data, which the sandbox must not
+// see (the state dir, a staging dir beside the project).
+struct ProjectStaging {
+  std::string upper;
+  std::string work;
+  std::vector<std::string> hide;
+};
+
+// Replaces the read-write project bind with an overlay: lower = the real project, writes
+// staged in `staging`. The sandbox then never writes the real project. Each of
+// plan.direct_dirs the project lacks is made in the upper dir and bound over the overlay's:
+// the tool writes it at plain-filesystem speed, and the upper dir still holds every write.
+sandbox::Result<> stage_project(RunPlan& plan, const ProjectStaging& staging);
+
+// Mounts each package cache as an overlay at its place in the throwaway home (lower = the
+// persistent cache, writes staged in the run's dir) and sets its variables; the cache root
+// itself is hidden wherever the home does not already hide it.
+sandbox::Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches);
+
+sandbox::Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
+                                       const Invoker& invoker);
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,579 @@
+#include "runner/profile/profile_schema.h"
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "runner/profile/base_profile.h"
+#include "runner/fs/path_globs.h"
+#include "runner/profile/script_policy.h"
+#include "sandbox/egress/egress_policy.h"
+
+namespace safeinstall::runner {
+namespace {
+
+using sandbox::plain_error;
+using sandbox::Result;
+
+// The reader of one file: every error names the file and the place in it.
+class Reader {
+ public:
+  Reader(std::filesystem::path file, LayerKind kind) : file_(std::move(file)), kind_(kind) {}
+
+  Origin origin(const toml::source_region& region) const {
+    return {file_.string(), region.begin.line, region.begin.column};
+  }
+  std::unexpected<sandbox::Error> fail(const toml::source_region& region, const std::string& what,
+                                       const std::string& expected) const {
+    return plain_error(origin(region).text() + ": " + what, expected);
+  }
+
+  Result<> known_keys(const toml::table& table, const std::string& section,
+                      std::initializer_list<const char*> known) const {
+    for (const auto& [key, node] : table) {
+      std::string name(key.str());
+      if (std::ranges::any_of(known, [&](const char* k) { return name == k; })) continue;
+      std::string list;
+      for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return fail(key.source(), "unknown key `" + name + "` in " + section,
+                  "expected one of: " + list + " (see docs/profiles.md)");
+    }
+    return {};
+  }
+
+  Result<const toml::table*> table(const toml::table& parent, const char* key,
+                                   const std::string& shown) const {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return static_cast<const toml::table*>(nullptr);
+    if (!node->is_table())
+      return fail(node->source(), "`" + shown + "` must be a table", "[" + shown + "]");
+    return node->as_table();
+  }
+
+  Result<std::optional<Sourced<std::string>>> string(const toml::table& parent, const char* key,
+                                                     const std::string& shown,
+                                                     const std::string& example) const {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return std::optional<Sourced<std::string>>();
+    if (!node->is_string())
+      return fail(node->source(), "`" + shown + "` must be a string", shown + " = " + example);
+    return Sourced<std::string>{node->as_string()->get(), origin(node->source())};
+  }
+
+  Result<SourcedStrings> strings(const toml::table& parent, const char* key,
+                                 const std::string& shown, const std::string& example) const {
+    SourcedStrings out;
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return out;
+    const auto* array = node->as_array();
+    if (array == nullptr)
+      return fail(node->source(), "`" + shown + "` must be an array of strings",
+                  shown + " = " + example);
+    for (const auto& item : *array) {
+      if (!item.is_string())
+        return fail(item.source(), "every element of `" + shown + "` must be a string",
+                    shown + " = " + example);
+      if (item.as_string()->get().empty())
+        return fail(item.source(), "empty string in `" + shown + "`", shown + " = " + example);
+      out.push_back({item.as_string()->get(), origin(item.source())});
+    }
+    return out;
+  }
+
+  Result<std::optional<Sourced<std::uint64_t>>> count(const toml::table& parent, const char* key,
+                                                      const std::string& shown) const {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return std::optional<Sourced<std::uint64_t>>();
+    const auto* integer = node->as_integer();
+    if (integer == nullptr || integer->get() <= 0)
+      return fail(node->source(), "`" + shown + "` must be a positive integer", shown + " = 4096");
+    return Sourced<std::uint64_t>{static_cast<std::uint64_t>(integer->get()),
+                                  origin(node->source())};
+  }
+
+  Result<std::optional<Sourced<std::uint64_t>>> size(const toml::table& parent, const char* key,
+                                                     const std::string& shown) const {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return std::optional<Sourced<std::uint64_t>>();
+    if (const auto* integer = node->as_integer(); integer != nullptr && integer->get() > 0)
+      return Sourced<std::uint64_t>{static_cast<std::uint64_t>(integer->get()),
+                                    origin(node->source())};
+    if (const auto* text = node->as_string(); text != nullptr) {
+      if (auto parsed = parse_size(text->get()))
+        return Sourced<std::uint64_t>{*parsed, origin(node->source())};
+    }
+    return fail(node->source(), "`" + shown + "` must be a size",
+                shown + " = \"512M\", \"2G\" or a byte count");
+  }
+
+  const std::filesystem::path& file() const { return file_; }
+  LayerKind kind() const { return kind_; }
+
+ private:
+  std::filesystem::path file_;
+  LayerKind kind_;
+};
+
+template <typename T>
+Result<> take(Result<T> result, T& into) {
+  if (!result) return std::unexpected(result.error());
+  into = std::move(*result);
+  return {};
+}
+
+bool is_env_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  return std::ranges::all_of(
+      name, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+bool is_profile_name(std::string_view name) {
+  return !name.empty() && std::ranges::all_of(name, [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  }) && name.front() != '.';
+}
+
+bool is_home_relative(std::string_view path) {
+  return path.starts_with("~/") && path.size() > 2 && path.find("/../") == std::string_view::npos &&
+         !path.ends_with("/..");
+}
+
+// Unknown ${...} placeholders are refused: a typo would otherwise reach the tool verbatim.
+std::optional<std::string> unknown_placeholder(const std::string& value) {
+  for (std::size_t at = value.find("${"); at != std::string::npos; at = value.find("${", at + 2)) {
+    auto end = value.find('}', at);
+    if (end == std::string::npos) return value.substr(at);
+    std::string name = value.substr(at, end - at + 1);
+    if (std::ranges::none_of(kEnvPlaceholders, [&](const char* p) { return name == p; }))
+      return name;
+  }
+  return std::nullopt;
+}
+
+Result<> check_each(const Reader& r, const SourcedStrings& values, const toml::table& parent,
+                    const char* key, auto&& check) {
+  const auto* array = parent.get(key)->as_array();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (auto ok = check(values[i].value, (*array)[i].source()); !ok) return ok;
+  }
+  (void)r;
+  return {};
+}
+
+Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto match = r.table(root, "match", "match");
+  if (!match) return std::unexpected(match.error());
+  if (*match == nullptr) return {};
+  const auto& t = **match;
+  if (auto ok = r.known_keys(t, "[match]", {"commands", "install", "project_files"}); !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "project_files", "match.project_files", "[\".yarnrc.yml\"]"),
+                     out.project_files);
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "commands", "match.commands", "[\"npm\", \"python -m pip\"]"),
+                     out.commands);
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "install", "match.install", "[\"install\", \"ci\", \"add\"]"),
+                     out.install);
+      !ok)
+    return ok;
+  if (!out.commands.empty()) {
+    auto first_word_is_name = [&](const std::string& form,
+                                  const toml::source_region& at) -> Result<> {
+      if (form.front() == ' ' || form.find('/') != std::string::npos)
+        return r.fail(at, "command form `" + form + "` must start with a program's base name",
+                      "\"npm\", \"pip3\" or \"python -m pip\" (words separated by one space)");
+      return {};
+    };
+    if (auto ok = check_each(r, out.commands, t, "commands", first_word_is_name); !ok) return ok;
+  }
+  return {};
+}
+
+Result<> read_network(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto network = r.table(root, "network", "network");
+  if (!network) return std::unexpected(network.error());
+  if (*network == nullptr) return {};
+  const auto& t = **network;
+  if (auto ok = r.known_keys(t, "[network]", {"allow", "discover"}); !ok) return ok;
+  if (auto ok = take(r.strings(t, "discover", "network.discover", "[\"npmrc\", \"yarnrc\"]"),
+                     out.discover);
+      !ok)
+    return ok;
+  if (!out.discover.empty()) {
+    auto known_reader = [&](const std::string& name, const auto& at) -> Result<> {
+      if (std::ranges::none_of(kDiscoveryReaders, [&](const char* k) { return name == k; })) {
+        std::string list;
+        for (const char* k : kDiscoveryReaders) list += (list.empty() ? "" : ", ") + std::string(k);
+        return r.fail(at, "unknown registry discovery `" + name + "`", "one of: " + list);
+      }
+      return {};
+    };
+    if (auto ok = check_each(r, out.discover, t, "discover", known_reader); !ok) return ok;
+  }
+  if (auto ok = take(
+          r.strings(t, "allow", "network.allow", "[\"registry.npmjs.org\", \"*.example.org\"]"),
+          out.hosts);
+      !ok)
+    return ok;
+  if (out.hosts.empty()) return {};
+  return check_each(
+      r, out.hosts, t, "allow", [&](const std::string& host, const auto& at) -> Result<> {
+        if (auto parsed = sandbox::parse_host_pattern(host); !parsed)
+          return r.fail(
+              at, "bad host pattern: " + parsed.error().step,
+              "registry.npmjs.org, *.pythonhosted.org (subdomains), host:8080 or an exact IP");
+        return {};
+      });
+}
+
+Result<> check_globs(const Reader& r, const SourcedStrings& globs, const toml::table& t,
+                     const char* key) {
+  if (globs.empty()) return {};
+  return check_each(r, globs, t, key, [&](const std::string& glob, const auto& at) -> Result<> {
+    GlobSet set;
+    if (auto added = set.add(glob); !added)
+      return r.fail(at, added.error().step, added.error().hint);
+    return {};
+  });
+}
+
+// [files] direct names top-level directories of the project: one path component each.
+Result<> check_directory_names(const Reader& r, const SourcedStrings& names, const toml::table& t,
+                               const char* key) {
+  if (names.empty()) return {};
+  return check_each(r, names, t, key, [&](const std::string& name, const auto& at) -> Result<> {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+      return r.fail(at, "'" + name + "' is not the name of a top-level directory",
+                    "a single directory name, like \"node_modules\"");
+    return {};
+  });
+}
+
+Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto files = r.table(root, "files", "files");
+  if (!files) return std::unexpected(files.error());
+  if (*files == nullptr) return {};
+  const auto& t = **files;
+  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct"}); !ok) return ok;
+  if (auto ok =
+          take(r.strings(t, "expected", "files.expected", "[\"node_modules/**\", \"*.lock\"]"),
+               out.expected);
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "protected", "files.protected", "[\"deploy/**\"]"),
+                     out.protected_paths);
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "direct", "files.direct", "[\"node_modules\"]"), out.direct); !ok)
+    return ok;
+  if (auto ok = check_globs(r, out.expected, t, "expected"); !ok) return ok;
+  if (auto ok = check_directory_names(r, out.direct, t, "direct"); !ok) return ok;
+  return check_globs(r, out.protected_paths, t, "protected");
+}
+
+Result<> read_env(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto env = r.table(root, "env", "env");
+  if (!env) return std::unexpected(env.error());
+  if (*env == nullptr) return {};
+  const auto& t = **env;
+  if (r.kind() == LayerKind::Project) {
+    if (const toml::node* allow = t.get("allow"))
+      return r.fail(allow->source(), "env.allow cannot be widened by a project",
+                    "pass a variable with --pass-env NAME, or allow it in "
+                    "~/.config/safeinstall/NAME.toml");
+  }
+  if (auto ok = r.known_keys(t, "[env]", {"allow", "secret", "set"}); !ok) return ok;
+  if (auto ok = take(r.strings(t, "allow", "env.allow", "[\"PATH\", \"LC_*\"]"), out.env_allow);
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "secret", "env.secret", "[\"*TOKEN*\"]"), out.env_secret); !ok)
+    return ok;
+  const toml::node* set = t.get("set");
+  if (set == nullptr) return {};
+  const auto* table = set->as_table();
+  if (table == nullptr)
+    return r.fail(set->source(), "`env.set` must be a table of strings",
+                  "[env.set] npm_config_update_notifier = \"false\"");
+  for (const auto& [key, node] : *table) {
+    std::string name(key.str());
+    if (!is_env_name(name))
+      return r.fail(key.source(), "`" + name + "` is not an environment variable name",
+                    "letters, digits and _, not starting with a digit");
+    if (!node.is_string())
+      return r.fail(node.source(), "`env.set." + name + "` must be a string",
+                    name + " = \"value\" (quote numbers and booleans)");
+    std::string value = node.as_string()->get();
+    if (auto bad = unknown_placeholder(value))
+      return r.fail(node.source(), "unknown placeholder " + *bad + " in `env.set." + name + "`",
+                    "placeholders: ${HOME} ${PROJECT} ${PROXY_HOST} ${PROXY_PORT} ${PROXY_URL}");
+    out.env_set.push_back({name, {value, r.origin(node.source())}});
+  }
+  return {};
+}
+
+Result<> read_credentials(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto credentials = r.table(root, "credentials", "credentials");
+  if (!credentials) return std::unexpected(credentials.error());
+  if (*credentials == nullptr) return {};
+  const auto& t = **credentials;
+  if (auto ok = r.known_keys(t, "[credentials]", {"files"}); !ok) return ok;
+  if (auto ok = take(r.strings(t, "files", "credentials.files", "[\"~/.npmrc\"]"), out.credentials);
+      !ok)
+    return ok;
+  if (out.credentials.empty()) return {};
+  return check_each(
+      r, out.credentials, t, "files", [&](const std::string& path, const auto& at) -> Result<> {
+        if (!is_home_relative(path) &&
+            !(path.front() == '/' && path.find("..") == std::string::npos))
+          return r.fail(at, "credentials file `" + path + "` must be ~/relative or absolute",
+                        "\"~/.npmrc\" or \"/etc/pip.conf\"");
+        return {};
+      });
+}
+
+Result<> read_caches(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  const toml::node* node = root.get("cache");
+  if (node == nullptr) return {};
+  const auto* array = node->as_array();
+  if (array == nullptr)
+    return r.fail(node->source(), "`cache` must be a list of tables",
+                  "[[cache]] path = \"~/.npm\" env = \"npm_config_cache\"");
+  for (const auto& item : *array) {
+    const auto* t = item.as_table();
+    if (t == nullptr)
+      return r.fail(item.source(), "each [[cache]] must be a table",
+                    "[[cache]] path = \"~/.npm\" env = \"npm_config_cache\"");
+    if (auto ok = r.known_keys(*t, "[[cache]]", {"path", "env"}); !ok) return ok;
+    std::optional<Sourced<std::string>> path, env;
+    if (auto ok = take(r.string(*t, "path", "cache.path", "\"~/.npm\""), path); !ok) return ok;
+    if (auto ok = take(r.string(*t, "env", "cache.env", "\"npm_config_cache\""), env); !ok)
+      return ok;
+    if (!path || !is_home_relative(path->value))
+      return r.fail(path ? t->get("path")->source() : item.source(),
+                    "[[cache]] needs `path`, a directory in the home", "path = \"~/.cache/pip\"");
+    if (env && !is_env_name(env->value))
+      return r.fail(t->get("env")->source(),
+                    "`" + env->value + "` is not an environment variable name",
+                    "env = \"PIP_CACHE_DIR\"");
+    out.caches.push_back({path->value, env ? env->value : std::string(), r.origin(item.source())});
+  }
+  return {};
+}
+
+Result<> read_toolchains(const Reader& r, const toml::table& fs, ProfileLayer& out) {
+  const toml::node* node = fs.get("toolchain");
+  if (node == nullptr) return {};
+  const auto* array = node->as_array();
+  if (array == nullptr)
+    return r.fail(node->source(), "use [[filesystem.toolchain]] entries",
+                  "[[filesystem.toolchain]] name = \"rust\" dirs = [\".cargo\"]");
+  for (const auto& item : *array) {
+    const auto* t = item.as_table();
+    if (t == nullptr)
+      return r.fail(item.source(),
+                    "each [[filesystem.toolchain]] must be a table with `name` and `dirs`",
+                    "[[filesystem.toolchain]] name = \"rust\" dirs = [\".cargo\"]");
+    if (auto ok = r.known_keys(*t, "[[filesystem.toolchain]]", {"name", "dirs"}); !ok) return ok;
+    ToolchainEntry entry;
+    entry.origin = r.origin(item.source());
+    const auto* name = t->get_as<std::string>("name");
+    if (name == nullptr)
+      return r.fail(item.source(), "toolchain needs `name = \"...\"`", "name = \"rust\"");
+    entry.name = name->get();
+    if (t->get("dirs") == nullptr)
+      return r.fail(item.source(), "toolchain `" + entry.name + "` needs `dirs = [...]`",
+                    "dirs = [\".cargo\", \".rustup\"]");
+    SourcedStrings dirs;
+    if (auto ok = take(r.strings(*t, "dirs", "dirs", "[\".cargo\"]"), dirs); !ok) return ok;
+    for (const auto& dir : dirs) {
+      if (dir.value.front() == '/' || dir.value.find("..") != std::string::npos)
+        return plain_error(dir.origin.text() + ": toolchain dir `" + dir.value +
+                               "` must be a path relative to the home directory",
+                           "dirs = [\".cargo\"]");
+      entry.dirs.push_back(dir.value);
+    }
+    out.toolchains.push_back(std::move(entry));
+  }
+  return {};
+}
+
+Result<> read_filesystem(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto fs = r.table(root, "filesystem", "filesystem");
+  if (!fs) return std::unexpected(fs.error());
+  if (*fs == nullptr) return {};
+  const auto& t = **fs;
+  if (auto ok = r.known_keys(
+          t, "[filesystem]",
+          {"visible", "hide", "hide_user_homes", "home_size", "tmp_size", "toolchain", "readonly"});
+      !ok)
+    return ok;
+  if (auto ok =
+          take(r.strings(t, "visible", "filesystem.visible", "[\"/usr\", \"/etc\"]"), out.visible);
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "hide", "filesystem.hide", "[\"/run/secrets\"]"), out.hide); !ok)
+    return ok;
+  if (auto ok =
+          take(r.strings(t, "readonly", "filesystem.readonly", "[\"~/.gradle/wrapper/dists\"]"),
+               out.readonly);
+      !ok)
+    return ok;
+  if (!out.hide.empty()) {
+    auto absolute = [&](const std::string& p, const auto& at) -> Result<> {
+      if (p.front() != '/')
+        return r.fail(at, "hidden path `" + p + "` must be absolute", "\"/run/secrets\"");
+      return {};
+    };
+    if (auto ok = check_each(r, out.hide, t, "hide", absolute); !ok) return ok;
+  }
+  if (!out.visible.empty()) {
+    auto system_path = [&](const std::string& p, const auto& at) -> Result<> {
+      if (p.front() != '/' || p == "/" || p.find("..") != std::string::npos)
+        return r.fail(at, "visible path `" + p + "` must be absolute, not / itself",
+                      "\"/usr\" or \"/opt/toolchains\"");
+      return {};
+    };
+    if (auto ok = check_each(r, out.visible, t, "visible", system_path); !ok) return ok;
+  }
+  if (!out.readonly.empty()) {
+    auto usable = [&](const std::string& p, const auto& at) -> Result<> {
+      if (!is_home_relative(p) && !(p.front() == '/' && p.find("..") == std::string::npos))
+        return r.fail(at, "read-only path `" + p + "` must be ~/relative or absolute",
+                      "\"~/.gradle/wrapper/dists\" or \"/opt/jdk\"");
+      return {};
+    };
+    if (auto ok = check_each(r, out.readonly, t, "readonly", usable); !ok) return ok;
+  }
+  if (const toml::node* n = t.get("hide_user_homes")) {
+    if (!n->is_boolean())
+      return r.fail(n->source(), "`hide_user_homes` must be true or false",
+                    "hide_user_homes = true");
+    out.hide_user_homes = Sourced<bool>{n->as_boolean()->get(), r.origin(n->source())};
+  }
+  if (auto ok = take(r.size(t, "home_size", "home_size"), out.home_size); !ok) return ok;
+  if (auto ok = take(r.size(t, "tmp_size", "tmp_size"), out.tmp_size); !ok) return ok;
+  return read_toolchains(r, t, out);
+}
+
+Result<> read_limits(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto limits = r.table(root, "limits", "limits");
+  if (!limits) return std::unexpected(limits.error());
+  if (*limits == nullptr) return {};
+  const auto& t = **limits;
+  if (auto ok = r.known_keys(
+          t, "[limits]",
+          {"open_files", "processes", "memory", "pids", "cpu_time", "timeout", "disk", "files"});
+      !ok)
+    return ok;
+  for (auto [key, into] :
+       {std::pair{"open_files", &out.open_files}, std::pair{"processes", &out.processes},
+        std::pair{"pids", &out.pids}, std::pair{"cpu_time", &out.cpu_time},
+        std::pair{"timeout", &out.timeout}, std::pair{"files", &out.files}}) {
+    if (auto ok = take(r.count(t, key, key), *into); !ok) return ok;
+  }
+  for (auto [key, into] : {std::pair{"memory", &out.memory}, std::pair{"disk", &out.disk}}) {
+    if (auto ok = take(r.size(t, key, key), *into); !ok) return ok;
+  }
+  return {};
+}
+
+Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  if (r.kind() == LayerKind::Profile) {
+    if (auto ok = r.known_keys(root, "a profile",
+                               {"extends", "description", "scripts", "match", "network", "files",
+                                "env", "credentials", "cache", "filesystem", "limits"});
+        !ok)
+      return ok;
+  } else {
+    // A project may come from anyone: it can name hosts, globs and settings for the tool,
+    // never make more of the host visible or pass more of the invoker's environment.
+    if (const toml::node* match = root.get("match"))
+      return r.fail(match->source(), "[match] belongs in a profile file, not in .safeinstall.toml",
+                    "choose the profile for this project with profile = \"NAME\"");
+    for (const char* key : {"filesystem", "limits", "cache", "credentials"}) {
+      if (const toml::node* node = root.get(key))
+        return r.fail(node->source(), "[" + std::string(key) + "] cannot be set by a project",
+                      "set it in ~/.config/safeinstall/NAME.toml or /etc/safeinstall/NAME.toml");
+    }
+    if (auto ok = r.known_keys(root, ".safeinstall.toml",
+                               {"profile", "description", "scripts", "network", "files", "env"});
+        !ok)
+      return ok;
+  }
+  if (auto ok = take(r.string(root, "extends", "extends", "\"base\""), out.extends); !ok) return ok;
+  if (auto ok = take(r.string(root, "profile", "profile", "\"npm\""), out.profile); !ok) return ok;
+  for (auto* name : {&out.extends, &out.profile}) {
+    if (*name && !is_profile_name((*name)->value))
+      return plain_error(
+          (*name)->origin.text() + ": `" + (*name)->value + "` is not a profile name",
+          "lowercase letters, digits, '-', '_' and '.', as in \"npm\"");
+  }
+  if (auto ok =
+          take(r.string(root, "description", "description", "\"npm and npx\""), out.description);
+      !ok)
+    return ok;
+  if (auto ok =
+          take(r.string(root, "scripts", "scripts", "\"all\", \"none\" or \"allow:esbuild,sharp\""),
+               out.scripts);
+      !ok)
+    return ok;
+  if (out.scripts) {
+    if (auto policy = parse_script_policy(out.scripts->value); !policy)
+      return plain_error(out.scripts->origin.text() + ": `scripts = \"" + out.scripts->value +
+                             "\"` is not a script policy",
+                         "scripts = \"all\", \"none\" or \"allow:PKG[,PKG...]\"");
+  }
+  return {};
+}
+
+Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
+  ProfileLayer out;
+  out.file = r.file();
+  for (auto step : {read_top_level, read_match, read_network, read_files, read_env,
+                    read_credentials, read_caches, read_filesystem, read_limits}) {
+    if (auto ok = step(r, root, out); !ok) return std::unexpected(ok.error());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Origin::text() const {
+  if (line == 0) return file;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+Result<ProfileLayer> parse_profile_layer(std::string_view text, const std::filesystem::path& file,
+                                         LayerKind kind) {
+  Reader reader(file, kind);
+  toml::table root;
+  try {
+    root = toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    return reader.fail(e.source(), std::string(e.description()),
+                       "fix the TOML syntax (https://toml.io)");
+  }
+  return read_layer(root, reader);
+}
+
+Result<ProfileLayer> load_profile_layer(const std::filesystem::path& file, LayerKind kind) {
+  Reader reader(file, kind);
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    if (e.source().begin.line == 0)
+      return plain_error(file.string() + ": " + std::string(e.description()));
+    return reader.fail(e.source(), std::string(e.description()),
+                       "fix the TOML syntax (https://toml.io)");
+  }
+  return read_layer(root, reader);
+}
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,120 @@
+#pragma once
+// One profile file as written: profiles/NAME.toml, /etc/safeinstall/NAME.toml,
+// ~/.config/safeinstall/NAME.toml or a project's .safeinstall.toml. Every value keeps the
+// file:line:col it came from, so `safeinstall profiles show` can say where it was set.
+// The schema is documented in docs/profiles.md.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sandbox/base/error.h"
+
+namespace safeinstall::runner {
+
+struct Origin {
+  std::string file;  // a path, or a flag such as "--allow-host"
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string text() const;  // "file:line:col", or the flag alone
+};
+
+template <typename T>
+struct Sourced {
+  T value;
+  Origin origin;
+};
+
+using SourcedStrings = std::vector<Sourced<std::string>>;
+
+struct CacheEntry {
+  std::string path;  // "~/.npm": where the tool keeps its cache, in the home
+  std::string env;   // the tool's variable that names it (npm_config_cache); may be empty
+  Origin origin;
+};
+
+struct ToolchainEntry {
+  std::string name;
+  std::vector<std::string> dirs;  // relative to the invoker's home
+  Origin origin;
+};
+
+// Which file a layer came from decides which keys it may hold.
+enum class LayerKind {
+  Profile,  // NAME.toml in a profile directory: everything but `profile`
+  Project,  // .safeinstall.toml: everything but `extends` and [match]
+};
+
+struct ProfileLayer {
+  std::filesystem::path file;
+  std::optional<Sourced<std::string>> extends;
+  std::optional<Sourced<std::string>> description;
+  std::optional<Sourced<std::string>> scripts;  // all | none | allow:PKG[,PKG...]
+  std::optional<Sourced<std::string>> profile;  // project files: the profile to use
+  // [match]
+  SourcedStrings commands;  // "npm", "python -m pip", "corepack yarn"
+  SourcedStrings install;   // "install", "ci", "add package"
+  // Only when the project holds one of these (yarn berry: ".yarnrc.yml"); such a profile wins
+  // over one matching the same command without this condition.
+  SourcedStrings project_files;
+  // [network]
+  SourcedStrings hosts;
+  SourcedStrings discover;  // registry discovery readers: "npmrc", "pip", "cargo", ...
+  // [files]
+  SourcedStrings expected;
+  SourcedStrings protected_paths;
+  // Top-level directories ("node_modules") staged by a plain bind of their upper dir when the
+  // project has none, bypassing overlayfs for the tool's biggest tree; see docs/profiles.md.
+  SourcedStrings direct;
+  // [env]
+  SourcedStrings env_allow;
+  SourcedStrings env_secret;
+  std::vector<std::pair<std::string, Sourced<std::string>>> env_set;
+  // [credentials]
+  SourcedStrings credentials;
+  // [[cache]]
+  std::vector<CacheEntry> caches;
+  // [filesystem]
+  SourcedStrings visible;
+  SourcedStrings hide;
+  SourcedStrings readonly;
+  std::optional<Sourced<bool>> hide_user_homes;
+  std::optional<Sourced<std::uint64_t>> home_size;
+  std::optional<Sourced<std::uint64_t>> tmp_size;
+  std::vector<ToolchainEntry> toolchains;
+  // [limits]
+  std::optional<Sourced<std::uint64_t>> open_files;
+  std::optional<Sourced<std::uint64_t>> processes;
+  // Defaults of the flags of the same names (a flag given wins): the tree's memory (bytes),
+  // processes and threads, CPU seconds, wall-clock seconds, staged bytes and staged entries.
+  std::optional<Sourced<std::uint64_t>> memory;
+  std::optional<Sourced<std::uint64_t>> pids;
+  std::optional<Sourced<std::uint64_t>> cpu_time;
+  std::optional<Sourced<std::uint64_t>> timeout;
+  std::optional<Sourced<std::uint64_t>> disk;
+  std::optional<Sourced<std::uint64_t>> files;
+};
+
+// Parses and validates one file: malformed TOML, unknown keys, wrong types, bad globs, bad
+// host patterns, bad script policies and unknown ${...} placeholders fail with
+// file:line:col and the expected form.
+sandbox::Result<ProfileLayer> load_profile_layer(const std::filesystem::path& file, LayerKind kind);
+
+// The same, from text (for the command line's own layer and for tests).
+sandbox::Result<ProfileLayer> parse_profile_layer(std::string_view text,
+                                                  const std::filesystem::path& file,
+                                                  LayerKind kind);
+
+// The configuration kinds registry discovery reads (runner/profile/registry_discovery.h).
+inline constexpr const char* kDiscoveryReaders[] = {"npmrc",    "yarnrc", "pip",   "pyproject",
+                                                    "bundler",  "cargo",  "go",    "nuget",
+                                                    "composer", "maven",  "gradle"};
+
+// Placeholders a value in [env].set may use, replaced when the run is planned.
+inline constexpr const char* kEnvPlaceholders[] = {"${HOME}", "${PROJECT}", "${PROXY_HOST}",
+                                                   "${PROXY_PORT}", "${PROXY_URL}"};
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,130 @@
+#pragma once
+// Atomic promotion of a staged run into the real project.
+//
+// The unit is the project's top-level entry: at any instant, even under kill -9, each one is
+// wholly old or wholly new. Per entry:
+//   - a directory the run recreated (opaque) or created, a file, a symlink: the staged
+//     entry itself becomes the real one with ONE renameat2 — RENAME_EXCHANGE when a real
+//     entry exists (the old one lands where the staged one was, then moves to trash), else
+//     RENAME_NOREPLACE;
+//   - a directory merged with the real one (the run changed some of its contents), or one
+//     where some changes are not promoted: its complete new version is built in the run's
+//     build dir first — unchanged real files hard-linked in (same filesystem, no copying),
+//     staged files linked in, deletions applied — then swapped in with one RENAME_EXCHANGE;
+//   - a deleted entry: moved to trash with one rename.
+// Trash is removed afterwards. Nothing is ever copied file by file on the same filesystem.
+//
+// Never trusted: special files and symlinks leaving the project are never promoted (the
+// verdict rejects such runs; this is the second line); set-uid/set-gid and world-write
+// bits are cleared and the command's own xattrs and ACLs (staged_xattrs.h) removed before
+// anything reaches the project; a staged file with more than one hard link is copied, so
+// no inode is shared with anything outside the promoted tree; overlayfs xattrs are removed
+// from promoted entries.
+//
+// Crash safety: journal.json (promotion_journal.h) records the plan with the inode of each
+// new version and of each real entry replaced, fsync'd before the first rename into the
+// project. recover() finishes an interrupted promotion idempotently, deciding per step by
+// inode whether its rename happened. Preparation never touches the project on the same
+// filesystem, so a crash before the commit point leaves nothing to undo there.
+//
+// Copy-based fallback: when the staging dir is on another mount than the project, each new
+// version is copied into a `.safeinstall-tmp-<run>-<n>` entry inside the project first (and
+// old entries go to `.safeinstall-trash-<run>-<n>`), then the same renames follow; the
+// result says so. These names are removed by clean-up or recovery.
+//
+// After the commit, the run's staged data (upper, work) is removed with the trash: what was
+// promoted lives in the project, and what was skipped cannot be promoted later.
+//
+// The caller holds the project lock (RunStore::lock_project) and nothing writes to the
+// upper dir any more (the sandbox is gone).
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runner/staging/change_list.h"
+#include "runner/store/run_store.h"
+#include "sandbox/base/error.h"
+
+namespace safeinstall::runner {
+
+class ProjectSnapshot;
+
+struct PromotionOptions {
+  // Expected changes are always promoted; the others only when allowed.
+  bool allow_unexpected = false;  // --yes (or a yes on a terminal)
+  bool allow_protected = false;   // --allow-protected
+  // Leave old trees in trash for remove_trash() (or recovery, or gc) so promote() returns as
+  // soon as the project is new; removing a large old node_modules takes seconds.
+  bool defer_cleanup = false;
+  bool force_copy = false;  // copy-based even on one filesystem (tests)
+  // When set, promotion is refused if the project changed under the run (find_conflicts).
+  const ProjectSnapshot* snapshot = nullptr;
+  // Test hook: called after each step's rename into the project.
+  std::function<void(const std::string& entry)> after_step;
+};
+
+struct SkippedChange {
+  std::string path;
+  std::string reason;  // "unexpected (promoted with --yes)", "special file: never promoted"...
+};
+
+struct PromotionResult {
+  std::vector<std::string> promoted;  // top-level entries now new (or removed)
+  std::vector<SkippedChange> skipped;
+  std::vector<std::string> notes;   // entries found changed at the last moment and left alone
+  std::size_t modes_clamped = 0;    // set-id or world-write bits cleared
+  std::size_t xattrs_stripped = 0;  // entries whose foreign xattrs were removed
+  std::size_t hardlinks_copied = 0;
+  bool copy_based = false;
+  std::string copy_reason;  // why, when copy_based
+  bool cleanup_deferred = false;
+  std::chrono::microseconds prepare_time{0};  // building new versions
+  std::chrono::microseconds commit_time{0};   // journal and renames into the project
+  std::chrono::microseconds cleanup_time{0};  // removing old trees
+};
+
+// Promotes `changes` (listed from run.upper() against `project`, and categorized) into
+// `project` (absolute, canonical). Fails with a message naming the entry and the step; if
+// it fails after the commit point the journal stays "committing" and recover() finishes.
+sandbox::Result<PromotionResult> promote(const RunDir& run, const std::string& project,
+                                         const ChangeList& changes,
+                                         const PromotionOptions& options = {});
+
+enum class RecoveryOutcome {
+  nothing_to_do,   // no journal, or the last promotion finished
+  rolled_back,     // interrupted while preparing: scratch removed, project untouched
+  rolled_forward,  // interrupted while committing: finished, the project is new
+  cleaned_up,      // the project was new already; trash removed
+};
+std::string_view to_string(RecoveryOutcome outcome);
+
+struct RecoveryResult {
+  RecoveryOutcome outcome = RecoveryOutcome::nothing_to_do;
+  // Entries that changed after the interruption and were left as they are, and the like.
+  std::vector<std::string> notes;
+};
+
+// Finishes (or, before the commit point, undoes) an interrupted promotion of `run`. Safe to
+// call any number of times, and after any crash inside it. The caller holds the lock.
+sandbox::Result<RecoveryResult> recover(const RunDir& run);
+
+// True when run's journal says a promotion is preparing or committing.
+sandbox::Result<bool> has_unfinished_promotion(const RunDir& run);
+
+// Removes the trash a promote(defer_cleanup) left.
+sandbox::Result<void> remove_trash(const RunDir& run);
+
+struct RecoveredRun {
+  std::string run_id;
+  std::string project;
+  RecoveryResult result;
+};
+
+// Start-up: recovers every run of the store with an unfinished journal whose project lock
+// is free (a locked one is being promoted right now), and marks rolled-forward runs
+// promoted in their meta.json.
+sandbox::Result<std::vector<RecoveredRun>> recover_interrupted_promotions(const RunStore& store);
+
+}  // namespace safeinstall::runner

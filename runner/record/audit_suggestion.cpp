@@ -1,0 +1,120 @@
+#include "runner/record/audit_suggestion.h"
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "runner/record/run_record.h"
+
+namespace safeinstall::runner {
+namespace {
+
+std::string top_level_of(const std::string& path) {
+  return path.substr(0, path.find('/'));
+}
+
+// fnmatch(3) reads *, ? and [ as patterns: a path holding one is matched literally.
+std::string literal_glob(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The top-level entries the run created as whole new directories: one `dir/**` covers them.
+std::set<std::string> new_top_level_dirs(const ChangeList& changes) {
+  std::set<std::string> dirs;
+  for (const auto& c : changes.changes) {
+    if (c.path.find('/') == std::string::npos && c.type == EntryType::dir &&
+        c.change == ChangeKind::added)
+      dirs.insert(c.path);
+  }
+  return dirs;
+}
+
+std::string host_pattern_text(const std::string& host, std::uint16_t port) {
+  bool ipv6 = host.find(':') != std::string::npos;
+  std::string shown = ipv6 ? "[" + host + "]" : host;
+  return port == sandbox::kDefaultAllowedPort ? shown : shown + ":" + std::to_string(port);
+}
+
+toml::array array_of(const std::vector<std::string>& values) {
+  toml::array out;
+  for (const auto& v : values) out.push_back(v);
+  return out;
+}
+
+}  // namespace
+
+AuditSuggestion suggest_additions(const nlohmann::json& contacted,
+                                  const sandbox::EgressPolicy& profile_policy,
+                                  const ChangeList& changes) {
+  std::set<std::string> hosts, expected, protected_paths;
+  for (const auto& entry : contacted) {
+    auto host = entry.value("host", std::string());
+    auto port = entry.value("port", 0);
+    if (host.empty() || port <= 0 || port > 65535) continue;
+    auto p = static_cast<std::uint16_t>(port);
+    if (!profile_policy.allows(host, p)) hosts.insert(host_pattern_text(host, p));
+  }
+  auto new_dirs = new_top_level_dirs(changes);
+  for (const auto& c : changes.changes) {
+    if (c.category == Category::protected_) {
+      protected_paths.insert(c.path);
+    } else if (c.category == Category::unexpected) {
+      auto top = top_level_of(c.path);
+      expected.insert(new_dirs.contains(top) ? literal_glob(top) + "/**" : literal_glob(c.path));
+    }
+  }
+  return {{hosts.begin(), hosts.end()},
+          {expected.begin(), expected.end()},
+          {protected_paths.begin(), protected_paths.end()},
+          {}};
+}
+
+std::string render_suggestion(const AuditSuggestion& suggestion, const std::string& command) {
+  std::ostringstream out;
+  out << "# safeinstall --audit of `" << command << "`: what this run needed beyond its profile.\n"
+      << "# Review every line, then add what you trust to the project's .safeinstall.toml.\n";
+  if (suggestion.empty()) out << "# Nothing to add: the run needed nothing its profile lacks.\n";
+  toml::table table;
+  if (!suggestion.allow_hosts.empty())
+    table.insert("network", toml::table{{"allow", array_of(suggestion.allow_hosts)}});
+  if (!suggestion.expected.empty())
+    table.insert("files", toml::table{{"expected", array_of(suggestion.expected)}});
+  if (!table.empty()) out << "\n" << table << "\n";
+  if (!suggestion.protected_paths.empty()) {
+    out << "\n# The run also wrote protected paths. They are never suggested: promote them\n"
+        << "# deliberately (`safeinstall promote --allow-protected RUN_ID`) if they are right.\n";
+    for (const auto& path : suggestion.protected_paths) out << "#   " << path << "\n";
+  }
+  return out.str();
+}
+
+void suggest_for_audit(RunRecord& record) {
+  if (!record.plan || !record.staging) return;
+  nlohmann::json contacted = nlohmann::json::array();
+  if (record.outcome && record.outcome->network.is_object())
+    contacted = record.outcome->network.value("contacted", nlohmann::json::array());
+  sandbox::EgressPolicy profile_policy(record.plan->egress.patterns());
+  auto suggestion = suggest_additions(contacted, profile_policy, record.staging->changes);
+  std::string command;
+  for (const auto& word : record.command) command += (command.empty() ? "" : " ") + word;
+  std::string file = record.staging->run_dir + "/audit.toml";
+  std::ofstream out(file, std::ios::trunc);
+  out << render_suggestion(suggestion, command);
+  out.close();
+  if (out) {
+    suggestion.file = file;
+  } else {
+    std::fprintf(stderr, "safeinstall: could not write the audit suggestion to %s\n", file.c_str());
+  }
+  record.audit = std::move(suggestion);
+}
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,118 @@
+#include "runner/record/run_record.h"
+
+#include <sys/random.h>
+
+#include <array>
+#include <ctime>
+
+#include "runner/record/redact.h"
+
+namespace safeinstall::runner {
+namespace {
+
+std::string join(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const auto& a : argv) text += (text.empty() ? "" : " ") + a;
+  return text;
+}
+
+const ProcessRecord* recorded(const Outcome& outcome, pid_t pid) {
+  for (auto it = outcome.processes.rbegin(); it != outcome.processes.rend(); ++it) {
+    if (it->pid == pid) return &*it;
+  }
+  return nullptr;
+}
+
+// "(pkg@1.0.0 postinstall)" when the process is attributed to a package's script.
+std::string attribution(const std::string& package, const std::string& script) {
+  if (package.empty()) return {};
+  return " (" + package + (script.empty() ? "" : " " + script) + ")";
+}
+
+void record_survivors(RunRecord& record, const Outcome& outcome) {
+  for (const auto& s : outcome.survivors) {
+    std::string who = s.argv.empty() ? "pid " + std::to_string(s.pid) : join(redact_argv(s.argv));
+    std::string detail = who + " was still running when the command exited; killed";
+    // Who started it: the parent at its exec, before it was orphaned to init.
+    pid_t spawner = s.ppid;
+    if (const auto* self = recorded(outcome, s.pid)) {
+      detail += attribution(self->package, self->script);
+      spawner = self->ppid;
+    }
+    if (const auto* parent = recorded(outcome, spawner)) {
+      detail += "; started by " + join(redact_argv(parent->argv)) + " (pid " +
+                std::to_string(parent->pid) + ")";
+    } else if (s.ppid > 1) {
+      detail += "; started by pid " + std::to_string(s.ppid);
+    }
+    record.violations.push_back({"survivor", detail, s.pid});
+  }
+}
+
+// Refused syscalls and install scripts, as the recording supervisor saw them.
+void record_refusals(RunRecord& record, const Outcome& outcome) {
+  for (const auto& r : outcome.refusals) {
+    std::string by = r.argv.empty() ? "pid " + std::to_string(r.pid) : join(redact_argv(r.argv));
+    if (r.kind == "script") {
+      record.violations.push_back({"script", r.what + " refused by --scripts: " + by, r.pid});
+    } else {
+      record.violations.push_back(
+          {r.kind, r.what + " refused: " + by + attribution(r.package, r.script), r.pid});
+    }
+  }
+  for (const auto& limit : outcome.limits_tripped) record.violations.push_back({"limit", limit, 0});
+  for (const auto& a : outcome.direct_attempts) {
+    if (a.kind != "unix") continue;
+    std::string by = a.argv.empty() ? "pid " + std::to_string(a.pid) : join(redact_argv(a.argv));
+    record.violations.push_back({"egress",
+                                 a.call + " to the unix socket " + a.address +
+                                     " (outside the sandbox's home, /tmp and project) refused: " +
+                                     by + attribution(a.package, ""),
+                                 a.pid});
+  }
+}
+
+}  // namespace
+
+std::string new_run_id(std::chrono::system_clock::time_point now) {
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  std::array<char, 32> stamp{};
+  std::strftime(stamp.data(), stamp.size(), "%Y%m%dT%H%M%SZ", &tm);
+  std::array<unsigned char, 4> bytes{};
+  if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) bytes = {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string suffix;
+  for (unsigned char b : bytes) {
+    suffix += kHex[b >> 4];
+    suffix += kHex[b & 0xf];
+  }
+  return std::string(stamp.data()) + "-" + suffix;
+}
+
+void judge(RunRecord& record) {
+  if (record.sandbox_error) {
+    record.verdict = "failed";
+    record.verdict_reasons.push_back("the sandbox could not be built: " + *record.sandbox_error +
+                                     " (the command was not run)");
+    return;
+  }
+  const Outcome& outcome = *record.outcome;
+  record_survivors(record, outcome);
+  record_refusals(record, outcome);
+  if (outcome.timed_out) {
+    record.violations.push_back(
+        {"limit", "timeout expired; every process in the sandbox was killed", 0});
+  }
+  if (outcome.exec_failed) {
+    record.verdict_reasons.push_back("the command could not be started: " +
+                                     std::string(sandbox::errno_name(outcome.exec_errno)));
+  } else if (outcome.timed_out) {
+    record.verdict_reasons.push_back("the command ran past --timeout");
+  } else if (outcome.killed_by_user) {
+    record.verdict_reasons.push_back("interrupted twice: the sandbox was killed");
+  }
+}
+
+}  // namespace safeinstall::runner

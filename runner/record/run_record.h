@@ -1,0 +1,65 @@
+#pragma once
+// Everything known about one run, gathered as it goes; the report and the receipt are
+// both views of it.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/record/audit_suggestion.h"
+#include "runner/staging/change_list.h"
+#include "runner/options.h"
+#include "runner/plan/run_plan.h"
+#include "runner/supervise/supervisor.h"
+
+namespace safeinstall::runner {
+
+struct Violation {
+  std::string kind;  // syscall | egress | write | script | limit | survivor
+  std::string detail;
+  pid_t pid = 0;
+};
+
+// Where the run's project writes were staged and what became of them.
+struct StagingRecord {
+  std::string run_dir;  // the run's dir in the state dir
+  std::string staging;  // where the overlay's upper dir lives
+  std::string note;     // why staging is there
+  bool copy_promotion = false;
+  ChangeList changes;  // files.project, categorized
+  bool promoted = false;
+  std::vector<std::string> promoted_entries;  // top-level entries now new in the project
+  std::vector<std::pair<std::string, std::string>> skipped;  // {path, why not promoted}
+  std::vector<std::string> next_steps;                       // commands the user may run next
+};
+
+struct RunRecord {
+  std::string run_id;
+  std::vector<std::string> command;
+  std::string profile = "base";
+  std::string project;
+  std::chrono::system_clock::time_point started_at;
+  std::chrono::milliseconds duration{0};
+  int exit_code = 0;
+  std::string verdict;  // promoted | held | rejected | failed | staged
+  std::vector<std::string> verdict_reasons;
+  std::optional<RunPlan> plan;
+  std::optional<Outcome> outcome;
+  std::optional<ResourceLimits> limits;  // the tree and staging limits in force
+  std::vector<Violation> violations;
+  std::optional<std::string> sandbox_error;  // why the sandbox could not be built
+  std::optional<StagingRecord> staging;
+  std::optional<AuditSuggestion> audit;  // --audit: what would have let the run pass
+  // The step after the command that --timeout stopped ("listing the staged changes"); empty
+  // when none did.
+  std::string timed_out_step;
+};
+
+std::string new_run_id(std::chrono::system_clock::time_point now);
+
+// Records what the outcome says besides the files: survivors and limits as violations, and
+// why the command failed when it did. The verdict itself comes from the staged changes.
+void judge(RunRecord& record);
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,217 @@
+#include "runner/report/receipt.h"
+
+#include <cstdio>
+#include <set>
+
+#include "runner/plan/environment.h"
+#include "runner/supervise/process_tree.h"
+#include "runner/record/redact.h"
+#include "runner/record/written_areas.h"
+#include "sandbox/base/escaped_text.h"
+
+namespace safeinstall::runner {
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* separator = " ") {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : separator) + item;
+  return text;
+}
+
+std::string seconds(std::chrono::milliseconds d) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f s", static_cast<double>(d.count()) / 1000.0);
+  return buffer;
+}
+
+std::string list_some(const std::vector<std::string>& items, std::size_t shown) {
+  std::vector<std::string> head(items.begin(),
+                                items.begin() + static_cast<long>(std::min(shown, items.size())));
+  std::string text = join(head, ", ");
+  if (items.size() > shown) text += ", … (" + std::to_string(items.size() - shown) + " more)";
+  return text;
+}
+
+// Every line is escaped as a whole: its text holds file names, argv, package and host names
+// from inside the sandbox, and none of them may draw on the terminal (a forged verdict line).
+void line(std::string& out, const std::string& label, const std::string& text) {
+  out += "  " + label;
+  out.append(label.size() < 11 ? 11 - label.size() : 1, ' ');
+  out += sandbox::printable(text) + "\n";
+}
+
+void describe_environment(std::string& out, const RunPlan& plan,
+                          const std::vector<std::string>& secret_patterns, bool verbose) {
+  std::vector<std::string> secrets;
+  for (const auto& name : plan.env_dropped) {
+    if (looks_secret(name, secret_patterns)) secrets.push_back(name);
+  }
+  std::string text = "withheld " + std::to_string(plan.env_dropped.size()) + " variables";
+  if (!secrets.empty()) text += "; secrets among them: " + list_some(secrets, verbose ? 1000 : 6);
+  line(out, "env:", text);
+}
+
+void describe_survivors(std::string& out, const RunRecord& record) {
+  const auto& outcome = *record.outcome;
+  for (const auto& s : outcome.survivors) {
+    if (s.pid == outcome.command_pid) continue;
+    std::string who = s.argv.empty() ? "?" : join(redact_argv(s.argv));
+    if (who.size() > 60) who = who.substr(0, 57) + "...";
+    line(
+        out, "survivor:",
+        who + " (pid " + std::to_string(s.pid) + ", parent " + std::to_string(s.ppid) + ") killed");
+  }
+}
+
+std::string shortened(std::string text, std::size_t width) {
+  if (text.size() > width) text = text.substr(0, width - 3) + "...";
+  return text;
+}
+
+// The install scripts that ran (or were refused): the first process each one started.
+void describe_scripts(std::string& out, const RunRecord& record, bool verbose) {
+  std::set<std::string> seen;
+  for (const auto& p : record.outcome->processes) {
+    if (p.package.empty() || p.script.empty() || p.script == "build") continue;
+    if (!is_install_script(p.script)) continue;
+    if (!seen.insert(p.package + " " + p.script).second) continue;
+    std::string what = p.package + " " + p.script + ": " +
+                       shortened(join(redact_argv(p.argv)), verbose ? 400 : 60);
+    line(out, p.refused ? "refused:" : "script:", what);
+  }
+}
+
+// Refused syscalls and direct connection attempts, with the process that tried.
+void describe_refusals(std::string& out, const RunRecord& record) {
+  for (const auto& r : record.outcome->refusals) {
+    if (r.kind != "syscall") continue;
+    line(out, "blocked:",
+         r.what + " by " + shortened(join(redact_argv(r.argv)), 50) +
+             (r.package.empty() ? "" : " (" + r.package + ")"));
+  }
+  for (const auto& a : record.outcome->direct_attempts) {
+    std::string target =
+        a.kind == "unix" ? "unix socket " + a.address : a.address + ":" + std::to_string(a.port);
+    line(out, "blocked:",
+         a.call + " to " + target + " by " + shortened(join(redact_argv(a.argv)), 50) +
+             (a.package.empty() ? "" : " (" + a.package + ")"));
+  }
+}
+
+std::string host_port(const nlohmann::json& entry) {
+  return entry.value("host", std::string("?")) + ":" + std::to_string(entry.value("port", 0));
+}
+
+// One line per host contacted or refused, and per DNS name refused.
+void describe_network(std::string& out, const RunRecord& record) {
+  const auto& net = record.outcome->network;
+  if (!net.is_object()) return;
+  for (const auto& c : net.value("contacted", nlohmann::json::array())) {
+    line(out, "reached:",
+         host_port(c) + " via " + c.value("via", std::string()) + ", " +
+             std::to_string(c.value("connections", 0)) + " connection(s), " +
+             std::to_string(c.value("bytes_sent", 0)) + " B out, " +
+             std::to_string(c.value("bytes_received", 0)) + " B in");
+  }
+  for (const auto& r : net.value("refused", nlohmann::json::array())) {
+    line(out, "refused:",
+         host_port(r) + " (" + r.value("reason", std::string()) + ") ×" +
+             std::to_string(r.value("count", 1)));
+  }
+  for (const auto& d : net.value("dns", nlohmann::json::array())) {
+    if (d.value("allowed", true)) continue;
+    line(out, "dns refused:",
+         d.value("name", std::string()) + " (" + d.value("type", std::string()) + ")");
+  }
+}
+
+void describe_throwaway_writes(std::string& out, const RunRecord& record, bool verbose) {
+  std::size_t home = 0, tmp = 0;
+  std::vector<std::string> persistence;
+  for (const auto& w : record.outcome->written) {
+    (w.area == "home" ? home : tmp) += 1;
+    if (w.area == "home" && is_persistence_path(w.path)) persistence.push_back("~/" + w.path);
+  }
+  if (home + tmp == 0) return;
+  std::string text = std::to_string(home) + " entries in the throwaway home, " +
+                     std::to_string(tmp) + " in /tmp (discarded)";
+  line(out, "wrote:", text);
+  if (!persistence.empty())
+    line(out, "persistence:", "tried to plant " + list_some(persistence, verbose ? 1000 : 4));
+}
+
+// How many project changes there were and of what kind; where they were staged.
+// What --audit learned, and where the suggestion is.
+void describe_audit(std::string& out, const AuditSuggestion& audit) {
+  if (!audit.allow_hosts.empty())
+    line(out, "audit:", "would allow " + list_some(audit.allow_hosts, 8));
+  if (!audit.expected.empty()) line(out, "audit:", "would expect " + list_some(audit.expected, 8));
+  if (!audit.protected_paths.empty())
+    line(out, "audit:", "protected, never suggested: " + list_some(audit.protected_paths, 8));
+  if (audit.empty()) line(out, "audit:", "the run needed nothing beyond its profile");
+  if (!audit.file.empty())
+    line(out, "audit:", "suggested .safeinstall.toml additions: " + audit.file);
+}
+
+void describe_staging(std::string& out, const StagingRecord& staging, bool verbose) {
+  std::size_t expected = 0, unexpected = 0, protected_count = 0;
+  for (const auto& c : staging.changes.changes) {
+    expected += c.category == Category::expected ? 1 : 0;
+    unexpected += c.category == Category::unexpected ? 1 : 0;
+    protected_count += c.category == Category::protected_ ? 1 : 0;
+  }
+  line(out, "project:",
+       std::to_string(staging.changes.changes.size()) + " changes staged (" +
+           std::to_string(expected) + " expected, " + std::to_string(unexpected) + " unexpected, " +
+           std::to_string(protected_count) + " protected)" +
+           (staging.promoted ? ", promoted" : ", not promoted"));
+  if (verbose || staging.copy_promotion)
+    line(out, "staging:", staging.staging + " — " + staging.note);
+}
+
+}  // namespace
+
+std::string render_receipt(const RunRecord& record, const std::string& report_path,
+                           const std::vector<std::string>& secret_patterns, bool verbose) {
+  std::string out = "safeinstall: `" + sandbox::printable(join(redact_argv(record.command))) + "` ";
+  if (record.sandbox_error) {
+    out += "was not run: the sandbox could not be built\n";
+  } else {
+    out += "exited " + std::to_string(record.exit_code) + " after " + seconds(record.duration) +
+           " — verdict: " + record.verdict + "\n";
+  }
+  if (record.plan) {
+    const RunPlan& plan = *record.plan;
+    line(out, "confined:",
+         "user/mount/pid/net/ipc/uts/cgroup namespaces, read-only root, no capabilities, "
+         "seccomp, network only through the egress gateway");
+    line(out, "allowed:",
+         plan.allow_hosts.empty() ? std::string("no host (--allow-host adds one)")
+                                  : join(plan.allow_hosts, ", "));
+    for (const auto& note : plan.profile_notes) line(out, "profile:", note);
+    line(out, "hidden:",
+         std::to_string(plan.hidden.size()) + " host paths (" +
+             list_some(plan.hidden, verbose ? 1000 : 4) + ")");
+    describe_environment(out, plan, secret_patterns, verbose);
+    std::vector<std::string> toolchains;
+    for (const auto& t : plan.toolchains) toolchains.push_back(t.path);
+    if (!toolchains.empty()) line(out, "read-only:", list_some(toolchains, verbose ? 1000 : 4));
+  }
+  if (record.outcome) {
+    describe_scripts(out, record, verbose);
+    describe_refusals(out, record);
+    describe_survivors(out, record);
+    describe_network(out, record);
+    describe_throwaway_writes(out, record, verbose);
+  }
+  if (record.staging) describe_staging(out, *record.staging, verbose);
+  if (record.audit) describe_audit(out, *record.audit);
+  for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);
+  if (record.staging) {
+    for (const auto& step : record.staging->next_steps) line(out, "next:", step);
+  }
+  if (!report_path.empty()) line(out, "report:", report_path);
+  return out;
+}
+
+}  // namespace safeinstall::runner

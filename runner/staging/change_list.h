@@ -1,0 +1,159 @@
+#pragma once
+// What a run changed in the project: its overlay upper dir, read against the real project
+// (the overlay's lower dir), as the list of `files.project` in the report.
+//
+// The list describes the merged view minus the real tree:
+//   - an upper entry where the project had nothing is `added`, over something `modified`;
+//   - a whiteout (character device 0/0) over a real entry is `deleted`;
+//   - an opaque directory (xattr user.overlay.opaque="y", or trusted.overlay.opaque as root
+//     without userxattr) hides the real directory's contents: every real entry beneath it
+//     that the upper dir does not recreate is `deleted` (the topmost one only: a deleted
+//     directory stands for its whole subtree), and its upper entries are added/modified;
+//   - a directory that exists on both sides and is not opaque is merged: it is listed only
+//     if its permission bits changed, and its children are compared one by one.
+// Every lookup is openat/fstatat with AT_SYMLINK_NOFOLLOW; no symlink is ever followed.
+//
+// The mount must not use redirect_dir or metacopy (safeinstall's overlay uses neither): a
+// redirected directory or a metadata-only copy-up cannot be read from the upper dir alone,
+// so finding one is an error rather than a wrong list.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runner/deadline.h"
+#include "sandbox/base/error.h"
+
+namespace safeinstall::runner {
+
+class GlobSet;
+
+enum class ChangeKind : std::uint8_t { added, modified, deleted };
+enum class EntryType { file, dir, symlink, special };
+// Filled by the verdict step (verdict.h: categorize); `unjudged` until then.
+enum class Category : std::uint8_t { unjudged, expected, unexpected, protected_ };
+
+std::string_view to_string(ChangeKind kind);
+std::string_view to_string(EntryType type);
+std::string_view to_string(Category category);
+EntryType entry_type_of(mode_t st_mode);
+
+// One bit each: a node_modules is tens of thousands of changes.
+struct ChangeFlags {
+  bool executable : 1 = false;      // a regular file with an x bit
+  bool setuid : 1 = false;          // files only; stripped on promotion
+  bool setgid : 1 = false;          // files only; stripped on promotion
+  bool symlink_escape : 1 = false;  // resolves outside the project: never promoted
+  bool special_file : 1 = false;    // device, fifo, socket: never promoted
+  bool hardlink : 1 = false;        // st_nlink > 1 in the upper dir: copied, never linked
+  bool persistence : 1 = false;     // home/tmp walks only (walk_written_tree)
+  bool world_writable : 1 = false;  // o+w on a file or directory: cleared on promotion
+  // Carries user.* xattrs or POSIX ACLs (details: foreign_xattrs): removed on promotion.
+  bool foreign_xattrs : 1 = false;
+  // Carries overlayfs' xattr names where no overlay put them (a direct dir): never
+  // interpreted, removed, and the run is rejected.
+  bool forged_overlay : 1 = false;
+
+  bool never_promoted() const { return symlink_escape || special_file; }
+};
+
+// What only symlinks and entries carrying overlay xattrs have, kept out of line: a change list
+// can hold hundreds of thousands of changes (a node_modules), and almost none needs these.
+struct ChangeDetails {
+  std::string symlink_target;  // as stored in the link
+  // Where the link points, project-relative, resolved lexically from the link's directory;
+  // empty for a link to the project root itself, nullopt when it escapes or is no symlink.
+  std::optional<std::string> symlink_resolves_to;
+  // overlayfs' own xattrs on the upper entry (origin, impure, opaque...), removed on
+  // promotion so the promoted project carries no overlay bookkeeping.
+  std::vector<std::string> overlay_xattrs;
+  // xattrs the command set (staged_xattrs.h): removed before promotion.
+  std::vector<std::string> foreign_xattrs;
+};
+
+struct Change {
+  std::string path;  // relative to the project
+  std::uint64_t size = 0;
+  std::shared_ptr<ChangeDetails> details;  // null when there are none
+  mode_t mode = 0;                         // st_mode of the new entry (0 for `deleted`)
+  std::uint32_t nlink = 0;                 // saturated: only "more than one" matters
+  EntryType type = EntryType::file;        // of the new entry; of the real one for `deleted`
+  // What the project had at this path when the list was made (nullopt: nothing).
+  std::optional<EntryType> real_type;
+  ChangeKind change = ChangeKind::added;
+  Category category = Category::unjudged;
+  // A directory whose real counterpart's contents are replaced wholesale (opaque, or inside
+  // an opaque directory); deletions beneath it are listed explicitly.
+  bool opaque = false;
+  ChangeFlags flags;
+
+  const std::string& symlink_target() const;
+  const std::optional<std::string>& symlink_resolves_to() const;
+  const std::vector<std::string>& overlay_xattrs() const;
+  const std::vector<std::string>& foreign_xattrs() const;
+  // The details to fill in, made on first use (and unshared from a copy's).
+  ChangeDetails& edit_details();
+
+  // True when the change removes a real directory's old contents (deleted, replaced by a
+  // non-directory, or opaque): conflict checks and categories look at the whole subtree.
+  bool replaces_real_subtree() const;
+};
+
+struct ChangeList {
+  std::vector<Change> changes;  // sorted by path: a directory comes before what is inside it
+  // Whiteouts that hide nothing in the project (inside opaque or new directories). They are
+  // overlay bookkeeping, not changes; promotion removes them from what it moves.
+  std::vector<std::string> stray_whiteouts;
+
+  const Change* find(std::string_view path) const;
+  std::size_t count(ChangeKind kind) const;
+  bool empty() const { return changes.empty(); }
+};
+
+struct ChangeListLimits {
+  // More changes than this is refused rather than listed partly: a verdict or promotion on a
+  // partial list could miss exactly the change that matters.
+  std::size_t max_changes = 5'000'000;
+  int max_depth = 256;
+  // --timeout: once passed, listing stops with an error (a hostile command can stage
+  // millions of entries).
+  Deadline deadline;
+};
+
+// Lists the changes an overlay upper dir makes to `project` (the absolute, canonical path of
+// the real project, which is also where the sandbox showed it: absolute symlink targets
+// are judged against it). Nothing may write to `upper` meanwhile. `direct_dirs` are the
+// top-level names the sandbox wrote through a plain bind rather than the overlay: overlay
+// xattrs found there are forged (flags.forged_overlay), never read as opaque or redirect.
+// Every file and directory's xattrs are listed: foreign ones are kept in the details.
+sandbox::Result<ChangeList> list_changes(const std::string& upper, const std::string& project,
+                                         const ChangeListLimits& limits = {},
+                                         const std::vector<std::string>& direct_dirs = {});
+
+// Where the symlink at project-relative `link_path` with target `target` points, relative to
+// the project, or nullopt when it leaves the project. Lexical: `..` is applied to the
+// textual path, absolute targets are compared with `project`.
+std::optional<std::string> resolve_symlink_in_project(std::string_view link_path,
+                                                      std::string_view target,
+                                                      std::string_view project);
+
+// Everything in a plain directory tree (the throwaway home or /tmp, from outside the
+// sandbox), every entry `added`, with `persistence` set where `persistence` (usually
+// persistence_paths()) matches. Symlinks are listed, never followed; other filesystems
+// mounted inside are listed but not entered.
+sandbox::Result<ChangeList> walk_written_tree(const std::string& dir, const GlobSet* persistence,
+                                              const ChangeListLimits& limits = {});
+
+// One entry of files.project / files.home / files.tmp: path, change, category (once judged),
+// type, mode ("0644"), size, flags, and target for symlinks.
+nlohmann::json to_json(const Change& change);
+// The array for files.project (or files.home / files.tmp).
+nlohmann::json to_json(const ChangeList& list);
+
+}  // namespace safeinstall::runner

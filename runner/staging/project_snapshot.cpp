@@ -1,0 +1,465 @@
+#include "runner/staging/project_snapshot.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <unordered_set>
+
+#include "runner/fs/fs_tree.h"
+
+namespace safeinstall::runner {
+namespace {
+
+using sandbox::plain_error;
+using sandbox::Result;
+using sandbox::sys_error;
+using sandbox::UniqueFd;
+
+constexpr std::string_view kMagic = "SISNAP1\n";
+constexpr std::size_t kMaxSnapshotFile = std::size_t{1} << 30;
+constexpr std::size_t kConflictsShown = 10;
+
+std::int64_t nanoseconds(const struct timespec& t) {
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+Result<SnapshotEntry> entry_from(int dirfd, const std::string& name, std::string path,
+                                 const struct stat& st, const std::string& shown) {
+  SnapshotEntry e;
+  e.path = std::move(path);
+  e.type = entry_type_of(st.st_mode);
+  e.mode = st.st_mode;
+  e.dev = st.st_dev;
+  e.ino = st.st_ino;
+  e.size = static_cast<std::uint64_t>(st.st_size);
+  e.mtime_ns = nanoseconds(st.st_mtim);
+  e.ctime_ns = nanoseconds(st.st_ctim);
+  if (S_ISLNK(st.st_mode)) {
+    std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+    ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
+    if (n < 0) return sys_error("read symlink " + shown);
+    target.resize(static_cast<std::size_t>(n));
+    e.symlink_target = std::move(target);
+  }
+  return e;
+}
+
+// Depth-first, recording a directory's whole listing before entering any child, so a
+// directory is either `listed` completely or not at all when the bound is reached.
+class SnapshotWalker {
+ public:
+  SnapshotWalker(std::string project, const SnapshotLimits& limits)
+      : project_(std::move(project)), limits_(limits) {}
+
+  Result<void> walk(int dirfd, std::size_t dir_index, const std::string& rel, int depth) {
+    if (stopped_) return {};
+    if (depth > limits_.max_depth) {
+      stopped_ = true;  // too deep to record: the rest stays unverified
+      return {};
+    }
+    auto names = list_directory(dirfd, shown(rel));
+    if (!names) return std::unexpected(names.error());
+    std::vector<std::size_t> subdirectories;
+    for (const auto& name : *names) {
+      if (entries_.size() >= limits_.max_entries) {
+        stopped_ = true;
+        return {};
+      }
+      auto path = join_path(rel, name);
+      auto st = stat_entry(dirfd, name, shown(path));
+      if (!st) return std::unexpected(st.error());
+      if (!*st) continue;  // removed while listing: absent is what the snapshot then says
+      auto entry = entry_from(dirfd, name, path, **st, shown(path));
+      if (!entry) return std::unexpected(entry.error());
+      if (S_ISDIR((*st)->st_mode) && (*st)->st_dev == root_dev_)
+        subdirectories.push_back(entries_.size());
+      entries_.push_back(std::move(*entry));
+    }
+    entries_[dir_index].listed = true;
+    for (std::size_t index : subdirectories) {
+      std::string path = entries_[index].path;
+      auto sub = open_subdirectory(dirfd, leaf_of(path), shown(path));
+      if (!sub) return std::unexpected(sub.error());
+      if (auto walked = walk(sub->get(), index, path, depth + 1); !walked) return walked;
+      if (stopped_) return {};
+    }
+    return {};
+  }
+
+  void set_root(const struct stat& st) {
+    root_dev_ = st.st_dev;
+    SnapshotEntry root;
+    root.type = EntryType::dir;
+    root.mode = st.st_mode;
+    root.dev = st.st_dev;
+    root.ino = st.st_ino;
+    root.mtime_ns = nanoseconds(st.st_mtim);
+    root.ctime_ns = nanoseconds(st.st_ctim);
+    entries_.push_back(std::move(root));
+  }
+
+  std::vector<SnapshotEntry> take() {
+    std::sort(entries_.begin(), entries_.end(),
+              [](const SnapshotEntry& a, const SnapshotEntry& b) { return a.path < b.path; });
+    return std::move(entries_);
+  }
+  bool truncated() const { return stopped_; }
+
+ private:
+  std::string shown(const std::string& rel) const { return join_path(project_, rel); }
+
+  std::string project_;
+  SnapshotLimits limits_;
+  dev_t root_dev_ = 0;
+  std::vector<SnapshotEntry> entries_;
+  bool stopped_ = false;
+};
+
+// The state of `path` in the project now; nullopt when it (or a directory on the way) is
+// gone or no longer a directory.
+Result<std::optional<SnapshotEntry>> current_state(int project_fd, const std::string& project,
+                                                   const std::string& path) {
+  auto parent =
+      open_beneath(project_fd, parent_of(path), O_PATH | O_DIRECTORY, join_path(project, path));
+  if (!parent) {
+    int err = parent.error().err;
+    if (err == ENOENT || err == ENOTDIR || err == ELOOP) return std::optional<SnapshotEntry>{};
+    return std::unexpected(parent.error());
+  }
+  std::string shown = join_path(project, path);
+  auto st = stat_entry(parent->get(), leaf_of(path), shown);
+  if (!st) return std::unexpected(st.error());
+  if (!*st) return std::optional<SnapshotEntry>{};
+  auto entry = entry_from(parent->get(), leaf_of(path), path, **st, shown);
+  if (!entry) return std::unexpected(entry.error());
+  return std::optional<SnapshotEntry>(std::move(*entry));
+}
+
+std::string describe_difference(const SnapshotEntry& then, const SnapshotEntry& now) {
+  if (then.type != now.type || then.ino != now.ino || then.dev != now.dev)
+    return "replaced by a different entry";
+  if ((then.mode & 07777) != (now.mode & 07777)) return "permissions changed";
+  return "modified";
+}
+
+// Accumulates conflicts once per path.
+class ConflictFinder {
+ public:
+  ConflictFinder(const ProjectSnapshot& snapshot, int project_fd)
+      : snapshot_(snapshot), project_fd_(project_fd) {}
+
+  Result<void> check_change(const Change& change) {
+    if (inside_checked_subtree(change.path)) return {};
+    if (auto ancestors = check_ancestors(change.path); !ancestors) return ancestors;
+    if (auto itself = check_path(change.path); !itself) return itself;
+    if (change.replaces_real_subtree()) {
+      if (auto subtree = check_subtree(change.path); !subtree) return subtree;
+      checked_subtrees_.push_back(change.path);
+    } else if (change.type == EntryType::dir && snapshot_.find(change.path) == nullptr &&
+               snapshot_.known_absent(change.path)) {
+      // A directory the run created where the project had nothing: check_path has just
+      // said whether something appeared there since; nothing can be below it otherwise.
+      checked_subtrees_.push_back(change.path);
+    }
+    return {};
+  }
+
+  ConflictCheck take() { return std::move(result_); }
+
+ private:
+  bool inside_checked_subtree(const std::string& path) const {
+    return std::any_of(
+        checked_subtrees_.begin(), checked_subtrees_.end(), [&](const std::string& dir) {
+          return path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/';
+        });
+  }
+
+  void conflict(const std::string& path, std::string what) {
+    if (reported_.insert(path).second) result_.conflicts.push_back({path, std::move(what)});
+  }
+  void unverified(const std::string& path) {
+    if (reported_.insert(path).second) result_.unverified.push_back(path);
+  }
+
+  // A directory on the way that was replaced (say by a symlink) moves everything below it.
+  Result<void> check_ancestors(const std::string& path) {
+    for (auto slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      std::string ancestor = path.substr(0, slash);
+      if (!ancestors_checked_.insert(ancestor).second) continue;
+      const SnapshotEntry* then = snapshot_.find(ancestor);
+      if (then == nullptr) continue;  // created by the run itself, or beyond the bound
+      auto now = current_state(project_fd_, snapshot_.project(), ancestor);
+      if (!now) return std::unexpected(now.error());
+      if (!*now) {
+        conflict(ancestor, "deleted");
+      } else if ((*now)->type != then->type || (*now)->ino != then->ino ||
+                 (*now)->dev != then->dev) {
+        conflict(ancestor, "replaced by a different entry");
+      }
+    }
+    return {};
+  }
+
+  Result<void> check_path(const std::string& path) {
+    auto now = current_state(project_fd_, snapshot_.project(), path);
+    if (!now) return std::unexpected(now.error());
+    compare(path, snapshot_.find(path), *now);
+    return {};
+  }
+
+  void compare(const std::string& path, const SnapshotEntry* then,
+               const std::optional<SnapshotEntry>& now) {
+    if (then != nullptr) {
+      if (!now) {
+        conflict(path, "deleted");
+      } else if (!then->same_state(*now)) {
+        conflict(path, describe_difference(*then, *now));
+      }
+      return;
+    }
+    if (!snapshot_.known_absent(path)) {
+      unverified(path);
+    } else if (now) {
+      conflict(path, "created");
+    }
+  }
+
+  // Every entry below a real directory the change replaces, then and now.
+  Result<void> check_subtree(const std::string& dir) {
+    std::unordered_set<std::string> present;
+    auto walked = walk_current(dir, present, 0);
+    if (!walked) return walked;
+    for (const auto& then : snapshot_.below(dir)) {
+      if (!present.contains(then.path)) conflict(then.path, "deleted");
+    }
+    return {};
+  }
+
+  Result<void> walk_current(const std::string& dir, std::unordered_set<std::string>& present,
+                            int depth) {
+    if (depth > 256) return {};
+    std::string shown = join_path(snapshot_.project(), dir);
+    auto fd = open_beneath(project_fd_, dir, O_RDONLY | O_DIRECTORY, shown);
+    if (!fd) {
+      int err = fd.error().err;
+      if (err == ENOENT || err == ENOTDIR || err == ELOOP) return {};  // reported by check_path
+      return std::unexpected(fd.error());
+    }
+    auto names = list_directory(fd->get(), shown);
+    if (!names) return std::unexpected(names.error());
+    for (const auto& name : *names) {
+      std::string path = join_path(dir, name);
+      auto st = stat_entry(fd->get(), name, join_path(shown, name));
+      if (!st) return std::unexpected(st.error());
+      if (!*st) continue;
+      auto now = entry_from(fd->get(), name, path, **st, join_path(shown, name));
+      if (!now) return std::unexpected(now.error());
+      present.insert(path);
+      compare(path, snapshot_.find(path), *now);
+      if (S_ISDIR((*st)->st_mode)) {
+        if (auto sub = walk_current(path, present, depth + 1); !sub) return sub;
+      }
+    }
+    return {};
+  }
+
+  const ProjectSnapshot& snapshot_;
+  int project_fd_;
+  ConflictCheck result_;
+  std::set<std::string> reported_;
+  std::set<std::string> ancestors_checked_;
+  std::vector<std::string> checked_subtrees_;
+};
+
+// Little binary writer/reader for the snapshot file (host byte order: the file never leaves
+// the machine that wrote it).
+class Writer {
+ public:
+  template <typename T>
+  void put(T value) {
+    char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));
+    data_.append(bytes, sizeof(T));
+  }
+  void put(std::string_view text) {
+    put(static_cast<std::uint32_t>(text.size()));
+    data_.append(text);
+  }
+  std::string& data() { return data_; }
+
+ private:
+  std::string data_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  template <typename T>
+  bool get(T& value) {
+    if (data_.size() - offset_ < sizeof(T)) return false;
+    std::memcpy(&value, data_.data() + offset_, sizeof(T));
+    offset_ += sizeof(T);
+    return true;
+  }
+  bool get(std::string& text) {
+    std::uint32_t size = 0;
+    if (!get(size) || data_.size() - offset_ < size) return false;
+    text.assign(data_.substr(offset_, size));
+    offset_ += size;
+    return true;
+  }
+  bool expect(std::string_view magic) {
+    if (!data_.substr(offset_).starts_with(magic)) return false;
+    offset_ += magic.size();
+    return true;
+  }
+  bool at_end() const { return offset_ == data_.size(); }
+
+ private:
+  std::string_view data_;
+  std::size_t offset_ = 0;
+};
+
+}  // namespace
+
+bool SnapshotEntry::same_state(const SnapshotEntry& other) const {
+  if (type != other.type || dev != other.dev || ino != other.ino ||
+      (mode & 07777) != (other.mode & 07777)) {
+    return false;
+  }
+  // A directory's own size and times change with its entries, which are compared one by one.
+  if (type == EntryType::dir) return true;
+  return size == other.size && mtime_ns == other.mtime_ns && ctime_ns == other.ctime_ns &&
+         symlink_target == other.symlink_target;
+}
+
+const SnapshotEntry* ProjectSnapshot::find(std::string_view path) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), path,
+                             [](const SnapshotEntry& e, std::string_view p) { return e.path < p; });
+  return it != entries_.end() && it->path == path ? &*it : nullptr;
+}
+
+std::span<const SnapshotEntry> ProjectSnapshot::below(std::string_view dir) const {
+  // Paths below "a" are exactly those in ["a/", "a0"): '0' follows '/' in ASCII.
+  std::string first = std::string(dir) + "/";
+  std::string last = std::string(dir) + "0";
+  auto begin =
+      std::lower_bound(entries_.begin(), entries_.end(), first,
+                       [](const SnapshotEntry& e, const std::string& p) { return e.path < p; });
+  auto end =
+      std::lower_bound(begin, entries_.end(), last,
+                       [](const SnapshotEntry& e, const std::string& p) { return e.path < p; });
+  return {begin, end};
+}
+
+bool ProjectSnapshot::known_absent(std::string_view path) const {
+  if (find(path) != nullptr) return false;
+  const SnapshotEntry* parent = find(parent_of(path));
+  return parent != nullptr && parent->type == EntryType::dir && parent->listed;
+}
+
+Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits) {
+  if (project.empty() || project.front() != '/') {
+    return plain_error("snapshot project: path '" + project + "' is not absolute");
+  }
+  auto fd = open_directory(project);
+  if (!fd) return std::unexpected(fd.error());
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + project);
+  SnapshotWalker walker(project, limits);
+  walker.set_root(st);
+  if (auto walked = walker.walk(fd->get(), 0, "", 0); !walked)
+    return std::unexpected(walked.error());
+  ProjectSnapshot snapshot;
+  snapshot.project_ = project;
+  snapshot.truncated_ = walker.truncated();
+  snapshot.entries_ = walker.take();
+  return snapshot;
+}
+
+Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& file) {
+  Writer w;
+  w.data().append(kMagic);
+  w.put(std::string_view(snapshot.project()));
+  w.put(static_cast<std::uint8_t>(snapshot.truncated()));
+  w.put(static_cast<std::uint64_t>(snapshot.size()));
+  for (const auto& e : snapshot.entries()) {
+    w.put(std::string_view(e.path));
+    w.put(static_cast<std::uint8_t>(e.type));
+    w.put(static_cast<std::uint32_t>(e.mode));
+    w.put(e.dev);
+    w.put(e.ino);
+    w.put(e.size);
+    w.put(e.mtime_ns);
+    w.put(e.ctime_ns);
+    w.put(std::string_view(e.symlink_target));
+    w.put(static_cast<std::uint8_t>(e.listed));
+  }
+  return write_file_atomically(file, w.data(), /*durable=*/false);
+}
+
+Result<ProjectSnapshot> load_snapshot(const std::string& file) {
+  auto content = read_small_file(file, kMaxSnapshotFile);
+  if (!content) return std::unexpected(content.error());
+  if (!*content) return plain_error("read project snapshot " + file + ": it does not exist");
+  auto corrupt = [&] {
+    return plain_error("read project snapshot " + file + ": the file is damaged");
+  };
+  Reader r(**content);
+  ProjectSnapshot snapshot;
+  std::uint8_t truncated = 0;
+  std::uint64_t count = 0;
+  if (!r.expect(kMagic) || !r.get(snapshot.project_) || !r.get(truncated) || !r.get(count))
+    return corrupt();
+  snapshot.truncated_ = truncated != 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    SnapshotEntry e;
+    std::uint8_t type = 0, listed = 0;
+    std::uint32_t mode = 0;
+    if (!r.get(e.path) || !r.get(type) || !r.get(mode) || !r.get(e.dev) || !r.get(e.ino) ||
+        !r.get(e.size) || !r.get(e.mtime_ns) || !r.get(e.ctime_ns) || !r.get(e.symlink_target) ||
+        !r.get(listed) || type > static_cast<std::uint8_t>(EntryType::special)) {
+      return corrupt();
+    }
+    e.type = static_cast<EntryType>(type);
+    e.mode = mode;
+    e.listed = listed != 0;
+    snapshot.entries_.push_back(std::move(e));
+  }
+  if (!r.at_end() ||
+      !std::is_sorted(snapshot.entries_.begin(), snapshot.entries_.end(),
+                      [](const auto& a, const auto& b) { return a.path < b.path; })) {
+    return corrupt();
+  }
+  return snapshot;
+}
+
+std::string ConflictCheck::message() const {
+  if (conflicts.empty()) return {};
+  std::string text = "the project changed since the run began: ";
+  for (std::size_t i = 0; i < conflicts.size() && i < kConflictsShown; ++i) {
+    if (i > 0) text += ", ";
+    text += conflicts[i].path + " (" + conflicts[i].what + ")";
+  }
+  if (conflicts.size() > kConflictsShown)
+    text += " and " + std::to_string(conflicts.size() - kConflictsShown) + " more";
+  return text;
+}
+
+Result<ConflictCheck> find_conflicts(const ProjectSnapshot& snapshot, const ChangeList& changes) {
+  auto fd = open_directory(snapshot.project());
+  if (!fd) return std::unexpected(fd.error());
+  ConflictFinder finder(snapshot, fd->get());
+  for (const auto& change : changes.changes) {
+    if (auto checked = finder.check_change(change); !checked)
+      return std::unexpected(checked.error());
+  }
+  return finder.take();
+}
+
+}  // namespace safeinstall::runner

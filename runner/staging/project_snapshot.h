@@ -1,0 +1,99 @@
+#pragma once
+// The real project's state when a run began, so promotion can refuse to overwrite what the
+// user changed meanwhile ("conflicts").
+//
+// A snapshot is metadata only: fstatat (never following symlinks) and readlinkat per entry,
+// no file is read. An entry's type, inode, size, mode, mtime and ctime change with any write,
+// rename over, chmod or chown, so equality of all of them says "untouched" without hashing.
+// It is bounded (max_entries): a directory whose entries were all recorded is `listed`, so
+// absence beneath it is meaningful; beyond the bound, paths are reported as unverified
+// rather than guessed.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runner/staging/change_list.h"
+#include "sandbox/base/error.h"
+
+namespace safeinstall::runner {
+
+struct SnapshotEntry {
+  std::string path;  // relative to the project; "" for the project directory itself
+  EntryType type = EntryType::file;
+  mode_t mode = 0;
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  std::string symlink_target;
+  bool listed = false;  // directories: every child is in the snapshot
+
+  // Same entry, unchanged in content and metadata.
+  bool same_state(const SnapshotEntry& other) const;
+};
+
+struct SnapshotLimits {
+  std::size_t max_entries = 1'000'000;
+  int max_depth = 256;
+};
+
+class ProjectSnapshot {
+ public:
+  const std::string& project() const { return project_; }
+  std::size_t size() const { return entries_.size(); }
+  bool truncated() const { return truncated_; }
+
+  const SnapshotEntry* find(std::string_view path) const;
+  // The recorded entries strictly below `dir` (a contiguous range of the sorted entries).
+  std::span<const SnapshotEntry> below(std::string_view dir) const;
+  // Whether the snapshot knows `path` was absent: its parent was fully listed.
+  bool known_absent(std::string_view path) const;
+
+  const std::vector<SnapshotEntry>& entries() const { return entries_; }
+
+ private:
+  friend sandbox::Result<ProjectSnapshot> take_snapshot(const std::string&, const SnapshotLimits&);
+  friend sandbox::Result<ProjectSnapshot> load_snapshot(const std::string&);
+  std::string project_;
+  std::vector<SnapshotEntry> entries_;  // sorted by path
+  bool truncated_ = false;
+};
+
+// Records `project` (absolute, canonical). Other filesystems mounted inside it are recorded
+// as entries but not entered.
+sandbox::Result<ProjectSnapshot> take_snapshot(const std::string& project,
+                                               const SnapshotLimits& limits = {});
+
+// A compact binary file in the run dir, for runs promoted later (`safeinstall promote ID`).
+sandbox::Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& file);
+sandbox::Result<ProjectSnapshot> load_snapshot(const std::string& file);
+
+struct Conflict {
+  std::string path;
+  std::string what;  // "modified", "created", "deleted", "replaced by a different entry"
+};
+
+struct ConflictCheck {
+  std::vector<Conflict> conflicts;
+  std::vector<std::string> unverified;  // beyond the snapshot's bound: could not be checked
+
+  bool clean() const { return conflicts.empty(); }
+  // "the project changed since the run began: src/a.js (modified), ... "; empty when clean.
+  std::string message() const;
+};
+
+// For every staged change, its real counterpart now must be what the snapshot recorded: the
+// path itself; its parent directories (same inode, still directories); and, when the change
+// replaces a real directory's contents (deleted, opaque, replaced by a file), the whole real
+// subtree: nothing modified, added or removed in it.
+sandbox::Result<ConflictCheck> find_conflicts(const ProjectSnapshot& snapshot,
+                                              const ChangeList& changes);
+
+}  // namespace safeinstall::runner

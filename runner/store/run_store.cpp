@@ -1,0 +1,403 @@
+#include "runner/store/run_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "runner/fs/fs_tree.h"
+#include "runner/store/promotion_journal.h"
+
+namespace safeinstall::runner {
+namespace {
+
+using sandbox::plain_error;
+using sandbox::Result;
+using sandbox::sys_error;
+using sandbox::UniqueFd;
+
+constexpr std::string_view kMetaSchema = "safeinstall.run/1";
+constexpr std::string_view kStagingDirName = ".safeinstall-staging";
+constexpr std::size_t kMaxMetaBytes = 4 << 20;
+
+std::string getenv_string(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  std::array<char, 32> text{};
+  std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text.data();
+}
+
+std::uint64_t fnv1a(std::string_view text) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string hex(std::uint64_t value) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i, value >>= 4)
+    text[static_cast<std::size_t>(i)] = kDigits[value & 0xf];
+  return text;
+}
+
+nlohmann::json meta_to_json(const RunMeta& meta) {
+  auto unix_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(meta.created_at.time_since_epoch()).count();
+  return {{"schema", kMetaSchema},
+          {"run_id", meta.run_id},
+          {"project", meta.project},
+          {"command", meta.command},
+          {"created_at", rfc3339(meta.created_at)},
+          {"created_at_unix", unix_seconds},
+          {"staging", meta.staging},
+          {"copy_promotion", meta.copy_promotion},
+          {"staging_note", meta.staging_note},
+          {"verdict", meta.verdict},
+          {"promoted", meta.promoted},
+          {"discarded", meta.discarded},
+          {"direct_dirs", meta.direct_dirs}};
+}
+
+Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file) {
+  if (!j.is_object() || j.value("schema", "") != kMetaSchema) {
+    return plain_error("read " + file + ": not a safeinstall run description");
+  }
+  RunMeta meta;
+  meta.run_id = j.value("run_id", "");
+  meta.project = j.value("project", "");
+  if (j.contains("command") && j["command"].is_array()) {
+    for (const auto& arg : j["command"]) {
+      if (arg.is_string()) meta.command.push_back(arg.get<std::string>());
+    }
+  }
+  meta.created_at = std::chrono::system_clock::time_point(
+      std::chrono::seconds(j.value("created_at_unix", std::int64_t{0})));
+  meta.staging = j.value("staging", "");
+  meta.copy_promotion = j.value("copy_promotion", false);
+  meta.staging_note = j.value("staging_note", "");
+  meta.verdict = j.value("verdict", "");
+  meta.promoted = j.value("promoted", false);
+  meta.discarded = j.value("discarded", false);
+  for (const auto& name : j.value("direct_dirs", nlohmann::json::array())) {
+    if (name.is_string()) meta.direct_dirs.push_back(name.get<std::string>());
+  }
+  if (!valid_run_id(meta.run_id) || meta.project.empty() || meta.project.front() != '/' ||
+      meta.staging.empty() || meta.staging.front() != '/') {
+    return plain_error("read " + file + ": run id, project or staging path missing or malformed");
+  }
+  return meta;
+}
+
+// Finished with: nothing more can come of the run, so gc may remove it once old enough.
+bool finished_with(const RunMeta& meta, bool include_kept) {
+  if (meta.promoted || meta.discarded || meta.verdict == "rejected" || meta.verdict == "failed")
+    return true;
+  return include_kept && (meta.verdict == "held" || meta.verdict == "staged");
+}
+
+Result<bool> promotion_unfinished(const RunDir& run) {
+  auto journal = load_journal(run.journal_file());
+  if (!journal) return std::unexpected(journal.error());
+  return *journal && is_unfinished((*journal)->state);
+}
+
+Result<void> remove_staged_data(const RunDir& run) {
+  // A package cache's writes are staged in the run dir even when the project's are not.
+  if (auto removed = remove_tree(run.caches()); !removed) return removed;
+  if (run.staging != run.path) return remove_tree(run.staging);
+  for (const auto& dir : {run.upper(), run.work(), run.build(), run.trash()}) {
+    if (auto removed = remove_tree(dir); !removed) return removed;
+  }
+  return {};
+}
+
+}  // namespace
+
+RunDir RunDir::at(const std::string& dir) {
+  auto slash = dir.find_last_of('/');
+  return RunDir{slash == std::string::npos ? dir : dir.substr(slash + 1), dir, dir};
+}
+
+Result<std::string> default_state_dir() {
+  if (auto dir = getenv_string("SAFEINSTALL_STATE_DIR"); !dir.empty()) {
+    if (dir.front() != '/')
+      return plain_error("SAFEINSTALL_STATE_DIR=" + dir + " is not an absolute path");
+    return dir;
+  }
+  // The XDG spec says relative values are to be ignored.
+  if (auto xdg = getenv_string("XDG_STATE_HOME"); !xdg.empty() && xdg.front() == '/')
+    return xdg + "/safeinstall";
+  if (auto home = getenv_string("HOME"); !home.empty() && home.front() == '/') {
+    return home + "/.local/state/safeinstall";
+  }
+  return plain_error("no place for safeinstall's state: HOME is not set",
+                     "set SAFEINSTALL_STATE_DIR to a directory of your own");
+}
+
+bool valid_run_id(std::string_view id) {
+  if (id.empty() || id.size() > 128 || id.front() == '.' || id.front() == '-') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+Result<StagingChoice> choose_staging(const std::string& run_path, const std::string& project) {
+  auto project_mount = mount_identity(project);
+  if (!project_mount) return std::unexpected(project_mount.error());
+  auto run_mount = mount_identity(run_path);
+  if (!run_mount) return std::unexpected(run_mount.error());
+  if (*run_mount == *project_mount) {
+    return StagingChoice{run_path, false, "staged in the state dir, on the project's filesystem"};
+  }
+  auto slash = project.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    std::string root = project.substr(0, slash) + "/" + std::string(kStagingDirName);
+    bool existed = ::access(root.c_str(), F_OK) == 0;
+    if (make_private_directory(root)) {
+      auto root_mount = mount_identity(root);
+      if (root_mount && *root_mount == *project_mount) {
+        std::string id = run_path.substr(run_path.find_last_of('/') + 1);
+        return StagingChoice{
+            root + "/" + id, false,
+            "staged in " + root + ": the state dir is on another filesystem than the project"};
+      }
+      if (!existed) ::rmdir(root.c_str());
+    }
+  }
+  return StagingChoice{
+      run_path, true,
+      "staged in the state dir on another filesystem than the project, and the "
+      "project's parent directory is not usable: promotion copies instead of renaming"};
+}
+
+Result<RunMeta> load_meta(const RunDir& run) {
+  auto content = read_small_file(run.meta_file(), kMaxMetaBytes);
+  if (!content) return std::unexpected(content.error());
+  if (!*content)
+    return plain_error("run " + run.id + " has no meta.json",
+                       "it was removed or never finished starting");
+  auto j = nlohmann::json::parse(**content, nullptr, /*allow_exceptions=*/false);
+  return meta_from_json(j, run.meta_file());
+}
+
+Result<RunStore> RunStore::open(const std::string& state_dir) {
+  if (state_dir.empty() || state_dir.front() != '/') {
+    return plain_error("state dir '" + state_dir + "' is not an absolute path");
+  }
+  if (auto parents = create_parents(state_dir); !parents) return std::unexpected(parents.error());
+  RunStore store(state_dir);
+  for (const auto& dir : {state_dir, store.runs_dir(), state_dir + "/locks"}) {
+    if (auto made = make_private_directory(dir); !made) return std::unexpected(made.error());
+  }
+  return store;
+}
+
+RunDir RunStore::run_dir(const std::string& id, const std::string& staging) const {
+  std::string path = runs_dir() + "/" + id;
+  return RunDir{id, path, staging.empty() ? path : staging};
+}
+
+Result<StoredRun> RunStore::create_run(const std::string& run_id, RunMeta meta) {
+  if (!valid_run_id(run_id))
+    return plain_error("create run: '" + run_id + "' is not a valid run id");
+  if (meta.project.empty() || meta.project.front() != '/') {
+    return plain_error("create run " + run_id + ": project path '" + meta.project +
+                       "' is not absolute");
+  }
+  struct stat project_st {};
+  if (::stat(meta.project.c_str(), &project_st) != 0)
+    return sys_error("stat project " + meta.project);
+  RunDir run = run_dir(run_id, "");
+  if (::mkdir(run.path.c_str(), 0700) != 0) return sys_error("create run dir " + run.path);
+  auto choice = choose_staging(run.path, meta.project);
+  if (!choice) return std::unexpected(choice.error());
+  run.staging = choice->staging;
+  if (run.staging != run.path) {
+    if (auto made = make_private_directory(run.staging); !made)
+      return std::unexpected(made.error());
+  }
+  // The overlay's root directory shows the upper dir's permissions: give it the project's.
+  if (::mkdir(run.upper().c_str(), 0700) != 0 ||
+      ::chmod(run.upper().c_str(), project_st.st_mode & 0777) != 0) {
+    return sys_error("create staging dir " + run.upper());
+  }
+  if (::mkdir(run.work().c_str(), 0700) != 0) return sys_error("create staging dir " + run.work());
+  meta.run_id = run_id;
+  meta.staging = run.staging;
+  meta.copy_promotion = choice->copy_promotion;
+  meta.staging_note = choice->note;
+  if (auto saved = save_meta(run, meta); !saved) return std::unexpected(saved.error());
+  return StoredRun{run, std::move(meta)};
+}
+
+Result<StoredRun> RunStore::load_run(const std::string& run_id) const {
+  if (!valid_run_id(run_id)) {
+    return plain_error("'" + run_id + "' is not a run id",
+                       "`safeinstall runs` lists the runs kept");
+  }
+  RunDir run = run_dir(run_id, "");
+  struct stat st {};
+  if (::lstat(run.path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return plain_error("no run " + run_id + " in " + runs_dir(),
+                       "`safeinstall runs` lists the runs kept");
+  }
+  auto meta = load_meta(run);
+  if (!meta) return std::unexpected(meta.error());
+  if (meta->run_id != run_id)
+    return plain_error("run " + run_id + ": meta.json names another run (" + meta->run_id + ")");
+  run.staging = meta->staging;
+  return StoredRun{run, std::move(*meta)};
+}
+
+Result<void> RunStore::save_meta(const RunDir& run, const RunMeta& meta) const {
+  return write_file_atomically(run.meta_file(), meta_to_json(meta).dump(1), /*durable=*/true);
+}
+
+Result<std::vector<RunSummary>> RunStore::list_runs() const {
+  auto dir = open_directory(runs_dir());
+  if (!dir) return std::unexpected(dir.error());
+  auto names = list_directory(dir->get(), runs_dir());
+  if (!names) return std::unexpected(names.error());
+  auto now = std::chrono::system_clock::now();
+  std::vector<RunSummary> runs;
+  for (const auto& name : *names) {
+    if (!valid_run_id(name)) continue;
+    auto stored = load_run(name);
+    if (!stored) continue;
+    const RunMeta& meta = stored->meta;
+    RunSummary summary{meta.run_id,
+                       meta.project,
+                       meta.verdict,
+                       meta.created_at,
+                       std::chrono::duration_cast<std::chrono::seconds>(now - meta.created_at),
+                       meta.promoted,
+                       meta.discarded,
+                       false};
+    auto unfinished = promotion_unfinished(stored->dir);
+    summary.promotion_unfinished = !unfinished || *unfinished;  // unreadable journal: look at it
+    runs.push_back(std::move(summary));
+  }
+  std::sort(runs.begin(), runs.end(), [](const RunSummary& a, const RunSummary& b) {
+    return a.created_at != b.created_at ? a.created_at > b.created_at : a.id > b.id;
+  });
+  return runs;
+}
+
+Result<void> RunStore::discard(const std::string& run_id) const {
+  auto stored = load_run(run_id);
+  if (!stored) return std::unexpected(stored.error());
+  auto unfinished = promotion_unfinished(stored->dir);
+  if (!unfinished) return std::unexpected(unfinished.error());
+  if (*unfinished) {
+    return plain_error(
+        "discard run " + run_id + ": its promotion was interrupted",
+        "run any safeinstall command on the project first; it finishes the promotion");
+  }
+  if (stored->meta.promoted) {
+    return plain_error("discard run " + run_id + ": it was promoted; its changes are in " +
+                       stored->meta.project);
+  }
+  if (auto removed = remove_staged_data(stored->dir); !removed) return removed;
+  stored->meta.discarded = true;
+  return save_meta(stored->dir, stored->meta);
+}
+
+Result<GcResult> RunStore::gc(std::chrono::seconds max_age, bool include_kept) const {
+  auto dir = open_directory(runs_dir());
+  if (!dir) return std::unexpected(dir.error());
+  auto names = list_directory(dir->get(), runs_dir());
+  if (!names) return std::unexpected(names.error());
+  auto now = std::chrono::system_clock::now();
+  GcResult result;
+  for (const auto& name : *names) {
+    if (!valid_run_id(name)) continue;
+    auto stored = load_run(name);
+    if (!stored) {
+      result.problems.push_back(name + ": " + stored.error().message());
+      continue;
+    }
+    // A run whose project is locked may be in progress or promoting right now.
+    auto lock = try_lock_project(stored->meta.project);
+    if (!lock || !*lock) continue;
+    auto unfinished = promotion_unfinished(stored->dir);
+    if (!unfinished || *unfinished) {
+      result.problems.push_back(name + ": promotion unfinished; left for recovery");
+      continue;
+    }
+    bool old = now - stored->meta.created_at > max_age;
+    if (old && finished_with(stored->meta, include_kept)) {
+      auto staged = remove_staged_data(stored->dir);
+      auto removed = staged ? remove_tree(stored->dir.path) : staged;
+      if (removed) {
+        result.removed_runs.push_back(name);
+      } else {
+        result.problems.push_back(name + ": " + removed.error().message());
+      }
+      continue;
+    }
+    for (const auto& leftover : {stored->dir.trash(), stored->dir.build()}) {
+      if (::access(leftover.c_str(), F_OK) != 0) continue;
+      if (auto removed = remove_tree(leftover); removed) {
+        ++result.trash_dirs_removed;
+      } else {
+        result.problems.push_back(name + ": " + removed.error().message());
+      }
+    }
+  }
+  return result;
+}
+
+std::string RunStore::lock_file_for(const std::string& project) const {
+  return state_dir_ + "/locks/" + hex(fnv1a(project)) + ".lock";
+}
+
+Result<std::optional<ProjectLock>> RunStore::try_lock_project(const std::string& project) const {
+  std::string file = lock_file_for(project);
+  UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return sys_error("open lock file " + file);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return std::optional<ProjectLock>{};
+    return sys_error("lock " + file);
+  }
+  // For whoever looks at the lock directory: which project this lock is.
+  if (::ftruncate(fd.get(), 0) == 0) {
+    std::string line = project + "\n";
+    [[maybe_unused]] auto n = ::pwrite(fd.get(), line.data(), line.size(), 0);
+  }
+  return std::optional<ProjectLock>(ProjectLock(std::move(fd)));
+}
+
+Result<ProjectLock> RunStore::lock_project(const std::string& project,
+                                           const std::function<void()>& on_wait) const {
+  auto quick = try_lock_project(project);
+  if (!quick) return std::unexpected(quick.error());
+  if (*quick) return std::move(**quick);
+  if (on_wait) on_wait();
+  std::string file = lock_file_for(project);
+  UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return sys_error("open lock file " + file);
+  // EINTR is returned, not retried: a Ctrl-C while waiting should end the wait.
+  if (::flock(fd.get(), LOCK_EX) != 0)
+    return sys_error("wait for the lock on " + project + " (" + file + ")");
+  return ProjectLock(std::move(fd));
+}
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,169 @@
+#pragma once
+// Where runs live and how they are found again.
+//
+// State directory: $SAFEINSTALL_STATE_DIR, else $XDG_STATE_HOME/safeinstall, else
+// $HOME/.local/state/safeinstall. It holds
+//   runs/<run_id>/meta.json      what the run was (project, command, verdict, promoted...)
+//   runs/<run_id>/report.json    the report, written by the runner
+//   runs/<run_id>/journal.json   promotion journal (promotion.h)
+//   runs/<run_id>/snapshot.bin   the project's state at run start (project_snapshot.h)
+//   locks/<hash>.lock            one per project (hash of its canonical path)
+// and, when staging is in the state dir, the staging dirs next to meta.json:
+//   runs/<run_id>/{upper,work,build,trash}
+//
+// Where staging goes (the overlay's upper and work dirs), in this order:
+//   1. the run dir in the state dir, when it is on the same mount as the project: promotion
+//      is then rename(2) only;
+//   2. <parent of project>/.safeinstall-staging/<run_id> (parent dir 0700, ours), when the
+//      state dir is elsewhere but the project's parent is writable and on the project's mount:
+//      outside the project tree (an overlay's upper dir must not be inside its lower dir)
+//      and still rename-only;
+//   3. the state dir anyway, with copy-based promotion (promotion.h says so in its result).
+// "Same mount" is compared with statx's mount id, not just st_dev: a bind mount of the same
+// filesystem still makes rename fail with EXDEV.
+//
+// Everything is created 0700 and must be owned by the invoking user; a state or staging dir
+// owned by someone else is refused, never used.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/base/error.h"
+#include "sandbox/base/fd.h"
+
+namespace safeinstall::runner {
+
+// The directories of one run.
+struct RunDir {
+  std::string id;
+  std::string path;     // <state>/runs/<id>: meta, report, journal, snapshot
+  std::string staging;  // where upper/work/build/trash live (== path unless staged elsewhere)
+
+  std::string upper() const { return staging + "/upper"; }
+  std::string work() const { return staging + "/work"; }
+  std::string build() const { return staging + "/build"; }  // promotion's scratch space
+  std::string trash() const { return staging + "/trash"; }  // old trees until removed
+  std::string meta_file() const { return path + "/meta.json"; }
+  std::string report_file() const { return path + "/report.json"; }
+  std::string journal_file() const { return path + "/journal.json"; }
+  std::string snapshot_file() const { return path + "/snapshot.bin"; }
+  std::string caches() const { return path + "/caches"; }  // package caches' upper/work dirs
+
+  // A run dir that is its own staging dir (tests, the promotion driver).
+  static RunDir at(const std::string& dir);
+};
+
+struct RunMeta {
+  std::string run_id;
+  std::string project;  // canonical absolute path
+  std::vector<std::string> command;
+  std::chrono::system_clock::time_point created_at;
+  std::string staging;          // where upper/work live
+  bool copy_promotion = false;  // staging is on another mount than the project
+  std::string staging_note;     // why staging is where it is, for the receipt
+  std::string verdict;          // promoted | held | rejected | failed | staged ("" while running)
+  bool promoted = false;
+  bool discarded = false;
+  // Top-level names staged through a plain bind, not the overlay (change_list.h).
+  std::vector<std::string> direct_dirs;
+};
+
+struct RunSummary {
+  std::string id;
+  std::string project;
+  std::string verdict;
+  std::chrono::system_clock::time_point created_at;
+  std::chrono::seconds age{0};
+  bool promoted = false;
+  bool discarded = false;
+  bool promotion_unfinished = false;  // a journal says a promotion was interrupted
+};
+
+struct StoredRun {
+  RunDir dir;
+  RunMeta meta;
+};
+
+struct GcResult {
+  std::vector<std::string> removed_runs;
+  std::size_t trash_dirs_removed = 0;
+  std::vector<std::string> problems;  // runs that could not be removed, and why
+};
+
+// Held for as long as it lives: no other safeinstall run touches the same project.
+class ProjectLock {
+ public:
+  ProjectLock() = default;
+  explicit ProjectLock(sandbox::UniqueFd fd) : fd_(std::move(fd)) {}
+  bool held() const { return fd_.valid(); }
+
+ private:
+  sandbox::UniqueFd fd_;  // flock(LOCK_EX) on it; closing releases
+};
+
+// $SAFEINSTALL_STATE_DIR, $XDG_STATE_HOME/safeinstall or $HOME/.local/state/safeinstall.
+sandbox::Result<std::string> default_state_dir();
+
+// Run ids are safeinstall's own (new_run_id); anything else given on a command line is
+// refused before it becomes a path.
+bool valid_run_id(std::string_view id);
+
+class RunStore {
+ public:
+  // Creates <state>/{runs,locks} (0700) as needed and checks they are ours.
+  static sandbox::Result<RunStore> open(const std::string& state_dir);
+
+  const std::string& state_dir() const { return state_dir_; }
+
+  // Makes the run's directories (staging chosen as above) and writes meta.json. `meta`
+  // supplies project, command and created_at; id and staging fields are filled in. The
+  // upper dir gets the project root's permission bits, since the overlay's root shows them.
+  sandbox::Result<StoredRun> create_run(const std::string& run_id, RunMeta meta);
+
+  sandbox::Result<StoredRun> load_run(const std::string& run_id) const;
+  sandbox::Result<void> save_meta(const RunDir& run, const RunMeta& meta) const;
+  // Newest first. Runs whose meta.json cannot be read are skipped.
+  sandbox::Result<std::vector<RunSummary>> list_runs() const;
+
+  // Removes the staged changes (upper, work, build, trash) and marks the run discarded;
+  // meta.json and report.json stay until gc. Refused while a promotion is unfinished.
+  sandbox::Result<void> discard(const std::string& run_id) const;
+
+  // Removes runs older than `max_age` that are finished with: promoted, discarded, rejected
+  // or failed (held and staged ones too when `include_kept`), and every run's trash and
+  // build leftovers. Runs with an unfinished promotion are left for recovery.
+  sandbox::Result<GcResult> gc(std::chrono::seconds max_age, bool include_kept = false) const;
+
+  // Blocking per-project lock; `on_wait` is called once if another run holds it (the runner
+  // prints "waiting for another safeinstall run on <project>").
+  sandbox::Result<ProjectLock> lock_project(const std::string& project,
+                                            const std::function<void()>& on_wait = {}) const;
+  // nullopt when another run holds it.
+  sandbox::Result<std::optional<ProjectLock>> try_lock_project(const std::string& project) const;
+
+  std::string runs_dir() const { return state_dir_ + "/runs"; }
+  std::string lock_file_for(const std::string& project) const;
+
+ private:
+  explicit RunStore(std::string state_dir) : state_dir_(std::move(state_dir)) {}
+  RunDir run_dir(const std::string& id, const std::string& staging) const;
+  std::string state_dir_;
+};
+
+// Reads meta.json of a run dir.
+sandbox::Result<RunMeta> load_meta(const RunDir& run);
+
+// Where staging for a project should go; see the header comment. `run_path` is the run's
+// dir in the state dir.
+struct StagingChoice {
+  std::string staging;
+  bool copy_promotion = false;
+  std::string note;
+};
+sandbox::Result<StagingChoice> choose_staging(const std::string& run_path,
+                                              const std::string& project);
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,432 @@
+#include "runner/supervise/supervisor.h"
+
+#include <fcntl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "runner/argv_bounds.h"
+#include "runner/staging/staging_watch.h"
+#include "sandbox/egress/egress_gateway.h"
+#include "sandbox/base/fd.h"
+#include "sandbox/seccomp/seccomp_notify.h"
+
+namespace safeinstall::runner {
+namespace {
+
+namespace asio = boost::asio;
+using sandbox::SandboxEvent;
+using sandbox::UniqueFd;
+
+constexpr int kInterruptSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr auto kSampleInterval = std::chrono::milliseconds(200);
+
+// A process that exec'd and has just exited is a zombie until its parent reaps it; its
+// /proc/PID/stat then still holds its wait status (field 52). Anything else is not it.
+std::optional<int> zombie_wait_status(pid_t pid) {
+  // Read with read(2): the process may be reaped mid-read (ESRCH), which a stream iterator
+  // would throw for.
+  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string stat(4096, '\0');
+  ssize_t n = ::read(fd.get(), stat.data(), stat.size());
+  stat.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z')
+    return std::nullopt;
+  std::size_t at = close + 2;
+  // Field 3 is the state; the exit code is field 52.
+  for (int field = 3; field < 52; ++field) {
+    at = stat.find(' ', at);
+    if (at == std::string::npos) return std::nullopt;
+    ++at;
+  }
+  return std::atoi(stat.c_str() + at);
+}
+
+std::string mib(std::uint64_t bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
+}
+
+// The supervisor takes its interrupts from a signalfd so the event loop can read who sent
+// them: a terminal's Ctrl-C (SI_KERNEL) already reached the command directly.
+class InterruptSignals {
+ public:
+  InterruptSignals() {
+    sigemptyset(&set_);
+    for (int sig : kInterruptSignals) sigaddset(&set_, sig);
+    ::sigprocmask(SIG_BLOCK, &set_, &previous_);
+    fd_.reset(::signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK));
+  }
+  ~InterruptSignals() { ::sigprocmask(SIG_SETMASK, &previous_, nullptr); }
+  InterruptSignals(const InterruptSignals&) = delete;
+  InterruptSignals& operator=(const InterruptSignals&) = delete;
+  int fd() const { return fd_.get(); }
+
+ private:
+  sigset_t set_{};
+  sigset_t previous_{};
+  UniqueFd fd_;
+};
+
+// What is kept of a survivor's argv: bounded like every recorded argv.
+SandboxProcess survivor(pid_t pid, pid_t ppid, std::vector<std::string> argv) {
+  SandboxProcess process{pid, ppid, std::move(argv)};
+  process.argv_truncated = bound_argv(process.argv);
+  return process;
+}
+
+// A process's argv from /proc, reading no more than the bounds can keep (and a byte more,
+// so that a longer one is seen to be cut).
+std::vector<std::string> read_argv(pid_t pid) {
+  const ArgvBounds bounds;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string raw(bounds.max_total_bytes + bounds.max_args + 1, '\0');
+  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  raw.resize(static_cast<std::size_t>(in.gcount()));
+  std::vector<std::string> argv;
+  for (std::size_t start = 0; start < raw.size();) {
+    std::size_t end = std::min(raw.find('\0', start), raw.size());
+    argv.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  return argv;
+}
+
+// "NSpid:\t5808\t2": the last field is the pid inside the innermost namespace.
+pid_t inner_pid(pid_t host_pid, pid_t* host_ppid) {
+  std::ifstream in("/proc/" + std::to_string(host_pid) + "/status");
+  std::string line;
+  pid_t inner = 0;
+  while (std::getline(in, line)) {
+    if (host_ppid != nullptr && line.starts_with("PPid:")) *host_ppid = std::stoi(line.substr(5));
+    if (!line.starts_with("NSpid:")) continue;
+    auto last = line.find_last_of(" \t");
+    inner = std::stoi(line.substr(last + 1));
+  }
+  return inner;
+}
+
+// From the host, a timed-out sandbox's processes are those in init's pid namespace; they
+// are recorded with the pids they had inside, as the sandbox would have reported them.
+std::vector<SandboxProcess> list_sandbox_processes(pid_t init) {
+  std::vector<SandboxProcess> found;
+  struct stat ns {};
+  if (::stat(("/proc/" + std::to_string(init) + "/ns/pid").c_str(), &ns) != 0) return found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = std::stoi(name);
+    struct stat other {};
+    if (pid == init || ::stat(("/proc/" + name + "/ns/pid").c_str(), &other) != 0) continue;
+    if (other.st_ino != ns.st_ino || other.st_dev != ns.st_dev) continue;
+    pid_t host_ppid = 0;
+    pid_t inner = inner_pid(pid, &host_ppid);
+    pid_t inner_parent = host_ppid == init ? 1 : inner_pid(host_ppid, nullptr);
+    found.push_back(survivor(inner, inner_parent, read_argv(pid)));
+  }
+  return found;
+}
+
+class Supervision {
+ public:
+  Supervision(sandbox::RunningSandbox& sandbox, std::optional<std::chrono::milliseconds> timeout,
+              const GatewaySettings& gateway, const RecordingSettings& recording)
+      : sandbox_(sandbox),
+        channel_(io_, ::dup(sandbox.channel())),
+        exited_(io_, ::dup(sandbox.pidfd())),
+        signals_(io_, ::dup(interrupts_.fd())),
+        timer_(io_),
+        timeout_(timeout),
+        gateway_(io_, gateway.policy, gateway.options),
+        limits_(recording.limits),
+        recorder_(recording.scripts, recording.command, UnixSocketPolicy(recording.own_dirs)),
+        sampler_(io_) {
+    if (limits_.staged.any() && !recording.staged_dirs.empty())
+      staging_.emplace(recording.staged_dirs, limits_.staged);
+    handle(sandbox.first_event());
+  }
+
+  Outcome run() {
+    if (auto listeners = sandbox_.take_gateway_listeners()) {
+      if (auto served = gateway_.serve(std::move(*listeners)); !served)
+        outcome_.protocol_error = "egress gateway: " + served.error().message();
+    }
+    serve_notifications();
+    wait_for_messages();
+    wait_for_exit();
+    wait_for_interrupts();
+    start_timer();
+    sample_resources();
+    io_.run();
+    outcome_.network = gateway_.record().to_json();
+    collect_recording();
+    return outcome_;
+  }
+
+ private:
+  void wait_for_messages() {
+    channel_.async_wait(asio::posix::descriptor_base::wait_read, [this](auto ec) {
+      if (!ec && read_one_message()) wait_for_messages();
+    });
+  }
+
+  // Returns false at end of stream.
+  bool read_one_message() {
+    auto received = sandbox::receive_event(channel_.native_handle());
+    if (!received) {
+      outcome_.protocol_error = received.error().message();
+      return false;
+    }
+    if (!*received) return false;
+    handle(**received);
+    return true;
+  }
+
+  void handle(const SandboxEvent& event) {
+    switch (event.type) {
+      case SandboxEvent::Type::ExecFailed:
+        outcome_.exec_failed = true;
+        outcome_.exec_errno = event.err;
+        break;
+      case SandboxEvent::Type::Started:
+        outcome_.command_pid = event.pid;
+        break;
+      case SandboxEvent::Type::Survivor:
+        outcome_.survivors.push_back(survivor(event.pid, event.ppid, event.argv));
+        break;
+      case SandboxEvent::Type::Written:
+        outcome_.written.push_back({event.area, event.path, event.mode, event.size});
+        break;
+      case SandboxEvent::Type::Exited:
+        outcome_.command_finished = true;
+        outcome_.wait_status = event.wait_status;
+        break;
+      default:
+        break;
+    }
+  }
+
+  void wait_for_exit() {
+    exited_.async_wait(asio::posix::descriptor_base::wait_read, [this](auto ec) {
+      if (ec) return;
+      // Init has exited: what it sent is still buffered, followed by end of stream.
+      while (read_one_message()) {
+      }
+      sandbox_.try_reap(&outcome_.usage);
+      record_limits_enforced_at_the_end();
+      gateway_.stop();
+      io_.stop();
+    });
+  }
+
+  // Each notification is answered before the next is read: the recorder never blocks on
+  // anything but the caller's memory and /proc.
+  void serve_notifications() {
+    UniqueFd listener = sandbox_.take_notifications();
+    if (!listener) return;
+    outcome_.recorded = true;
+    notifications_.emplace(io_, listener.release());
+    recorder_.on_exec = [this](pid_t pid) { watch_exit(pid); };
+    wait_for_notification();
+  }
+
+  void wait_for_notification() {
+    notifications_->async_wait(asio::posix::descriptor_base::wait_read, [this](auto ec) {
+      if (ec) return;
+      int fd = notifications_->native_handle();
+      auto received = sandbox::receive_notification(fd);
+      if (!received) {
+        outcome_.protocol_error = received.error().message();
+        return;
+      }
+      if (*received) recorder_.handle(fd, **received);
+      // Every process of the sandbox is gone: waiting on would spin on the hang-up.
+      if (!*received && sandbox::listener_hung_up(fd)) return;
+      wait_for_notification();
+    });
+  }
+
+  // A pidfd per process that exec'd: readable once it exits, while it is still a zombie.
+  void watch_exit(pid_t host_pid) {
+    if (exits_.contains(host_pid)) return;
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, host_pid, 0));
+    if (pidfd < 0) return;
+    auto watcher = std::make_unique<asio::posix::stream_descriptor>(io_, pidfd);
+    watcher->async_wait(asio::posix::descriptor_base::wait_read, [this, host_pid](auto ec) {
+      if (ec) return;
+      if (auto* record = recorder_.tree().find_host(host_pid)) {
+        if (auto status = zombie_wait_status(host_pid)) {
+          if (WIFEXITED(*status)) record->exit_code = WEXITSTATUS(*status);
+          if (WIFSIGNALED(*status)) record->signal = WTERMSIG(*status);
+        }
+      }
+      // Erased from outside the handler: the descriptor owns the handler being run.
+      asio::post(io_, [this, host_pid] { exits_.erase(host_pid); });
+    });
+    exits_.emplace(host_pid, std::move(watcher));
+  }
+
+  // Without a delegated cgroup, the tree is sampled from /proc: the peaks for the report,
+  // and --memory, --pids and --cpu-time enforced on the whole tree.
+  void sample_resources() {
+    TreeSample now = sample_tree(sandbox_.init_pid(), limits_.tasks.value_or(UINT64_MAX));
+    auto& peak = outcome_.peak;
+    peak.tasks = std::max(peak.tasks, now.tasks);
+    peak.processes = std::max(peak.processes, now.processes);
+    peak.rss_kib = std::max(peak.rss_kib, now.rss_kib);
+    peak.cpu_ms = std::max(peak.cpu_ms, now.cpu_ms);
+    if (check_limits(now)) return;
+    sampler_.expires_after(kSampleInterval);
+    sampler_.async_wait([this](auto ec) {
+      if (!ec) sample_resources();
+    });
+  }
+
+  // A limit the kernel enforced through the cgroups, from their counters; empty when none.
+  std::string limit_the_kernel_enforced() const {
+    if (std::uint64_t killed = sandbox_.memory_kills(); killed > 0 && limits_.memory_bytes)
+      return "memory: the kernel killed " + std::to_string(killed) + " process(es) at --memory " +
+             mib(*limits_.memory_bytes);
+    if (std::uint64_t refused = sandbox_.refused_forks(); refused > 0)
+      return "pids: the kernel refused " + std::to_string(refused) + " fork(s) at " +
+             (limits_.tasks ? "--pids " + std::to_string(*limits_.tasks)
+                            : std::string("the default process limit"));
+    return {};
+  }
+
+  // After the sandbox ended: what the kernel enforced since the last sample, if nothing was
+  // recorded yet (a process killed at the memory limit in between, and the rest exited).
+  void record_limits_enforced_at_the_end() {
+    if (!outcome_.limits_tripped.empty()) return;
+    if (auto enforced = limit_the_kernel_enforced(); !enforced.empty()) {
+      outcome_.limits_tripped.push_back(enforced);
+      return;
+    }
+    if (auto staged = staging_ ? staging_->final_check() : std::string(); !staged.empty()) {
+      outcome_.staging_limit_tripped = true;
+      outcome_.limits_tripped.push_back(staged + " when the sandbox ended");
+    }
+  }
+
+  // --disk and --files, from the staging filesystems' counters and a walk when they say so.
+  std::string staging_limit_passed() {
+    std::string passed = staging_ ? staging_->check() : std::string();
+    if (!passed.empty()) outcome_.staging_limit_tripped = true;
+    return passed;
+  }
+
+  // A tree limit the last sample passed; empty when none.
+  std::string limit_seen_in_sample(const TreeSample& now) const {
+    // Where a memory cgroup holds the tree, the kernel's count is the record: summed RSS also
+    // counts shared file pages the cgroup charged elsewhere, and would trip first by a hair.
+    if (limits_.memory_bytes && !sandbox_.kernel_holds_memory() &&
+        now.rss_kib * 1024 > *limits_.memory_bytes)
+      return "memory: the processes used " + mib(now.rss_kib * 1024) + ", over --memory " +
+             mib(*limits_.memory_bytes);
+    if (limits_.tasks && now.tasks >= *limits_.tasks)
+      return "pids: " + std::to_string(now.tasks) + " processes and threads reached --pids " +
+             std::to_string(*limits_.tasks);
+    if (limits_.cpu_ms && now.cpu_ms > *limits_.cpu_ms)
+      return "cpu-time: " + std::to_string(now.cpu_ms) + " ms of CPU, over --cpu-time " +
+             std::to_string(*limits_.cpu_ms / 1000) + " s";
+    return {};
+  }
+
+  // Returns true when a limit tripped and the sandbox was killed.
+  bool check_limits(const TreeSample& now) {
+    std::string tripped = limit_the_kernel_enforced();
+    if (tripped.empty()) tripped = limit_seen_in_sample(now);
+    if (tripped.empty()) tripped = staging_limit_passed();
+    if (tripped.empty()) return false;
+    // Killed at once: listing a fork bomb's processes first would let it grow meanwhile.
+    sandbox_.kill_all();
+    outcome_.limits_tripped.push_back(tripped + "; every process in the sandbox was killed");
+    return true;
+  }
+
+  void collect_recording() {
+    for (const auto& survivor : outcome_.survivors) {
+      if (auto* record = recorder_.tree().find_inner(survivor.pid)) record->survived = true;
+    }
+    outcome_.processes = recorder_.tree().records();
+    outcome_.direct_attempts = recorder_.direct_attempts();
+    outcome_.refusals = recorder_.refusals();
+    // The argv of a refusal or a direct attempt is named in a violation, not listed: bounded
+    // like the others, without a flag.
+    for (auto& attempt : outcome_.direct_attempts) bound_argv(attempt.argv);
+    for (auto& refusal : outcome_.refusals) bound_argv(refusal.argv);
+    outcome_.notifications = recorder_.notifications();
+  }
+
+  void wait_for_interrupts() {
+    signals_.async_wait(asio::posix::descriptor_base::wait_read, [this](auto ec) {
+      if (ec) return;
+      struct signalfd_siginfo info {};
+      while (::read(signals_.native_handle(), &info, sizeof info) == sizeof info) interrupt(info);
+      wait_for_interrupts();
+    });
+  }
+
+  void interrupt(const signalfd_siginfo& info) {
+    ++outcome_.interrupts;
+    if (outcome_.interrupts > 1) {
+      outcome_.killed_by_user = true;
+      sandbox_.kill_all();
+      return;
+    }
+    if (info.ssi_code != SI_KERNEL) sandbox_.signal(static_cast<int>(info.ssi_signo));
+  }
+
+  void start_timer() {
+    if (!timeout_) return;
+    timer_.expires_after(*timeout_);
+    timer_.async_wait([this](auto ec) {
+      if (ec) return;
+      outcome_.timed_out = true;
+      outcome_.survivors = list_sandbox_processes(sandbox_.init_pid());
+      sandbox_.kill_all();
+    });
+  }
+
+  sandbox::RunningSandbox& sandbox_;
+  InterruptSignals interrupts_;
+  asio::io_context io_;
+  asio::posix::stream_descriptor channel_;
+  asio::posix::stream_descriptor exited_;
+  asio::posix::stream_descriptor signals_;
+  asio::steady_timer timer_;
+  std::optional<std::chrono::milliseconds> timeout_;
+  // Declared after io_: destroyed first, while its handlers' io_context still exists.
+  sandbox::EgressGateway gateway_;
+  ResourceLimits limits_;
+  SyscallRecorder recorder_;
+  std::optional<asio::posix::stream_descriptor> notifications_;
+  std::map<pid_t, std::unique_ptr<asio::posix::stream_descriptor>> exits_;
+  asio::steady_timer sampler_;
+  std::optional<StagingWatch> staging_;
+  Outcome outcome_;
+};
+
+}  // namespace
+
+Outcome supervise(sandbox::RunningSandbox& sandbox,
+                  std::optional<std::chrono::milliseconds> timeout, const GatewaySettings& gateway,
+                  const RecordingSettings& recording) {
+  return Supervision(sandbox, timeout, gateway, recording).run();
+}
+
+}  // namespace safeinstall::runner

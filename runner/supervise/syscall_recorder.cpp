@@ -1,0 +1,394 @@
+#include "runner/supervise/syscall_recorder.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "runner/argv_bounds.h"
+#include "runner/supervise/unix_socket_policy.h"
+#include "sandbox/seccomp/process_memory.h"
+
+namespace safeinstall::runner {
+namespace {
+
+using sandbox::Notification;
+using sandbox::ProcessMemory;
+
+constexpr std::size_t kMaxArgs = 256;
+constexpr std::size_t kMaxArgBytes = 4096;
+constexpr std::size_t kMaxEnv = 4096;
+constexpr std::size_t kMaxSends = 16;
+// Refused calls and direct attempts kept per run, each kind: a hostile loop makes them by the
+// million, and every one is refused whether it is kept or not.
+constexpr std::size_t kMaxKeptEach = 4096;
+
+std::string proc(pid_t pid, const char* what) {
+  return "/proc/" + std::to_string(pid) + "/" + what;
+}
+
+struct Ids {
+  pid_t inner = 0;
+  pid_t host_ppid = 0;
+};
+
+// "NSpid:\t5808\t2": the last field is the pid inside the innermost namespace.
+Ids read_status_ids(pid_t host_pid) {
+  Ids ids;
+  std::ifstream in(proc(host_pid, "status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("PPid:")) ids.host_ppid = std::atoi(line.c_str() + 5);
+    if (line.starts_with("NSpid:")) {
+      ids.inner = std::atoi(line.c_str() + line.find_last_of(" \t") + 1);
+      break;
+    }
+  }
+  return ids;
+}
+
+ExecLineage read_ids(pid_t host_pid) {
+  Ids self = read_status_ids(host_pid);
+  return {self.inner, self.host_ppid, read_status_ids(self.host_ppid).inner};
+}
+
+std::string read_link(const std::string& path) {
+  std::array<char, 4096> buffer{};
+  ssize_t n = ::readlink(path.c_str(), buffer.data(), buffer.size());
+  return n > 0 ? std::string(buffer.data(), static_cast<std::size_t>(n)) : std::string();
+}
+
+// What a refused call or a direct attempt keeps of its caller's argv: bounded as a recorded
+// process's is, since a hostile loop can make thousands of them.
+std::vector<std::string> running_argv(pid_t pid) {
+  const ArgvBounds bounds;
+  std::ifstream in(proc(pid, "cmdline"), std::ios::binary);
+  std::string raw(bounds.max_total_bytes, '\0');
+  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  raw.resize(static_cast<std::size_t>(in.gcount()));
+  std::vector<std::string> argv;
+  for (std::size_t start = 0; start < raw.size();) {
+    std::size_t end = std::min(raw.find('\0', start), raw.size());
+    argv.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  bound_argv(argv, bounds);
+  return argv;
+}
+
+std::size_t pointer_size(std::uint32_t arch) {
+  return arch == AUDIT_ARCH_I386 ? 4 : 8;
+}
+
+// Only the lifecycle variables are read in full; the rest of the environment is skimmed.
+LifecycleEnv read_lifecycle_env(const ProcessMemory& memory, std::uint64_t envp) {
+  LifecycleEnv env;
+  static constexpr std::array<std::pair<std::string_view, std::string LifecycleEnv::*>, 3> kWanted{{
+      {"npm_package_name=", &LifecycleEnv::package_name},
+      {"npm_package_version=", &LifecycleEnv::package_version},
+      {"npm_lifecycle_event=", &LifecycleEnv::event},
+  }};
+  for (std::uint64_t pointer : memory.pointer_array_at(envp, kMaxEnv)) {
+    char head[24] = {};
+    if (!memory.read(pointer, head, 4) || std::memcmp(head, "npm_", 4) != 0) continue;
+    auto text = memory.string_at(pointer, 1024);
+    if (!text) continue;
+    for (const auto& [prefix, field] : kWanted) {
+      if (text->starts_with(prefix)) env.*field = text->substr(prefix.size());
+    }
+  }
+  return env;
+}
+
+// Whether an exec's path names an existing file, as the process sees it. A PATH search
+// tries execve in each directory until one exists; the misses are not recorded.
+bool exec_target_exists(pid_t pid, int dirfd, const std::string& path, bool empty_path) {
+  if (empty_path) return true;
+  std::string base;
+  if (path.starts_with("/")) {
+    base = proc(pid, "root");
+  } else if (dirfd == AT_FDCWD) {
+    base = proc(pid, "cwd") + "/";
+  } else {
+    base = proc(pid, "fd/") + std::to_string(dirfd) + "/";
+  }
+  return ::access((base + path).c_str(), F_OK) == 0;
+}
+
+std::string lexically_joined(const std::string& cwd, const std::string& path) {
+  if (path.empty() || path.starts_with("/") || cwd.empty()) return path;
+  return cwd + (cwd.ends_with("/") ? "" : "/") + path;
+}
+
+struct Destination {
+  std::string address;  // an IP address, or a unix socket's path
+  std::uint16_t port = 0;
+  bool outside = false;  // past the sandbox's loopback, or a socket not of the sandbox's own
+  bool unix_socket = false;
+};
+
+// AF_INET/AF_INET6 destinations other than loopback (and the unspecified address, which the
+// kernel treats as the local host) leave the sandbox's network namespace.
+std::optional<Destination> parse_destination(const char* raw, std::size_t size) {
+  if (size < sizeof(sa_family_t)) return std::nullopt;
+  sa_family_t family = 0;
+  std::memcpy(&family, raw, sizeof family);
+  char text[INET6_ADDRSTRLEN] = {};
+  if (family == AF_INET && size >= sizeof(sockaddr_in)) {
+    sockaddr_in sa{};
+    std::memcpy(&sa, raw, sizeof sa);
+    ::inet_ntop(AF_INET, &sa.sin_addr, text, sizeof text);
+    std::uint32_t host = ntohl(sa.sin_addr.s_addr);
+    bool local = (host >> 24) == 127 || host == 0;
+    return Destination{text, ntohs(sa.sin_port), !local};
+  }
+  if (family == AF_INET6 && size >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 sa{};
+    std::memcpy(&sa, raw, sizeof sa);
+    ::inet_ntop(AF_INET6, &sa.sin6_addr, text, sizeof text);
+    const auto* b = sa.sin6_addr.s6_addr;
+    bool mapped_loopback = IN6_IS_ADDR_V4MAPPED(&sa.sin6_addr) && b[12] == 127;
+    bool local = IN6_IS_ADDR_LOOPBACK(&sa.sin6_addr) || IN6_IS_ADDR_UNSPECIFIED(&sa.sin6_addr) ||
+                 mapped_loopback;
+    return Destination{text, ntohs(sa.sin6_port), !local};
+  }
+  return std::nullopt;
+}
+
+std::optional<Destination> read_destination(const ProcessMemory& memory, std::uint64_t address,
+                                            std::uint64_t length, pid_t pid,
+                                            const UnixSocketPolicy& sockets) {
+  if (address == 0 || length == 0) return std::nullopt;
+  std::array<char, sizeof(sockaddr_storage)> raw{};
+  std::size_t size = std::min<std::uint64_t>(length, raw.size());
+  if (!memory.read(address, raw.data(), size)) return std::nullopt;
+  if (auto path = sockets.outside(pid, raw.data(), size)) return Destination{*path, 0, true, true};
+  return parse_destination(raw.data(), size);
+}
+
+// msghdr's name and its length, for 64-bit and ia32 callers.
+std::optional<Destination> read_message_destination(const ProcessMemory& memory,
+                                                    std::uint64_t msghdr, bool narrow, pid_t pid,
+                                                    const UnixSocketPolicy& sockets) {
+  std::uint64_t name = 0;
+  std::uint32_t length = 0;
+  if (narrow) {
+    std::uint32_t fields[2] = {};
+    if (!memory.read(msghdr, fields, sizeof fields)) return std::nullopt;
+    name = fields[0];
+    length = fields[1];
+  } else {
+    if (!memory.read(msghdr, &name, sizeof name) ||
+        !memory.read(msghdr + 8, &length, sizeof length))
+      return std::nullopt;
+  }
+  return read_destination(memory, name, length, pid, sockets);
+}
+
+std::string hex(std::uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+std::string ptrace_request(std::uint64_t request) {
+  switch (request) {
+    case 0:
+      return "PTRACE_TRACEME";
+    case 1:
+      return "PTRACE_PEEKTEXT";
+    case 2:
+      return "PTRACE_PEEKDATA";
+    case 4:
+      return "PTRACE_POKETEXT";
+    case 5:
+      return "PTRACE_POKEDATA";
+    case 16:
+      return "PTRACE_ATTACH";
+    case 0x4206:
+      return "PTRACE_SEIZE";
+    default:
+      return std::to_string(request);
+  }
+}
+
+std::string socket_family(std::uint64_t family) {
+  switch (family) {
+    case AF_PACKET:
+      return "AF_PACKET";
+    case AF_NETLINK:
+      return "AF_NETLINK";
+    case AF_KEY:
+      return "AF_KEY";
+    case AF_ALG:
+      return "AF_ALG";
+    case AF_VSOCK:
+      return "AF_VSOCK";
+    case AF_BLUETOOTH:
+      return "AF_BLUETOOTH";
+    default:
+      return "family " + std::to_string(family);
+  }
+}
+
+// The arguments that say what the call tried to do.
+std::string describe_call(const std::string& name, const Notification& n,
+                          const ProcessMemory& memory) {
+  const auto& a = n.args;
+  auto text = [&](std::uint64_t address) {
+    auto s = memory.string_at(address, 256);
+    return s ? "\"" + *s + "\"" : std::string("NULL");
+  };
+  if (name == "ptrace")
+    return name + "(" + ptrace_request(a[0]) + ", pid " + std::to_string(a[1]) + ")";
+  if (name == "mount") return name + "(" + text(a[0]) + ", " + text(a[1]) + ", " + text(a[2]) + ")";
+  if (name == "umount" || name == "umount2" || name == "chroot" || name == "pivot_root")
+    return name + "(" + text(a[0]) + ")";
+  if (name == "socket")
+    return name + "(" + socket_family(a[0]) + ", type " + std::to_string(a[1] & 0xff) + ")";
+  if (name == "ioctl")
+    return name + "(fd " + std::to_string(a[0]) + ", " + hex(a[1] & 0xffffffff) + ")";
+  if (name == "unshare" || name == "clone" || name == "personality")
+    return name + "(" + hex(a[0]) + ")";
+  if (name == "setns") return name + "(fd " + std::to_string(a[0]) + ", " + hex(a[1]) + ")";
+  return name + "(" + hex(a[0]) + ", " + hex(a[1]) + ")";
+}
+
+}  // namespace
+
+void SyscallRecorder::handle(int listener, const Notification& n) {
+  ++notifications_;
+  std::string name = sandbox::syscall_name(n.arch, n.syscall);
+  if (name == "execve") return handle_exec(listener, n, false);
+  if (name == "execveat") return handle_exec(listener, n, true);
+  if (name == "connect" || name == "sendto" || name == "sendmsg" || name == "sendmmsg")
+    return handle_send(listener, n, name);
+  handle_refused(listener, n, name);
+}
+
+void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) {
+  ProcessMemory memory(n.pid, pointer_size(n.arch));
+  const auto& a = n.args;
+  int dirfd = at ? static_cast<int>(a[0]) : AT_FDCWD;
+  std::uint64_t path_at = at ? a[1] : a[0];
+  std::uint64_t argv_at = at ? a[2] : a[1];
+  std::uint64_t envp_at = at ? a[3] : a[2];
+  bool empty_path = at && (a[4] & AT_EMPTY_PATH) != 0;
+
+  auto path_read = memory.string_at(path_at, kMaxArgBytes);
+  ExecLineage ids = read_ids(n.pid);
+  if (!path_read && ids.inner_ppid == 1 && !command_seen_)
+    return handle_command_exec(listener, n, ids);
+  std::string path = path_read.value_or("");
+  if (!exec_target_exists(n.pid, dirfd, path, empty_path))
+    return sandbox::answer_continue(listener, n.id);
+
+  ProcessRecord record;
+  record.host_pid = n.pid;
+  record.started = std::chrono::system_clock::now();
+  record.argv = memory.strings_at(argv_at, kMaxArgs, kMaxArgBytes);
+  record.cwd = read_link(proc(n.pid, "cwd"));
+  record.exe = empty_path ? read_link(proc(n.pid, "fd/") + std::to_string(dirfd))
+                          : lexically_joined(record.cwd, path);
+  LifecycleEnv env = read_lifecycle_env(memory, envp_at);
+  record.pid = ids.inner;
+  record.ppid = ids.inner_ppid;
+  if (ids.inner_ppid == 1) command_seen_ = true;
+  // The reads above are only meaningful if the caller is still the one that asked.
+  if (!sandbox::notification_alive(listener, n.id)) return;
+
+  bool refuse = is_install_script(env.event) && !scripts_.allows(env.package_name);
+  record.refused = refuse;
+  ProcessRecord& added = tree_.add(std::move(record), env, ids.host_ppid);
+  if (refuse) {
+    if (refusals_.size() < kMaxKeptEach)
+      refusals_.push_back({"script", added.package + " " + added.script, added.pid, added.argv,
+                           added.package, added.script});
+    return sandbox::answer_error(listener, n.id, EPERM);
+  }
+  sandbox::answer_continue(listener, n.id);
+  if (on_exec) on_exec(n.pid);
+}
+
+// The first exec of init's child runs in init's undumpable memory, which an unprivileged
+// supervisor cannot read; init only execs a file it found executable, so this is the
+// command itself, as the supervisor asked for it.
+void SyscallRecorder::handle_command_exec(int listener, const Notification& n,
+                                          const ExecLineage& ids) {
+  command_seen_ = true;
+  ProcessRecord record;
+  record.host_pid = n.pid;
+  record.started = std::chrono::system_clock::now();
+  record.argv = command_.argv;
+  record.cwd = command_.cwd;
+  record.exe = command_.argv.empty() ? std::string() : command_.argv.front();
+  record.pid = ids.inner;
+  record.ppid = ids.inner_ppid;
+  if (!sandbox::notification_alive(listener, n.id)) return;
+  tree_.add(std::move(record), LifecycleEnv{}, ids.host_ppid);
+  sandbox::answer_continue(listener, n.id);
+  if (on_exec) on_exec(n.pid);
+}
+
+void SyscallRecorder::handle_send(int listener, const Notification& n, const std::string& call) {
+  ProcessMemory memory(n.pid, pointer_size(n.arch));
+  const auto& a = n.args;
+  bool narrow = n.arch == AUDIT_ARCH_I386;
+  std::vector<Destination> outside;
+  auto check = [&](std::optional<Destination> d) {
+    if (d && d->outside) outside.push_back(*d);
+  };
+  if (call == "connect") {
+    check(read_destination(memory, a[1], a[2], n.pid, sockets_));
+  } else if (call == "sendto") {
+    check(read_destination(memory, a[4], a[5], n.pid, sockets_));
+  } else if (call == "sendmsg") {
+    check(read_message_destination(memory, a[1], narrow, n.pid, sockets_));
+  } else {
+    // struct mmsghdr: a msghdr followed by an unsigned int, padded to 64 (ia32: 32) bytes.
+    std::uint64_t stride = narrow ? 32 : 64;
+    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(a[2], kMaxSends); ++i)
+      check(read_message_destination(memory, a[1] + i * stride, narrow, n.pid, sockets_));
+  }
+  if (outside.empty()) return sandbox::answer_continue(listener, n.id);
+
+  std::vector<std::string> argv = running_argv(n.pid);
+  pid_t inner = read_ids(n.pid).inner;
+  if (!sandbox::notification_alive(listener, n.id)) return;
+  std::string package;
+  if (auto* p = tree_.find_host(n.pid)) package = p->package;
+  for (const auto& d : outside) {
+    if (attempts_.size() >= kMaxKeptEach) break;
+    attempts_.push_back(
+        {d.address, d.port, call, inner, argv, package, d.unix_socket ? "unix" : "inet"});
+  }
+  bool any_unix = std::ranges::any_of(outside, &Destination::unix_socket);
+  sandbox::answer_error(listener, n.id, any_unix ? kUnixSocketRefusedErrno : kDirectAttemptErrno);
+}
+
+void SyscallRecorder::handle_refused(int listener, const Notification& n, const std::string& name) {
+  ProcessMemory memory(n.pid, pointer_size(n.arch));
+  std::string what = describe_call(name, n, memory);
+  std::vector<std::string> argv = running_argv(n.pid);
+  pid_t inner = read_ids(n.pid).inner;
+  bool alive = sandbox::notification_alive(listener, n.id);
+  sandbox::answer_error(listener, n.id, EPERM);
+  if (!alive) return;
+  std::string package, script;
+  if (auto* p = tree_.find_host(n.pid)) {
+    package = p->package;
+    script = p->script;
+  }
+  if (refusals_.size() < kMaxKeptEach)
+    refusals_.push_back({"syscall", what, inner, argv, package, script});
+}
+
+}  // namespace safeinstall::runner

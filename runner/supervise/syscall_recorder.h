@@ -1,0 +1,94 @@
+#pragma once
+// What the supervisor does with each seccomp notification: execs build the process tree and
+// meet the script policy, connects and addressed sends are checked for direct egress, and
+// refused syscalls are recorded and answered EPERM. Every notification is answered.
+
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runner/supervise/process_tree.h"
+#include "runner/profile/script_policy.h"
+#include "runner/supervise/unix_socket_policy.h"
+#include "sandbox/seccomp/seccomp_notify.h"
+
+namespace safeinstall::runner {
+
+// A connection or datagram aimed past the sandbox's loopback (refused with ENETUNREACH), or
+// at a unix socket outside the sandbox's own places (refused with EACCES).
+struct DirectAttempt {
+  std::string address;
+  std::uint16_t port = 0;
+  std::string call;  // connect, sendto, sendmsg, sendmmsg
+  pid_t pid = 0;     // inside the sandbox
+  std::vector<std::string> argv;
+  std::string package;
+  std::string kind = "inet";  // inet: an address past loopback; unix: a socket's path
+};
+
+struct RecordedRefusal {
+  std::string kind;  // syscall | script
+  std::string what;  // "ptrace(PTRACE_ATTACH, pid 12)", "b@1.0.0 postinstall"
+  pid_t pid = 0;     // inside the sandbox
+  std::vector<std::string> argv;
+  std::string package;
+  std::string script;
+};
+
+// The errno a direct connection attempt fails with: what the sandbox's loopback-only network
+// namespace answers anyway, so a client sees the same failure with recording on or off, at
+// once and without a packet leaving the process.
+inline constexpr int kDirectAttemptErrno = ENETUNREACH;
+// A unix socket outside the sandbox's own places: refused as a permission would be.
+inline constexpr int kUnixSocketRefusedErrno = EACCES;
+
+// Who made a call: its pid inside the sandbox, its parent's on the host and inside.
+struct ExecLineage {
+  pid_t inner = 0;
+  pid_t host_ppid = 0;
+  pid_t inner_ppid = 0;
+};
+
+// The command as init starts it.
+struct LaunchedCommand {
+  std::vector<std::string> argv;
+  std::string cwd;
+};
+
+class SyscallRecorder {
+ public:
+  explicit SyscallRecorder(ScriptPolicy scripts, LaunchedCommand command = {},
+                           UnixSocketPolicy sockets = {})
+      : scripts_(std::move(scripts)), command_(std::move(command)), sockets_(std::move(sockets)) {}
+
+  void handle(int listener, const sandbox::Notification& notification);
+
+  // Called with the host pid of each process that exec'd, to watch for its exit.
+  std::function<void(pid_t)> on_exec;
+
+  ProcessTree& tree() { return tree_; }
+  const std::vector<DirectAttempt>& direct_attempts() const { return attempts_; }
+  const std::vector<RecordedRefusal>& refusals() const { return refusals_; }
+  std::uint64_t notifications() const { return notifications_; }
+
+ private:
+  void handle_exec(int listener, const sandbox::Notification& n, bool at);
+  void handle_command_exec(int listener, const sandbox::Notification& n, const ExecLineage& ids);
+  void handle_send(int listener, const sandbox::Notification& n, const std::string& call);
+  void handle_refused(int listener, const sandbox::Notification& n, const std::string& name);
+
+  ScriptPolicy scripts_;
+  LaunchedCommand command_;
+  bool command_seen_ = false;
+  UnixSocketPolicy sockets_;
+  ProcessTree tree_;
+  std::vector<DirectAttempt> attempts_;
+  std::vector<RecordedRefusal> refusals_;
+  std::uint64_t notifications_ = 0;
+};
+
+}  // namespace safeinstall::runner
