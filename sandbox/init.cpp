@@ -63,20 +63,20 @@ Result<> set_hostname(const std::string& name) {
 // before the capabilities go; the supervisor serves them from the host's namespace.
 Result<> hand_out_gateway_listeners(int gateway) {
   auto listeners = create_gateway_listeners();
-  if (!listeners) return std::unexpected(listeners.error());
+  if (!listeners) return propagate(listeners);
   return send_gateway_listeners(gateway, *listeners);
 }
 
 // Returns the notification listener when recording, else an empty fd.
 Result<UniqueFd> confine(const Spec& spec, int gateway) {
-  if (auto r = set_hostname(spec.hostname); !r) return std::unexpected(r.error());
-  if (auto r = bring_loopback_up(); !r) return std::unexpected(r.error());
+  if (auto r = set_hostname(spec.hostname); !r) return propagate(r);
+  if (auto r = bring_loopback_up(); !r) return propagate(r);
   if (spec.egress_gateway) {
-    if (auto r = hand_out_gateway_listeners(gateway); !r) return std::unexpected(r.error());
+    if (auto r = hand_out_gateway_listeners(gateway); !r) return propagate(r);
   }
-  if (auto r = build_filesystem(spec.mounts); !r) return std::unexpected(r.error());
-  if (auto r = apply_limits(spec.limits); !r) return std::unexpected(r.error());
-  if (auto r = drop_all_privileges(); !r) return std::unexpected(r.error());
+  if (auto r = build_filesystem(spec.mounts); !r) return propagate(r);
+  if (auto r = apply_limits(spec.limits); !r) return propagate(r);
+  if (auto r = drop_all_privileges(); !r) return propagate(r);
   return install_seccomp_filter(spec.record_syscalls ? FilterMode::Record : FilterMode::Enforce);
 }
 

@@ -56,7 +56,7 @@ Result<SandboxEvent> wait_for_first_event(int channel) {
   } while (ready < 0 && errno == EINTR);
   if (ready == 0) return plain_error("the sandbox did not start within 30 s");
   auto event = receive_event(channel);
-  if (!event) return std::unexpected(event.error());
+  if (!event) return propagate(event);
   if (!*event) return plain_error("the sandbox exited while it was being built");
   return **event;
 }
@@ -125,7 +125,7 @@ Result<RunningSandbox> launch(const Spec& spec) {
   UniqueFd gateway_sender(pair[1]);
 
   auto child = clone_into_namespaces();
-  if (!child) return std::unexpected(child.error());
+  if (!child) return propagate(child);
   if (child->pid == 0) {
     supervisor_end.reset();
     gateway_receiver.reset();
@@ -151,7 +151,7 @@ Result<RunningSandbox> launch(const Spec& spec) {
   auto first = wait_for_first_event(supervisor_end.get());
   if (!first || first->type == SandboxEvent::Type::SetupFailed) {
     kill_and_reap(child->pid);
-    if (!first) return std::unexpected(first.error());
+    if (!first) return propagate(first);
     return std::unexpected(Error{"build the sandbox: " + first->step, first->err, first->hint});
   }
   std::optional<GatewayListeners> gateway;
@@ -160,7 +160,7 @@ Result<RunningSandbox> launch(const Spec& spec) {
     auto listeners = receive_gateway_listeners(gateway_receiver.get());
     if (!listeners) {
       kill_and_reap(child->pid);
-      return std::unexpected(listeners.error());
+      return propagate(listeners);
     }
     gateway = std::move(*listeners);
   }
@@ -169,7 +169,7 @@ Result<RunningSandbox> launch(const Spec& spec) {
     auto listener = take_listener_from_init(child->pidfd.get(), first->listener_fd);
     if (!listener) {
       kill_and_reap(child->pid);
-      return std::unexpected(listener.error());
+      return propagate(listener);
     }
     notifications = std::move(*listener);
     // Init closes its own copy and only then starts the command.

@@ -23,9 +23,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
-using sandbox::sys_error;
 using sandbox::UniqueFd;
 
 // A bucket is a few entries; one that is not is not npm's.
@@ -54,7 +51,7 @@ Result<std::optional<std::string>> read_beneath(int rootfd, const std::string& r
   auto fd = open_beneath(rootfd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, shown);
   if (!fd) {
     if (fd.error().err == ENOENT) return std::optional<std::string>();
-    return std::unexpected(fd.error());
+    return propagate(fd);
   }
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + shown);
@@ -78,16 +75,16 @@ Result<std::optional<std::string>> read_beneath(int rootfd, const std::string& r
 Result<std::string> digest_beneath(int rootfd, const std::string& relative,
                                    const std::string& algorithm, const std::string& shown) {
   auto fd = open_beneath(rootfd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, shown);
-  if (!fd) return std::unexpected(fd.error());
+  if (!fd) return propagate(fd);
   return hex_digest_of_fd(algorithm, fd->get(), shown);
 }
 
 // True when both files hold the same bytes (a copy-up that changed nothing).
 Result<bool> same_bytes(int upperfd, int cachefd, const std::string& relative) {
   auto a = open_beneath(upperfd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, relative);
-  if (!a) return std::unexpected(a.error());
+  if (!a) return propagate(a);
   auto b = open_beneath(cachefd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, relative);
-  if (!b) return b.error().err == ENOENT ? Result<bool>(false) : std::unexpected(b.error());
+  if (!b) return b.error().err == ENOENT ? Result<bool>(false) : propagate(b);
   struct stat sa {
   }, sb{};
   if (::fstat(a->get(), &sa) != 0 || ::fstat(b->get(), &sb) != 0)
@@ -138,7 +135,7 @@ class Reviewer {
     std::vector<BucketAppend> kept;
     for (auto& append : review_.appends) {
       auto missing = missing_content(append, accepted);
-      if (!missing) return std::unexpected(missing.error());
+      if (!missing) return propagate(missing);
       if (!missing->empty()) {
         review_.tampering.push_back({append.path, *missing});
         continue;
@@ -167,7 +164,7 @@ class Reviewer {
 
   Result<void> modified_file(const Change& change) {
     auto same = same_bytes(upperfd_, cachefd_, change.path);
-    if (!same) return std::unexpected(same.error());
+    if (!same) return propagate(same);
     if (*same) {
       ++review_.unchanged_copies;
       return {};
@@ -196,7 +193,7 @@ class Reviewer {
   Result<void> add_content(const Change& change, const cacache::Hash& expected) {
     if (change.change == ChangeKind::modified) return modified_file(change);
     auto actual = digest_beneath(upperfd_, change.path, expected.algorithm, change.path);
-    if (!actual) return std::unexpected(actual.error());
+    if (!actual) return propagate(actual);
     if (*actual != expected.hex)
       return tamper(change, "content whose " + expected.algorithm + " does not match its name");
     review_.new_files.push_back(change.path);
@@ -205,9 +202,9 @@ class Reviewer {
 
   Result<void> add_bucket(const Change& change, const std::string& bucket_hex) {
     auto staged = read_beneath(upperfd_, change.path, change.path);
-    if (!staged) return std::unexpected(staged.error());
+    if (!staged) return propagate(staged);
     auto current = read_beneath(cachefd_, change.path, change.path);
-    if (!current) return std::unexpected(current.error());
+    if (!current) return propagate(current);
     auto bucket = cacache::review_bucket(current->value_or(""), staged->value_or(""), bucket_hex);
     if (!bucket.problem.empty()) return tamper(change, bucket.problem);
     if (bucket.new_lines.empty()) {
@@ -236,7 +233,7 @@ class Reviewer {
           break;
         }
         if (fd.error().err != ENOENT && fd.error().err != ENOTDIR)
-          return std::unexpected(fd.error());
+          return propagate(fd);
       }
       if (!found)
         return "an index entry for \"" + entry.key + "\" whose content is not in the cache";
@@ -264,7 +261,7 @@ Result<UniqueFd> make_parent_dirs(int rootfd, const std::string& relative) {
     if (::mkdirat(dir.get(), name.c_str(), kDirMode) != 0 && errno != EEXIST)
       return sys_error("create " + parent.substr(0, end) + " in the cache");
     auto next = open_subdirectory(dir.get(), name, parent.substr(0, end));
-    if (!next) return std::unexpected(next.error());
+    if (!next) return propagate(next);
     dir = std::move(*next);
     start = end + 1;
   }
@@ -334,12 +331,12 @@ class ScratchFile {
 Result<ScratchFile> copy_to_scratch(int upperfd, const std::string& relative, int scratchfd,
                                     const std::optional<cacache::Hash>& expected) {
   auto in = open_beneath(upperfd, relative, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, relative);
-  if (!in) return std::unexpected(in.error());
+  if (!in) return propagate(in);
   struct stat st {};
   if (::fstat(in->get(), &st) != 0) return sys_error("stat " + relative);
   if (!S_ISREG(st.st_mode)) return plain_error(relative + " is no longer a regular file");
   auto out = ScratchFile::create(scratchfd);
-  if (!out) return std::unexpected(out.error());
+  if (!out) return propagate(out);
   std::optional<Digest> digest;
   if (expected) digest = Digest::named(expected->algorithm);
   std::array<char, 1 << 16> buffer{};
@@ -350,7 +347,7 @@ Result<ScratchFile> copy_to_scratch(int upperfd, const std::string& relative, in
     if (n == 0) break;
     if (digest) digest->update({buffer.data(), static_cast<std::size_t>(n)});
     if (auto w = write_all(out->fd(), buffer.data(), static_cast<std::size_t>(n), relative); !w)
-      return std::unexpected(w.error());
+      return propagate(w);
   }
   if (digest && digest->hex() != expected->hex)
     return plain_error(relative + " changed after it was checked; not merged");
@@ -373,18 +370,18 @@ Result<bool> merge_file(const CacheStaging& cache, int upperfd, int cachefd, int
   std::optional<cacache::Hash> expected;
   if (cache.decl.format == CacheFormat::cacache) expected = cacache::classify(relative).content;
   auto parent = make_parent_dirs(cachefd, relative);
-  if (!parent) return std::unexpected(parent.error());
+  if (!parent) return propagate(parent);
   auto present = stat_entry(parent->get(), leaf_of(relative), relative);
-  if (!present) return std::unexpected(present.error());
+  if (!present) return propagate(present);
   if (*present) return false;
   auto scratch = copy_to_scratch(upperfd, relative, scratchfd, expected);
-  if (!scratch) return std::unexpected(scratch.error());
+  if (!scratch) return propagate(scratch);
   return scratch->publish(parent->get(), leaf_of(relative), true, relative);
 }
 
 Result<std::size_t> append_bucket(int cachefd, int scratchfd, const BucketAppend& append) {
   auto current = read_beneath(cachefd, append.path, append.path);
-  if (!current) return std::unexpected(current.error());
+  if (!current) return propagate(current);
   std::string content = current->value_or("");
   auto existing = cacache::bucket_lines(content);
   std::size_t added = 0;
@@ -395,13 +392,13 @@ Result<std::size_t> append_bucket(int cachefd, int scratchfd, const BucketAppend
   }
   if (added == 0) return added;
   auto parent = make_parent_dirs(cachefd, append.path);
-  if (!parent) return std::unexpected(parent.error());
+  if (!parent) return propagate(parent);
   auto scratch = ScratchFile::create(scratchfd);
-  if (!scratch) return std::unexpected(scratch.error());
+  if (!scratch) return propagate(scratch);
   if (auto w = write_all(scratch->fd(), content.data(), content.size(), append.path); !w)
-    return std::unexpected(w.error());
+    return propagate(w);
   auto published = scratch->publish(parent->get(), leaf_of(append.path), false, append.path);
-  if (!published) return std::unexpected(published.error());
+  if (!published) return propagate(published);
   return added;
 }
 
@@ -447,12 +444,12 @@ Result<CacheStaging> prepare_cache(const CacheDecl& decl, const std::string& roo
   for (const auto& [name, value] : decl.env)
     cache.env.emplace_back(name, value.starts_with("~/") ? home + value.substr(1) : value);
 
-  if (auto r = create_parents(root); !r) return std::unexpected(r.error());
+  if (auto r = create_parents(root); !r) return propagate(r);
   for (const auto& dir : {cache.root, cache.persistent}) {
-    if (auto r = make_private_directory(dir); !r) return std::unexpected(r.error());
+    if (auto r = make_private_directory(dir); !r) return propagate(r);
   }
   for (const auto& dir : {run_dir + "/caches", staging, cache.upper, cache.work}) {
-    if (auto r = make_dir(dir); !r) return std::unexpected(r.error());
+    if (auto r = make_dir(dir); !r) return propagate(r);
   }
   return cache;
 }
@@ -472,14 +469,14 @@ Result<CacheReview> review_cache(const CacheStaging& cache,
     return too_much;
   }
   auto upperfd = open_directory(cache.upper);
-  if (!upperfd) return std::unexpected(upperfd.error());
+  if (!upperfd) return propagate(upperfd);
   auto cachefd = open_directory(cache.persistent);
-  if (!cachefd) return std::unexpected(cachefd.error());
+  if (!cachefd) return propagate(cachefd);
   Reviewer reviewer(cache, upperfd->get(), cachefd->get());
   for (const auto& change : changes->changes) {
-    if (auto r = reviewer.add(change); !r) return std::unexpected(r.error());
+    if (auto r = reviewer.add(change); !r) return propagate(r);
   }
-  if (auto r = reviewer.check_index_targets(); !r) return std::unexpected(r.error());
+  if (auto r = reviewer.check_index_targets(); !r) return propagate(r);
   return reviewer.take();
 }
 
@@ -489,24 +486,24 @@ Result<CacheMergeResult> merge_cache(const CacheStaging& cache, const CacheRevie
   CacheMergeResult result;
   if (review.empty()) return result;
   auto lock = lock_cache(cache);
-  if (!lock) return std::unexpected(lock.error());
+  if (!lock) return propagate(lock);
   std::string scratch = cache.root + "/" + cache.decl.name + ".tmp";
-  if (auto r = make_private_directory(scratch); !r) return std::unexpected(r.error());
+  if (auto r = make_private_directory(scratch); !r) return propagate(r);
   auto scratchfd = open_directory(scratch);
-  if (!scratchfd) return std::unexpected(scratchfd.error());
+  if (!scratchfd) return propagate(scratchfd);
   auto upperfd = open_directory(cache.upper);
-  if (!upperfd) return std::unexpected(upperfd.error());
+  if (!upperfd) return propagate(upperfd);
   auto cachefd = open_directory(cache.persistent);
-  if (!cachefd) return std::unexpected(cachefd.error());
+  if (!cachefd) return propagate(cachefd);
   // Content first: an index entry is published only once what it names is there.
   for (const auto& file : review.new_files) {
     auto added = merge_file(cache, upperfd->get(), cachefd->get(), scratchfd->get(), file);
-    if (!added) return std::unexpected(added.error());
+    if (!added) return propagate(added);
     ++(*added ? result.files_added : result.files_present);
   }
   for (const auto& append : review.appends) {
     auto added = append_bucket(cachefd->get(), scratchfd->get(), append);
-    if (!added) return std::unexpected(added.error());
+    if (!added) return propagate(added);
     result.entries_appended += *added;
   }
   return result;

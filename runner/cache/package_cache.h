@@ -55,7 +55,7 @@ struct CacheDecl {
 std::vector<CacheDecl> builtin_caches(const std::vector<std::string>& command);
 
 // $SAFEINSTALL_CACHE_DIR, $XDG_CACHE_HOME/safeinstall/caches or $HOME/.cache/safeinstall/caches.
-sandbox::Result<std::string> default_cache_root();
+Result<std::string> default_cache_root();
 
 // One cache set up for one run.
 struct CacheStaging {
@@ -70,7 +70,7 @@ struct CacheStaging {
 
 // Creates the cache root and <root>/<name> (0700, refused unless ours) and the run's upper and
 // work dirs under `run_dir`/caches/<name>.
-sandbox::Result<CacheStaging> prepare_cache(const CacheDecl& decl, const std::string& root,
+Result<CacheStaging> prepare_cache(const CacheDecl& decl, const std::string& root,
                                             const std::string& run_dir, const std::string& home);
 
 struct CacheFinding {
@@ -97,7 +97,7 @@ struct CacheReview {
 // to the upper dir meanwhile (the sandbox is gone). Files whose sizes add up to more than
 // `max_read_bytes` (--disk) are not read at all, since hashing a sparse terabyte would take
 // hours: the review finds that as tampering instead.
-sandbox::Result<CacheReview> review_cache(const CacheStaging& cache,
+Result<CacheReview> review_cache(const CacheStaging& cache,
                                           std::optional<std::uint64_t> max_read_bytes = {});
 
 struct CacheMergeResult {
@@ -108,9 +108,9 @@ struct CacheMergeResult {
 
 // Adds what `review` accepted to the persistent cache. Refuses a review with tampering. Each
 // blob is hashed again while it is copied, so what was verified is what is published.
-sandbox::Result<CacheMergeResult> merge_cache(const CacheStaging& cache, const CacheReview& review);
+Result<CacheMergeResult> merge_cache(const CacheStaging& cache, const CacheReview& review);
 
 // Removes the run's upper and work dirs of the cache.
-sandbox::Result<void> remove_cache_staging(const CacheStaging& cache);
+Result<void> remove_cache_staging(const CacheStaging& cache);
 
 }  // namespace safeinstall::runner

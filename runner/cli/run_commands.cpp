@@ -32,11 +32,11 @@ std::string state_of(const RunSummary& run) {
 
 // A kept run's changes as they stand now, judged again: the project may have moved on, and
 // the verdict's hard violations must still refuse promotion.
-sandbox::Result<ChangeList> staged_changes(const StoredRun& run) {
+Result<ChangeList> staged_changes(const StoredRun& run) {
   auto changes = list_changes(run.dir.upper(), run.meta.project, {}, run.meta.direct_dirs);
   if (!changes) return changes;
   auto expected = expected_writes(run.meta.command, {});
-  if (!expected) return std::unexpected(expected.error());
+  if (!expected) return propagate(expected);
   categorize(*changes, protected_paths(), *expected);
   return changes;
 }

@@ -16,8 +16,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
 
 // Changes listed before a y/N question; the report has them all.
 constexpr std::size_t kChangesShown = 40;
@@ -111,9 +109,9 @@ bool can_ask() {
 
 Result<RunStore> open_run_store() {
   auto dir = default_state_dir();
-  if (!dir) return std::unexpected(dir.error());
+  if (!dir) return propagate(dir);
   auto store = RunStore::open(*dir);
-  if (!store) return std::unexpected(store.error());
+  if (!store) return propagate(store);
   auto recovered = recover_interrupted_promotions(*store);
   if (!recovered) {
     tell("finishing an interrupted promotion failed: " + recovered.error().message());
@@ -136,23 +134,23 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
         "set SAFEINSTALL_STATE_DIR to a directory outside the project");
   auto lock = store.lock_project(
       project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
-  if (!lock) return std::unexpected(lock.error());
+  if (!lock) return propagate(lock);
   // Taken under the lock and before the sandbox starts: promotion compares against it.
   auto snapshot = take_snapshot(project);
-  if (!snapshot) return std::unexpected(snapshot.error());
+  if (!snapshot) return propagate(snapshot);
   RunMeta meta;
   meta.project = project;
   meta.command = options.command;
   meta.created_at = record.started_at;
   auto run = store.create_run(record.run_id, meta);
-  if (!run) return std::unexpected(run.error());
+  if (!run) return propagate(run);
   if (auto saved = save_snapshot(*snapshot, run->dir.snapshot_file()); !saved)
-    return std::unexpected(saved.error());
+    return propagate(saved);
 
   ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
   if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
   if (auto staged = stage_project(*record.plan, staging); !staged)
-    return std::unexpected(staged.error());
+    return propagate(staged);
 
   StagingRecord& rec = record.staging.emplace();
   rec.run_dir = run->dir.path;
@@ -186,9 +184,9 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   limits.deadline = deadline;
   auto changes = list_changes(staged.run.dir.upper(), record.project, limits,
                               direct_dir_names(*record.plan));
-  if (!changes) return std::unexpected(changes.error());
+  if (!changes) return propagate(changes);
   auto expected = expected_writes(options.command, options.expect);
-  if (!expected) return std::unexpected(expected.error());
+  if (!expected) return propagate(expected);
   categorize(*changes, protected_paths(), *expected);
   record.staging->changes = std::move(*changes);
 

@@ -19,7 +19,7 @@ namespace safeinstall::runner {
 
 // The state dir opened, and every interrupted promotion whose project is free finished or
 // rolled back (said on stderr).
-sandbox::Result<RunStore> open_run_store();
+Result<RunStore> open_run_store();
 
 // Everything a staged run holds on to while the command runs.
 struct StagedRun {
@@ -30,12 +30,12 @@ struct StagedRun {
 
 // Locks the project (waiting, and saying so, while another run holds it), snapshots it,
 // creates the run's staging dirs and turns the plan's project mount into an overlay on them.
-sandbox::Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
+Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
 
 // files.project from the upper dir, categorized, and the verdict on it. Listing stops with
 // an error once `deadline` has passed. A run that staged more than `budget` (while it ran, or
 // in the list: sparse files count their apparent size) is rejected.
-sandbox::Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged,
+Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged,
                                        const Options& options, const Deadline& deadline,
                                        const StagingBudget& budget);
 

@@ -96,16 +96,16 @@ std::string hex_digest(std::string_view algorithm, std::string_view bytes) {
   return digest->hex();
 }
 
-sandbox::Result<std::string> hex_digest_of_fd(std::string_view algorithm, int fd,
+Result<std::string> hex_digest_of_fd(std::string_view algorithm, int fd,
                                               const std::string& shown) {
   auto digest = Digest::named(algorithm);
   if (!digest)
-    return sandbox::plain_error("hash " + shown + ": unknown algorithm " + std::string(algorithm));
+    return plain_error("hash " + shown + ": unknown algorithm " + std::string(algorithm));
   std::array<char, 1 << 16> buffer{};
   for (;;) {
     ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sandbox::sys_error("read " + shown);
+    if (n < 0) return sys_error("read " + shown);
     if (n == 0) break;
     digest->update({buffer.data(), static_cast<std::size_t>(n)});
   }

@@ -13,9 +13,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
-using sandbox::sys_error;
 using sandbox::UniqueFd;
 
 // Deeper than any real package tree; a bound keeps recursion (one fd per level) finite.
@@ -98,11 +95,11 @@ Result<void> copy_directory_at(int from_dir, const std::string& from_name, const
   if (depth > kMaxDepth) return plain_error("copy " + shown + ": directory tree too deep");
   if (::mkdirat(to_dir, to_name.c_str(), 0700) != 0) return sys_error("create directory " + shown);
   auto from = open_subdirectory(from_dir, from_name, shown);
-  if (!from) return std::unexpected(from.error());
+  if (!from) return propagate(from);
   auto to = open_subdirectory(to_dir, to_name, shown);
-  if (!to) return std::unexpected(to.error());
+  if (!to) return propagate(to);
   auto names = list_directory(from->get(), shown);
-  if (!names) return std::unexpected(names.error());
+  if (!names) return propagate(names);
   for (const auto& name : *names) {
     auto copied = copy_entry(from->get(), name, to->get(), name, join_path(shown, name), depth + 1);
     if (!copied) return copied;
@@ -117,7 +114,7 @@ Result<void> copy_directory_at(int from_dir, const std::string& from_name, const
 Result<void> copy_entry(int from_dir, const std::string& from_name, int to_dir,
                         const std::string& to_name, const std::string& shown, int depth) {
   auto st = stat_entry(from_dir, from_name, shown);
-  if (!st) return std::unexpected(st.error());
+  if (!st) return propagate(st);
   if (!*st) return plain_error("copy " + shown + ": it disappeared while being copied");
   const struct stat& s = **st;
   if (S_ISDIR(s.st_mode))
@@ -196,7 +193,7 @@ Result<UniqueFd> open_beneath(int rootfd, std::string_view relative, int flags,
 Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
                                         const std::string& shown) {
   auto fd = open_subdirectory(dirfd, name, shown);
-  if (!fd) return std::unexpected(fd.error());
+  if (!fd) return propagate(fd);
   DIR* dir = ::fdopendir(fd->get());
   if (dir == nullptr) return sys_error("list directory " + shown);
   fd->release();  // owned by `dir` from here on
@@ -205,7 +202,7 @@ Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
 
 Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd, const std::string& shown) {
   auto fd = reopen_for_listing(dirfd, shown);
-  if (!fd) return std::unexpected(fd.error());
+  if (!fd) return propagate(fd);
   DIR* dir = ::fdopendir(fd->get());
   if (dir == nullptr) return sys_error("list directory " + shown);
   fd->release();  // owned by `dir` from here on
@@ -229,7 +226,7 @@ Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd, const std:
 
 Result<std::vector<std::string>> list_directory(int dirfd, const std::string& shown) {
   auto entries = list_directory_entries(dirfd, shown);
-  if (!entries) return std::unexpected(entries.error());
+  if (!entries) return propagate(entries);
   std::vector<std::string> names;
   names.reserve(entries->size());
   for (auto& entry : *entries) names.push_back(std::move(entry.name));

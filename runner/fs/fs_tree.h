@@ -32,17 +32,17 @@ std::string leaf_of(std::string_view relative_path);
 
 // A directory named by an absolute path the caller trusts (canonical project path, state
 // dir): symlinks in that path are followed, as the user's own path may contain them.
-sandbox::Result<sandbox::UniqueFd> open_directory(const std::string& path);
+Result<sandbox::UniqueFd> open_directory(const std::string& path);
 
 // The directory `name` inside `dirfd`, refusing to follow a symlink; `shown` names it in
 // errors.
-sandbox::Result<sandbox::UniqueFd> open_subdirectory(int dirfd, const std::string& name,
+Result<sandbox::UniqueFd> open_subdirectory(int dirfd, const std::string& name,
                                                      const std::string& shown);
 
 // `relative` ("a/b/c", "" for the root itself) opened beneath `rootfd` one component at a
 // time, every component with O_NOFOLLOW: a symlink anywhere on the way fails with ELOOP or
 // ENOTDIR instead of leading outside. `flags` apply to the last component.
-sandbox::Result<sandbox::UniqueFd> open_beneath(int rootfd, std::string_view relative, int flags,
+Result<sandbox::UniqueFd> open_beneath(int rootfd, std::string_view relative, int flags,
                                                 const std::string& shown);
 
 // A directory read entry by entry (readdir), for walks that must not hold a whole listing.
@@ -51,11 +51,11 @@ struct DirCloser {
 };
 using DirStream = std::unique_ptr<DIR, DirCloser>;
 // `name` inside `dirfd` (AT_FDCWD: a path) as a DirStream, refusing to follow a symlink.
-sandbox::Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
+Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
                                                  const std::string& shown);
 
 // Names in a directory, without "." and "..".
-sandbox::Result<std::vector<std::string>> list_directory(int dirfd, const std::string& shown);
+Result<std::vector<std::string>> list_directory(int dirfd, const std::string& shown);
 
 // The same with readdir's d_type (DT_DIR, DT_REG, ...; DT_UNKNOWN where the filesystem does
 // not say), which spares a stat per entry where only directories matter.
@@ -63,11 +63,11 @@ struct DirectoryEntry {
   std::string name;
   unsigned char type = 0;
 };
-sandbox::Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd,
+Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd,
                                                                     const std::string& shown);
 
 // fstatat with AT_SYMLINK_NOFOLLOW; nullopt when nothing is there (ENOENT).
-sandbox::Result<std::optional<struct stat>> stat_entry(int dirfd, const std::string& name,
+Result<std::optional<struct stat>> stat_entry(int dirfd, const std::string& name,
                                                        const std::string& shown);
 
 // An overlayfs whiteout: a character device 0/0.
@@ -84,13 +84,13 @@ mode_t promotable_mode(mode_t st_mode);
 // are made accessible first. Nothing there is not an error. Any depth: at most a few dozen
 // directories are open at once, no path is longer than that many names, and the work is
 // linear in the tree's size (runner/fs/tree_removal.cpp).
-sandbox::Result<void> remove_tree_at(int dirfd, const std::string& name, const std::string& shown);
-sandbox::Result<void> remove_tree(const std::string& path);
+Result<void> remove_tree_at(int dirfd, const std::string& name, const std::string& shown);
+Result<void> remove_tree(const std::string& path);
 
 // Copies the regular file `from_name` into a new file `to_name` (which must not exist) with
 // permission bits `mode`, keeping its timestamps; the owner too when running as root.
 // The source is opened with O_NOFOLLOW and must be a regular file.
-sandbox::Result<void> copy_file_at(int from_dir, const std::string& from_name, int to_dir,
+Result<void> copy_file_at(int from_dir, const std::string& from_name, int to_dir,
                                    const std::string& to_name, mode_t mode,
                                    const std::string& shown);
 
@@ -100,27 +100,27 @@ sandbox::Result<void> copy_file_at(int from_dir, const std::string& from_name, i
 // files and set-uid from directories (a directory's set-gid only picks the group of new
 // files, so it is kept); no xattrs are copied. Whiteouts are left out; any other special
 // file is an error (callers never ask to copy one).
-sandbox::Result<void> copy_tree_at(int from_dir, const std::string& from_name, int to_dir,
+Result<void> copy_tree_at(int from_dir, const std::string& from_name, int to_dir,
                                    const std::string& to_name, const std::string& shown);
 
 // Writes `content` to a temporary sibling and renames it over `path`, so readers see the
 // old or the new file, never a part. `durable` adds fsync of the file and its directory.
-sandbox::Result<void> write_file_atomically(const std::string& path, std::string_view content,
+Result<void> write_file_atomically(const std::string& path, std::string_view content,
                                             bool durable);
 
 // The whole file, refusing files larger than `max_bytes`; nullopt when it does not exist.
-sandbox::Result<std::optional<std::string>> read_small_file(const std::string& path,
+Result<std::optional<std::string>> read_small_file(const std::string& path,
                                                             std::size_t max_bytes);
 
-sandbox::Result<void> fsync_directory(const std::string& path);
+Result<void> fsync_directory(const std::string& path);
 
 // mkdir -p of everything above `path` (not `path` itself); directories it makes are 0700,
 // since nothing safeinstall creates needs to be readable by others.
-sandbox::Result<void> create_parents(const std::string& path);
+Result<void> create_parents(const std::string& path);
 
 // Creates `path` as a 0700 directory, or accepts an existing one only when it is a real
 // directory (not a symlink) owned by this user and not accessible to anyone else.
-sandbox::Result<void> make_private_directory(const std::string& path);
+Result<void> make_private_directory(const std::string& path);
 
 // Which mount a path is on. rename(2) works only within one mount: the same st_dev is not
 // enough (a bind mount of the same filesystem gives EXDEV).
@@ -129,6 +129,6 @@ struct MountIdentity {
   std::uint64_t mount_id = 0;
   bool operator==(const MountIdentity&) const = default;
 };
-sandbox::Result<MountIdentity> mount_identity(const std::string& path);
+Result<MountIdentity> mount_identity(const std::string& path);
 
 }  // namespace safeinstall::runner

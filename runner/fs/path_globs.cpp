@@ -9,8 +9,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
 
 constexpr std::string_view kRecursiveSuffix = "/**";
 
@@ -130,7 +128,7 @@ const GlobSet& dotnet_writes() {
 Result<GlobSet> GlobSet::from(std::span<const std::string> patterns) {
   GlobSet set;
   for (const auto& pattern : patterns) {
-    if (auto added = set.add(pattern); !added) return std::unexpected(added.error());
+    if (auto added = set.add(pattern); !added) return propagate(added);
   }
   return set;
 }

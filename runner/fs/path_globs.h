@@ -22,8 +22,8 @@ namespace safeinstall::runner {
 class GlobSet {
  public:
   // Refuses empty, absolute or `..`-containing patterns and `**` other than a trailing `/**`.
-  static sandbox::Result<GlobSet> from(std::span<const std::string> patterns);
-  sandbox::Result<void> add(std::string_view pattern);
+  static Result<GlobSet> from(std::span<const std::string> patterns);
+  Result<void> add(std::string_view pattern);
   // Adds every pattern of another set (already validated).
   void add_all(const GlobSet& other);
 
@@ -73,7 +73,7 @@ GlobSet expected_writes_for(std::string_view argv0);
 void use_profile_globs(GlobSet expected, const GlobSet& extra_protected);
 
 // expected_writes_for(argv[0]) plus the user's --expect globs (validated).
-sandbox::Result<GlobSet> expected_writes(std::span<const std::string> command,
+Result<GlobSet> expected_writes(std::span<const std::string> command,
                                          std::span<const std::string> user_expect);
 
 // Home-relative persistence points: shell rc and profile files, autostart and systemd user

@@ -24,9 +24,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
-using sandbox::sys_error;
 using sandbox::UniqueFd;
 
 // Levels open at once; deeper directories are moved up instead (see above).
@@ -62,7 +59,7 @@ class TreeRemover {
 
   Result<void> remove(const std::string& name) {
     auto st = stat_entry(top_parent_, name, shown_);
-    if (!st) return std::unexpected(st.error());
+    if (!st) return propagate(st);
     if (!*st) return {};
     if (!S_ISDIR((*st)->st_mode)) return unlink_entry(top_parent_, name, shown_);
     make_accessible(top_parent_, name, **st);
@@ -76,7 +73,7 @@ class TreeRemover {
  private:
   Result<void> enter(int parent, const std::string& name, const std::string& shown) {
     auto dir = open_directory_stream(parent, name, shown);
-    if (!dir) return std::unexpected(dir.error());
+    if (!dir) return propagate(dir);
     levels_.push_back({std::move(*dir), name, shown});
     return {};
   }
@@ -105,7 +102,7 @@ class TreeRemover {
       if (errno != EISDIR) return sys_error("remove " + shown);
     }
     auto st = stat_entry(level.fd(), name, shown);
-    if (!st) return std::unexpected(st.error());
+    if (!st) return propagate(st);
     if (!*st) return {};
     if (!S_ISDIR((*st)->st_mode)) return unlink_entry(level.fd(), name, shown);
     make_accessible(level.fd(), name, **st);

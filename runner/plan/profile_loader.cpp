@@ -16,8 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using sandbox::MountKind;
 using sandbox::MountSpec;
-using sandbox::plain_error;
-using sandbox::Result;
 
 std::string variable(const std::vector<std::string>& env, const std::string& name) {
   std::string prefix = name + "=";
@@ -186,7 +184,7 @@ std::string expand_placeholders(const std::string& value, const RunPlan& plan) {
 
 Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invoker) {
   auto dirs = default_layer_dirs(invoker.env, project_dir(given, invoker).string());
-  if (!dirs) return std::unexpected(dirs.error());
+  if (!dirs) return propagate(dirs);
   FlagLayer flags;
   if (!given.profile.empty()) flags.profile = given.profile;
   flags.allow_hosts = given.allow_hosts;
@@ -194,15 +192,15 @@ Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invo
   if (given.scripts_given) flags.scripts = given.scripts;
   flags.credentials = given.credentials;
   auto resolved = resolve_profile(given.command, flags, *dirs);
-  if (!resolved) return std::unexpected(resolved.error());
+  if (!resolved) return propagate(resolved);
   RunProfile run{std::move(*resolved), given, {}};
   run.base = run.profile.base();
   use_default_limits(run.options, run.base);
   if (run.profile.merged.scripts) run.options.scripts = run.profile.merged.scripts->value;
   auto expected = globs_of(run.profile.merged.expected, "--expect");
-  if (!expected) return std::unexpected(expected.error());
+  if (!expected) return propagate(expected);
   auto extra_protected = globs_of(run.profile.merged.protected_paths, "");
-  if (!extra_protected) return std::unexpected(extra_protected.error());
+  if (!extra_protected) return propagate(extra_protected);
   use_profile_globs(std::move(*expected), *extra_protected);
   return run;
 }

@@ -22,10 +22,10 @@ struct RunProfile {
 
 // Resolves the profile for `given.command` (or --profile) over every layer, and makes its
 // expected and protected globs the verdict's (path_globs.h use_profile_globs).
-sandbox::Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invoker);
+Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invoker);
 
 // Adds what the profile asks for to a plan made with run.base and run.options.
-sandbox::Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invoker);
+Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invoker);
 
 // "${HOME}/.npm" with the sandbox's values.
 std::string expand_placeholders(const std::string& value, const RunPlan& plan);

@@ -7,15 +7,15 @@
 
 namespace safeinstall::runner {
 
-sandbox::Result<RecordingSettings> recording_settings(const Options& options) {
+Result<RecordingSettings> recording_settings(const Options& options) {
   RecordingSettings settings;
   auto scripts = parse_script_policy(options.scripts);
-  if (!scripts) return std::unexpected(scripts.error());
+  if (!scripts) return propagate(scripts);
   settings.scripts = std::move(*scripts);
   if (!options.memory.empty()) {
     auto bytes = parse_size(options.memory);
     if (!bytes)
-      return sandbox::plain_error("--memory " + options.memory + ": " + bytes.error().message());
+      return plain_error("--memory " + options.memory + ": " + bytes.error().message());
     settings.limits.memory_bytes = *bytes;
   }
   if (options.pids) settings.limits.tasks = static_cast<std::uint64_t>(*options.pids);
@@ -24,7 +24,7 @@ sandbox::Result<RecordingSettings> recording_settings(const Options& options) {
   if (!options.disk.empty()) {
     auto bytes = parse_size(options.disk);
     if (!bytes)
-      return sandbox::plain_error("--disk " + options.disk + ": " + bytes.error().message());
+      return plain_error("--disk " + options.disk + ": " + bytes.error().message());
     settings.limits.staged.bytes = *bytes;
   }
   if (options.files) settings.limits.staged.entries = static_cast<std::uint64_t>(*options.files);

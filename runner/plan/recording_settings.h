@@ -12,7 +12,7 @@
 
 namespace safeinstall::runner {
 
-sandbox::Result<RecordingSettings> recording_settings(const Options& options);
+Result<RecordingSettings> recording_settings(const Options& options);
 
 // Turns recording on in the spec (unless SAFEINSTALL_RECORD=off) and sets the per-process
 // rlimits that back the sampled limits.

@@ -24,9 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using sandbox::MountKind;
 using sandbox::MountSpec;
-using sandbox::plain_error;
-using sandbox::Result;
-using sandbox::sys_error;
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr std::array kSystemDirs = {"/",     "/bin",  "/boot", "/dev", "/etc", "/lib",  "/lib64",
@@ -382,16 +379,16 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
     return plain_error("no command given", "usage: safeinstall [options] [--] COMMAND [ARGS...]");
   RunPlan plan;
   auto project = resolve_project(options, invoker);
-  if (!project) return std::unexpected(project.error());
+  if (!project) return propagate(project);
   plan.project = *project;
   plan.home = choose_home(invoker);
   if (auto r = check_project_is_safe(plan.project, plan.home); !r)
-    return std::unexpected(r.error());
+    return propagate(r);
 
   auto home_size = size_option(options.home_size, base.home_size, "--home-size");
-  if (!home_size) return std::unexpected(home_size.error());
+  if (!home_size) return propagate(home_size);
   auto tmp_size = size_option(options.tmp_size, base.tmp_size, "--tmp-size");
-  if (!tmp_size) return std::unexpected(tmp_size.error());
+  if (!tmp_size) return propagate(tmp_size);
 
   auto scrubbed =
       scrub_environment(invoker.env, {base.env_allow, base.env_secret, options.pass_env});
@@ -405,7 +402,7 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   keep_asked_for(plan.hidden, options.ro_binds);
 
   if (auto r = add_visible(plan, base.visible, options.ro_binds); !r)
-    return std::unexpected(r.error());
+    return propagate(r);
   add_hides(spec.mounts, plan.hidden);
   add_system_mounts(spec.mounts, *tmp_size);
   spec.mounts.push_back({MountKind::Tmpfs, plan.home, {}, *home_size, 0700});
@@ -425,7 +422,7 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   spec.keep_terminal = invoker.stdin_is_terminal;
   spec.record_writes = {{"home", plan.home}, {"tmp", "/tmp"}};
   plan.timeout_seconds = options.timeout_seconds;
-  if (auto r = plan_egress(plan, options, invoker); !r) return std::unexpected(r.error());
+  if (auto r = plan_egress(plan, options, invoker); !r) return propagate(r);
   return plan;
 }
 

@@ -66,14 +66,14 @@ struct ProjectStaging {
 // staged in `staging`. The sandbox then never writes the real project. Each of
 // plan.direct_dirs the project lacks is made in the upper dir and bound over the overlay's:
 // the tool writes it at plain-filesystem speed, and the upper dir still holds every write.
-sandbox::Result<> stage_project(RunPlan& plan, const ProjectStaging& staging);
+Result<> stage_project(RunPlan& plan, const ProjectStaging& staging);
 
 // Mounts each package cache as an overlay at its place in the throwaway home (lower = the
 // persistent cache, writes staged in the run's dir) and sets its variables; the cache root
 // itself is hidden wherever the home does not already hide it.
-sandbox::Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches);
+Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches);
 
-sandbox::Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
+Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
                                        const Invoker& invoker);
 
 }  // namespace safeinstall::runner

@@ -9,8 +9,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
 
 }  // namespace
 
@@ -48,7 +46,7 @@ Result<std::uint64_t> parse_size(const std::string& text) {
 Result<BaseProfile> load_base_profile(const std::filesystem::path& file) {
   // One schema for every profile file: base.toml is read like the others.
   auto layer = load_profile_layer(file, LayerKind::Profile);
-  if (!layer) return std::unexpected(layer.error());
+  if (!layer) return propagate(layer);
   ResolvedProfile profile;
   profile.name = file.stem().string();
   profile.files = {file};

@@ -44,12 +44,12 @@ struct BaseProfile {
 std::vector<std::filesystem::path> profile_search_path();
 
 // Parses one base profile file; errors name file:line:col and the expected form.
-sandbox::Result<BaseProfile> load_base_profile(const std::filesystem::path& file);
+Result<BaseProfile> load_base_profile(const std::filesystem::path& file);
 
 // Finds base.toml on the search path and loads it.
-sandbox::Result<BaseProfile> load_default_base_profile();
+Result<BaseProfile> load_default_base_profile();
 
 // "1G", "512M", "64k" or a plain byte count.
-sandbox::Result<std::uint64_t> parse_size(const std::string& text);
+Result<std::uint64_t> parse_size(const std::string& text);
 
 }  // namespace safeinstall::runner

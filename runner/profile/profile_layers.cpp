@@ -13,8 +13,6 @@ namespace safeinstall::runner {
 namespace {
 
 namespace fs = std::filesystem;
-using sandbox::plain_error;
-using sandbox::Result;
 
 constexpr const char* kProjectFile = ".safeinstall.toml";
 
@@ -50,7 +48,7 @@ Result<std::vector<ProfileLayer>> own_layers(const std::string& name, const Laye
     auto file = dir / (name + ".toml");
     if (!readable(file)) continue;
     auto layer = load_profile_layer(file, LayerKind::Profile);
-    if (!layer) return std::unexpected(layer.error());
+    if (!layer) return propagate(layer);
     layers.push_back(std::move(*layer));
   }
   return layers;
@@ -70,7 +68,7 @@ Result<std::vector<ProfileLayer>> chain_of(const std::string& name, const LayerD
                        "make the chain of `extends` end at \"base\"");
   visiting.push_back(name);
   auto own = own_layers(name, dirs);
-  if (!own) return std::unexpected(own.error());
+  if (!own) return propagate(own);
   if (own->empty())
     return plain_error("no profile named `" + name + "`",
                        "profiles: " + list_of(available_profiles(dirs)));
@@ -84,7 +82,7 @@ Result<std::vector<ProfileLayer>> chain_of(const std::string& name, const LayerD
                              name + "` extends `" + parent + "`, which does not exist",
                          "profiles: " + list_of(available_profiles(dirs)));
     auto parents = chain_of(parent, dirs, visiting);
-    if (!parents) return std::unexpected(parents.error());
+    if (!parents) return propagate(parents);
     chain = std::move(*parents);
   }
   std::ranges::move(*own, std::back_inserter(chain));
@@ -106,7 +104,7 @@ Result<std::optional<ProfileLayer>> project_layer(const LayerDirs& dirs) {
   auto file = dirs.project / kProjectFile;
   if (!readable(file)) return std::optional<ProfileLayer>();
   auto layer = load_profile_layer(file, LayerKind::Project);
-  if (!layer) return std::unexpected(layer.error());
+  if (!layer) return propagate(layer);
   return std::optional<ProfileLayer>(std::move(*layer));
 }
 
@@ -155,7 +153,7 @@ Result<std::optional<Match>> best_match(std::span<const std::string> argv, const
   for (const auto& name : available_profiles(dirs)) {
     if (!may_match(name, dirs, stem)) continue;
     auto layers = own_layers(name, dirs);
-    if (!layers) return std::unexpected(layers.error());
+    if (!layers) return propagate(layers);
     ProfileLayer merged;
     for (const auto& layer : *layers) merge_layer(merged, layer, true);
     bool conditional = !merged.project_files.empty();
@@ -176,7 +174,7 @@ Result<ResolvedProfile> assemble(const std::string& name, const LayerDirs& dirs,
                                  const FlagLayer& flags) {
   std::vector<std::string> visiting;
   auto chain = chain_of(name, dirs, visiting);
-  if (!chain) return std::unexpected(chain.error());
+  if (!chain) return propagate(chain);
   ResolvedProfile resolved;
   resolved.name = name;
   std::size_t own_from = chain->size();
@@ -331,14 +329,14 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
 Result<ResolvedProfile> resolve_named_profile(const std::string& name, const FlagLayer& flags,
                                               const LayerDirs& dirs) {
   auto project = project_layer(dirs);
-  if (!project) return std::unexpected(project.error());
+  if (!project) return propagate(project);
   return assemble(name, dirs, *project, flags);
 }
 
 Result<ResolvedProfile> resolve_profile(std::span<const std::string> argv, const FlagLayer& flags,
                                         const LayerDirs& dirs) {
   auto project = project_layer(dirs);
-  if (!project) return std::unexpected(project.error());
+  if (!project) return propagate(project);
   std::string name;
   std::string reason;
   std::size_t words = 1;
@@ -362,7 +360,7 @@ Result<ResolvedProfile> resolve_profile(std::span<const std::string> argv, const
     }
   } else {
     auto match = best_match(argv, dirs);
-    if (!match) return std::unexpected(match.error());
+    if (!match) return propagate(match);
     if (*match) {
       name = (*match)->name;
       reason = "matched `" + (*match)->form + "`";

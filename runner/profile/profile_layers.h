@@ -28,7 +28,7 @@ struct LayerDirs {
 // The directories for this invoker: the first entry of profile_search_path() holding
 // base.toml, $SAFEINSTALL_SYSTEM_DIR or /etc/safeinstall, $XDG_CONFIG_HOME/safeinstall or
 // HOME/.config/safeinstall.
-sandbox::Result<LayerDirs> default_layer_dirs(const std::vector<std::string>& env,
+Result<LayerDirs> default_layer_dirs(const std::vector<std::string>& env,
                                               const std::string& project);
 
 struct ResolvedProfile {
@@ -58,11 +58,11 @@ std::vector<std::string> available_profiles(const LayerDirs& dirs);
 // Merges `from` into `into`: lists appended (repeats dropped), single values replaced.
 void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match);
 
-sandbox::Result<ResolvedProfile> resolve_profile(std::span<const std::string> argv,
+Result<ResolvedProfile> resolve_profile(std::span<const std::string> argv,
                                                  const FlagLayer& flags, const LayerDirs& dirs);
 
 // A named profile with the project and flag layers, as `profiles show NAME` prints it.
-sandbox::Result<ResolvedProfile> resolve_named_profile(const std::string& name,
+Result<ResolvedProfile> resolve_named_profile(const std::string& name,
                                                        const FlagLayer& flags,
                                                        const LayerDirs& dirs);
 

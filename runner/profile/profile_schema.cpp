@@ -14,8 +14,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
 
 // The reader of one file: every error names the file and the place in it.
 class Reader {
@@ -25,7 +23,7 @@ class Reader {
   Origin origin(const toml::source_region& region) const {
     return {file_.string(), region.begin.line, region.begin.column};
   }
-  std::unexpected<sandbox::Error> fail(const toml::source_region& region, const std::string& what,
+  std::unexpected<Error> fail(const toml::source_region& region, const std::string& what,
                                        const std::string& expected) const {
     return plain_error(origin(region).text() + ": " + what, expected);
   }
@@ -118,7 +116,7 @@ class Reader {
 
 template <typename T>
 Result<> take(Result<T> result, T& into) {
-  if (!result) return std::unexpected(result.error());
+  if (!result) return propagate(result);
   into = std::move(*result);
   return {};
 }
@@ -165,7 +163,7 @@ Result<> check_each(const Reader& r, const SourcedStrings& values, const toml::t
 
 Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto match = r.table(root, "match", "match");
-  if (!match) return std::unexpected(match.error());
+  if (!match) return propagate(match);
   if (*match == nullptr) return {};
   const auto& t = **match;
   if (auto ok = r.known_keys(t, "[match]", {"commands", "install", "project_files"}); !ok)
@@ -197,7 +195,7 @@ Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out)
 
 Result<> read_network(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto network = r.table(root, "network", "network");
-  if (!network) return std::unexpected(network.error());
+  if (!network) return propagate(network);
   if (*network == nullptr) return {};
   const auto& t = **network;
   if (auto ok = r.known_keys(t, "[network]", {"allow", "discover"}); !ok) return ok;
@@ -257,7 +255,7 @@ Result<> check_directory_names(const Reader& r, const SourcedStrings& names, con
 
 Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto files = r.table(root, "files", "files");
-  if (!files) return std::unexpected(files.error());
+  if (!files) return propagate(files);
   if (*files == nullptr) return {};
   const auto& t = **files;
   if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct"}); !ok) return ok;
@@ -279,7 +277,7 @@ Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out)
 
 Result<> read_env(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto env = r.table(root, "env", "env");
-  if (!env) return std::unexpected(env.error());
+  if (!env) return propagate(env);
   if (*env == nullptr) return {};
   const auto& t = **env;
   if (r.kind() == LayerKind::Project) {
@@ -319,7 +317,7 @@ Result<> read_env(const Reader& r, const toml::table& root, ProfileLayer& out) {
 
 Result<> read_credentials(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto credentials = r.table(root, "credentials", "credentials");
-  if (!credentials) return std::unexpected(credentials.error());
+  if (!credentials) return propagate(credentials);
   if (*credentials == nullptr) return {};
   const auto& t = **credentials;
   if (auto ok = r.known_keys(t, "[credentials]", {"files"}); !ok) return ok;
@@ -405,7 +403,7 @@ Result<> read_toolchains(const Reader& r, const toml::table& fs, ProfileLayer& o
 
 Result<> read_filesystem(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto fs = r.table(root, "filesystem", "filesystem");
-  if (!fs) return std::unexpected(fs.error());
+  if (!fs) return propagate(fs);
   if (*fs == nullptr) return {};
   const auto& t = **fs;
   if (auto ok = r.known_keys(
@@ -463,7 +461,7 @@ Result<> read_filesystem(const Reader& r, const toml::table& root, ProfileLayer&
 
 Result<> read_limits(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto limits = r.table(root, "limits", "limits");
-  if (!limits) return std::unexpected(limits.error());
+  if (!limits) return propagate(limits);
   if (*limits == nullptr) return {};
   const auto& t = **limits;
   if (auto ok = r.known_keys(
@@ -537,7 +535,7 @@ Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
   out.file = r.file();
   for (auto step : {read_top_level, read_match, read_network, read_files, read_env,
                     read_credentials, read_caches, read_filesystem, read_limits}) {
-    if (auto ok = step(r, root, out); !ok) return std::unexpected(ok.error());
+    if (auto ok = step(r, root, out); !ok) return propagate(ok);
   }
   return out;
 }

@@ -101,10 +101,10 @@ struct ProfileLayer {
 // Parses and validates one file: malformed TOML, unknown keys, wrong types, bad globs, bad
 // host patterns, bad script policies and unknown ${...} placeholders fail with
 // file:line:col and the expected form.
-sandbox::Result<ProfileLayer> load_profile_layer(const std::filesystem::path& file, LayerKind kind);
+Result<ProfileLayer> load_profile_layer(const std::filesystem::path& file, LayerKind kind);
 
 // The same, from text (for the command line's own layer and for tests).
-sandbox::Result<ProfileLayer> parse_profile_layer(std::string_view text,
+Result<ProfileLayer> parse_profile_layer(std::string_view text,
                                                   const std::filesystem::path& file,
                                                   LayerKind kind);
 

@@ -24,12 +24,12 @@ std::string ScriptPolicy::describe() const {
   return text;
 }
 
-sandbox::Result<ScriptPolicy> parse_script_policy(const std::string& text) {
+Result<ScriptPolicy> parse_script_policy(const std::string& text) {
   if (text == "all") return ScriptPolicy{};
   if (text == "none") return ScriptPolicy{ScriptPolicy::Mode::None, {}};
   constexpr std::string_view kAllow = "allow:";
   if (!text.starts_with(kAllow))
-    return sandbox::plain_error("--scripts " + text + ": expected all, none or allow:PKG[,PKG...]");
+    return plain_error("--scripts " + text + ": expected all, none or allow:PKG[,PKG...]");
   ScriptPolicy policy{ScriptPolicy::Mode::Allow, {}};
   std::string rest = text.substr(kAllow.size());
   std::size_t start = 0;
@@ -38,7 +38,7 @@ sandbox::Result<ScriptPolicy> parse_script_policy(const std::string& text) {
     if (comma == std::string::npos) comma = rest.size();
     std::string name = rest.substr(start, comma - start);
     if (name.empty())
-      return sandbox::plain_error("--scripts " + text + ": empty package name in the allow list");
+      return plain_error("--scripts " + text + ": empty package name in the allow list");
     policy.allowed.push_back(name);
     start = comma + 1;
   }

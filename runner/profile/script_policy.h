@@ -19,6 +19,6 @@ struct ScriptPolicy {
   std::string describe() const;  // as given on the command line
 };
 
-sandbox::Result<ScriptPolicy> parse_script_policy(const std::string& text);
+Result<ScriptPolicy> parse_script_policy(const std::string& text);
 
 }  // namespace safeinstall::runner

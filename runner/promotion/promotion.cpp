@@ -21,9 +21,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
-using sandbox::sys_error;
 using sandbox::UniqueFd;
 using Clock = std::chrono::steady_clock;
 
@@ -65,7 +62,7 @@ Result<ParentAndLeaf> open_parent(const std::string& absolute) {
     return plain_error("promotion: '" + absolute + "' is not an absolute path to an entry");
   }
   auto parent = open_directory(slash == 0 ? "/" : absolute.substr(0, slash));
-  if (!parent) return std::unexpected(parent.error());
+  if (!parent) return propagate(parent);
   return ParentAndLeaf{std::move(*parent), absolute.substr(slash + 1)};
 }
 
@@ -73,7 +70,7 @@ Result<std::optional<struct stat>> stat_path(const std::string& absolute) {
   auto at = open_parent(absolute);
   if (!at) {
     if (at.error().err == ENOENT) return std::optional<struct stat>{};
-    return std::unexpected(at.error());
+    return propagate(at);
   }
   return stat_entry(at->parent.get(), at->leaf, absolute);
 }
@@ -81,9 +78,9 @@ Result<std::optional<struct stat>> stat_path(const std::string& absolute) {
 Result<void> rename_paths(const std::string& from, const std::string& to, unsigned flags,
                           const std::string& step) {
   auto src = open_parent(from);
-  if (!src) return std::unexpected(src.error());
+  if (!src) return propagate(src);
   auto dst = open_parent(to);
-  if (!dst) return std::unexpected(dst.error());
+  if (!dst) return propagate(dst);
   if (::renameat2(src->parent.get(), src->leaf.c_str(), dst->parent.get(), dst->leaf.c_str(),
                   flags) != 0) {
     return sys_error(step + ": rename " + from + " to " + to,
@@ -105,7 +102,7 @@ Result<bool> advance_step(const PromotionJournal& journal, const JournalStep& st
                           std::vector<std::string>& notes) {
   std::string target = journal.project + "/" + step.name;
   auto current = stat_path(target);
-  if (!current) return std::unexpected(current.error());
+  if (!current) return propagate(current);
   auto changed_meanwhile = [&] {
     notes.push_back(step.name + " changed in the project while being promoted; left as it is");
     return false;
@@ -114,7 +111,7 @@ Result<bool> advance_step(const PromotionJournal& journal, const JournalStep& st
     case StepAction::exchange: {
       if (!same_inode(*current, step.dev, step.new_ino)) {
         auto source = stat_path(step.source);
-        if (!source) return std::unexpected(source.error());
+        if (!source) return propagate(source);
         if (!same_inode(*current, step.dev, step.old_ino) ||
             !same_inode(*source, step.dev, step.new_ino)) {
           return changed_meanwhile();
@@ -122,34 +119,34 @@ Result<bool> advance_step(const PromotionJournal& journal, const JournalStep& st
         if (auto swapped =
                 rename_paths(step.source, target, RENAME_EXCHANGE, "swap in new " + step.name);
             !swapped) {
-          return std::unexpected(swapped.error());
+          return propagate(swapped);
         }
       }
       // The old entry is now at the source path; off to trash (unless that happened too).
       auto old_entry = stat_path(step.source);
-      if (!old_entry) return std::unexpected(old_entry.error());
+      if (!old_entry) return propagate(old_entry);
       if (same_inode(*old_entry, step.dev, step.old_ino)) {
         auto moved = rename_paths(step.source, step.trash, RENAME_NOREPLACE,
                                   "move old " + step.name + " to trash");
-        if (!moved) return std::unexpected(moved.error());
+        if (!moved) return propagate(moved);
       }
       return true;
     }
     case StepAction::create: {
       if (same_inode(*current, step.dev, step.new_ino)) return true;
       auto source = stat_path(step.source);
-      if (!source) return std::unexpected(source.error());
+      if (!source) return propagate(source);
       if (*current || !same_inode(*source, step.dev, step.new_ino)) return changed_meanwhile();
       auto moved = rename_paths(step.source, target, RENAME_NOREPLACE,
                                 "move new " + step.name + " into the project");
-      if (!moved) return std::unexpected(moved.error());
+      if (!moved) return propagate(moved);
       return true;
     }
     case StepAction::remove: {
       if (same_inode(*current, step.dev, step.old_ino)) {
         auto moved = rename_paths(target, step.trash, RENAME_NOREPLACE,
                                   "move deleted " + step.name + " to trash");
-        if (!moved) return std::unexpected(moved.error());
+        if (!moved) return propagate(moved);
       }
       return true;
     }
@@ -209,9 +206,9 @@ class Promoter {
       : run_(run), project_(std::move(project)), changes_(changes), options_(options) {}
 
   Result<PromotionResult> promote() {
-    if (auto ready = check_ready(); !ready) return std::unexpected(ready.error());
+    if (auto ready = check_ready(); !ready) return propagate(ready);
     auto plans = plan_entries();
-    if (!plans) return std::unexpected(plans.error());
+    if (!plans) return propagate(plans);
     std::vector<EntryPlan*> work;
     for (auto& p : *plans) {
       if (p.kind != PlanKind::skip) work.push_back(&p);
@@ -222,13 +219,13 @@ class Promoter {
     PromotionJournal journal = new_journal(work);
     if (auto prepared = prepare_all(work, journal); !prepared) {
       discard_preparation(journal);
-      return std::unexpected(prepared.error());
+      return propagate(prepared);
     }
     result_.prepare_time = since(prepare_start);
 
     auto commit_start = Clock::now();
     if (auto committed = commit(work, journal); !committed)
-      return std::unexpected(committed.error());
+      return propagate(committed);
     strip_promoted_xattrs(work);
     result_.commit_time = since(commit_start);
 
@@ -236,7 +233,7 @@ class Promoter {
     if (!options_.defer_cleanup) {
       auto cleanup_start = Clock::now();
       if (auto cleaned = finish_cleanup(run_, journal); !cleaned)
-        return std::unexpected(cleaned.error());
+        return propagate(cleaned);
       result_.cleanup_time = since(cleanup_start);
     }
     return std::move(result_);
@@ -247,7 +244,7 @@ class Promoter {
 
   Result<void> check_ready() {
     auto journal = load_journal(run_.journal_file());
-    if (!journal) return std::unexpected(journal.error());
+    if (!journal) return propagate(journal);
     if (*journal && (*journal)->state != JournalState::rolled_back) {
       if (is_unfinished((*journal)->state)) {
         return plain_error(
@@ -258,17 +255,17 @@ class Promoter {
       return plain_error("promote run " + run_.id + ": it was promoted already");
     }
     auto project_fd = open_directory(project_);
-    if (!project_fd) return std::unexpected(project_fd.error());
+    if (!project_fd) return propagate(project_fd);
     project_fd_ = std::move(*project_fd);
     auto upper_fd = open_directory(run_.upper());
-    if (!upper_fd) return std::unexpected(upper_fd.error());
+    if (!upper_fd) return propagate(upper_fd);
     upper_fd_ = std::move(*upper_fd);
     struct stat st {};
     if (::fstat(project_fd_.get(), &st) != 0) return sys_error("stat " + project_);
     project_dev_ = st.st_dev;
     if (options_.snapshot != nullptr) {
       auto check = find_conflicts(*options_.snapshot, changes_);
-      if (!check) return std::unexpected(check.error());
+      if (!check) return propagate(check);
       if (!check->clean()) {
         return plain_error("promote run " + run_.id + ": " + check->message(),
                            "nothing was promoted and the run is kept; look at those paths, then "
@@ -285,9 +282,9 @@ class Promoter {
       result_.copy_reason = "copy-based promotion was asked for";
     } else {
       auto upper_mount = mount_identity(run_.upper());
-      if (!upper_mount) return std::unexpected(upper_mount.error());
+      if (!upper_mount) return propagate(upper_mount);
       auto project_mount = mount_identity(project_);
-      if (!project_mount) return std::unexpected(project_mount.error());
+      if (!project_mount) return propagate(project_mount);
       copy_mode_ = !(*upper_mount == *project_mount);
       if (copy_mode_) {
         result_.copy_reason = "the staging dir " + run_.staging + " is on another mount than " +
@@ -348,7 +345,7 @@ class Promoter {
     plans.reserve(by_name.size());
     for (auto& [name, plan] : by_name) {
       plan.name = std::string(name);
-      if (auto decided = decide(plan); !decided) return std::unexpected(decided.error());
+      if (auto decided = decide(plan); !decided) return propagate(decided);
       plans.push_back(std::move(plan));
     }
     return plans;
@@ -356,10 +353,10 @@ class Promoter {
 
   Result<void> decide(EntryPlan& plan) {
     auto real = stat_entry(project_fd_.get(), plan.name, project_ + "/" + plan.name);
-    if (!real) return std::unexpected(real.error());
+    if (!real) return propagate(real);
     plan.real = *real;
     auto upper = stat_entry(upper_fd_.get(), plan.name, run_.upper() + "/" + plan.name);
-    if (!upper) return std::unexpected(upper.error());
+    if (!upper) return propagate(upper);
     plan.upper = *upper;
 
     auto promotable_count = static_cast<std::size_t>(std::count_if(
@@ -443,7 +440,7 @@ class Promoter {
         if (::mkdir(dir.c_str(), 0700) != 0) return sys_error("create " + dir);
       }
       auto build = open_directory(run_.build());
-      if (!build) return std::unexpected(build.error());
+      if (!build) return propagate(build);
       build_fd_ = std::move(*build);
     }
     for (std::size_t i = 0; i < work.size(); ++i) {
@@ -475,7 +472,7 @@ class Promoter {
 
   Result<std::uint64_t> inode_of(int dirfd, const std::string& name, const std::string& shown) {
     auto st = stat_entry(dirfd, name, shown);
-    if (!st) return std::unexpected(st.error());
+    if (!st) return propagate(st);
     if (!*st) return plain_error("prepare " + shown + ": it vanished");
     return static_cast<std::uint64_t>((*st)->st_ino);
   }
@@ -490,7 +487,7 @@ class Promoter {
       if (!copy && !strip && !foreign) continue;
       auto parent = open_beneath(upper_fd_.get(), parent_of(c->path), O_PATH | O_DIRECTORY,
                                  "staged " + c->path);
-      if (!parent) return std::unexpected(parent.error());
+      if (!parent) return propagate(parent);
       std::string leaf = leaf_of(c->path);
       if (copy) {  // a copy carries no xattrs
         if (auto copied = replace_with_copy(parent->get(), leaf, *c); !copied) return copied;
@@ -509,14 +506,14 @@ class Promoter {
       if (whiteout != plan.name && !inside(whiteout, plan.name)) continue;
       auto parent = open_beneath(upper_fd_.get(), parent_of(whiteout), O_PATH | O_DIRECTORY,
                                  "staged " + whiteout);
-      if (!parent) return std::unexpected(parent.error());
+      if (!parent) return propagate(parent);
       if (::unlinkat(parent->get(), leaf_of(whiteout).c_str(), 0) != 0 && errno != ENOENT) {
         return sys_error("remove whiteout staged " + whiteout);
       }
     }
     plan.source = run_.upper() + "/" + plan.name;
     auto ino = inode_of(upper_fd_.get(), plan.name, plan.source);
-    if (!ino) return std::unexpected(ino.error());
+    if (!ino) return propagate(ino);
     plan.new_ino = *ino;
     return {};
   }
@@ -552,7 +549,7 @@ class Promoter {
         ++result_.modes_clamped;
     }
     auto ino = inode_of(project_fd_.get(), name, plan.source);
-    if (!ino) return std::unexpected(ino.error());
+    if (!ino) return propagate(ino);
     plan.new_ino = *ino;
     return {};
   }
@@ -566,12 +563,12 @@ class Promoter {
     if (::mkdirat(dest_parent, dest_name.c_str(), 0700) != 0)
       return sys_error("create " + plan.source);
     auto dest = open_subdirectory(dest_parent, dest_name, plan.source);
-    if (!dest) return std::unexpected(dest.error());
+    if (!dest) return propagate(dest);
 
     bool real_is_dir = plan.real && S_ISDIR(plan.real->st_mode);
     if (real_is_dir) {
       auto real = open_subdirectory(project_fd_.get(), plan.name, project_ + "/" + plan.name);
-      if (!real) return std::unexpected(real.error());
+      if (!real) return propagate(real);
       not_linked_ = subtrees_replaced(plan);
       if (auto linked = link_tree(real->get(), dest->get(), plan.name, 0); !linked) return linked;
     }
@@ -585,7 +582,7 @@ class Promoter {
     }
     if (auto root = set_build_root_attributes(dest->get(), plan); !root) return root;
     auto ino = inode_of(dest_parent, dest_name, plan.source);
-    if (!ino) return std::unexpected(ino.error());
+    if (!ino) return propagate(ino);
     plan.new_ino = *ino;
     return {};
   }
@@ -621,14 +618,14 @@ class Promoter {
   Result<void> link_tree(int from, int to, const std::string& rel, int depth) {
     if (depth > kMaxDepth) return plain_error("promote: " + rel + " is nested too deeply");
     auto entries = list_directory_entries(from, project_ + "/" + rel);
-    if (!entries) return std::unexpected(entries.error());
+    if (!entries) return propagate(entries);
     for (const auto& entry : *entries) {
       std::string path = rel + "/" + entry.name;
       if (not_linked_.contains(path)) continue;
       bool directory = entry.type == DT_DIR;
       if (entry.type == DT_UNKNOWN) {  // the filesystem does not say: ask
         auto st = stat_entry(from, entry.name, project_ + "/" + path);
-        if (!st) return std::unexpected(st.error());
+        if (!st) return propagate(st);
         if (!*st) continue;
         directory = S_ISDIR((*st)->st_mode);
       }
@@ -647,7 +644,7 @@ class Promoter {
     if (errno != EPERM && errno != EACCES)
       return sys_error("link " + shown + " into its new version");
     auto st = stat_entry(from, name, shown);
-    if (!st) return std::unexpected(st.error());
+    if (!st) return propagate(st);
     if (!*st) return {};
     if (S_ISREG((*st)->st_mode))
       return copy_file_at(from, name, to, name, (*st)->st_mode & 07777, shown);
@@ -661,7 +658,7 @@ class Promoter {
                                        const std::string& path, int depth) {
     std::string shown = project_ + "/" + path;
     auto st = stat_entry(from, name, shown);
-    if (!st) return std::unexpected(st.error());
+    if (!st) return propagate(st);
     if (!*st) return {};
     const struct stat& s = **st;
     if (s.st_dev != project_dev_) {
@@ -671,9 +668,9 @@ class Promoter {
     }
     if (::mkdirat(to, name.c_str(), 0700) != 0) return sys_error("create new " + shown);
     auto sub_from = open_subdirectory(from, name, shown);
-    if (!sub_from) return std::unexpected(sub_from.error());
+    if (!sub_from) return propagate(sub_from);
     auto sub_to = open_subdirectory(to, name, shown);
-    if (!sub_to) return std::unexpected(sub_to.error());
+    if (!sub_to) return propagate(sub_to);
     if (auto linked = link_tree(sub_from->get(), sub_to->get(), path, depth + 1); !linked)
       return linked;
     if (running_as_root()) ::fchown(sub_to->get(), s.st_uid, s.st_gid);
@@ -693,11 +690,11 @@ class Promoter {
         skip(c, "its directory is not promoted");
         return {};
       }
-      return std::unexpected(parent.error());
+      return propagate(parent);
     }
     std::string leaf = leaf_of(rel);
     auto existing = stat_entry(parent->get(), leaf, "new " + c.path);
-    if (!existing) return std::unexpected(existing.error());
+    if (!existing) return propagate(existing);
     if (c.change == ChangeKind::deleted)
       return remove_tree_at(parent->get(), leaf, "new " + c.path);
     if (c.type == EntryType::dir && *existing && S_ISDIR((*existing)->st_mode)) {
@@ -718,9 +715,9 @@ class Promoter {
     }
     auto staged =
         open_beneath(upper_fd_.get(), parent_of(c.path), O_PATH | O_DIRECTORY, "staged " + c.path);
-    if (!staged) return std::unexpected(staged.error());
+    if (!staged) return propagate(staged);
     auto staged_st = stat_entry(staged->get(), leaf, "staged " + c.path);
-    if (!staged_st) return std::unexpected(staged_st.error());
+    if (!staged_st) return propagate(staged_st);
     if (!*staged_st || entry_type_of((*staged_st)->st_mode) != c.type) {
       return plain_error("promote " + c.path +
                          ": the staged entry no longer matches the change list");
@@ -863,7 +860,7 @@ std::string_view to_string(RecoveryOutcome outcome) {
 
 Result<RecoveryResult> recover(const RunDir& run) {
   auto loaded = load_journal(run.journal_file());
-  if (!loaded) return std::unexpected(loaded.error());
+  if (!loaded) return propagate(loaded);
   RecoveryResult result;
   if (!*loaded) return result;
   PromotionJournal& journal = **loaded;
@@ -872,22 +869,22 @@ Result<RecoveryResult> recover(const RunDir& run) {
     case JournalState::rolled_back:
       return result;
     case JournalState::preparing: {
-      if (auto removed = remove_scratch(journal); !removed) return std::unexpected(removed.error());
+      if (auto removed = remove_scratch(journal); !removed) return propagate(removed);
       journal.state = JournalState::rolled_back;
       if (auto saved = save_journal(run.journal_file(), journal, false); !saved)
-        return std::unexpected(saved.error());
+        return propagate(saved);
       result.outcome = RecoveryOutcome::rolled_back;
       return result;
     }
     case JournalState::committing: {
       for (const auto& step : journal.steps) {
         if (auto advanced = advance_step(journal, step, result.notes); !advanced) {
-          return std::unexpected(advanced.error());
+          return propagate(advanced);
         }
       }
       journal.state = JournalState::committed;
       if (auto saved = save_journal(run.journal_file(), journal, false); !saved)
-        return std::unexpected(saved.error());
+        return propagate(saved);
       result.outcome = RecoveryOutcome::rolled_forward;
       break;
     }
@@ -896,27 +893,27 @@ Result<RecoveryResult> recover(const RunDir& run) {
       break;
   }
   if (auto cleaned = finish_cleanup(run, journal); !cleaned)
-    return std::unexpected(cleaned.error());
+    return propagate(cleaned);
   return result;
 }
 
 Result<bool> has_unfinished_promotion(const RunDir& run) {
   auto journal = load_journal(run.journal_file());
-  if (!journal) return std::unexpected(journal.error());
+  if (!journal) return propagate(journal);
   return *journal && is_unfinished((*journal)->state);
 }
 
 Result<void> remove_trash(const RunDir& run) {
   auto recovered = recover(run);
-  if (!recovered) return std::unexpected(recovered.error());
+  if (!recovered) return propagate(recovered);
   return {};
 }
 
 Result<std::vector<RecoveredRun>> recover_interrupted_promotions(const RunStore& store) {
   auto runs_fd = open_directory(store.runs_dir());
-  if (!runs_fd) return std::unexpected(runs_fd.error());
+  if (!runs_fd) return propagate(runs_fd);
   auto names = list_directory(runs_fd->get(), store.runs_dir());
-  if (!names) return std::unexpected(names.error());
+  if (!names) return propagate(names);
   std::vector<RecoveredRun> recovered;
   for (const auto& name : *names) {
     if (!valid_run_id(name)) continue;
@@ -927,15 +924,15 @@ Result<std::vector<RecoveredRun>> recover_interrupted_promotions(const RunStore&
     auto state = (*journal)->state;
     if (state == JournalState::done || state == JournalState::rolled_back) continue;
     auto lock = store.try_lock_project(stored->meta.project);
-    if (!lock) return std::unexpected(lock.error());
+    if (!lock) return propagate(lock);
     if (!*lock) continue;  // being promoted right now by another safeinstall
     auto result = recover(stored->dir);
-    if (!result) return std::unexpected(result.error());
+    if (!result) return propagate(result);
     if (result->outcome == RecoveryOutcome::rolled_forward && !stored->meta.promoted) {
       stored->meta.promoted = true;
       stored->meta.verdict = "promoted";
       if (auto saved = store.save_meta(stored->dir, stored->meta); !saved)
-        return std::unexpected(saved.error());
+        return propagate(saved);
     }
     recovered.push_back({name, stored->meta.project, std::move(*result)});
   }

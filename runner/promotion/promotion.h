@@ -88,7 +88,7 @@ struct PromotionResult {
 // Promotes `changes` (listed from run.upper() against `project`, and categorized) into
 // `project` (absolute, canonical). Fails with a message naming the entry and the step; if
 // it fails after the commit point the journal stays "committing" and recover() finishes.
-sandbox::Result<PromotionResult> promote(const RunDir& run, const std::string& project,
+Result<PromotionResult> promote(const RunDir& run, const std::string& project,
                                          const ChangeList& changes,
                                          const PromotionOptions& options = {});
 
@@ -108,13 +108,13 @@ struct RecoveryResult {
 
 // Finishes (or, before the commit point, undoes) an interrupted promotion of `run`. Safe to
 // call any number of times, and after any crash inside it. The caller holds the lock.
-sandbox::Result<RecoveryResult> recover(const RunDir& run);
+Result<RecoveryResult> recover(const RunDir& run);
 
 // True when run's journal says a promotion is preparing or committing.
-sandbox::Result<bool> has_unfinished_promotion(const RunDir& run);
+Result<bool> has_unfinished_promotion(const RunDir& run);
 
 // Removes the trash a promote(defer_cleanup) left.
-sandbox::Result<void> remove_trash(const RunDir& run);
+Result<void> remove_trash(const RunDir& run);
 
 struct RecoveredRun {
   std::string run_id;
@@ -125,6 +125,6 @@ struct RecoveredRun {
 // Start-up: recovers every run of the store with an unfinished journal whose project lock
 // is free (a locked one is being promoted right now), and marks rolled-forward runs
 // promoted in their meta.json.
-sandbox::Result<std::vector<RecoveredRun>> recover_interrupted_promotions(const RunStore& store);
+Result<std::vector<RecoveredRun>> recover_interrupted_promotions(const RunStore& store);
 
 }  // namespace safeinstall::runner

@@ -107,7 +107,7 @@ void judge(RunRecord& record) {
   }
   if (outcome.exec_failed) {
     record.verdict_reasons.push_back("the command could not be started: " +
-                                     std::string(sandbox::errno_name(outcome.exec_errno)));
+                                     std::string(errno_name(outcome.exec_errno)));
   } else if (outcome.timed_out) {
     record.verdict_reasons.push_back("the command ran past --timeout");
   } else if (outcome.killed_by_user) {

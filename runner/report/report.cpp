@@ -311,28 +311,28 @@ std::string temporary_sibling(const std::string& path) {
 }
 
 // Fills `path` through a temporary sibling renamed over it, so a reader never sees a part.
-sandbox::Result<> write_through_temporary(const std::string& path,
+Result<> write_through_temporary(const std::string& path,
                                           const std::function<void(ReportFile&)>& fill) {
   std::string temporary = temporary_sibling(path);
   {
     ReportFile out(temporary);
-    if (!out.open()) return sandbox::sys_error("write the report to " + temporary);
+    if (!out.open()) return sys_error("write the report to " + temporary);
     fill(out);
     if (!out.close()) {
       ::unlink(temporary.c_str());
-      return sandbox::sys_error("write the report to " + temporary);
+      return sys_error("write the report to " + temporary);
     }
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     ::unlink(temporary.c_str());
-    return sandbox::sys_error("write the report to " + path);
+    return sys_error("write the report to " + path);
   }
   return {};
 }
 
 }  // namespace
 
-sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
+Result<> write_report(const std::string& path, const nlohmann::json& report,
                                const ChangeList* project_changes) {
   std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   // Appended piecewise: GCC 12 at -O3 warns (-Wrestrict) on "\"" + std::string(...).
@@ -354,25 +354,25 @@ sandbox::Result<> write_report(const std::string& path, const nlohmann::json& re
   });
 }
 
-sandbox::Result<> check_report_path(const std::string& path) {
+Result<> check_report_path(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return sandbox::plain_error("--report " + path + " is a directory", "name a file");
+    return plain_error("--report " + path + " is a directory", "name a file");
   // The very file write_report will create first, created and removed again.
   std::string temporary = temporary_sibling(path);
   sandbox::UniqueFd file(
       ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!file)
-    return sandbox::sys_error("--report " + path + ": cannot create a file there",
+    return sys_error("--report " + path + ": cannot create a file there",
                               "name a writable directory; nothing was run");
   ::unlink(temporary.c_str());
   return {};
 }
 
-sandbox::Result<> copy_report(const std::string& written, const std::string& path) {
+Result<> copy_report(const std::string& written, const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(written.c_str(), "re"),
                                                      &std::fclose);
-  if (!in) return sandbox::sys_error("read the report " + written + " to copy it");
+  if (!in) return sys_error("read the report " + written + " to copy it");
   bool read_failed = false;
   auto copied = write_through_temporary(path, [&](ReportFile& out) {
     std::array<char, 1 << 16> buffer{};
@@ -381,7 +381,7 @@ sandbox::Result<> copy_report(const std::string& written, const std::string& pat
     read_failed = std::ferror(in.get()) != 0;
   });
   if (!copied) return copied;
-  if (read_failed) return sandbox::sys_error("read the report " + written + " to copy it");
+  if (read_failed) return sys_error("read the report " + written + " to copy it");
   return {};
 }
 

@@ -18,16 +18,16 @@ nlohmann::json build_report(const RunRecord& record);
 
 // Written to a temporary file and renamed, so a reader never sees half a report.
 // `project_changes` fills files.project (nullptr: it stays empty).
-sandbox::Result<> write_report(const std::string& path, const nlohmann::json& report,
+Result<> write_report(const std::string& path, const nlohmann::json& report,
                                const ChangeList* project_changes);
 
 // Whether a report can be written at `path`, tried before the command runs so that a run
 // whose report would be lost fails before anything runs: its directory must take a new file
 // (write_report writes a temporary sibling and renames it) and `path` must not be a directory.
-sandbox::Result<> check_report_path(const std::string& path);
+Result<> check_report_path(const std::string& path);
 
 // The report already written at `written` (by write_report), copied to `path` the same way:
 // serializing a node_modules' entries twice would cost more than the copy.
-sandbox::Result<> copy_report(const std::string& written, const std::string& path);
+Result<> copy_report(const std::string& written, const std::string& path);
 
 }  // namespace safeinstall::runner

@@ -20,9 +20,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
-using sandbox::sys_error;
 using sandbox::UniqueFd;
 
 constexpr std::array<std::string_view, 2> kOpaqueXattrs = {"user.overlay.opaque",
@@ -185,7 +182,7 @@ class UpperWalker {
     if (limits_.deadline.passed())
       return plain_error("list staged changes: --timeout expired at " + shown(rel));
     auto names = list_directory(upper_dir, shown(rel));
-    if (!names) return std::unexpected(names.error());
+    if (!names) return propagate(names);
     // Upper names that exist in the new tree: only a replaced real directory needs them.
     const bool hides_real = context.opaque && lower_dir >= 0;
     std::unordered_set<std::string> present;
@@ -252,7 +249,7 @@ class UpperWalker {
   Result<void> visit(int upper_dir, int lower_dir, Context context, const std::string& path,
                      const std::string& name, const struct stat& st, int depth) {
     auto real = real_counterpart(lower_dir, name, path);
-    if (!real) return std::unexpected(real.error());
+    if (!real) return propagate(real);
     if (is_whiteout(st)) return visit_whiteout(context.opaque, path, *real);
     if (S_ISDIR(st.st_mode))
       return visit_directory(upper_dir, lower_dir, context, path, name, st, *real, depth);
@@ -280,9 +277,9 @@ class UpperWalker {
                                const struct stat& st, const std::optional<struct stat>& real,
                                int depth) {
     auto sub = open_subdirectory(upper_dir, name, shown(path));
-    if (!sub) return std::unexpected(sub.error());
+    if (!sub) return propagate(sub);
     auto names = xattr_names_of(sub->get(), shown(path));
-    if (!names) return std::unexpected(names.error());
+    if (!names) return propagate(names);
     EntryXattrs xattrs = sort_xattrs(std::move(*names), context.direct);
     if (auto readable = refuse_unreadable_features(xattrs.overlay, path); !readable)
       return readable;
@@ -292,7 +289,7 @@ class UpperWalker {
     UniqueFd real_sub;
     if (real_is_dir) {
       auto opened = open_subdirectory(lower_dir, name, project_ + "/" + path);
-      if (!opened) return std::unexpected(opened.error());
+      if (!opened) return propagate(opened);
       real_sub = std::move(*opened);
     }
     bool mode_changed = real_is_dir && (st.st_mode & 07777) != (real->st_mode & 07777);
@@ -314,7 +311,7 @@ class UpperWalker {
     if (real) change.real_type = entry_type_of(real->st_mode);
     if (S_ISLNK(st.st_mode)) {
       auto target = read_symlink_at(upper_dir, name, st, shown(path));
-      if (!target) return std::unexpected(target.error());
+      if (!target) return propagate(target);
       auto& details = change.edit_details();
       details.symlink_target = std::move(*target);
       details.symlink_resolves_to =
@@ -325,7 +322,7 @@ class UpperWalker {
     // name, without opening it (an owner-unreadable file has names too).
     if (S_ISREG(st.st_mode)) {
       auto names = xattr_names_at(upper_dir, name, shown(path));
-      if (!names) return std::unexpected(names.error());
+      if (!names) return propagate(names);
       EntryXattrs xattrs = sort_xattrs(std::move(*names), context.direct);
       if (auto readable = refuse_unreadable_features(xattrs.overlay, path); !readable)
         return readable;
@@ -338,12 +335,12 @@ class UpperWalker {
   Result<void> list_hidden_real_entries(int lower_dir, const std::string& rel,
                                         const std::unordered_set<std::string>& present) {
     auto names = list_directory(lower_dir, project_ + "/" + rel);
-    if (!names) return std::unexpected(names.error());
+    if (!names) return propagate(names);
     for (const auto& name : *names) {
       if (present.contains(name)) continue;
       auto path = join_path(rel, name);
       auto real = stat_entry(lower_dir, name, project_ + "/" + path);
-      if (!real) return std::unexpected(real.error());
+      if (!real) return propagate(real);
       if (!*real) continue;
       Change change;
       change.path = path;
@@ -377,12 +374,12 @@ class WrittenTreeWalker {
     if (depth > limits_.max_depth)
       return plain_error("list " + shown_root + "/" + rel + ": nested too deeply");
     auto names = list_directory(dirfd, join_path(shown_root, rel));
-    if (!names) return std::unexpected(names.error());
+    if (!names) return propagate(names);
     for (const auto& name : *names) {
       auto path = join_path(rel, name);
       auto shown = shown_root + "/" + path;
       auto st = stat_entry(dirfd, name, shown);
-      if (!st) return std::unexpected(st.error());
+      if (!st) return propagate(st);
       if (!*st) continue;
       if (list_.changes.size() >= limits_.max_changes) {
         return plain_error("list " + shown_root + ": more than " +
@@ -392,14 +389,14 @@ class WrittenTreeWalker {
       change.flags.persistence = persistence_ != nullptr && persistence_->matches(path);
       if (S_ISLNK((*st)->st_mode)) {
         auto target = read_symlink_at(dirfd, name, **st, shown);
-        if (!target) return std::unexpected(target.error());
+        if (!target) return propagate(target);
         change.edit_details().symlink_target = std::move(*target);
       }
       list_.changes.push_back(std::move(change));
       // Another filesystem mounted inside (a toolchain, the project) is not this tree's writes.
       if (S_ISDIR((*st)->st_mode) && (*st)->st_dev == root_dev_) {
         auto sub = open_subdirectory(dirfd, name, shown);
-        if (!sub) return std::unexpected(sub.error());
+        if (!sub) return propagate(sub);
         if (auto walked = walk(sub->get(), path, shown_root, depth + 1); !walked) return walked;
       }
     }
@@ -545,12 +542,12 @@ Result<ChangeList> list_changes(const std::string& upper, const std::string& pro
     return plain_error("list staged changes: project path '" + project + "' is not absolute");
   }
   auto upper_fd = open_directory(upper);
-  if (!upper_fd) return std::unexpected(upper_fd.error());
+  if (!upper_fd) return propagate(upper_fd);
   auto project_fd = open_directory(project);
-  if (!project_fd) return std::unexpected(project_fd.error());
+  if (!project_fd) return propagate(project_fd);
   UpperWalker walker(project, limits, direct_dirs);
   if (auto walked = walker.walk(upper_fd->get(), project_fd->get(), {}, "", 0); !walked) {
-    return std::unexpected(walked.error());
+    return propagate(walked);
   }
   return walker.take();
 }
@@ -558,12 +555,12 @@ Result<ChangeList> list_changes(const std::string& upper, const std::string& pro
 Result<ChangeList> walk_written_tree(const std::string& dir, const GlobSet* persistence,
                                      const ChangeListLimits& limits) {
   auto fd = open_directory(dir);
-  if (!fd) return std::unexpected(fd.error());
+  if (!fd) return propagate(fd);
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + dir);
   WrittenTreeWalker walker(st.st_dev, persistence, limits);
   if (auto walked = walker.walk(fd->get(), "", dir, 0); !walked)
-    return std::unexpected(walked.error());
+    return propagate(walked);
   return walker.take();
 }
 

@@ -132,7 +132,7 @@ struct ChangeListLimits {
 // top-level names the sandbox wrote through a plain bind rather than the overlay: overlay
 // xattrs found there are forged (flags.forged_overlay), never read as opaque or redirect.
 // Every file and directory's xattrs are listed: foreign ones are kept in the details.
-sandbox::Result<ChangeList> list_changes(const std::string& upper, const std::string& project,
+Result<ChangeList> list_changes(const std::string& upper, const std::string& project,
                                          const ChangeListLimits& limits = {},
                                          const std::vector<std::string>& direct_dirs = {});
 
@@ -147,7 +147,7 @@ std::optional<std::string> resolve_symlink_in_project(std::string_view link_path
 // sandbox), every entry `added`, with `persistence` set where `persistence` (usually
 // persistence_paths()) matches. Symlinks are listed, never followed; other filesystems
 // mounted inside are listed but not entered.
-sandbox::Result<ChangeList> walk_written_tree(const std::string& dir, const GlobSet* persistence,
+Result<ChangeList> walk_written_tree(const std::string& dir, const GlobSet* persistence,
                                               const ChangeListLimits& limits = {});
 
 // One entry of files.project / files.home / files.tmp: path, change, category (once judged),

@@ -14,9 +14,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
-using sandbox::sys_error;
 using sandbox::UniqueFd;
 
 constexpr std::string_view kMagic = "SISNAP1\n";
@@ -62,7 +59,7 @@ class SnapshotWalker {
       return {};
     }
     auto names = list_directory(dirfd, shown(rel));
-    if (!names) return std::unexpected(names.error());
+    if (!names) return propagate(names);
     std::vector<std::size_t> subdirectories;
     for (const auto& name : *names) {
       if (entries_.size() >= limits_.max_entries) {
@@ -71,10 +68,10 @@ class SnapshotWalker {
       }
       auto path = join_path(rel, name);
       auto st = stat_entry(dirfd, name, shown(path));
-      if (!st) return std::unexpected(st.error());
+      if (!st) return propagate(st);
       if (!*st) continue;  // removed while listing: absent is what the snapshot then says
       auto entry = entry_from(dirfd, name, path, **st, shown(path));
-      if (!entry) return std::unexpected(entry.error());
+      if (!entry) return propagate(entry);
       if (S_ISDIR((*st)->st_mode) && (*st)->st_dev == root_dev_)
         subdirectories.push_back(entries_.size());
       entries_.push_back(std::move(*entry));
@@ -83,7 +80,7 @@ class SnapshotWalker {
     for (std::size_t index : subdirectories) {
       std::string path = entries_[index].path;
       auto sub = open_subdirectory(dirfd, leaf_of(path), shown(path));
-      if (!sub) return std::unexpected(sub.error());
+      if (!sub) return propagate(sub);
       if (auto walked = walk(sub->get(), index, path, depth + 1); !walked) return walked;
       if (stopped_) return {};
     }
@@ -128,14 +125,14 @@ Result<std::optional<SnapshotEntry>> current_state(int project_fd, const std::st
   if (!parent) {
     int err = parent.error().err;
     if (err == ENOENT || err == ENOTDIR || err == ELOOP) return std::optional<SnapshotEntry>{};
-    return std::unexpected(parent.error());
+    return propagate(parent);
   }
   std::string shown = join_path(project, path);
   auto st = stat_entry(parent->get(), leaf_of(path), shown);
-  if (!st) return std::unexpected(st.error());
+  if (!st) return propagate(st);
   if (!*st) return std::optional<SnapshotEntry>{};
   auto entry = entry_from(parent->get(), leaf_of(path), path, **st, shown);
-  if (!entry) return std::unexpected(entry.error());
+  if (!entry) return propagate(entry);
   return std::optional<SnapshotEntry>(std::move(*entry));
 }
 
@@ -194,7 +191,7 @@ class ConflictFinder {
       const SnapshotEntry* then = snapshot_.find(ancestor);
       if (then == nullptr) continue;  // created by the run itself, or beyond the bound
       auto now = current_state(project_fd_, snapshot_.project(), ancestor);
-      if (!now) return std::unexpected(now.error());
+      if (!now) return propagate(now);
       if (!*now) {
         conflict(ancestor, "deleted");
       } else if ((*now)->type != then->type || (*now)->ino != then->ino ||
@@ -207,7 +204,7 @@ class ConflictFinder {
 
   Result<void> check_path(const std::string& path) {
     auto now = current_state(project_fd_, snapshot_.project(), path);
-    if (!now) return std::unexpected(now.error());
+    if (!now) return propagate(now);
     compare(path, snapshot_.find(path), *now);
     return {};
   }
@@ -248,17 +245,17 @@ class ConflictFinder {
     if (!fd) {
       int err = fd.error().err;
       if (err == ENOENT || err == ENOTDIR || err == ELOOP) return {};  // reported by check_path
-      return std::unexpected(fd.error());
+      return propagate(fd);
     }
     auto names = list_directory(fd->get(), shown);
-    if (!names) return std::unexpected(names.error());
+    if (!names) return propagate(names);
     for (const auto& name : *names) {
       std::string path = join_path(dir, name);
       auto st = stat_entry(fd->get(), name, join_path(shown, name));
-      if (!st) return std::unexpected(st.error());
+      if (!st) return propagate(st);
       if (!*st) continue;
       auto now = entry_from(fd->get(), name, path, **st, join_path(shown, name));
-      if (!now) return std::unexpected(now.error());
+      if (!now) return propagate(now);
       present.insert(path);
       compare(path, snapshot_.find(path), *now);
       if (S_ISDIR((*st)->st_mode)) {
@@ -368,13 +365,13 @@ Result<ProjectSnapshot> take_snapshot(const std::string& project, const Snapshot
     return plain_error("snapshot project: path '" + project + "' is not absolute");
   }
   auto fd = open_directory(project);
-  if (!fd) return std::unexpected(fd.error());
+  if (!fd) return propagate(fd);
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + project);
   SnapshotWalker walker(project, limits);
   walker.set_root(st);
   if (auto walked = walker.walk(fd->get(), 0, "", 0); !walked)
-    return std::unexpected(walked.error());
+    return propagate(walked);
   ProjectSnapshot snapshot;
   snapshot.project_ = project;
   snapshot.truncated_ = walker.truncated();
@@ -405,7 +402,7 @@ Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& f
 
 Result<ProjectSnapshot> load_snapshot(const std::string& file) {
   auto content = read_small_file(file, kMaxSnapshotFile);
-  if (!content) return std::unexpected(content.error());
+  if (!content) return propagate(content);
   if (!*content) return plain_error("read project snapshot " + file + ": it does not exist");
   auto corrupt = [&] {
     return plain_error("read project snapshot " + file + ": the file is damaged");
@@ -453,11 +450,11 @@ std::string ConflictCheck::message() const {
 
 Result<ConflictCheck> find_conflicts(const ProjectSnapshot& snapshot, const ChangeList& changes) {
   auto fd = open_directory(snapshot.project());
-  if (!fd) return std::unexpected(fd.error());
+  if (!fd) return propagate(fd);
   ConflictFinder finder(snapshot, fd->get());
   for (const auto& change : changes.changes) {
     if (auto checked = finder.check_change(change); !checked)
-      return std::unexpected(checked.error());
+      return propagate(checked);
   }
   return finder.take();
 }

@@ -59,8 +59,8 @@ class ProjectSnapshot {
   const std::vector<SnapshotEntry>& entries() const { return entries_; }
 
  private:
-  friend sandbox::Result<ProjectSnapshot> take_snapshot(const std::string&, const SnapshotLimits&);
-  friend sandbox::Result<ProjectSnapshot> load_snapshot(const std::string&);
+  friend Result<ProjectSnapshot> take_snapshot(const std::string&, const SnapshotLimits&);
+  friend Result<ProjectSnapshot> load_snapshot(const std::string&);
   std::string project_;
   std::vector<SnapshotEntry> entries_;  // sorted by path
   bool truncated_ = false;
@@ -68,12 +68,12 @@ class ProjectSnapshot {
 
 // Records `project` (absolute, canonical). Other filesystems mounted inside it are recorded
 // as entries but not entered.
-sandbox::Result<ProjectSnapshot> take_snapshot(const std::string& project,
+Result<ProjectSnapshot> take_snapshot(const std::string& project,
                                                const SnapshotLimits& limits = {});
 
 // A compact binary file in the run dir, for runs promoted later (`safeinstall promote ID`).
-sandbox::Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& file);
-sandbox::Result<ProjectSnapshot> load_snapshot(const std::string& file);
+Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& file);
+Result<ProjectSnapshot> load_snapshot(const std::string& file);
 
 struct Conflict {
   std::string path;
@@ -93,7 +93,7 @@ struct ConflictCheck {
 // path itself; its parent directories (same inode, still directories); and, when the change
 // replaces a real directory's contents (deleted, opaque, replaced by a file), the whole real
 // subtree: nothing modified, added or removed in it.
-sandbox::Result<ConflictCheck> find_conflicts(const ProjectSnapshot& snapshot,
+Result<ConflictCheck> find_conflicts(const ProjectSnapshot& snapshot,
                                               const ChangeList& changes);
 
 }  // namespace safeinstall::runner

@@ -14,8 +14,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::Result;
-using sandbox::sys_error;
 
 // The entry `name` in the directory open as `dirfd`, as a path the *xattr calls without an
 // *at variant accept: the directory is reached through its fd, never by a path that could

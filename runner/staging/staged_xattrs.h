@@ -33,15 +33,15 @@ XattrKind classify_xattr(std::string_view name);
 // The xattr names of `name` in `dirfd`, the entry itself and not what it may link to,
 // without opening it (an owner-unreadable file still has names). Empty where the filesystem
 // keeps none.
-sandbox::Result<std::vector<std::string>> xattr_names_at(int dirfd, const std::string& name,
+Result<std::vector<std::string>> xattr_names_at(int dirfd, const std::string& name,
                                                          const std::string& shown);
 // The same for an open file or directory.
-sandbox::Result<std::vector<std::string>> xattr_names_of(int fd, const std::string& shown);
+Result<std::vector<std::string>> xattr_names_of(int fd, const std::string& shown);
 
 // Removes `names` from `name` in `dirfd` (one already gone is not an error) and leaves it
 // with permission bits `mode`: the owner can remove a user.* xattr only with the write bit
 // on, so it is on meanwhile.
-sandbox::Result<void> strip_xattrs_at(int dirfd, const std::string& name,
+Result<void> strip_xattrs_at(int dirfd, const std::string& name,
                                       const std::vector<std::string>& names, mode_t mode,
                                       const std::string& shown);
 

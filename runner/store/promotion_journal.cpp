@@ -9,8 +9,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
 
 constexpr std::string_view kSchema = "safeinstall.promotion-journal/1";
 constexpr std::size_t kMaxJournalBytes = 64 << 20;
@@ -82,7 +80,7 @@ bool is_unfinished(JournalState state) {
 
 Result<std::optional<PromotionJournal>> load_journal(const std::string& file) {
   auto content = read_small_file(file, kMaxJournalBytes);
-  if (!content) return std::unexpected(content.error());
+  if (!content) return propagate(content);
   if (!*content) return std::optional<PromotionJournal>{};
   auto damaged = [&](const std::string& why) {
     return plain_error("read promotion journal " + file + ": " + why,

@@ -56,10 +56,10 @@ struct PromotionJournal {
 };
 
 // nullopt when the file does not exist.
-sandbox::Result<std::optional<PromotionJournal>> load_journal(const std::string& file);
+Result<std::optional<PromotionJournal>> load_journal(const std::string& file);
 // `durable`: fsync file and directory (the commit point must survive a power cut; later
 // states need not, as recovery re-derives them from the inodes).
-sandbox::Result<void> save_journal(const std::string& file, const PromotionJournal& journal,
+Result<void> save_journal(const std::string& file, const PromotionJournal& journal,
                                    bool durable);
 
 }  // namespace safeinstall::runner

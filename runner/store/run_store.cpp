@@ -17,9 +17,6 @@
 namespace safeinstall::runner {
 namespace {
 
-using sandbox::plain_error;
-using sandbox::Result;
-using sandbox::sys_error;
 using sandbox::UniqueFd;
 
 constexpr std::string_view kMetaSchema = "safeinstall.run/1";
@@ -114,7 +111,7 @@ bool finished_with(const RunMeta& meta, bool include_kept) {
 
 Result<bool> promotion_unfinished(const RunDir& run) {
   auto journal = load_journal(run.journal_file());
-  if (!journal) return std::unexpected(journal.error());
+  if (!journal) return propagate(journal);
   return *journal && is_unfinished((*journal)->state);
 }
 
@@ -161,9 +158,9 @@ bool valid_run_id(std::string_view id) {
 
 Result<StagingChoice> choose_staging(const std::string& run_path, const std::string& project) {
   auto project_mount = mount_identity(project);
-  if (!project_mount) return std::unexpected(project_mount.error());
+  if (!project_mount) return propagate(project_mount);
   auto run_mount = mount_identity(run_path);
-  if (!run_mount) return std::unexpected(run_mount.error());
+  if (!run_mount) return propagate(run_mount);
   if (*run_mount == *project_mount) {
     return StagingChoice{run_path, false, "staged in the state dir, on the project's filesystem"};
   }
@@ -190,7 +187,7 @@ Result<StagingChoice> choose_staging(const std::string& run_path, const std::str
 
 Result<RunMeta> load_meta(const RunDir& run) {
   auto content = read_small_file(run.meta_file(), kMaxMetaBytes);
-  if (!content) return std::unexpected(content.error());
+  if (!content) return propagate(content);
   if (!*content)
     return plain_error("run " + run.id + " has no meta.json",
                        "it was removed or never finished starting");
@@ -202,10 +199,10 @@ Result<RunStore> RunStore::open(const std::string& state_dir) {
   if (state_dir.empty() || state_dir.front() != '/') {
     return plain_error("state dir '" + state_dir + "' is not an absolute path");
   }
-  if (auto parents = create_parents(state_dir); !parents) return std::unexpected(parents.error());
+  if (auto parents = create_parents(state_dir); !parents) return propagate(parents);
   RunStore store(state_dir);
   for (const auto& dir : {state_dir, store.runs_dir(), state_dir + "/locks"}) {
-    if (auto made = make_private_directory(dir); !made) return std::unexpected(made.error());
+    if (auto made = make_private_directory(dir); !made) return propagate(made);
   }
   return store;
 }
@@ -228,11 +225,11 @@ Result<StoredRun> RunStore::create_run(const std::string& run_id, RunMeta meta) 
   RunDir run = run_dir(run_id, "");
   if (::mkdir(run.path.c_str(), 0700) != 0) return sys_error("create run dir " + run.path);
   auto choice = choose_staging(run.path, meta.project);
-  if (!choice) return std::unexpected(choice.error());
+  if (!choice) return propagate(choice);
   run.staging = choice->staging;
   if (run.staging != run.path) {
     if (auto made = make_private_directory(run.staging); !made)
-      return std::unexpected(made.error());
+      return propagate(made);
   }
   // The overlay's root directory shows the upper dir's permissions: give it the project's.
   if (::mkdir(run.upper().c_str(), 0700) != 0 ||
@@ -244,7 +241,7 @@ Result<StoredRun> RunStore::create_run(const std::string& run_id, RunMeta meta) 
   meta.staging = run.staging;
   meta.copy_promotion = choice->copy_promotion;
   meta.staging_note = choice->note;
-  if (auto saved = save_meta(run, meta); !saved) return std::unexpected(saved.error());
+  if (auto saved = save_meta(run, meta); !saved) return propagate(saved);
   return StoredRun{run, std::move(meta)};
 }
 
@@ -260,7 +257,7 @@ Result<StoredRun> RunStore::load_run(const std::string& run_id) const {
                        "`safeinstall runs` lists the runs kept");
   }
   auto meta = load_meta(run);
-  if (!meta) return std::unexpected(meta.error());
+  if (!meta) return propagate(meta);
   if (meta->run_id != run_id)
     return plain_error("run " + run_id + ": meta.json names another run (" + meta->run_id + ")");
   run.staging = meta->staging;
@@ -273,9 +270,9 @@ Result<void> RunStore::save_meta(const RunDir& run, const RunMeta& meta) const {
 
 Result<std::vector<RunSummary>> RunStore::list_runs() const {
   auto dir = open_directory(runs_dir());
-  if (!dir) return std::unexpected(dir.error());
+  if (!dir) return propagate(dir);
   auto names = list_directory(dir->get(), runs_dir());
-  if (!names) return std::unexpected(names.error());
+  if (!names) return propagate(names);
   auto now = std::chrono::system_clock::now();
   std::vector<RunSummary> runs;
   for (const auto& name : *names) {
@@ -303,9 +300,9 @@ Result<std::vector<RunSummary>> RunStore::list_runs() const {
 
 Result<void> RunStore::discard(const std::string& run_id) const {
   auto stored = load_run(run_id);
-  if (!stored) return std::unexpected(stored.error());
+  if (!stored) return propagate(stored);
   auto unfinished = promotion_unfinished(stored->dir);
-  if (!unfinished) return std::unexpected(unfinished.error());
+  if (!unfinished) return propagate(unfinished);
   if (*unfinished) {
     return plain_error(
         "discard run " + run_id + ": its promotion was interrupted",
@@ -322,9 +319,9 @@ Result<void> RunStore::discard(const std::string& run_id) const {
 
 Result<GcResult> RunStore::gc(std::chrono::seconds max_age, bool include_kept) const {
   auto dir = open_directory(runs_dir());
-  if (!dir) return std::unexpected(dir.error());
+  if (!dir) return propagate(dir);
   auto names = list_directory(dir->get(), runs_dir());
-  if (!names) return std::unexpected(names.error());
+  if (!names) return propagate(names);
   auto now = std::chrono::system_clock::now();
   GcResult result;
   for (const auto& name : *names) {
@@ -388,7 +385,7 @@ Result<std::optional<ProjectLock>> RunStore::try_lock_project(const std::string&
 Result<ProjectLock> RunStore::lock_project(const std::string& project,
                                            const std::function<void()>& on_wait) const {
   auto quick = try_lock_project(project);
-  if (!quick) return std::unexpected(quick.error());
+  if (!quick) return propagate(quick);
   if (*quick) return std::move(**quick);
   if (on_wait) on_wait();
   std::string file = lock_file_for(project);

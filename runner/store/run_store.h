@@ -105,7 +105,7 @@ class ProjectLock {
 };
 
 // $SAFEINSTALL_STATE_DIR, $XDG_STATE_HOME/safeinstall or $HOME/.local/state/safeinstall.
-sandbox::Result<std::string> default_state_dir();
+Result<std::string> default_state_dir();
 
 // Run ids are safeinstall's own (new_run_id); anything else given on a command line is
 // refused before it becomes a path.
@@ -114,35 +114,35 @@ bool valid_run_id(std::string_view id);
 class RunStore {
  public:
   // Creates <state>/{runs,locks} (0700) as needed and checks they are ours.
-  static sandbox::Result<RunStore> open(const std::string& state_dir);
+  static Result<RunStore> open(const std::string& state_dir);
 
   const std::string& state_dir() const { return state_dir_; }
 
   // Makes the run's directories (staging chosen as above) and writes meta.json. `meta`
   // supplies project, command and created_at; id and staging fields are filled in. The
   // upper dir gets the project root's permission bits, since the overlay's root shows them.
-  sandbox::Result<StoredRun> create_run(const std::string& run_id, RunMeta meta);
+  Result<StoredRun> create_run(const std::string& run_id, RunMeta meta);
 
-  sandbox::Result<StoredRun> load_run(const std::string& run_id) const;
-  sandbox::Result<void> save_meta(const RunDir& run, const RunMeta& meta) const;
+  Result<StoredRun> load_run(const std::string& run_id) const;
+  Result<void> save_meta(const RunDir& run, const RunMeta& meta) const;
   // Newest first. Runs whose meta.json cannot be read are skipped.
-  sandbox::Result<std::vector<RunSummary>> list_runs() const;
+  Result<std::vector<RunSummary>> list_runs() const;
 
   // Removes the staged changes (upper, work, build, trash) and marks the run discarded;
   // meta.json and report.json stay until gc. Refused while a promotion is unfinished.
-  sandbox::Result<void> discard(const std::string& run_id) const;
+  Result<void> discard(const std::string& run_id) const;
 
   // Removes runs older than `max_age` that are finished with: promoted, discarded, rejected
   // or failed (held and staged ones too when `include_kept`), and every run's trash and
   // build leftovers. Runs with an unfinished promotion are left for recovery.
-  sandbox::Result<GcResult> gc(std::chrono::seconds max_age, bool include_kept = false) const;
+  Result<GcResult> gc(std::chrono::seconds max_age, bool include_kept = false) const;
 
   // Blocking per-project lock; `on_wait` is called once if another run holds it (the runner
   // prints "waiting for another safeinstall run on <project>").
-  sandbox::Result<ProjectLock> lock_project(const std::string& project,
+  Result<ProjectLock> lock_project(const std::string& project,
                                             const std::function<void()>& on_wait = {}) const;
   // nullopt when another run holds it.
-  sandbox::Result<std::optional<ProjectLock>> try_lock_project(const std::string& project) const;
+  Result<std::optional<ProjectLock>> try_lock_project(const std::string& project) const;
 
   std::string runs_dir() const { return state_dir_ + "/runs"; }
   std::string lock_file_for(const std::string& project) const;
@@ -154,7 +154,7 @@ class RunStore {
 };
 
 // Reads meta.json of a run dir.
-sandbox::Result<RunMeta> load_meta(const RunDir& run);
+Result<RunMeta> load_meta(const RunDir& run);
 
 // Where staging for a project should go; see the header comment. `run_path` is the run's
 // dir in the state dir.
@@ -163,7 +163,7 @@ struct StagingChoice {
   bool copy_promotion = false;
   std::string note;
 };
-sandbox::Result<StagingChoice> choose_staging(const std::string& run_path,
+Result<StagingChoice> choose_staging(const std::string& run_path,
                                               const std::string& project);
 
 }  // namespace safeinstall::runner

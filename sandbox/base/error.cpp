@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace safeinstall::sandbox {
+namespace safeinstall {
 
 std::string Error::message() const {
   std::string text = step;
@@ -25,4 +25,4 @@ const char* errno_name(int err) {
   return name != nullptr ? name : "E?";
 }
 
-}  // namespace safeinstall::sandbox
+}  // namespace safeinstall

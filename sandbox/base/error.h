@@ -1,11 +1,12 @@
 #pragma once
 // Errors that carry context: which step failed, on what, with which errno, and a hint.
+// The project's one error type, shared by the sandbox and the runner.
 
 #include <cerrno>
 #include <expected>
 #include <string>
 
-namespace safeinstall::sandbox {
+namespace safeinstall {
 
 struct Error {
   std::string step;    // "mount tmpfs on /home"
@@ -27,7 +28,14 @@ inline std::unexpected<Error> plain_error(std::string step, std::string hint = {
   return std::unexpected(Error{std::move(step), 0, std::move(hint)});
 }
 
+// The error of a failed result, passed on by a function that returns another Result type:
+// `if (!opened) return propagate(opened);`
+template <typename T, typename E>
+std::unexpected<E> propagate(const std::expected<T, E>& failed) {
+  return std::unexpected(failed.error());
+}
+
 // "EPERM" for EPERM: short names read better in reports than strerror prose.
 const char* errno_name(int err);
 
-}  // namespace safeinstall::sandbox
+}  // namespace safeinstall

@@ -66,7 +66,7 @@ Result<int> socket_family(int fd, std::string_view role) {
 Result<std::shared_ptr<tcp::acceptor>> adopt_acceptor(asio::io_context& io, UniqueFd& fd,
                                                       std::string_view role) {
   auto family = socket_family(fd.get(), role);
-  if (!family) return std::unexpected(family.error());
+  if (!family) return propagate(family);
   auto acceptor = std::make_shared<tcp::acceptor>(io);
   boost::system::error_code ec;
   acceptor->assign(*family == AF_INET6 ? tcp::v6() : tcp::v4(), fd.get(), ec);
@@ -79,7 +79,7 @@ Result<std::shared_ptr<tcp::acceptor>> adopt_acceptor(asio::io_context& io, Uniq
 
 Result<std::shared_ptr<udp::socket>> adopt_datagram_socket(asio::io_context& io, UniqueFd& fd) {
   auto family = socket_family(fd.get(), "DNS (UDP)");
-  if (!family) return std::unexpected(family.error());
+  if (!family) return propagate(family);
   auto socket = std::make_shared<udp::socket>(io);
   boost::system::error_code ec;
   socket->assign(*family == AF_INET6 ? udp::v6() : udp::v4(), fd.get(), ec);
@@ -108,7 +108,7 @@ Result<> EgressGateway::serve(GatewayListeners listeners) {
   std::vector<Listener> adopted;
   auto adopt = [&](UniqueFd& fd, std::string_view role, SessionStarter start) -> Result<> {
     auto acceptor = adopt_acceptor(io_, fd, role);
-    if (!acceptor) return std::unexpected(acceptor.error());
+    if (!acceptor) return propagate(acceptor);
     adopted.push_back({std::move(*acceptor), start});
     return {};
   };
@@ -119,7 +119,7 @@ Result<> EgressGateway::serve(GatewayListeners listeners) {
     if (auto ok = adopt(fd, role, start_transparent_session); !ok) return ok;
   }
   auto datagrams = adopt_datagram_socket(io_, listeners.dns_udp);
-  if (!datagrams) return std::unexpected(datagrams.error());
+  if (!datagrams) return propagate(datagrams);
 
   serving_ = true;
   state_->dns_udp = *datagrams;

@@ -247,7 +247,7 @@ Result<EgressPolicy> EgressPolicy::parse(const std::vector<std::string>& pattern
   parsed.reserve(patterns.size());
   for (const auto& text : patterns) {
     auto pattern = parse_host_pattern(text);
-    if (!pattern) return std::unexpected(pattern.error());
+    if (!pattern) return propagate(pattern);
     parsed.push_back(std::move(*pattern));
   }
   return EgressPolicy(std::move(parsed));

@@ -123,10 +123,10 @@ Result<ReceivedFds> receive_fds(int socket, std::size_t max_fds) {
     }
     return {};
   };
-  if (auto ok = read_more(kLengthPrefix); !ok) return std::unexpected(ok.error());
+  if (auto ok = read_more(kLengthPrefix); !ok) return propagate(ok);
   std::uint32_t length = read_length(payload.data());
   if (length > kMaxFdTag) return plain_error("receive passed descriptors: the tag is too long");
-  if (auto ok = read_more(kLengthPrefix + length); !ok) return std::unexpected(ok.error());
+  if (auto ok = read_more(kLengthPrefix + length); !ok) return propagate(ok);
   if (received.fds.empty()) return plain_error("receive passed descriptors: none arrived");
   received.tag.assign(payload.data() + kLengthPrefix, length);
   return received;

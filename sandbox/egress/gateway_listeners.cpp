@@ -81,11 +81,11 @@ Result<GatewayListeners> create_gateway_listeners(
     const std::vector<std::uint16_t>& transparent_ports) {
   GatewayListeners listeners;
   auto proxy = bound_socket(SOCK_STREAM, "127.0.0.1", kGatewayProxyPort, "HTTP proxy");
-  if (!proxy) return std::unexpected(proxy.error());
+  if (!proxy) return propagate(proxy);
   auto dns_udp = bound_socket(SOCK_DGRAM, kGatewayDnsAddress, kGatewayDnsPort, "DNS stub (UDP)");
-  if (!dns_udp) return std::unexpected(dns_udp.error());
+  if (!dns_udp) return propagate(dns_udp);
   auto dns_tcp = bound_socket(SOCK_STREAM, kGatewayDnsAddress, kGatewayDnsPort, "DNS stub (TCP)");
-  if (!dns_tcp) return std::unexpected(dns_tcp.error());
+  if (!dns_tcp) return propagate(dns_tcp);
   listeners.proxy = std::move(*proxy);
   listeners.dns_udp = std::move(*dns_udp);
   listeners.dns_tcp = std::move(*dns_tcp);
@@ -95,7 +95,7 @@ Result<GatewayListeners> create_gateway_listeners(
                          " is taken by the gateway itself");
     }
     auto fd = bound_socket(SOCK_STREAM, "0.0.0.0", port, "transparent relay");
-    if (!fd) return std::unexpected(fd.error());
+    if (!fd) return propagate(fd);
     listeners.transparent.emplace_back(port, std::move(*fd));
   }
   return listeners;
@@ -118,7 +118,7 @@ Result<> send_gateway_listeners(int socket, const GatewayListeners& listeners) {
 
 Result<GatewayListeners> receive_gateway_listeners(int socket) {
   auto received = receive_fds(socket);
-  if (!received) return std::unexpected(received.error());
+  if (!received) return propagate(received);
   std::vector<std::string_view> words;
   std::string_view tag = received->tag;
   while (!tag.empty()) {
@@ -150,17 +150,17 @@ Result<GatewayListeners> receive_gateway_listeners(int socket) {
                                        std::move(received->fds[i - 1]));
   }
   if (auto ok = expect_socket(listeners.proxy.get(), SOCK_STREAM, true, "proxy"); !ok) {
-    return std::unexpected(ok.error());
+    return propagate(ok);
   }
   if (auto ok = expect_socket(listeners.dns_udp.get(), SOCK_DGRAM, false, "DNS (UDP)"); !ok) {
-    return std::unexpected(ok.error());
+    return propagate(ok);
   }
   if (auto ok = expect_socket(listeners.dns_tcp.get(), SOCK_STREAM, true, "DNS (TCP)"); !ok) {
-    return std::unexpected(ok.error());
+    return propagate(ok);
   }
   for (const auto& [port, fd] : listeners.transparent) {
     if (auto ok = expect_socket(fd.get(), SOCK_STREAM, true, "transparent relay"); !ok) {
-      return std::unexpected(ok.error());
+      return propagate(ok);
     }
   }
   return listeners;

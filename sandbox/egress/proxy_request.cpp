@@ -178,7 +178,7 @@ std::expected<RequestTarget, RequestRefusal> examine_transparent_request(
     origin = std::string(target.substr(0, target.find('#')));
   } else if (iequals_prefix(target, "http://")) {
     auto parsed = parse_absolute_http(target, port);
-    if (!parsed) return std::unexpected(parsed.error());
+    if (!parsed) return propagate(parsed);
     named = parsed->authority;
     origin = std::move(parsed->origin_form);
   } else {

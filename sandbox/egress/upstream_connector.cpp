@@ -98,7 +98,7 @@ asio::awaitable<std::expected<tcp::socket, ConnectFailure>> UpstreamConnector::c
 asio::awaitable<std::expected<tcp::socket, ConnectFailure>> UpstreamConnector::connect_to_proxy(
     const UpstreamProxy& proxy) {
   auto endpoints = co_await resolve(proxy.host, proxy.port, true);
-  if (!endpoints) co_return std::unexpected(endpoints.error());
+  if (!endpoints) co_return propagate(endpoints);
   const std::string what = "the upstream proxy " + proxy.display();
   auto socket = co_await connect_first(*endpoints, what);
   co_return socket;
@@ -111,7 +111,7 @@ asio::awaitable<std::expected<tcp::socket, ConnectFailure>> UpstreamConnector::o
   if (proxy == nullptr || literal) {
     // An IP literal is checked here even when a proxy would carry it: that much is known.
     auto endpoints = co_await resolve(host, port, false);
-    if (!endpoints) co_return std::unexpected(endpoints.error());
+    if (!endpoints) co_return propagate(endpoints);
     if (proxy == nullptr) {
       const std::string what = Authority{host, port}.text();
       auto socket = co_await connect_first(*endpoints, what);
@@ -122,7 +122,7 @@ asio::awaitable<std::expected<tcp::socket, ConnectFailure>> UpstreamConnector::o
   if (!socket) co_return socket;
   auto tunnel =
       co_await request_proxy_tunnel(*socket, host, port, *proxy, options_.max_header_bytes);
-  if (!tunnel) co_return std::unexpected(tunnel.error());
+  if (!tunnel) co_return propagate(tunnel);
   co_return std::move(*socket);
 }
 
@@ -131,16 +131,16 @@ asio::awaitable<std::expected<HttpUpstream, ConnectFailure>> UpstreamConnector::
   const UpstreamProxy* proxy = options_.upstream.for_http(host);
   if (proxy == nullptr || parse_ip_literal(host)) {
     auto endpoints = co_await resolve(host, port, false);
-    if (!endpoints) co_return std::unexpected(endpoints.error());
+    if (!endpoints) co_return propagate(endpoints);
     if (proxy == nullptr) {
       const std::string what = Authority{host, port}.text();
       auto socket = co_await connect_first(*endpoints, what);
-      if (!socket) co_return std::unexpected(socket.error());
+      if (!socket) co_return propagate(socket);
       co_return HttpUpstream{std::move(*socket), false, {}};
     }
   }
   auto socket = co_await connect_to_proxy(*proxy);
-  if (!socket) co_return std::unexpected(socket.error());
+  if (!socket) co_return propagate(socket);
   co_return HttpUpstream{std::move(*socket), true, proxy->authorization};
 }
 

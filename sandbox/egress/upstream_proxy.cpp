@@ -205,7 +205,7 @@ Result<UpstreamProxies> UpstreamProxies::from_environment(const std::vector<std:
       auto value = find_variable(env, {name});
       if (!value) continue;
       auto proxy = parse_upstream_proxy(*value, name);
-      if (!proxy) return std::unexpected(proxy.error());
+      if (!proxy) return propagate(proxy);
       *choice.slot = std::move(*proxy);
       break;
     }

@@ -146,13 +146,13 @@ Result<Filter> build_filter(FilterMode mode) {
     errno = -rc;
     return sys_error("configure the seccomp filter");
   }
-  if (auto r = add_secondary_architectures(ctx.get()); !r) return std::unexpected(r.error());
+  if (auto r = add_secondary_architectures(ctx.get()); !r) return propagate(r);
   for (auto step : {refuse_plain_syscalls, refuse_namespace_clones, refuse_personality_changes,
                     refuse_terminal_injection, refuse_unusual_sockets}) {
-    if (auto r = step(ctx.get(), deny); !r) return std::unexpected(r.error());
+    if (auto r = step(ctx.get(), deny); !r) return propagate(r);
   }
   if (mode == FilterMode::Record) {
-    if (auto r = notify_recorded_calls(ctx.get()); !r) return std::unexpected(r.error());
+    if (auto r = notify_recorded_calls(ctx.get()); !r) return propagate(r);
   }
   return ctx;
 }
@@ -165,7 +165,7 @@ const std::vector<std::string>& refused_syscalls() {
 
 Result<std::vector<sock_filter>> compile_seccomp_program(FilterMode mode) {
   auto filter = build_filter(mode);
-  if (!filter) return std::unexpected(filter.error());
+  if (!filter) return propagate(filter);
   UniqueFd memory(::memfd_create("seccomp-program", MFD_CLOEXEC));
   if (!memory) return sys_error("create a buffer for the seccomp program");
   if (int rc = seccomp_export_bpf(filter->get(), memory.get()); rc != 0) {

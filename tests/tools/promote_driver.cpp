@@ -82,7 +82,7 @@ double ms(std::chrono::microseconds us) {
   return static_cast<double>(us.count()) / 1000.0;
 }
 
-int fail(const safeinstall::sandbox::Error& error) {
+int fail(const safeinstall::Error& error) {
   std::cerr << "si-promote-driver: " << error.message() << "\n";
   return 1;
 }

@@ -68,7 +68,7 @@ struct Scenario {
     return std::move(*list);
   }
 
-  safeinstall::sandbox::Result<PromotionResult> promote_with(const PromotionOptions& options,
+  safeinstall::Result<PromotionResult> promote_with(const PromotionOptions& options,
                                                              const GlobSet& expected) const {
     auto list = changes(expected);
     return promote(run, project, list, options);
