@@ -6,24 +6,23 @@
 #include <chrono>
 #include <cstdio>
 
-#include "runner/record/audit_suggestion.h"
-#include "runner/profile/base_profile.h"
-#include "runner/flow/cache_flow.h"
 #include "runner/cli/check_command.h"
 #include "runner/cli/cli.h"
+#include "runner/cli/profiles_command.h"
+#include "runner/cli/run_commands.h"
 #include "runner/deadline.h"
 #include "runner/exit_codes.h"
-#include "runner/messages.h"
-#include "runner/fs/path_globs.h"
-#include "runner/plan/profile_loader.h"
-#include "runner/cli/profiles_command.h"
-#include "runner/report/receipt.h"
-#include "runner/plan/recording_settings.h"
-#include "runner/report/report.h"
-#include "runner/cli/run_commands.h"
-#include "runner/plan/run_plan.h"
-#include "runner/record/run_record.h"
+#include "runner/flow/cache_flow.h"
 #include "runner/flow/staging_flow.h"
+#include "runner/fs/path_globs.h"
+#include "runner/messages.h"
+#include "runner/plan/profile_loader.h"
+#include "runner/plan/recording_settings.h"
+#include "runner/plan/run_plan.h"
+#include "runner/profile/base_profile.h"
+#include "runner/record/run_record.h"
+#include "runner/report/receipt.h"
+#include "runner/report/report.h"
 #include "runner/supervise/supervisor.h"
 #include "sandbox/launcher.h"
 
@@ -69,7 +68,8 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base) 
                         : write_report(options.report_path, report, project_changes);
     if (!written) tell(written.error().message());
   }
-  bool clean = record.verdict == "promoted" && record.exit_code == 0 && record.violations.empty();
+  bool clean =
+      record.verdict == VerdictKind::promoted && record.exit_code == 0 && record.violations.empty();
   if (options.quiet && clean) return;
   std::fputs(render_receipt(record, options.report_path, base.env_secret, options.verbose).c_str(),
              stderr);
@@ -113,7 +113,7 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
   if (!verdict && deadline.passed()) return stop_at("listing the staged changes");
   if (!verdict) {
     tell(verdict.error().message());
-    record.verdict = "held";
+    record.verdict = VerdictKind::held;
     record.verdict_reasons.push_back("the staged changes could not be listed: " +
                                      verdict.error().message() + "; nothing was promoted");
     settle_unrun(record, staged, store);

@@ -1,7 +1,7 @@
 #include "runner/flow/cache_flow.h"
 
-#include "runner/messages.h"
 #include "runner/fs/path_text.h"
+#include "runner/messages.h"
 #include "runner/plan/run_plan.h"
 
 namespace safeinstall::runner {
@@ -14,21 +14,24 @@ constexpr std::size_t kFindingsListed = 20;
 void record_tampering(RunRecord& record, const CacheStaging& cache, const CacheReview& review) {
   const auto& findings = review.tampering;
   for (std::size_t i = 0; i < findings.size() && i < kFindingsListed; ++i) {
-    record.violations.push_back({"cache", cache.decl.name + " cache: " + findings[i].path + ": " +
-                                              findings[i].problem + "; discarded"});
+    record.violations.push_back({ViolationKind::cache, cache.decl.name +
+                                                           " cache: " + findings[i].path + ": " +
+                                                           findings[i].problem + "; discarded"});
   }
   if (findings.size() > kFindingsListed) {
     record.violations.push_back(
-        {"cache", cache.decl.name + " cache: " + std::to_string(findings.size() - kFindingsListed) +
-                      " more changes to existing entries; discarded"});
+        {ViolationKind::cache, cache.decl.name +
+                                   " cache: " + std::to_string(findings.size() - kFindingsListed) +
+                                   " more changes to existing entries; discarded"});
   }
   record.violations.push_back(
-      {"cache", cache.decl.name + " cache: the run changed existing cache entries, so nothing it "
-                                  "wrote to the cache was kept"});
+      {ViolationKind::cache, cache.decl.name +
+                                 " cache: the run changed existing cache entries, so nothing it "
+                                 "wrote to the cache was kept"});
 }
 
 bool trusted(const RunRecord& record) {
-  return record.verdict == "promoted" && record.exit_code == 0;
+  return record.verdict == VerdictKind::promoted && record.exit_code == 0;
 }
 
 }  // namespace

@@ -7,15 +7,14 @@
 #include <string>
 
 #include "runner/exit_codes.h"
-#include "runner/messages.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
+#include "runner/messages.h"
 #include "sandbox/base/escaped_text.h"
 
 namespace safeinstall::runner {
 namespace {
-
 
 // Changes listed before a y/N question; the report has them all.
 constexpr std::size_t kChangesShown = 40;
@@ -33,17 +32,15 @@ std::vector<std::string> direct_dir_names(const RunPlan& plan) {
 }
 
 std::size_t refused_egress(const RunRecord& record) {
-  if (!record.outcome || !record.outcome->network.is_object()) return 0;
+  if (!record.outcome) return 0;
   const auto& net = record.outcome->network;
   std::size_t count = 0;
-  for (const auto& r : net.value("refused", nlohmann::json::array())) count += r.value("count", 1);
-  for (const auto& d : net.value("dns", nlohmann::json::array())) {
-    if (!d.value("allowed", true)) ++count;
-  }
+  for (const auto& r : net.refused) count += r.count;
+  for (const auto& d : net.dns) count += d.allowed ? 0 : 1;
   return count;
 }
 
-std::size_t violations_of_kind(const RunRecord& record, const std::string& kind) {
+std::size_t violations_of_kind(const RunRecord& record, ViolationKind kind) {
   std::size_t count = 0;
   for (const auto& v : record.violations) count += v.kind == kind ? 1 : 0;
   return count;
@@ -93,7 +90,7 @@ void keep_for_later(RunRecord& record, const std::string& run_id) {
 
 void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& record) {
   staged.run.meta.direct_dirs = direct_dir_names(*record.plan);
-  staged.run.meta.verdict = record.verdict;
+  staged.run.meta.verdict = std::string(to_string(record.verdict));
   staged.run.meta.promoted = record.staging->promoted;
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
     tell(saved.error().message());
@@ -149,8 +146,7 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 
   ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
   if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
-  if (auto staged = stage_project(*record.plan, staging); !staged)
-    return propagate(staged);
+  if (auto staged = stage_project(*record.plan, staging); !staged) return propagate(staged);
 
   StagingRecord& rec = record.staging.emplace();
   rec.run_dir = run->dir.path;
@@ -168,7 +164,8 @@ bool staged_past_budget(RunRecord& record, const StagingBudget& budget) {
   bool tripped = record.outcome && record.outcome->staging_limit_tripped;
   std::string over = staging_over_budget(staged_usage_of(record.staging->changes), budget);
   if (!tripped && !over.empty()) {
-    record.violations.push_back({"limit", over + " (the staged changes, apparent sizes)", 0});
+    record.violations.push_back(
+        {ViolationKind::limit, over + " (the staged changes, apparent sizes)", 0});
     tripped = true;
   }
   return tripped;
@@ -182,8 +179,8 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
   ChangeListLimits limits;
   limits.deadline = deadline;
-  auto changes = list_changes(staged.run.dir.upper(), record.project, limits,
-                              direct_dir_names(*record.plan));
+  auto changes =
+      list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
   auto expected = expected_writes(options.command, options.expect);
   if (!expected) return propagate(expected);
@@ -199,10 +196,11 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   inputs.promote_on_failure = options.promote_on_failure;
   inputs.no_promote = options.no_promote;
   // The gateway's refusals, and unix sockets of the host the recorder refused.
-  inputs.refused_egress = refused_egress(record) + violations_of_kind(record, "egress");
-  inputs.refused_syscalls = violations_of_kind(record, "syscall");
-  inputs.survivors = violations_of_kind(record, "survivor");
-  if (auto tampered = violations_of_kind(record, "cache"); tampered > 0)
+  inputs.refused_egress =
+      refused_egress(record) + violations_of_kind(record, ViolationKind::egress);
+  inputs.refused_syscalls = violations_of_kind(record, ViolationKind::syscall);
+  inputs.survivors = violations_of_kind(record, ViolationKind::survivor);
+  if (auto tampered = violations_of_kind(record, ViolationKind::cache); tampered > 0)
     inputs.hold_reasons.push_back(
         "the command changed existing package-cache entries (see the "
         "cache violations); nothing it wrote to the cache was kept");
@@ -259,14 +257,15 @@ int settle_past_deadline(RunRecord& record, StagedRun& staged, const RunStore& s
   const std::string& id = staged.run.dir.id;
   record.exit_code = exit_code::kTimedOut;
   if (record.outcome && record.outcome->timed_out) {
-    record.verdict = "failed";
+    record.verdict = VerdictKind::failed;
     record.verdict_reasons.push_back(
         "nothing was promoted; the staged changes were not listed (they stay in the run dir)");
     record.staging->next_steps.push_back("safeinstall discard " + id);
   } else {
-    record.verdict = "held";
+    record.verdict = VerdictKind::held;
     record.timed_out_step = step;
-    record.violations.push_back({"limit", "--timeout expired after the command, while " + step, 0});
+    record.violations.push_back(
+        {ViolationKind::limit, "--timeout expired after the command, while " + step, 0});
     record.verdict_reasons.push_back(
         "--timeout expired after the command, while " + step +
         ": nothing was promoted; the run is kept for `safeinstall promote " + id + "`");
@@ -278,7 +277,7 @@ int settle_past_deadline(RunRecord& record, StagedRun& staged, const RunStore& s
 
 int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const RunStore& store,
            const Options& options) {
-  record.verdict = std::string(to_string(verdict.kind));
+  record.verdict = verdict.kind;
   record.verdict_reasons.insert(record.verdict_reasons.end(), verdict.reasons.begin(),
                                 verdict.reasons.end());
   const std::string& id = staged.run.dir.id;
@@ -316,14 +315,14 @@ int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const R
     auto attempt = promote_stored_run(staged.run, record.staging->changes, &staged.snapshot, asked,
                                       asked && options.allow_protected, *record.staging);
     if (attempt.promoted) {
-      record.verdict = "promoted";
+      record.verdict = VerdictKind::promoted;
       if (asked)
         record.verdict_reasons.push_back(options.yes ? "promoted with --yes"
                                                      : "promoted on request");
       for (const auto& [path, why] : record.staging->skipped)
         record.verdict_reasons.push_back("left out: " + path + " (" + why + ")");
     } else {
-      record.verdict = "held";
+      record.verdict = VerdictKind::held;
       record.verdict_reasons.push_back(attempt.conflict ? attempt.message
                                                         : "promotion failed: " + attempt.message);
       exit = attempt.conflict ? exit_code::kHeld : exit_code::kSafeinstallFailed;

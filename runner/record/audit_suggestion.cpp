@@ -7,8 +7,6 @@
 #include <set>
 #include <sstream>
 
-#include "runner/record/run_record.h"
-
 namespace safeinstall::runner {
 namespace {
 
@@ -51,16 +49,14 @@ toml::array array_of(const std::vector<std::string>& values) {
 
 }  // namespace
 
-AuditSuggestion suggest_additions(const nlohmann::json& contacted,
+AuditSuggestion suggest_additions(const std::deque<sandbox::ContactedHost>& contacted,
                                   const sandbox::EgressPolicy& profile_policy,
                                   const ChangeList& changes) {
   std::set<std::string> hosts, expected, protected_paths;
   for (const auto& entry : contacted) {
-    auto host = entry.value("host", std::string());
-    auto port = entry.value("port", 0);
-    if (host.empty() || port <= 0 || port > 65535) continue;
-    auto p = static_cast<std::uint16_t>(port);
-    if (!profile_policy.allows(host, p)) hosts.insert(host_pattern_text(host, p));
+    if (entry.host.empty() || entry.port == 0) continue;
+    if (!profile_policy.allows(entry.host, entry.port))
+      hosts.insert(host_pattern_text(entry.host, entry.port));
   }
   auto new_dirs = new_top_level_dirs(changes);
   for (const auto& c : changes.changes) {
@@ -96,16 +92,9 @@ std::string render_suggestion(const AuditSuggestion& suggestion, const std::stri
   return out.str();
 }
 
-void suggest_for_audit(RunRecord& record) {
-  if (!record.plan || !record.staging) return;
-  nlohmann::json contacted = nlohmann::json::array();
-  if (record.outcome && record.outcome->network.is_object())
-    contacted = record.outcome->network.value("contacted", nlohmann::json::array());
-  sandbox::EgressPolicy profile_policy(record.plan->egress.patterns());
-  auto suggestion = suggest_additions(contacted, profile_policy, record.staging->changes);
-  std::string command;
-  for (const auto& word : record.command) command += (command.empty() ? "" : " ") + word;
-  std::string file = record.staging->run_dir + "/audit.toml";
+AuditSuggestion write_suggestion(AuditSuggestion suggestion, const std::string& command,
+                                 const std::string& run_dir) {
+  std::string file = run_dir + "/audit.toml";
   std::ofstream out(file, std::ios::trunc);
   out << render_suggestion(suggestion, command);
   out.close();
@@ -114,7 +103,7 @@ void suggest_for_audit(RunRecord& record) {
   } else {
     std::fprintf(stderr, "safeinstall: could not write the audit suggestion to %s\n", file.c_str());
   }
-  record.audit = std::move(suggestion);
+  return suggestion;
 }
 
 }  // namespace safeinstall::runner

@@ -4,12 +4,13 @@
 // project writes it made that were not expected. Protected paths are never suggested: making
 // `.github/**` expected would let every later run rewrite CI unasked.
 
-#include <nlohmann/json.hpp>
+#include <deque>
 #include <string>
 #include <vector>
 
 #include "runner/staging/change_list.h"
 #include "sandbox/egress/egress_policy.h"
+#include "sandbox/egress/network_record.h"
 
 namespace safeinstall::runner {
 
@@ -22,9 +23,9 @@ struct AuditSuggestion {
   bool empty() const { return allow_hosts.empty() && expected.empty(); }
 };
 
-// `contacted`: the report's network.contacted entries; `profile_policy`: what the run's
-// profile and flags allow (not the audit's allow-everything policy); `changes` categorized.
-AuditSuggestion suggest_additions(const nlohmann::json& contacted,
+// `contacted`: the hosts the gateway let through; `profile_policy`: what the run's profile
+// and flags allow (not the audit's allow-everything policy); `changes` categorized.
+AuditSuggestion suggest_additions(const std::deque<sandbox::ContactedHost>& contacted,
                                   const sandbox::EgressPolicy& profile_policy,
                                   const ChangeList& changes);
 
@@ -32,10 +33,9 @@ AuditSuggestion suggest_additions(const nlohmann::json& contacted,
 // the protected paths listed (commented out) at the end.
 std::string render_suggestion(const AuditSuggestion& suggestion, const std::string& command);
 
-struct RunRecord;
-// The --audit step after the verdict: builds the suggestion from what the run did, writes it
-// as audit.toml in the run's dir (never into the project) and keeps it in the record for the
-// report and the receipt.
-void suggest_for_audit(RunRecord& record);
+// Writes the suggestion as audit.toml in `run_dir` (never into the project) and returns it
+// with `file` naming that file (left empty when it could not be written).
+AuditSuggestion write_suggestion(AuditSuggestion suggestion, const std::string& command,
+                                 const std::string& run_dir);
 
 }  // namespace safeinstall::runner

@@ -45,7 +45,7 @@ void record_survivors(RunRecord& record, const Outcome& outcome) {
     } else if (s.ppid > 1) {
       detail += "; started by pid " + std::to_string(s.ppid);
     }
-    record.violations.push_back({"survivor", detail, s.pid});
+    record.violations.push_back({ViolationKind::survivor, detail, s.pid});
   }
 }
 
@@ -53,18 +53,21 @@ void record_survivors(RunRecord& record, const Outcome& outcome) {
 void record_refusals(RunRecord& record, const Outcome& outcome) {
   for (const auto& r : outcome.refusals) {
     std::string by = r.argv.empty() ? "pid " + std::to_string(r.pid) : join(redact_argv(r.argv));
-    if (r.kind == "script") {
-      record.violations.push_back({"script", r.what + " refused by --scripts: " + by, r.pid});
-    } else {
+    if (r.kind == RefusalKind::script) {
       record.violations.push_back(
-          {r.kind, r.what + " refused: " + by + attribution(r.package, r.script), r.pid});
+          {ViolationKind::script, r.what + " refused by --scripts: " + by, r.pid});
+    } else {
+      record.violations.push_back({ViolationKind::syscall,
+                                   r.what + " refused: " + by + attribution(r.package, r.script),
+                                   r.pid});
     }
   }
-  for (const auto& limit : outcome.limits_tripped) record.violations.push_back({"limit", limit, 0});
+  for (const auto& limit : outcome.limits_tripped)
+    record.violations.push_back({ViolationKind::limit, limit, 0});
   for (const auto& a : outcome.direct_attempts) {
     if (a.kind != "unix") continue;
     std::string by = a.argv.empty() ? "pid " + std::to_string(a.pid) : join(redact_argv(a.argv));
-    record.violations.push_back({"egress",
+    record.violations.push_back({ViolationKind::egress,
                                  a.call + " to the unix socket " + a.address +
                                      " (outside the sandbox's home, /tmp and project) refused: " +
                                      by + attribution(a.package, ""),
@@ -73,6 +76,26 @@ void record_refusals(RunRecord& record, const Outcome& outcome) {
 }
 
 }  // namespace
+
+std::string_view to_string(ViolationKind kind) {
+  switch (kind) {
+    case ViolationKind::syscall:
+      return "syscall";
+    case ViolationKind::egress:
+      return "egress";
+    case ViolationKind::write:
+      return "write";
+    case ViolationKind::script:
+      return "script";
+    case ViolationKind::limit:
+      return "limit";
+    case ViolationKind::survivor:
+      return "survivor";
+    case ViolationKind::cache:
+      return "cache";
+  }
+  return "?";
+}
 
 std::string new_run_id(std::chrono::system_clock::time_point now) {
   std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -93,7 +116,7 @@ std::string new_run_id(std::chrono::system_clock::time_point now) {
 
 void judge(RunRecord& record) {
   if (record.sandbox_error) {
-    record.verdict = "failed";
+    record.verdict = VerdictKind::failed;
     record.verdict_reasons.push_back("the sandbox could not be built: " + *record.sandbox_error +
                                      " (the command was not run)");
     return;
@@ -103,7 +126,7 @@ void judge(RunRecord& record) {
   record_refusals(record, outcome);
   if (outcome.timed_out) {
     record.violations.push_back(
-        {"limit", "timeout expired; every process in the sandbox was killed", 0});
+        {ViolationKind::limit, "timeout expired; every process in the sandbox was killed", 0});
   }
   if (outcome.exec_failed) {
     record.verdict_reasons.push_back("the command could not be started: " +
@@ -113,6 +136,16 @@ void judge(RunRecord& record) {
   } else if (outcome.killed_by_user) {
     record.verdict_reasons.push_back("interrupted twice: the sandbox was killed");
   }
+}
+
+void suggest_for_audit(RunRecord& record) {
+  if (!record.plan || !record.staging) return;
+  static const std::deque<sandbox::ContactedHost> kNone;
+  const auto& contacted = record.outcome ? record.outcome->network.contacted : kNone;
+  sandbox::EgressPolicy profile_policy(record.plan->egress.patterns());
+  record.audit =
+      write_suggestion(suggest_additions(contacted, profile_policy, record.staging->changes),
+                       join(record.command), record.staging->run_dir);
 }
 
 }  // namespace safeinstall::runner

@@ -7,16 +7,21 @@
 #include <string>
 #include <vector>
 
-#include "runner/record/audit_suggestion.h"
-#include "runner/staging/change_list.h"
 #include "runner/options.h"
 #include "runner/plan/run_plan.h"
+#include "runner/record/audit_suggestion.h"
+#include "runner/staging/change_list.h"
+#include "runner/staging/verdict.h"
 #include "runner/supervise/supervisor.h"
 
 namespace safeinstall::runner {
 
+// The report's violation kinds (docs/report.md).
+enum class ViolationKind { syscall, egress, write, script, limit, survivor, cache };
+std::string_view to_string(ViolationKind kind);
+
 struct Violation {
-  std::string kind;  // syscall | egress | write | script | limit | survivor
+  ViolationKind kind = ViolationKind::limit;
   std::string detail;
   pid_t pid = 0;
 };
@@ -42,7 +47,8 @@ struct RunRecord {
   std::chrono::system_clock::time_point started_at;
   std::chrono::milliseconds duration{0};
   int exit_code = 0;
-  std::string verdict;  // promoted | held | rejected | failed | staged
+  // Until the run is judged it reads as failed, never as promoted.
+  VerdictKind verdict = VerdictKind::failed;
   std::vector<std::string> verdict_reasons;
   std::optional<RunPlan> plan;
   std::optional<Outcome> outcome;
@@ -61,5 +67,10 @@ std::string new_run_id(std::chrono::system_clock::time_point now);
 // Records what the outcome says besides the files: survivors and limits as violations, and
 // why the command failed when it did. The verdict itself comes from the staged changes.
 void judge(RunRecord& record);
+
+// The --audit step after the verdict: builds the suggestion from what the run did, writes it
+// as audit.toml in the run's dir (never into the project) and keeps it in the record for the
+// report and the receipt.
+void suggest_for_audit(RunRecord& record);
 
 }  // namespace safeinstall::runner

@@ -8,24 +8,6 @@
 namespace safeinstall::runner {
 namespace {
 
-const char* type_of(std::uint32_t mode) {
-  if (S_ISREG(mode)) return "file";
-  if (S_ISDIR(mode)) return "dir";
-  if (S_ISLNK(mode)) return "symlink";
-  return "special";
-}
-
-nlohmann::json flags_of(const WrittenEntry& entry) {
-  nlohmann::json flags = nlohmann::json::array();
-  if (S_ISREG(entry.mode) && (entry.mode & 0111) != 0) flags.push_back("executable");
-  if ((entry.mode & S_ISUID) != 0) flags.push_back("setuid");
-  if ((entry.mode & S_ISGID) != 0 && !S_ISDIR(entry.mode)) flags.push_back("setgid");
-  if (!S_ISREG(entry.mode) && !S_ISDIR(entry.mode) && !S_ISLNK(entry.mode))
-    flags.push_back("special-file");
-  if (entry.area == "home" && is_persistence_path(entry.path)) flags.push_back("persistence");
-  return flags;
-}
-
 // Mount targets of this run relative to the area's root, e.g. ".cargo" in the home.
 std::vector<std::string> mount_points_in(const std::string& root, const RunPlan& plan) {
   std::vector<std::string> inside;
@@ -50,20 +32,33 @@ bool is_persistence_path(const std::string& path) {
   return persistence_paths().matches(path);
 }
 
-nlohmann::json written_area_changes(const std::vector<WrittenEntry>& written,
-                                    const std::string& area, const RunPlan& plan) {
+std::string_view written_type(std::uint32_t mode) {
+  if (S_ISREG(mode)) return "file";
+  if (S_ISDIR(mode)) return "dir";
+  if (S_ISLNK(mode)) return "symlink";
+  return "special";
+}
+
+std::vector<std::string_view> written_flags(const WrittenEntry& entry) {
+  std::vector<std::string_view> flags;
+  if (S_ISREG(entry.mode) && (entry.mode & 0111) != 0) flags.push_back("executable");
+  if ((entry.mode & S_ISUID) != 0) flags.push_back("setuid");
+  if ((entry.mode & S_ISGID) != 0 && !S_ISDIR(entry.mode)) flags.push_back("setgid");
+  if (!S_ISREG(entry.mode) && !S_ISDIR(entry.mode) && !S_ISLNK(entry.mode))
+    flags.push_back("special-file");
+  if (entry.area == "home" && is_persistence_path(entry.path)) flags.push_back("persistence");
+  return flags;
+}
+
+std::vector<WrittenEntry> written_in_area(const std::vector<WrittenEntry>& written,
+                                          const std::string& area, const RunPlan& plan) {
   std::string root = area == "home" ? plan.home : "/tmp";
   auto points = mount_points_in(root, plan);
-  nlohmann::json list = nlohmann::json::array();
+  std::vector<WrittenEntry> listed;
   for (const auto& entry : written) {
-    if (entry.area != area || only_holds_mount_points(entry, points)) continue;
-    list.push_back({{"path", entry.path},
-                    {"change", "added"},
-                    {"type", type_of(entry.mode)},
-                    {"size", entry.size},
-                    {"flags", flags_of(entry)}});
+    if (entry.area == area && !only_holds_mount_points(entry, points)) listed.push_back(entry);
   }
-  return list;
+  return listed;
 }
 
 }  // namespace safeinstall::runner

@@ -1,9 +1,10 @@
 #pragma once
-// files.home and files.tmp of the report: what the command left in its throwaway home and
-// /tmp, with the places malware uses for persistence flagged.
+// What the command left in its throwaway home and /tmp (files.home and files.tmp of the
+// report), with the places malware uses for persistence flagged.
 
-#include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runner/plan/run_plan.h"
@@ -15,9 +16,15 @@ namespace safeinstall::runner {
 // registry credential files, git configuration and hooks, crontabs.
 bool is_persistence_path(const std::string& home_relative_path);
 
-// One array per area ("home", "tmp"), in the report's files.* shape. Directories the
-// sandbox created only to hold its own mount points are left out.
-nlohmann::json written_area_changes(const std::vector<WrittenEntry>& written,
-                                    const std::string& area, const RunPlan& plan);
+// "file", "dir", "symlink" or "special" for an entry's st_mode.
+std::string_view written_type(std::uint32_t mode);
+
+// The report's flags of an entry: executable, setuid, setgid, special-file, persistence.
+std::vector<std::string_view> written_flags(const WrittenEntry& entry);
+
+// The entries of one area ("home", "tmp"), in order. Directories the sandbox created only to
+// hold its own mount points are left out.
+std::vector<WrittenEntry> written_in_area(const std::vector<WrittenEntry>& written,
+                                          const std::string& area, const RunPlan& plan);
 
 }  // namespace safeinstall::runner

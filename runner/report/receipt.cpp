@@ -4,9 +4,9 @@
 #include <set>
 
 #include "runner/plan/environment.h"
-#include "runner/supervise/process_tree.h"
 #include "runner/record/redact.h"
 #include "runner/record/written_areas.h"
+#include "runner/supervise/process_tree.h"
 #include "sandbox/base/escaped_text.h"
 
 namespace safeinstall::runner {
@@ -84,7 +84,7 @@ void describe_scripts(std::string& out, const RunRecord& record, bool verbose) {
 // Refused syscalls and direct connection attempts, with the process that tried.
 void describe_refusals(std::string& out, const RunRecord& record) {
   for (const auto& r : record.outcome->refusals) {
-    if (r.kind != "syscall") continue;
+    if (r.kind != RefusalKind::syscall) continue;
     line(out, "blocked:",
          r.what + " by " + shortened(join(redact_argv(r.argv)), 50) +
              (r.package.empty() ? "" : " (" + r.package + ")"));
@@ -98,30 +98,27 @@ void describe_refusals(std::string& out, const RunRecord& record) {
   }
 }
 
-std::string host_port(const nlohmann::json& entry) {
-  return entry.value("host", std::string("?")) + ":" + std::to_string(entry.value("port", 0));
+std::string host_port(const std::string& host, std::uint16_t port) {
+  return host + ":" + std::to_string(port);
 }
 
 // One line per host contacted or refused, and per DNS name refused.
 void describe_network(std::string& out, const RunRecord& record) {
-  const auto& net = record.outcome->network;
-  if (!net.is_object()) return;
-  for (const auto& c : net.value("contacted", nlohmann::json::array())) {
+  const sandbox::NetworkEntries& net = record.outcome->network;
+  for (const auto& c : net.contacted) {
     line(out, "reached:",
-         host_port(c) + " via " + c.value("via", std::string()) + ", " +
-             std::to_string(c.value("connections", 0)) + " connection(s), " +
-             std::to_string(c.value("bytes_sent", 0)) + " B out, " +
-             std::to_string(c.value("bytes_received", 0)) + " B in");
+         host_port(c.host, c.port) + " via " + std::string(to_string(c.via)) + ", " +
+             std::to_string(c.connections) + " connection(s), " + std::to_string(c.bytes_sent) +
+             " B out, " + std::to_string(c.bytes_received) + " B in");
   }
-  for (const auto& r : net.value("refused", nlohmann::json::array())) {
+  for (const auto& r : net.refused) {
     line(out, "refused:",
-         host_port(r) + " (" + r.value("reason", std::string()) + ") ×" +
-             std::to_string(r.value("count", 1)));
+         host_port(r.host, r.port) + " (" + std::string(to_string(r.reason)) + ") ×" +
+             std::to_string(r.count));
   }
-  for (const auto& d : net.value("dns", nlohmann::json::array())) {
-    if (d.value("allowed", true)) continue;
-    line(out, "dns refused:",
-         d.value("name", std::string()) + " (" + d.value("type", std::string()) + ")");
+  for (const auto& d : net.dns) {
+    if (d.allowed) continue;
+    line(out, "dns refused:", d.name + " (" + d.type + ")");
   }
 }
 
@@ -178,7 +175,7 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     out += "was not run: the sandbox could not be built\n";
   } else {
     out += "exited " + std::to_string(record.exit_code) + " after " + seconds(record.duration) +
-           " — verdict: " + record.verdict + "\n";
+           " — verdict: " + std::string(to_string(record.verdict)) + "\n";
   }
   if (record.plan) {
     const RunPlan& plan = *record.plan;

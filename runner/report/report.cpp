@@ -15,7 +15,7 @@
 #include <set>
 
 #include "runner/record/redact.h"
-#include "runner/record/written_areas.h"
+#include "runner/report/file_entries.h"
 #include "sandbox/base/fd.h"
 
 namespace safeinstall::runner {
@@ -38,15 +38,47 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   return with_ms;
 }
 
+json contacted_hosts(const std::deque<sandbox::ContactedHost>& contacted) {
+  json list = json::array();
+  for (const auto& c : contacted) {
+    list.push_back({{"host", c.host},
+                    {"port", c.port},
+                    {"connections", c.connections},
+                    {"bytes_sent", c.bytes_sent},
+                    {"bytes_received", c.bytes_received},
+                    {"via", to_string(c.via)}});
+  }
+  return list;
+}
+
+json refused_hosts(const std::deque<sandbox::RefusedHost>& refused) {
+  json list = json::array();
+  for (const auto& r : refused) {
+    list.push_back(
+        {{"host", r.host}, {"port", r.port}, {"reason", to_string(r.reason)}, {"count", r.count}});
+  }
+  return list;
+}
+
+json dns_questions(const std::deque<sandbox::DnsQuestion>& dns) {
+  json list = json::array();
+  for (const auto& d : dns) {
+    list.push_back(
+        {{"name", d.name}, {"type", d.type}, {"allowed", d.allowed}, {"count", d.count}});
+  }
+  return list;
+}
+
 json network(const RunRecord& record) {
   json out = {{"contacted", json::array()},
               {"refused", json::array()},
               {"dns", json::array()},
               {"direct_attempts", json::array()}};
-  if (!record.outcome || !record.outcome->network.is_object()) return out;
-  for (const char* key : {"contacted", "refused", "dns"}) {
-    if (record.outcome->network.contains(key)) out[key] = record.outcome->network.at(key);
-  }
+  if (!record.outcome) return out;
+  const sandbox::NetworkEntries& gateway = record.outcome->network;
+  out["contacted"] = contacted_hosts(gateway.contacted);
+  out["refused"] = refused_hosts(gateway.refused);
+  out["dns"] = dns_questions(gateway.dns);
   for (const auto& a : record.outcome->direct_attempts) {
     json entry = {{"address", a.address},        {"port", a.port}, {"pid", a.pid},
                   {"argv", redact_argv(a.argv)}, {"call", a.call}, {"kind", a.kind}};
@@ -138,7 +170,7 @@ json processes(const RunRecord& record) {
 json violations(const RunRecord& record) {
   json list = json::array();
   for (const auto& v : record.violations) {
-    json entry = {{"kind", v.kind}, {"detail", v.detail}};
+    json entry = {{"kind", to_string(v.kind)}, {"detail", v.detail}};
     if (v.pid > 0) entry["pid"] = v.pid;
     list.push_back(entry);
   }
@@ -235,7 +267,7 @@ json build_report(const RunRecord& record) {
       {"started_at", rfc3339(record.started_at)},
       {"duration_ms", record.duration.count()},
       {"exit_code", record.exit_code},
-      {"verdict", record.verdict},
+      {"verdict", to_string(record.verdict)},
       {"verdict_reasons", record.verdict_reasons},
       {"network", network(record)},
       {"processes", processes(record)},
@@ -312,7 +344,7 @@ std::string temporary_sibling(const std::string& path) {
 
 // Fills `path` through a temporary sibling renamed over it, so a reader never sees a part.
 Result<> write_through_temporary(const std::string& path,
-                                          const std::function<void(ReportFile&)>& fill) {
+                                 const std::function<void(ReportFile&)>& fill) {
   std::string temporary = temporary_sibling(path);
   {
     ReportFile out(temporary);
@@ -333,7 +365,7 @@ Result<> write_through_temporary(const std::string& path,
 }  // namespace
 
 Result<> write_report(const std::string& path, const nlohmann::json& report,
-                               const ChangeList* project_changes) {
+                      const ChangeList* project_changes) {
   std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   // Appended piecewise: GCC 12 at -O3 warns (-Wrestrict) on "\"" + std::string(...).
   std::string placeholder = "\"";
@@ -364,7 +396,7 @@ Result<> check_report_path(const std::string& path) {
       ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!file)
     return sys_error("--report " + path + ": cannot create a file there",
-                              "name a writable directory; nothing was run");
+                     "name a writable directory; nothing was run");
   ::unlink(temporary.c_str());
   return {};
 }

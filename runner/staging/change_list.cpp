@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <iterator>
 #include <limits>
 #include <span>
@@ -416,12 +415,6 @@ class WrittenTreeWalker {
   ChangeList list_;
 };
 
-std::string octal_mode(mode_t mode) {
-  std::array<char, 8> text{};
-  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777));
-  return text.data();
-}
-
 }  // namespace
 
 std::string_view to_string(ChangeKind kind) {
@@ -559,43 +552,8 @@ Result<ChangeList> walk_written_tree(const std::string& dir, const GlobSet* pers
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + dir);
   WrittenTreeWalker walker(st.st_dev, persistence, limits);
-  if (auto walked = walker.walk(fd->get(), "", dir, 0); !walked)
-    return propagate(walked);
+  if (auto walked = walker.walk(fd->get(), "", dir, 0); !walked) return propagate(walked);
   return walker.take();
-}
-
-nlohmann::json to_json(const Change& change) {
-  nlohmann::json entry = {{"path", change.path}, {"change", to_string(change.change)}};
-  if (change.category != Category::unjudged) entry["category"] = to_string(change.category);
-  entry["type"] = to_string(change.type);
-  if (change.change != ChangeKind::deleted) {
-    entry["mode"] = octal_mode(change.mode);
-    entry["size"] = change.size;
-  }
-  nlohmann::json flags = nlohmann::json::array();
-  const ChangeFlags& f = change.flags;
-  if (f.executable) flags.push_back("executable");
-  if (f.setuid) flags.push_back("setuid");
-  if (f.setgid) flags.push_back("setgid");
-  if (f.symlink_escape) flags.push_back("symlink-escape");
-  if (f.special_file) flags.push_back("special-file");
-  if (f.hardlink) flags.push_back("hardlink");
-  if (f.persistence) flags.push_back("persistence");
-  if (f.world_writable) flags.push_back("world-writable");
-  if (f.foreign_xattrs) flags.push_back("foreign-xattrs");
-  if (f.forged_overlay) flags.push_back("forged-overlay-xattrs");
-  entry["flags"] = std::move(flags);
-  if (!change.foreign_xattrs().empty()) entry["xattrs"] = change.foreign_xattrs();
-  if (change.type == EntryType::symlink && change.change != ChangeKind::deleted) {
-    entry["target"] = change.symlink_target();
-  }
-  return entry;
-}
-
-nlohmann::json to_json(const ChangeList& list) {
-  nlohmann::json array = nlohmann::json::array();
-  for (const auto& change : list.changes) array.push_back(to_json(change));
-  return array;
 }
 
 }  // namespace safeinstall::runner

@@ -21,7 +21,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -133,8 +132,8 @@ struct ChangeListLimits {
 // xattrs found there are forged (flags.forged_overlay), never read as opaque or redirect.
 // Every file and directory's xattrs are listed: foreign ones are kept in the details.
 Result<ChangeList> list_changes(const std::string& upper, const std::string& project,
-                                         const ChangeListLimits& limits = {},
-                                         const std::vector<std::string>& direct_dirs = {});
+                                const ChangeListLimits& limits = {},
+                                const std::vector<std::string>& direct_dirs = {});
 
 // Where the symlink at project-relative `link_path` with target `target` points, relative to
 // the project, or nullopt when it leaves the project. Lexical: `..` is applied to the
@@ -148,12 +147,6 @@ std::optional<std::string> resolve_symlink_in_project(std::string_view link_path
 // persistence_paths()) matches. Symlinks are listed, never followed; other filesystems
 // mounted inside are listed but not entered.
 Result<ChangeList> walk_written_tree(const std::string& dir, const GlobSet* persistence,
-                                              const ChangeListLimits& limits = {});
-
-// One entry of files.project / files.home / files.tmp: path, change, category (once judged),
-// type, mode ("0644"), size, flags, and target for symlinks.
-nlohmann::json to_json(const Change& change);
-// The array for files.project (or files.home / files.tmp).
-nlohmann::json to_json(const ChangeList& list);
+                                     const ChangeListLimits& limits = {});
 
 }  // namespace safeinstall::runner

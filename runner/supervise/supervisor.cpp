@@ -19,8 +19,8 @@
 
 #include "runner/argv_bounds.h"
 #include "runner/staging/staging_watch.h"
-#include "sandbox/egress/egress_gateway.h"
 #include "sandbox/base/fd.h"
+#include "sandbox/egress/egress_gateway.h"
 #include "sandbox/seccomp/seccomp_notify.h"
 
 namespace safeinstall::runner {
@@ -172,7 +172,7 @@ class Supervision {
     start_timer();
     sample_resources();
     io_.run();
-    outcome_.network = gateway_.record().to_json();
+    outcome_.network = gateway_.record().entries();
     collect_recording();
     return outcome_;
   }

@@ -11,15 +11,14 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "runner/supervise/process_tree.h"
-#include "runner/supervise/resource_sampler.h"
 #include "runner/profile/script_policy.h"
 #include "runner/staging/staging_usage.h"
+#include "runner/supervise/process_tree.h"
+#include "runner/supervise/resource_sampler.h"
 #include "runner/supervise/syscall_recorder.h"
 #include "sandbox/egress/egress_policy.h"
 #include "sandbox/egress/gateway_options.h"
+#include "sandbox/egress/network_record.h"
 #include "sandbox/launcher.h"
 
 namespace safeinstall::runner {
@@ -51,7 +50,7 @@ struct Outcome {
   std::vector<WrittenEntry> written;
   struct rusage usage {};
   std::optional<std::string> protocol_error;
-  nlohmann::json network;  // the gateway's record: contacted, refused, dns
+  sandbox::NetworkEntries network;  // the gateway's record: contacted, refused, dns
   // Recording (seccomp notifications): empty when the sandbox ran without it.
   bool recorded = false;
   std::vector<ProcessRecord> processes;

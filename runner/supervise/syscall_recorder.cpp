@@ -310,8 +310,8 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   ProcessRecord& added = tree_.add(std::move(record), env, ids.host_ppid);
   if (refuse) {
     if (refusals_.size() < kMaxKeptEach)
-      refusals_.push_back({"script", added.package + " " + added.script, added.pid, added.argv,
-                           added.package, added.script});
+      refusals_.push_back({RefusalKind::script, added.package + " " + added.script, added.pid,
+                           added.argv, added.package, added.script});
     return sandbox::answer_error(listener, n.id, EPERM);
   }
   sandbox::answer_continue(listener, n.id);
@@ -388,7 +388,7 @@ void SyscallRecorder::handle_refused(int listener, const Notification& n, const 
     script = p->script;
   }
   if (refusals_.size() < kMaxKeptEach)
-    refusals_.push_back({"syscall", what, inner, argv, package, script});
+    refusals_.push_back({RefusalKind::syscall, what, inner, argv, package, script});
 }
 
 }  // namespace safeinstall::runner

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "runner/supervise/process_tree.h"
 #include "runner/profile/script_policy.h"
+#include "runner/supervise/process_tree.h"
 #include "runner/supervise/unix_socket_policy.h"
 #include "sandbox/seccomp/seccomp_notify.h"
 
@@ -30,8 +30,11 @@ struct DirectAttempt {
   std::string kind = "inet";  // inet: an address past loopback; unix: a socket's path
 };
 
+// What was refused: a dangerous system call, or an install script --scripts did not let run.
+enum class RefusalKind { syscall, script };
+
 struct RecordedRefusal {
-  std::string kind;  // syscall | script
+  RefusalKind kind = RefusalKind::syscall;
   std::string what;  // "ptrace(PTRACE_ATTACH, pid 12)", "b@1.0.0 postinstall"
   pid_t pid = 0;     // inside the sandbox
   std::vector<std::string> argv;

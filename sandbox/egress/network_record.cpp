@@ -49,7 +49,7 @@ std::string_view to_string(Via via) {
 
 ContactedHost& NetworkRecord::add_connection(std::string_view host, std::uint16_t port, Via via) {
   auto& entry = find_or_add(
-      contacted_, contacted_index_, HostKey{printable(host), port, static_cast<int>(via)},
+      entries_.contacted, contacted_index_, HostKey{printable(host), port, static_cast<int>(via)},
       HostKey{std::string(kMoreHosts), 0, static_cast<int>(via)}, [via](const HostKey& k) {
         return ContactedHost{std::get<0>(k), std::get<1>(k), via};
       });
@@ -59,7 +59,7 @@ ContactedHost& NetworkRecord::add_connection(std::string_view host, std::uint16_
 
 void NetworkRecord::add_refusal(std::string_view host, std::uint16_t port, RefusalReason reason) {
   auto& entry = find_or_add(
-      refused_, refused_index_, HostKey{printable(host), port, static_cast<int>(reason)},
+      entries_.refused, refused_index_, HostKey{printable(host), port, static_cast<int>(reason)},
       HostKey{std::string(kMoreHosts), 0, static_cast<int>(reason)}, [reason](const HostKey& k) {
         return RefusedHost{std::get<0>(k), std::get<1>(k), reason};
       });
@@ -67,35 +67,12 @@ void NetworkRecord::add_refusal(std::string_view host, std::uint16_t port, Refus
 }
 
 void NetworkRecord::add_dns_question(std::string_view name, std::string_view type, bool allowed) {
-  auto& entry = find_or_add(dns_, dns_index_, NameKey{printable(name), printable(type), allowed},
-                            NameKey{std::string(kMoreNames), "*", allowed}, [](const NameKey& k) {
-                              return DnsQuestion{std::get<0>(k), std::get<1>(k), std::get<2>(k)};
-                            });
+  auto& entry =
+      find_or_add(entries_.dns, dns_index_, NameKey{printable(name), printable(type), allowed},
+                  NameKey{std::string(kMoreNames), "*", allowed}, [](const NameKey& k) {
+                    return DnsQuestion{std::get<0>(k), std::get<1>(k), std::get<2>(k)};
+                  });
   ++entry.count;
-}
-
-nlohmann::json NetworkRecord::to_json() const {
-  auto contacted = nlohmann::json::array();
-  for (const auto& c : contacted_) {
-    contacted.push_back({{"host", c.host},
-                         {"port", c.port},
-                         {"connections", c.connections},
-                         {"bytes_sent", c.bytes_sent},
-                         {"bytes_received", c.bytes_received},
-                         {"via", to_string(c.via)}});
-  }
-  auto refused = nlohmann::json::array();
-  for (const auto& r : refused_) {
-    refused.push_back(
-        {{"host", r.host}, {"port", r.port}, {"reason", to_string(r.reason)}, {"count", r.count}});
-  }
-  auto dns = nlohmann::json::array();
-  for (const auto& d : dns_) {
-    dns.push_back({{"name", d.name}, {"type", d.type}, {"allowed", d.allowed}, {"count", d.count}});
-  }
-  return {{"contacted", std::move(contacted)},
-          {"refused", std::move(refused)},
-          {"dns", std::move(dns)}};
 }
 
 }  // namespace safeinstall::sandbox

@@ -1,11 +1,11 @@
 #pragma once
 // What the egress gateway saw during a run: hosts contacted (with bytes each way), attempts
-// refused (with reason), and every DNS question. Becomes `network` in the report.
+// refused (with reason), and every DNS question. The runner keeps the entries as they are
+// until it writes them as `network` in the report.
 
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -42,6 +42,13 @@ struct DnsQuestion {
   std::uint64_t count = 0;
 };
 
+// The record's lists, in order of first appearance: what the gateway hands on once a run is over.
+struct NetworkEntries {
+  std::deque<ContactedHost> contacted;
+  std::deque<RefusedHost> refused;
+  std::deque<DnsQuestion> dns;
+};
+
 class NetworkRecord {
  public:
   // Past this many distinct entries per list, further ones are folded into one entry named
@@ -54,21 +61,16 @@ class NetworkRecord {
   void add_refusal(std::string_view host, std::uint16_t port, RefusalReason reason);
   void add_dns_question(std::string_view name, std::string_view type, bool allowed);
 
-  // In order of first appearance.
-  const std::deque<ContactedHost>& contacted() const { return contacted_; }
-  const std::deque<RefusedHost>& refused() const { return refused_; }
-  const std::deque<DnsQuestion>& dns() const { return dns_; }
-
-  // {"contacted": [...], "refused": [...], "dns": [...]} as in the report contract.
-  nlohmann::json to_json() const;
+  const NetworkEntries& entries() const { return entries_; }
+  const std::deque<ContactedHost>& contacted() const { return entries_.contacted; }
+  const std::deque<RefusedHost>& refused() const { return entries_.refused; }
+  const std::deque<DnsQuestion>& dns() const { return entries_.dns; }
 
  private:
   using HostKey = std::tuple<std::string, std::uint16_t, int>;
   using NameKey = std::tuple<std::string, std::string, bool>;
 
-  std::deque<ContactedHost> contacted_;
-  std::deque<RefusedHost> refused_;
-  std::deque<DnsQuestion> dns_;
+  NetworkEntries entries_;
   std::map<HostKey, std::size_t> contacted_index_;
   std::map<HostKey, std::size_t> refused_index_;
   std::map<NameKey, std::size_t> dns_index_;

@@ -1,16 +1,14 @@
 // --audit: the egress policy that lets any public host through but nothing private, and the
 // .safeinstall.toml additions built from what a run did.
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
-#include "runner/record/audit_suggestion.h"
 #include "runner/profile/profile_schema.h"
+#include "runner/record/audit_suggestion.h"
 #include "sandbox/egress/egress_policy.h"
 
 using namespace safeinstall::runner;
 using namespace safeinstall::sandbox;
 namespace ip = boost::asio::ip;
-using nlohmann::json;
 
 namespace {
 
@@ -66,16 +64,16 @@ TEST_CASE("audit policy: any name and public address on any port, nothing privat
 TEST_CASE("audit suggestion: hosts the profile lacks, with ports other than 443") {
   auto profile = EgressPolicy::parse({"registry.npmjs.org", "*.example.org"});
   REQUIRE(profile);
-  json contacted = json::array({{{"host", "registry.npmjs.org"}, {"port", 443}},
-                                {{"host", "cdn.example.org"}, {"port", 443}},
-                                {{"host", "other.test"}, {"port", 80}},
-                                {{"host", "objects.githubusercontent.com"}, {"port", 443}},
-                                {{"host", "objects.githubusercontent.com"}, {"port", 443}},
-                                {{"host", "2001:db8::5"}, {"port", 8443}}});
+  std::deque<ContactedHost> contacted = {{"registry.npmjs.org", 443},
+                                         {"cdn.example.org", 443},
+                                         {"other.test", 80},
+                                         {"objects.githubusercontent.com", 443},
+                                         {"objects.githubusercontent.com", 443, Via::Transparent},
+                                         {"2001:db8::5", 8443}};
   auto suggestion = suggest_additions(contacted, *profile, {});
-  CHECK(suggestion.allow_hosts ==
-        std::vector<std::string>{"[2001:db8::5]:8443", "objects.githubusercontent.com",
-                                 "other.test:80"});
+  CHECK(suggestion.allow_hosts == std::vector<std::string>{"[2001:db8::5]:8443",
+                                                           "objects.githubusercontent.com",
+                                                           "other.test:80"});
   // Each suggestion is a pattern the profile schema takes.
   for (const auto& host : suggestion.allow_hosts) CHECK(parse_host_pattern(host).has_value());
 }
@@ -93,7 +91,7 @@ TEST_CASE("audit suggestion: a new directory as dir/**, single files as paths, p
        change("notes[1].txt", EntryType::file, ChangeKind::added, Category::unexpected),
        change("src", EntryType::dir, ChangeKind::modified, Category::unexpected),
        change("src/version.ts", EntryType::file, ChangeKind::modified, Category::unexpected)});
-  auto suggestion = suggest_additions(json::array(), EgressPolicy{}, list);
+  auto suggestion = suggest_additions({}, EgressPolicy{}, list);
   CHECK(suggestion.expected ==
         std::vector<std::string>{"generated/**", "notes\\[1].txt", "src", "src/version.ts"});
   CHECK(suggestion.protected_paths ==

@@ -3,8 +3,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "runner/staging/change_list.h"
 #include "runner/fs/path_globs.h"
+#include "runner/report/file_entries.h"
+#include "runner/staging/change_list.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;

@@ -22,9 +22,9 @@
 #include <thread>
 
 #include "egress_test_support.h"
+#include "sandbox/confine/network.h"
 #include "sandbox/egress/egress_gateway.h"
 #include "sandbox/egress/fd_passing.h"
-#include "sandbox/confine/network.h"
 #include "sandbox/egress/relay.h"
 
 using namespace safeinstall::sandbox;
@@ -266,8 +266,8 @@ class Gateway {
     asio::post(io_, [&task] { task(); });
     return result.get();
   }
-  nlohmann::json record() {
-    return on_loop([this] { return gateway_->record().to_json(); });
+  NetworkEntries record() {
+    return on_loop([this] { return gateway_->record().entries(); });
   }
   std::size_t active() {
     return on_loop([this] { return gateway_->active_connections(); });
@@ -320,9 +320,10 @@ std::optional<std::string> resolve_through_stub(std::uint16_t dns_port, const st
          std::to_string(reply[at + 2]) + "." + std::to_string(reply[at + 3]);
 }
 
-const nlohmann::json* find_entry(const nlohmann::json& list, const std::string& host) {
+template <typename Entry>
+const Entry* find_entry(const std::deque<Entry>& list, const std::string& host) {
   for (const auto& entry : list) {
-    if (entry.contains("host") && entry["host"] == host) return &entry;
+    if (entry.host == host) return &entry;
   }
   return nullptr;
 }
@@ -353,14 +354,15 @@ TEST_CASE("egress gateway: CONNECT to an allowed host tunnels, bytes counted exa
   REQUIRE(gateway.settle());
 
   auto record = gateway.record();
-  REQUIRE(record["contacted"].size() == 1);
-  CHECK(record["contacted"][0] == nlohmann::json{{"host", "registry.test"},
-                                                 {"port", world.origin_port()},
-                                                 {"connections", 1},
-                                                 {"bytes_sent", request.size()},
-                                                 {"bytes_received", response.size()},
-                                                 {"via", "proxy"}});
-  CHECK(record["refused"].empty());
+  REQUIRE(record.contacted.size() == 1);
+  const ContactedHost& contacted = record.contacted[0];
+  CHECK(contacted.host == "registry.test");
+  CHECK(contacted.port == world.origin_port());
+  CHECK(contacted.connections == 1);
+  CHECK(contacted.bytes_sent == request.size());
+  CHECK(contacted.bytes_received == response.size());
+  CHECK(contacted.via == Via::Proxy);
+  CHECK(record.refused.empty());
 }
 
 TEST_CASE("egress gateway: a name resolved by the host (localhost) connects to a listed address") {
@@ -392,12 +394,12 @@ TEST_CASE("egress gateway: CONNECT to a host not allowed is refused with 403 and
   CHECK(read_response(ip_literal).status == 403);
   REQUIRE(gateway.settle());
   auto record = gateway.record();
-  CHECK(record["contacted"].empty());
-  auto* evil = find_entry(record["refused"], "evil.test");
+  CHECK(record.contacted.empty());
+  auto* evil = find_entry(record.refused, "evil.test");
   REQUIRE(evil != nullptr);
-  CHECK((*evil)["reason"] == "not-allowed");
-  CHECK((*evil)["count"] == 2);
-  CHECK(find_entry(record["refused"], "127.0.0.2") != nullptr);
+  CHECK(evil->reason == RefusalReason::NotAllowed);
+  CHECK(evil->count == 2);
+  CHECK(find_entry(record.refused, "127.0.0.2") != nullptr);
   CHECK(world.origin_connections() == 0);
 }
 
@@ -443,13 +445,13 @@ TEST_CASE("egress gateway: plain HTTP keep-alive, two requests, then another hos
   client.shutdown_send();
   REQUIRE(gateway.settle());
   auto record = gateway.record();
-  auto* registry = find_entry(record["contacted"], "registry.test");
+  auto* registry = find_entry(record.contacted, "registry.test");
   REQUIRE(registry != nullptr);
-  CHECK((*registry)["connections"] == 1);
-  CHECK((*registry)["bytes_received"] > 0);
-  auto* other = find_entry(record["contacted"], "other.test");
+  CHECK(registry->connections == 1);
+  CHECK(registry->bytes_received > 0);
+  auto* other = find_entry(record.contacted, "other.test");
   REQUIRE(other != nullptr);
-  CHECK((*other)["connections"] == 1);
+  CHECK(other->connections == 1);
 }
 
 TEST_CASE("egress gateway: names resolving to private addresses are refused") {
@@ -476,10 +478,10 @@ TEST_CASE("egress gateway: names resolving to private addresses are refused") {
   REQUIRE(gateway.settle());
   auto record = gateway.record();
   for (const char* host : {"localhost", "metadata.test", "rebind.test"}) {
-    auto* entry = find_entry(record["refused"], host);
+    auto* entry = find_entry(record.refused, host);
     INFO(host);
     REQUIRE(entry != nullptr);
-    CHECK((*entry)["reason"] == "private-address");
+    CHECK(entry->reason == RefusalReason::PrivateAddress);
   }
   CHECK(world.origin_connections() == 0);
 }
@@ -505,11 +507,13 @@ TEST_CASE("egress gateway: DNS stub over UDP and TCP") {
     CHECK(static_cast<unsigned char>(reply[reply.size() - 1]) == 1);  // 127.77.0.1
   }
   auto record = gateway.record();
-  REQUIRE(record["dns"].size() == 2);
-  CHECK(record["dns"][0] ==
-        nlohmann::json{{"name", "registry.test"}, {"type", "A"}, {"allowed", true}, {"count", 3}});
-  CHECK(record["dns"][1]["name"] == "6578.exfil.invalid");
-  CHECK(record["dns"][1]["allowed"] == false);
+  REQUIRE(record.dns.size() == 2);
+  CHECK(record.dns[0].name == "registry.test");
+  CHECK(record.dns[0].type == "A");
+  CHECK(record.dns[0].allowed);
+  CHECK(record.dns[0].count == 3);
+  CHECK(record.dns[1].name == "6578.exfil.invalid");
+  CHECK_FALSE(record.dns[1].allowed);
 }
 
 TEST_CASE("egress gateway: transparent relay by fake address, with SNI and Host checks") {
@@ -528,9 +532,9 @@ TEST_CASE("egress gateway: transparent relay by fake address, with SNI and Host 
     CHECK(client.read_all(&eof).empty());
     REQUIRE(gateway.settle());
     auto record = gateway.record();
-    auto* entry = find_entry(record["refused"], "127.77.0.1");
+    auto* entry = find_entry(record.refused, "127.77.0.1");
     REQUIRE(entry != nullptr);
-    CHECK((*entry)["reason"] == "not-allowed");
+    CHECK(entry->reason == RefusalReason::NotAllowed);
   }
   SECTION("matching SNI, no SNI and plain HTTP reach the origin; mismatches are refused") {
     REQUIRE(resolve_through_stub(gateway.dns_udp_port, "registry.test") == "127.77.0.1");
@@ -573,17 +577,17 @@ TEST_CASE("egress gateway: transparent relay by fake address, with SNI and Host 
     }
     REQUIRE(gateway.settle());
     auto record = gateway.record();
-    auto* contacted = find_entry(record["contacted"], "registry.test");
+    auto* contacted = find_entry(record.contacted, "registry.test");
     REQUIRE(contacted != nullptr);
-    CHECK((*contacted)["via"] == "transparent");
-    CHECK((*contacted)["connections"] == 3);
-    auto* evil = find_entry(record["refused"], "evil.test");
+    CHECK(contacted->via == Via::Transparent);
+    CHECK(contacted->connections == 3);
+    auto* evil = find_entry(record.refused, "evil.test");
     REQUIRE(evil != nullptr);
-    CHECK((*evil)["reason"] == "sni-mismatch");
-    CHECK((*evil)["port"] == origin_port);
-    auto* fronted = find_entry(record["refused"], "fronted.test");
+    CHECK(evil->reason == RefusalReason::SniMismatch);
+    CHECK(evil->port == origin_port);
+    auto* fronted = find_entry(record.refused, "fronted.test");
     REQUIRE(fronted != nullptr);
-    CHECK((*fronted)["reason"] == "sni-mismatch");
+    CHECK(fronted->reason == RefusalReason::SniMismatch);
   }
 }
 
@@ -603,9 +607,10 @@ TEST_CASE("egress gateway: transparent TLS bytes are counted exactly") {
     CHECK(client.read_exactly(hello.size() + more.size()).size() == hello.size() + more.size());
   }
   REQUIRE(gateway.settle());
-  auto entry = gateway.record()["contacted"][0];
-  CHECK(entry["bytes_sent"] == hello.size() + more.size());
-  CHECK(entry["bytes_received"] == hello.size() + more.size());
+  auto record = gateway.record();
+  REQUIRE_FALSE(record.contacted.empty());
+  CHECK(record.contacted[0].bytes_sent == hello.size() + more.size());
+  CHECK(record.contacted[0].bytes_received == hello.size() + more.size());
 }
 
 TEST_CASE("egress gateway: chaining through the invoker's proxy") {
@@ -654,8 +659,8 @@ TEST_CASE("egress gateway: chaining through the invoker's proxy") {
   CHECK(seen[1] == "GET http://registry.test:" + port + "/plain auth=Basic dTpw");
   CHECK(seen[2] == "CONNECT registry.test:" + port + " auth=Basic dTpw");
   auto record = gateway.record();
-  CHECK(find_entry(record["contacted"], "direct.test") != nullptr);
-  CHECK(record["refused"].empty());
+  CHECK(find_entry(record.contacted, "direct.test") != nullptr);
+  CHECK(record.refused.empty());
 }
 
 TEST_CASE("egress gateway: malformed and oversized requests get 400/431 and are recorded") {
@@ -677,12 +682,12 @@ TEST_CASE("egress gateway: malformed and oversized requests get 400/431 and are 
     CHECK(read_response(client).status == 400);
   }
   REQUIRE(gateway.settle());
-  auto refused = gateway.record()["refused"];
+  auto refused = gateway.record().refused;
   REQUIRE(refused.size() == 1);
-  CHECK(refused[0]["host"] == "");
-  CHECK(refused[0]["port"] == gateway.proxy_port);
-  CHECK(refused[0]["reason"] == "malformed");
-  CHECK(refused[0]["count"] == 3);
+  CHECK(refused[0].host == "");
+  CHECK(refused[0].port == gateway.proxy_port);
+  CHECK(refused[0].reason == RefusalReason::Malformed);
+  CHECK(refused[0].count == 3);
 }
 
 TEST_CASE("egress gateway: idle connections are closed") {
@@ -830,11 +835,12 @@ TEST_CASE("egress gateway: listeners created inside a network namespace and pass
   ::waitpid(child, &status, 0);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  auto record = gateway.record().to_json();
-  REQUIRE(record["contacted"].size() == 2);
-  CHECK(record["contacted"][0]["via"] == "proxy");
-  CHECK(record["contacted"][1]["via"] == "transparent");
-  CHECK(record["dns"][0]["name"] == "registry.test");
+  const NetworkEntries& record = gateway.record().entries();
+  REQUIRE(record.contacted.size() == 2);
+  CHECK(record.contacted[0].via == Via::Proxy);
+  CHECK(record.contacted[1].via == Via::Transparent);
+  REQUIRE_FALSE(record.dns.empty());
+  CHECK(record.dns[0].name == "registry.test");
   // The child's direct attempt never reached the gateway: nothing was refused.
-  CHECK(record["refused"].empty());
+  CHECK(record.refused.empty());
 }

@@ -152,7 +152,7 @@ TEST_CASE("egress policy: refusal reasons read as in the report") {
   CHECK(to_string(RefusalReason::Malformed) == "malformed");
 }
 
-TEST_CASE("network record: contacted, refused and dns as in the report") {
+TEST_CASE("network record: contacted, refused and dns, each entry counted once") {
   NetworkRecord record;
   auto& entry = record.add_connection("registry.npmjs.org", 443, Via::Proxy);
   entry.bytes_sent += 10;
@@ -164,22 +164,27 @@ TEST_CASE("network record: contacted, refused and dns as in the report") {
   record.add_refusal("bad\x01host\xff", 443, RefusalReason::Malformed);
   record.add_dns_question("x.example", "A", false);
   record.add_dns_question("x.example", "A", false);
-  auto json = record.to_json();
-  CHECK(json["contacted"].size() == 2);
-  CHECK(json["contacted"][0] == nlohmann::json{{"host", "registry.npmjs.org"},
-                                               {"port", 443},
-                                               {"connections", 2},
-                                               {"bytes_sent", 10},
-                                               {"bytes_received", 20},
-                                               {"via", "proxy"}});
-  CHECK(json["contacted"][1]["via"] == "transparent");
-  CHECK(json["refused"][0] ==
-        nlohmann::json{
-            {"host", "webhook.site"}, {"port", 443}, {"reason", "not-allowed"}, {"count", 2}});
-  CHECK(json["refused"][1]["host"] == "bad\\x01host\\xff");
-  CHECK(json["dns"][0] ==
-        nlohmann::json{{"name", "x.example"}, {"type", "A"}, {"allowed", false}, {"count", 2}});
-  CHECK_NOTHROW(json.dump());
+  const NetworkEntries& entries = record.entries();
+  REQUIRE(entries.contacted.size() == 2);
+  const ContactedHost& proxied = entries.contacted[0];
+  CHECK(proxied.host == "registry.npmjs.org");
+  CHECK(proxied.port == 443);
+  CHECK(proxied.via == Via::Proxy);
+  CHECK(proxied.connections == 2);
+  CHECK(proxied.bytes_sent == 10);
+  CHECK(proxied.bytes_received == 20);
+  CHECK(entries.contacted[1].via == Via::Transparent);
+  REQUIRE(entries.refused.size() == 2);
+  CHECK(entries.refused[0].host == "webhook.site");
+  CHECK(entries.refused[0].port == 443);
+  CHECK(entries.refused[0].reason == RefusalReason::NotAllowed);
+  CHECK(entries.refused[0].count == 2);
+  CHECK(entries.refused[1].host == "bad\\x01host\\xff");
+  REQUIRE(entries.dns.size() == 1);
+  CHECK(entries.dns[0].name == "x.example");
+  CHECK(entries.dns[0].type == "A");
+  CHECK_FALSE(entries.dns[0].allowed);
+  CHECK(entries.dns[0].count == 2);
 }
 
 TEST_CASE("network record: a flood of distinct names stays bounded") {

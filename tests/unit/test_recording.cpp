@@ -8,8 +8,8 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 
-#include "runner/supervise/process_tree.h"
 #include "runner/profile/script_policy.h"
+#include "runner/supervise/process_tree.h"
 #include "runner/supervise/syscall_recorder.h"
 #include "sandbox/seccomp/seccomp_filter.h"
 #include "sandbox/seccomp/seccomp_notify.h"
@@ -115,7 +115,7 @@ TEST_CASE("recording: refused calls are notified, recorded and answered EPERM") 
   CHECK(results[0] == EPERM);
   CHECK(results[1] == 0);
   REQUIRE(recorder.refusals().size() == 1);
-  CHECK(recorder.refusals()[0].kind == "syscall");
+  CHECK(recorder.refusals()[0].kind == runner::RefusalKind::syscall);
   CHECK(recorder.refusals()[0].what == "unshare(0x10000000)");
   int status = 0;
   ::waitpid(child, &status, 0);

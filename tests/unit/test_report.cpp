@@ -1,0 +1,80 @@
+// The report and the receipt as views of a run record: the gateway's entries, the verdict and
+// the violations become the report contract's text only here.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "runner/record/run_record.h"
+#include "runner/report/receipt.h"
+#include "runner/report/report.h"
+
+using namespace safeinstall::runner;
+using namespace safeinstall::sandbox;
+using nlohmann::json;
+
+namespace {
+
+RunRecord record_with_network() {
+  RunRecord record;
+  record.command = {"npm", "ci"};
+  record.project = "/project";
+  record.outcome.emplace();
+  record.outcome->network = {.contacted = {{"registry.npmjs.org", 443, Via::Proxy, 2, 10, 20},
+                                           {"registry.npmjs.org", 443, Via::Transparent, 1, 0, 0}},
+                             .refused = {{"webhook.site", 443, RefusalReason::NotAllowed, 2}},
+                             .dns = {{"x.example", "A", false, 2}}};
+  return record;
+}
+
+}  // namespace
+
+TEST_CASE("report: the gateway's entries as network.contacted, refused and dns") {
+  auto network = build_report(record_with_network())["network"];
+  REQUIRE(network["contacted"].size() == 2);
+  CHECK(network["contacted"][0] == json{{"host", "registry.npmjs.org"},
+                                        {"port", 443},
+                                        {"connections", 2},
+                                        {"bytes_sent", 10},
+                                        {"bytes_received", 20},
+                                        {"via", "proxy"}});
+  CHECK(network["contacted"][1]["via"] == "transparent");
+  CHECK(network["refused"] ==
+        json::array(
+            {{{"host", "webhook.site"}, {"port", 443}, {"reason", "not-allowed"}, {"count", 2}}}));
+  CHECK(network["dns"] ==
+        json::array({{{"name", "x.example"}, {"type", "A"}, {"allowed", false}, {"count", 2}}}));
+  CHECK(network["direct_attempts"] == json::array());
+}
+
+TEST_CASE("report: without an outcome the network lists are empty") {
+  auto network = build_report(RunRecord{})["network"];
+  for (const char* key : {"contacted", "refused", "dns", "direct_attempts"})
+    CHECK(network[key] == json::array());
+}
+
+TEST_CASE("report: verdict and violation kinds as the contract spells them") {
+  RunRecord record = record_with_network();
+  record.verdict = VerdictKind::held;
+  record.violations = {{ViolationKind::survivor, "node was still running", 31},
+                       {ViolationKind::limit, "timeout expired", 0},
+                       {ViolationKind::cache, "npm cache: rewritten", 0}};
+  auto report = build_report(record);
+  CHECK(report["verdict"] == "held");
+  CHECK(report["violations"] ==
+        json::array({{{"kind", "survivor"}, {"detail", "node was still running"}, {"pid", 31}},
+                     {{"kind", "limit"}, {"detail", "timeout expired"}},
+                     {{"kind", "cache"}, {"detail", "npm cache: rewritten"}}}));
+  for (auto kind :
+       {ViolationKind::syscall, ViolationKind::egress, ViolationKind::write, ViolationKind::script})
+    CHECK(to_string(kind) != "?");
+}
+
+TEST_CASE("receipt: the verdict and one line per host reached or refused") {
+  RunRecord record = record_with_network();
+  record.verdict = VerdictKind::rejected;
+  auto receipt = render_receipt(record, "", {}, false);
+  CHECK_THAT(receipt, Catch::Contains("verdict: rejected"));
+  CHECK_THAT(receipt, Catch::Contains("registry.npmjs.org:443 via proxy, 2 connection(s), 10 B "
+                                      "out, 20 B in"));
+  CHECK_THAT(receipt, Catch::Contains("webhook.site:443 (not-allowed) ×2"));
+  CHECK_THAT(receipt, Catch::Contains("x.example (A)"));
+}
