@@ -65,7 +65,7 @@ void record_refusals(RunRecord& record, const Outcome& outcome) {
   for (const auto& limit : outcome.limits_tripped)
     record.violations.push_back({ViolationKind::limit, limit, 0});
   for (const auto& a : outcome.direct_attempts) {
-    if (a.kind != "unix") continue;
+    if (a.kind != AttemptKind::unix_socket) continue;
     std::string by = a.argv.empty() ? "pid " + std::to_string(a.pid) : join(redact_argv(a.argv));
     record.violations.push_back({ViolationKind::egress,
                                  a.call + " to the unix socket " + a.address +

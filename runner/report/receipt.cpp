@@ -90,8 +90,9 @@ void describe_refusals(std::string& out, const RunRecord& record) {
              (r.package.empty() ? "" : " (" + r.package + ")"));
   }
   for (const auto& a : record.outcome->direct_attempts) {
-    std::string target =
-        a.kind == "unix" ? "unix socket " + a.address : a.address + ":" + std::to_string(a.port);
+    std::string target = a.kind == AttemptKind::unix_socket
+                             ? "unix socket " + a.address
+                             : a.address + ":" + std::to_string(a.port);
     line(out, "blocked:",
          a.call + " to " + target + " by " + shortened(join(redact_argv(a.argv)), 50) +
              (a.package.empty() ? "" : " (" + a.package + ")"));

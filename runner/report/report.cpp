@@ -81,7 +81,7 @@ json network(const RunRecord& record) {
   out["dns"] = dns_questions(gateway.dns);
   for (const auto& a : record.outcome->direct_attempts) {
     json entry = {{"address", a.address},        {"port", a.port}, {"pid", a.pid},
-                  {"argv", redact_argv(a.argv)}, {"call", a.call}, {"kind", a.kind}};
+                  {"argv", redact_argv(a.argv)}, {"call", a.call}, {"kind", to_string(a.kind)}};
     if (!a.package.empty()) entry["package"] = a.package;
     out["direct_attempts"].push_back(entry);
   }

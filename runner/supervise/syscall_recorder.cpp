@@ -264,6 +264,10 @@ std::string describe_call(const std::string& name, const Notification& n,
 
 }  // namespace
 
+std::string_view to_string(AttemptKind kind) {
+  return kind == AttemptKind::unix_socket ? "unix" : "inet";
+}
+
 void SyscallRecorder::handle(int listener, const Notification& n) {
   ++notifications_;
   std::string name = sandbox::syscall_name(n.arch, n.syscall);
@@ -367,8 +371,8 @@ void SyscallRecorder::handle_send(int listener, const Notification& n, const std
   if (auto* p = tree_.find_host(n.pid)) package = p->package;
   for (const auto& d : outside) {
     if (attempts_.size() >= kMaxKeptEach) break;
-    attempts_.push_back(
-        {d.address, d.port, call, inner, argv, package, d.unix_socket ? "unix" : "inet"});
+    attempts_.push_back({d.address, d.port, call, inner, argv, package,
+                         d.unix_socket ? AttemptKind::unix_socket : AttemptKind::inet});
   }
   bool any_unix = std::ranges::any_of(outside, &Destination::unix_socket);
   sandbox::answer_error(listener, n.id, any_unix ? kUnixSocketRefusedErrno : kDirectAttemptErrno);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runner/profile/script_policy.h"
@@ -20,6 +21,11 @@ namespace safeinstall::runner {
 
 // A connection or datagram aimed past the sandbox's loopback (refused with ENETUNREACH), or
 // at a unix socket outside the sandbox's own places (refused with EACCES).
+// Where a direct attempt was aimed: an address past loopback, or a unix socket's path.
+enum class AttemptKind { inet, unix_socket };
+// "inet" or "unix", as the report's network.direct_attempts spell them.
+std::string_view to_string(AttemptKind kind);
+
 struct DirectAttempt {
   std::string address;
   std::uint16_t port = 0;
@@ -27,7 +33,7 @@ struct DirectAttempt {
   pid_t pid = 0;     // inside the sandbox
   std::vector<std::string> argv;
   std::string package;
-  std::string kind = "inet";  // inet: an address past loopback; unix: a socket's path
+  AttemptKind kind = AttemptKind::inet;
 };
 
 // What was refused: a dangerous system call, or an install script --scripts did not let run.

@@ -51,6 +51,19 @@ TEST_CASE("report: without an outcome the network lists are empty") {
     CHECK(network[key] == json::array());
 }
 
+TEST_CASE("report: direct attempts name their kind as inet or unix") {
+  RunRecord record = record_with_network();
+  record.outcome->direct_attempts = {
+      {"203.0.113.9", 443, "connect", 12, {"node"}, "", AttemptKind::inet},
+      {"/run/docker.sock", 0, "connect", 13, {"node"}, "x@1.0.0", AttemptKind::unix_socket}};
+  auto attempts = build_report(record)["network"]["direct_attempts"];
+  REQUIRE(attempts.size() == 2);
+  CHECK(attempts[0]["kind"] == "inet");
+  CHECK_FALSE(attempts[0].contains("package"));
+  CHECK(attempts[1]["kind"] == "unix");
+  CHECK(attempts[1]["package"] == "x@1.0.0");
+}
+
 TEST_CASE("report: verdict and violation kinds as the contract spells them") {
   RunRecord record = record_with_network();
   record.verdict = VerdictKind::held;
