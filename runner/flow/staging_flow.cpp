@@ -7,15 +7,14 @@
 #include <string>
 
 #include "runner/exit_codes.h"
-#include "runner/messages.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
+#include "runner/messages.h"
 #include "sandbox/base/escaped_text.h"
 
 namespace safeinstall::runner {
 namespace {
-
 
 // Changes listed before a y/N question; the report has them all.
 constexpr std::size_t kChangesShown = 40;
@@ -149,8 +148,7 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 
   ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
   if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
-  if (auto staged = stage_project(*record.plan, staging); !staged)
-    return propagate(staged);
+  if (auto staged = stage_project(*record.plan, staging); !staged) return propagate(staged);
 
   StagingRecord& rec = record.staging.emplace();
   rec.run_dir = run->dir.path;
@@ -182,12 +180,10 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
   ChangeListLimits limits;
   limits.deadline = deadline;
-  auto changes = list_changes(staged.run.dir.upper(), record.project, limits,
-                              direct_dir_names(*record.plan));
+  auto changes =
+      list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
-  auto expected = expected_writes(options.command, options.expect);
-  if (!expected) return propagate(expected);
-  categorize(*changes, protected_paths(), *expected);
+  categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
 
   VerdictInputs inputs;
