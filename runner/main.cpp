@@ -14,7 +14,6 @@
 #include "runner/exit_codes.h"
 #include "runner/flow/cache_flow.h"
 #include "runner/flow/staging_flow.h"
-#include "runner/fs/path_globs.h"
 #include "runner/messages.h"
 #include "runner/plan/profile_loader.h"
 #include "runner/plan/recording_settings.h"
@@ -23,6 +22,7 @@
 #include "runner/record/run_record.h"
 #include "runner/report/receipt.h"
 #include "runner/report/report.h"
+#include "runner/store/run_store.h"
 #include "runner/supervise/supervisor.h"
 #include "sandbox/launcher.h"
 
@@ -56,7 +56,8 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base) 
   auto report = build_report(record);
   const ChangeList* project_changes = record.staging ? &record.staging->changes : nullptr;
   // The run dir's copy is written first; --report gets a copy of that file.
-  std::string kept_report = record.staging ? record.staging->run_dir + "/report.json" : "";
+  std::string kept_report =
+      record.staging ? RunDir::at(record.staging->run_dir).report_file() : std::string();
   bool kept = false;
   if (!kept_report.empty()) {
     auto written = write_report(kept_report, report, project_changes);
@@ -164,8 +165,6 @@ int run(const Options& given) {
     return fail(applied.error().message());
   // Audit mode learns what the command needs: any public host is let through and recorded.
   if (options.audit) plan->egress.allow_any_public_host();
-  if (auto globs = expected_writes(options.command, options.expect); !globs)
-    return fail("--expect: " + globs.error().message());
   auto recording = recording_settings(options);
   if (!recording) return fail(recording.error().message());
   apply_recording(*recording, plan->spec);

@@ -2,12 +2,12 @@
 
 #include <cstdio>
 
-#include "runner/staging/change_list.h"
 #include "runner/exit_codes.h"
-#include "runner/messages.h"
-#include "runner/fs/path_globs.h"
-#include "runner/staging/project_snapshot.h"
 #include "runner/flow/staging_flow.h"
+#include "runner/fs/path_globs.h"
+#include "runner/messages.h"
+#include "runner/staging/change_list.h"
+#include "runner/staging/project_snapshot.h"
 #include "runner/staging/verdict.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/confine/limit_cgroups.h"
@@ -35,9 +35,9 @@ std::string state_of(const RunSummary& run) {
 Result<ChangeList> staged_changes(const StoredRun& run) {
   auto changes = list_changes(run.dir.upper(), run.meta.project, {}, run.meta.direct_dirs);
   if (!changes) return changes;
-  auto expected = expected_writes(run.meta.command, {});
-  if (!expected) return propagate(expected);
-  categorize(*changes, protected_paths(), *expected);
+  const GlobSet expected =
+      run.meta.command.empty() ? GlobSet{} : expected_writes_for(run.meta.command.front());
+  categorize(*changes, protected_paths(), expected);
   return changes;
 }
 

@@ -182,9 +182,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   auto changes =
       list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
-  auto expected = expected_writes(options.command, options.expect);
-  if (!expected) return propagate(expected);
-  categorize(*changes, protected_paths(), *expected);
+  categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
 
   VerdictInputs inputs;

@@ -9,7 +9,6 @@
 namespace safeinstall::runner {
 namespace {
 
-
 constexpr std::string_view kRecursiveSuffix = "/**";
 
 bool has_dotdot_component(std::string_view pattern) {
@@ -219,11 +218,6 @@ bool GlobSet::may_match_below(std::string_view path) const {
 
 namespace {
 
-std::optional<GlobSet>& profile_expected() {
-  static std::optional<GlobSet> set;
-  return set;
-}
-
 std::optional<GlobSet>& profile_protected() {
   static std::optional<GlobSet> set;
   return set;
@@ -331,15 +325,13 @@ const GlobSet& protected_paths() {
   return builtin_protected_paths();
 }
 
-void use_profile_globs(GlobSet expected, const GlobSet& extra_protected) {
+void use_profile_protected(const GlobSet& extra_protected) {
   GlobSet protected_set = builtin_protected_paths();
   protected_set.add_all(extra_protected);
   profile_protected() = std::move(protected_set);
-  profile_expected() = std::move(expected);
 }
 
 GlobSet expected_writes_for(std::string_view argv0) {
-  if (profile_expected()) return *profile_expected();
   std::string name = basename_of(argv0);
   static constexpr std::array kJavascript = {"npm",  "npx", "yarn", "yarnpkg", "pnpm",
                                              "pnpx", "bun", "bunx", "corepack"};
@@ -358,9 +350,7 @@ GlobSet expected_writes_for(std::string_view argv0) {
   return {};
 }
 
-Result<GlobSet> expected_writes(std::span<const std::string> command,
-                                std::span<const std::string> user_expect) {
-  GlobSet set = command.empty() ? GlobSet{} : expected_writes_for(command.front());
+Result<GlobSet> with_expect_flags(GlobSet set, std::span<const std::string> user_expect) {
   for (const auto& pattern : user_expect) {
     if (auto added = set.add(pattern); !added) {
       auto error = added.error();

@@ -63,18 +63,17 @@ class GlobSet {
 const GlobSet& protected_paths();
 
 // Writes the package manager named by argv[0] (its basename: "/usr/bin/npm" → npm) makes in
-// a project. Unknown names get an empty set: every write is then unexpected.
+// a project. Unknown names get an empty set: every write is then unexpected. A run judges with
+// the set its plan holds (the profile's); this one serves where no profile was resolved.
 GlobSet expected_writes_for(std::string_view argv0);
 
-// The resolved profile's lists, for the rest of the process (a run resolves one profile
-// before anything is judged): expected_writes_for() then returns `expected` whatever the
-// command, and protected_paths() is the built-in list plus `extra_protected`, which no
-// profile can shrink.
-void use_profile_globs(GlobSet expected, const GlobSet& extra_protected);
+// The resolved profile's protected list, for the rest of the process (a run resolves one
+// profile before anything is judged): protected_paths() is then the built-in list plus
+// `extra_protected`, which no profile can shrink.
+void use_profile_protected(const GlobSet& extra_protected);
 
-// expected_writes_for(argv[0]) plus the user's --expect globs (validated).
-Result<GlobSet> expected_writes(std::span<const std::string> command,
-                                         std::span<const std::string> user_expect);
+// `set` plus the user's --expect globs (validated; an error names the flag and the glob).
+Result<GlobSet> with_expect_flags(GlobSet set, std::span<const std::string> user_expect);
 
 // Home-relative persistence points: shell rc and profile files, autostart and systemd user
 // units, ssh, registry credentials and package manager rc files, git configuration and

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "runner/profile/carryover/url_userinfo.h"
-#include "runner/plan/environment.h"
 #include "runner/fs/path_globs.h"
+#include "runner/plan/environment.h"
+#include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/registry_discovery.h"
 #include "runner/profile/tool_config_carryover.h"
 #include "sandbox/egress/gateway_listeners.h"
@@ -197,11 +197,9 @@ Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invo
   run.base = run.profile.base();
   use_default_limits(run.options, run.base);
   if (run.profile.merged.scripts) run.options.scripts = run.profile.merged.scripts->value;
-  auto expected = globs_of(run.profile.merged.expected, "--expect");
-  if (!expected) return propagate(expected);
   auto extra_protected = globs_of(run.profile.merged.protected_paths, "");
   if (!extra_protected) return propagate(extra_protected);
-  use_profile_globs(std::move(*expected), *extra_protected);
+  use_profile_protected(*extra_protected);
   return run;
 }
 
@@ -217,6 +215,12 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   add_environment(plan, run);
   add_mounts(plan, run, invoker);
   for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
+  // The flag layer holds --expect too; with_expect_flags adds those with the flag's own errors.
+  auto profile_expected = globs_of(run.profile.merged.expected, "--expect");
+  if (!profile_expected) return propagate(profile_expected);
+  auto expected = with_expect_flags(std::move(*profile_expected), run.options.expect);
+  if (!expected) return propagate(expected);
+  plan.expected_writes = std::move(*expected);
   return {};
 }
 

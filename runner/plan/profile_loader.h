@@ -6,10 +6,10 @@
 
 #include <string>
 
-#include "runner/profile/base_profile.h"
 #include "runner/options.h"
-#include "runner/profile/profile_layers.h"
 #include "runner/plan/run_plan.h"
+#include "runner/profile/base_profile.h"
+#include "runner/profile/profile_layers.h"
 #include "sandbox/base/error.h"
 
 namespace safeinstall::runner {
@@ -21,10 +21,11 @@ struct RunProfile {
 };
 
 // Resolves the profile for `given.command` (or --profile) over every layer, and makes its
-// expected and protected globs the verdict's (path_globs.h use_profile_globs).
+// protected globs the verdict's (path_globs.h use_profile_protected).
 Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invoker);
 
-// Adds what the profile asks for to a plan made with run.base and run.options.
+// Adds what the profile asks for to a plan made with run.base and run.options, the expected
+// project writes (the profile's and --expect) among them.
 Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invoker);
 
 // "${HOME}/.npm" with the sandbox's values.

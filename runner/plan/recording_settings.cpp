@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "runner/profile/base_profile.h"
+#include "runner/profile/byte_size.h"
 
 namespace safeinstall::runner {
 
@@ -14,8 +14,7 @@ Result<RecordingSettings> recording_settings(const Options& options) {
   settings.scripts = std::move(*scripts);
   if (!options.memory.empty()) {
     auto bytes = parse_size(options.memory);
-    if (!bytes)
-      return plain_error("--memory " + options.memory + ": " + bytes.error().message());
+    if (!bytes) return plain_error("--memory " + options.memory + ": " + bytes.error().message());
     settings.limits.memory_bytes = *bytes;
   }
   if (options.pids) settings.limits.tasks = static_cast<std::uint64_t>(*options.pids);
@@ -23,8 +22,7 @@ Result<RecordingSettings> recording_settings(const Options& options) {
     settings.limits.cpu_ms = static_cast<std::uint64_t>(*options.cpu_time_seconds * 1000.0);
   if (!options.disk.empty()) {
     auto bytes = parse_size(options.disk);
-    if (!bytes)
-      return plain_error("--disk " + options.disk + ": " + bytes.error().message());
+    if (!bytes) return plain_error("--disk " + options.disk + ": " + bytes.error().message());
     settings.limits.staged.bytes = *bytes;
   }
   if (options.files) settings.limits.staged.entries = static_cast<std::uint64_t>(*options.files);

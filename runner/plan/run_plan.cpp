@@ -13,8 +13,9 @@
 #include <filesystem>
 #include <memory>
 
-#include "runner/plan/environment.h"
 #include "runner/fs/path_text.h"
+#include "runner/plan/environment.h"
+#include "runner/profile/byte_size.h"
 #include "sandbox/egress/gateway_listeners.h"
 #include "sandbox/egress/upstream_proxy.h"
 
@@ -382,8 +383,7 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   if (!project) return propagate(project);
   plan.project = *project;
   plan.home = choose_home(invoker);
-  if (auto r = check_project_is_safe(plan.project, plan.home); !r)
-    return propagate(r);
+  if (auto r = check_project_is_safe(plan.project, plan.home); !r) return propagate(r);
 
   auto home_size = size_option(options.home_size, base.home_size, "--home-size");
   if (!home_size) return propagate(home_size);
@@ -401,8 +401,7 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   plan.hidden = hidden_paths(base, plan.home, plan.project);
   keep_asked_for(plan.hidden, options.ro_binds);
 
-  if (auto r = add_visible(plan, base.visible, options.ro_binds); !r)
-    return propagate(r);
+  if (auto r = add_visible(plan, base.visible, options.ro_binds); !r) return propagate(r);
   add_hides(spec.mounts, plan.hidden);
   add_system_mounts(spec.mounts, *tmp_size);
   spec.mounts.push_back({MountKind::Tmpfs, plan.home, {}, *home_size, 0700});

@@ -8,15 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "runner/cache/package_cache.h"
+#include "runner/fs/path_globs.h"
+#include "runner/options.h"
+#include "runner/plan/toolchains.h"
 #include "runner/profile/base_profile.h"
 #include "runner/profile/carryover/sanitized_config.h"
-#include "runner/options.h"
-#include "runner/cache/package_cache.h"
-#include "runner/plan/toolchains.h"
-#include "sandbox/egress/egress_policy.h"
 #include "sandbox/base/error.h"
-#include "sandbox/egress/gateway_options.h"
 #include "sandbox/base/spec.h"
+#include "sandbox/egress/egress_policy.h"
+#include "sandbox/egress/gateway_options.h"
 
 namespace safeinstall::runner {
 
@@ -49,6 +50,9 @@ struct RunPlan {
   // the project did not have): after the run, an empty one is removed as never written.
   std::vector<std::string> direct_dirs;
   std::vector<std::string> direct_uppers;
+  // The project writes the verdict counts as expected: the profile's [files] expected globs
+  // and --expect. Made once, here; everything after the command judges with this set.
+  GlobSet expected_writes;
 };
 
 Invoker current_invoker();
@@ -74,6 +78,6 @@ Result<> stage_project(RunPlan& plan, const ProjectStaging& staging);
 Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches);
 
 Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
-                                       const Invoker& invoker);
+                              const Invoker& invoker);
 
 }  // namespace safeinstall::runner

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/base/error.h"
-
 namespace safeinstall::runner {
 
 struct ToolchainGroup {
@@ -42,14 +40,5 @@ struct BaseProfile {
 // Directories searched for profiles, most specific first: $SAFEINSTALL_PROFILE_DIR, the
 // installed share/safeinstall/profiles beside the binary, the source tree's profiles/.
 std::vector<std::filesystem::path> profile_search_path();
-
-// Parses one base profile file; errors name file:line:col and the expected form.
-Result<BaseProfile> load_base_profile(const std::filesystem::path& file);
-
-// Finds base.toml on the search path and loads it.
-Result<BaseProfile> load_default_base_profile();
-
-// "1G", "512M", "64k" or a plain byte count.
-Result<std::uint64_t> parse_size(const std::string& text);
 
 }  // namespace safeinstall::runner

@@ -228,6 +228,28 @@ BaseProfile ResolvedProfile::base() const {
   return base;
 }
 
+Result<BaseProfile> load_base_profile(const std::filesystem::path& file) {
+  // One schema for every profile file: base.toml is read like the others.
+  auto layer = load_profile_layer(file, LayerKind::Profile);
+  if (!layer) return propagate(layer);
+  ResolvedProfile profile;
+  profile.name = file.stem().string();
+  profile.files = {file};
+  merge_layer(profile.merged, *layer, true);
+  return profile.base();
+}
+
+Result<BaseProfile> load_default_base_profile() {
+  std::string searched;
+  for (const auto& dir : profile_search_path()) {
+    auto file = dir / "base.toml";
+    if (::access(file.c_str(), R_OK) == 0) return load_base_profile(file);
+    searched += "\n  " + file.string();
+  }
+  return plain_error("no base profile found; looked in:" + searched,
+                     "set SAFEINSTALL_PROFILE_DIR to the directory holding base.toml");
+}
+
 Result<LayerDirs> default_layer_dirs(const std::vector<std::string>& env,
                                      const std::string& project) {
   LayerDirs dirs;

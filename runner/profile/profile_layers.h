@@ -29,7 +29,7 @@ struct LayerDirs {
 // base.toml, $SAFEINSTALL_SYSTEM_DIR or /etc/safeinstall, $XDG_CONFIG_HOME/safeinstall or
 // HOME/.config/safeinstall.
 Result<LayerDirs> default_layer_dirs(const std::vector<std::string>& env,
-                                              const std::string& project);
+                                     const std::string& project);
 
 struct ResolvedProfile {
   std::string name;
@@ -55,15 +55,21 @@ struct FlagLayer {
 // Every profile name found in the layer directories (base included), sorted.
 std::vector<std::string> available_profiles(const LayerDirs& dirs);
 
+// One base profile file (base.toml), read with the schema of every profile file; errors name
+// file:line:col and the expected form.
+Result<BaseProfile> load_base_profile(const std::filesystem::path& file);
+
+// Finds base.toml on profile_search_path() and loads it.
+Result<BaseProfile> load_default_base_profile();
+
 // Merges `from` into `into`: lists appended (repeats dropped), single values replaced.
 void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match);
 
-Result<ResolvedProfile> resolve_profile(std::span<const std::string> argv,
-                                                 const FlagLayer& flags, const LayerDirs& dirs);
+Result<ResolvedProfile> resolve_profile(std::span<const std::string> argv, const FlagLayer& flags,
+                                        const LayerDirs& dirs);
 
 // A named profile with the project and flag layers, as `profiles show NAME` prints it.
-Result<ResolvedProfile> resolve_named_profile(const std::string& name,
-                                                       const FlagLayer& flags,
-                                                       const LayerDirs& dirs);
+Result<ResolvedProfile> resolve_named_profile(const std::string& name, const FlagLayer& flags,
+                                              const LayerDirs& dirs);
 
 }  // namespace safeinstall::runner

@@ -6,14 +6,13 @@
 #include <map>
 #include <set>
 
-#include "runner/profile/base_profile.h"
 #include "runner/fs/path_globs.h"
+#include "runner/profile/byte_size.h"
 #include "runner/profile/script_policy.h"
 #include "sandbox/egress/egress_policy.h"
 
 namespace safeinstall::runner {
 namespace {
-
 
 // The reader of one file: every error names the file and the place in it.
 class Reader {
@@ -24,7 +23,7 @@ class Reader {
     return {file_.string(), region.begin.line, region.begin.column};
   }
   std::unexpected<Error> fail(const toml::source_region& region, const std::string& what,
-                                       const std::string& expected) const {
+                              const std::string& expected) const {
     return plain_error(origin(region).text() + ": " + what, expected);
   }
 

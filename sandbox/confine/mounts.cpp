@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <string>
 
-#include "sandbox/confine/devices.h"
 #include "sandbox/base/fd.h"
+#include "sandbox/confine/devices.h"
 
 namespace safeinstall::sandbox {
 namespace {
@@ -173,28 +173,13 @@ std::string overlay_escaped(const std::string& path) {
   return out;
 }
 
-// Writes land in `upper` on the host, the host tree at `source` stays untouched. The sandbox
-// is always in a user namespace, so overlayfs keeps whiteouts' and opaque dirs' markers in
-// user.overlay.* xattrs (userxattr), for root and unprivileged invokers alike. No
-// redirects are created (nofollow: a renamed lower dir is copied up whole), no metacopy, no
-// index: the upper dir alone must describe every change. `volatile`: the overlay never
-// syncs its upper filesystem — otherwise tearing the sandbox down would sync the whole
-// filesystem holding the staging dir (seconds after a large install); a run cut short by a
-// crash is thrown away anyway, and promotion renames what is staged, like the package
-// manager writing in place would have.
 Result<> mount_overlay(const MountSpec& m) {
   std::string to = in_new_root(m.target);
   if (auto r = ensure_mount_point(to, true); !r) return r;
-  std::string options = "lowerdir=" + overlay_escaped(in_old_root(m.source)) +
-                        ",upperdir=" + overlay_escaped(in_old_root(m.upper)) +
-                        ",workdir=" + overlay_escaped(in_old_root(m.work)) +
-                        ",userxattr,redirect_dir=nofollow,metacopy=off,index=off,volatile";
-  if (::mount("overlay", to.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) != 0)
-    return sys_error(
-        "mount an overlay on " + m.target + " (lower " + m.source + ", upper " + m.upper + ")",
-        "overlayfs in a user namespace needs Linux 5.11 or later and an upper dir "
-        "on a filesystem with user xattrs (ext4, xfs, btrfs; tmpfs from 6.6)");
-  return {};
+  const StagingOverlay dirs{in_old_root(m.source), in_old_root(m.upper), in_old_root(m.work)};
+  return mount_staging_overlay(
+      to, dirs,
+      "mount an overlay on " + m.target + " (lower " + m.source + ", upper " + m.upper + ")");
 }
 
 Result<> make_symlink(const std::string& target, const std::string& content) {
@@ -289,6 +274,21 @@ Result<> pivot_into_new_root() {
 }
 
 }  // namespace
+
+std::string staging_overlay_options(const StagingOverlay& dirs) {
+  return "lowerdir=" + overlay_escaped(dirs.lower) + ",upperdir=" + overlay_escaped(dirs.upper) +
+         ",workdir=" + overlay_escaped(dirs.work) + "," + kStagingOverlayFeatures;
+}
+
+Result<> mount_staging_overlay(const std::string& target, const StagingOverlay& dirs,
+                               const std::string& step) {
+  const std::string options = staging_overlay_options(dirs);
+  if (::mount("overlay", target.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) != 0)
+    return sys_error(step,
+                     "overlayfs in a user namespace needs Linux 5.11 or later and an upper dir "
+                     "on a filesystem with user xattrs (ext4, xfs, btrfs; tmpfs from 6.6)");
+  return {};
+}
 
 Result<> build_filesystem(const std::vector<MountSpec>& mounts) {
   if (auto r = make_mount_tree_private(); !r) return r;

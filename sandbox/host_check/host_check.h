@@ -21,7 +21,7 @@ struct FeatureCheck {
 //   user-namespace, user-namespace-unprivileged (only when the caller is root; optional),
 //   mount-namespace, pid-namespace, net-namespace, ipc-namespace, uts-namespace,
 //   cgroup-namespace, tmpfs-mount, proc-mount, devpts-mount, sysfs-mount (optional),
-//   bind-read-only, mount-setattr (optional), pivot-root, overlayfs-userxattr (optional),
+//   bind-read-only, mount-setattr (optional), pivot-root, overlayfs-userxattr,
 //   seccomp-filter, seccomp-notify (optional), pidfd-open (optional), clone3 (optional),
 //   loopback, cgroup2-delegation (optional).
 // Checks that need a user namespace are reported as not tried, pointing at user-namespace,

@@ -2,6 +2,8 @@
 #include <fstream>
 
 #include "runner/profile/base_profile.h"
+#include "runner/profile/byte_size.h"
+#include "runner/profile/profile_layers.h"
 
 using namespace safeinstall::runner;
 

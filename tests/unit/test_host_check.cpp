@@ -1,4 +1,6 @@
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,12 +15,16 @@
 #include <string_view>
 #include <vector>
 
+#include "sandbox/confine/mounts.h"
+#include "sandbox/confine/network.h"
+#include "sandbox/confine/userns.h"
 #include "sandbox/host_check/host_check.h"
 
 using safeinstall::sandbox::check_host_features;
 using safeinstall::sandbox::explain_namespace_failure;
 using safeinstall::sandbox::FeatureCheck;
 using safeinstall::sandbox::sandbox_can_be_built;
+using safeinstall::sandbox::StagingOverlay;
 
 namespace {
 
@@ -56,6 +62,37 @@ std::string namespace_id(const char* kind) {
   const std::string link = std::string("/proc/self/ns/") + kind;
   const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
   return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+}
+
+// Runs `body` in a child, in a new user namespace mapped as the launcher maps it and in the
+// namespaces `flags` names: true when body returned true. The body must not use Catch.
+template <typename Body>
+bool in_new_namespaces(int flags, Body body) {
+  const uid_t uid = ::geteuid();
+  const gid_t gid = ::getegid();
+  const pid_t child = ::fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    if (::unshare(CLONE_NEWUSER) != 0 ||
+        !safeinstall::sandbox::write_identity_maps(::getpid(), uid, gid) || ::unshare(flags) != 0)
+      ::_exit(2);
+    ::_exit(body() ? 0 : 1);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// What the launch does for the project: the sandbox's overlay mount, here on a private tmpfs.
+bool launch_mounts_staging_overlay() {
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0) return false;
+  for (const char* dir : {"/tmp/lower", "/tmp/upper", "/tmp/work", "/tmp/merged"}) {
+    if (::mkdir(dir, 0700) != 0) return false;
+  }
+  const StagingOverlay dirs{"/tmp/lower", "/tmp/upper", "/tmp/work"};
+  return safeinstall::sandbox::mount_staging_overlay("/tmp/merged", dirs, "mount").has_value();
 }
 
 }  // namespace
@@ -130,4 +167,39 @@ TEST_CASE("host check: namespace failures get a concrete hint", "[host_check]") 
   }
   CHECK_THAT(explain_namespace_failure(ENOSPC), Catch::Contains("max_"));
   CHECK_THAT(explain_namespace_failure(EINVAL), Catch::Contains("CONFIG_"));
+}
+
+TEST_CASE("host check: the staging overlay's options are the launch's", "[host_check]") {
+  const StagingOverlay dirs{"/a,b:c", "/run/up", "/run/work"};
+  CHECK(safeinstall::sandbox::staging_overlay_options(dirs) ==
+        std::string("lowerdir=/a\\,b\\:c,upperdir=/run/up,workdir=/run/work,") +
+            safeinstall::sandbox::kStagingOverlayFeatures);
+  if (const auto refusal = user_namespace_refusal(); !refusal.empty()) {
+    WARN("skipped: " << refusal);
+    return;
+  }
+  const auto checks = check_host_features();
+  const FeatureCheck* overlay = find_check(checks, "overlayfs-userxattr");
+  REQUIRE(overlay != nullptr);
+  INFO(overlay->detail);
+  // Said on success ("mounted as the sandbox mounts it (...)") and in the failed step alike.
+  CHECK_THAT(overlay->detail, Catch::Contains(safeinstall::sandbox::kStagingOverlayFeatures));
+}
+
+TEST_CASE("host check: the overlay and loopback checks agree with the launch's own code",
+          "[host_check]") {
+  if (const auto refusal = user_namespace_refusal(); !refusal.empty()) {
+    WARN("skipped: " << refusal);
+    return;
+  }
+  const auto checks = check_host_features();
+  const FeatureCheck* overlay = find_check(checks, "overlayfs-userxattr");
+  const FeatureCheck* loopback = find_check(checks, "loopback");
+  REQUIRE(overlay != nullptr);
+  REQUIRE(loopback != nullptr);
+  INFO("overlay: " << overlay->detail << " | loopback: " << loopback->detail);
+  CHECK(overlay->ok == in_new_namespaces(CLONE_NEWNS, launch_mounts_staging_overlay));
+  CHECK(loopback->ok == in_new_namespaces(CLONE_NEWNET, [] {
+          return safeinstall::sandbox::bring_loopback_up().has_value();
+        }));
 }

@@ -142,13 +142,13 @@ TEST_CASE("globs: expected writes follow the package manager's name") {
 TEST_CASE("globs: --expect adds to the package manager's set; a bad one names the flag") {
   std::vector<std::string> command{"npm", "ci"};
   std::vector<std::string> extra{"dist/**"};
-  auto set = expected_writes(command, extra);
+  auto set = with_expect_flags(expected_writes_for(command.front()), extra);
   REQUIRE(set);
   CHECK(set->matches("dist/index.js"));
   CHECK(set->matches("node_modules/x"));
 
   std::vector<std::string> bad{"**/x"};
-  auto refused = expected_writes(command, bad);
+  auto refused = with_expect_flags(expected_writes_for(command.front()), bad);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().step.starts_with("--expect **/x"));
 }
