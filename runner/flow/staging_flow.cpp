@@ -4,18 +4,18 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "runner/exit_codes.h"
-#include "runner/messages.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
+#include "runner/messages.h"
 #include "sandbox/base/escaped_text.h"
 
 namespace safeinstall::runner {
 namespace {
-
 
 // Changes listed before a y/N question; the report has them all.
 constexpr std::size_t kChangesShown = 40;
@@ -149,8 +149,7 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 
   ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
   if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
-  if (auto staged = stage_project(*record.plan, staging); !staged)
-    return propagate(staged);
+  if (auto staged = stage_project(*record.plan, staging); !staged) return propagate(staged);
 
   StagingRecord& rec = record.staging.emplace();
   rec.run_dir = run->dir.path;
@@ -182,8 +181,8 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
   ChangeListLimits limits;
   limits.deadline = deadline;
-  auto changes = list_changes(staged.run.dir.upper(), record.project, limits,
-                              direct_dir_names(*record.plan));
+  auto changes =
+      list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
   auto expected = expected_writes(options.command, options.expect);
   if (!expected) return propagate(expected);
@@ -217,25 +216,28 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
                                     const ProjectSnapshot* snapshot, bool allow_unexpected,
                                     bool allow_protected, StagingRecord& staging) {
   PromotionAttempt attempt;
+  // Checked once, here; promote() is handed the result rather than walking the project again.
+  std::optional<ConflictCheck> check;
   if (snapshot != nullptr) {
-    auto check = find_conflicts(*snapshot, changes);
-    if (!check) {
-      attempt.message = check.error().message();
+    auto checked = find_conflicts(*snapshot, changes);
+    if (!checked) {
+      attempt.message = checked.error().message();
       return attempt;
     }
-    if (!check->clean()) {
+    if (!checked->clean()) {
       attempt.conflict = true;
-      attempt.message = check->message() +
+      attempt.message = checked->message() +
                         "; nothing was promoted and the run is kept: look at those paths, then "
                         "`safeinstall promote " +
                         run.dir.id + "` or `safeinstall discard " + run.dir.id + "`";
       return attempt;
     }
+    check = std::move(*checked);
   }
   PromotionOptions po;
   po.allow_unexpected = allow_unexpected;
   po.allow_protected = allow_protected;
-  po.snapshot = snapshot;
+  po.conflicts = check ? &*check : nullptr;
   auto result = promote(run.dir, run.meta.project, changes, po);
   if (!result) {
     attempt.message = result.error().message();
