@@ -123,19 +123,18 @@ pid_t read_ppid(pid_t pid) {
 
 std::vector<pid_t> list_other_processes() {
   std::vector<pid_t> pids;
-  DIR* dir = ::opendir("/proc");
-  if (dir == nullptr) return pids;
-  while (auto* entry = ::readdir(dir)) {
+  DirStream dir = open_dir_stream("/proc");
+  if (!dir) return pids;
+  while (auto* entry = ::readdir(dir.get())) {
     char* end = nullptr;
     long pid = std::strtol(entry->d_name, &end, 10);
     if (*end == '\0' && pid > 1) pids.push_back(static_cast<pid_t>(pid));
   }
-  ::closedir(dir);
   return pids;
 }
 
-// Mount points for binds inside a throwaway area (toolchain dirs, a project under /tmp) are
-// empty directories the sandbox created; they are not something the command wrote.
+// What one run reports of the files written to the throwaway areas: a command that fills its
+// home with small files must not flood the channel to the supervisor.
 constexpr std::size_t kMaxWrittenFiles = 10000;
 
 void report_written_files(int channel, const Spec& spec) {

@@ -48,9 +48,9 @@ void add_process(pid_t pid, TreeSample& sample) {
 
 void add_children(pid_t pid, std::vector<pid_t>& pending) {
   const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  DIR* dir = ::opendir(tasks.c_str());
-  if (dir == nullptr) return;
-  while (auto* entry = ::readdir(dir)) {
+  sandbox::DirStream dir = sandbox::open_dir_stream(tasks.c_str());
+  if (!dir) return;
+  while (auto* entry = ::readdir(dir.get())) {
     if (entry->d_name[0] == '.') continue;
     std::string children = read_small(tasks + "/" + entry->d_name + "/children");
     const char* p = children.c_str();
@@ -60,7 +60,6 @@ void add_children(pid_t pid, std::vector<pid_t>& pending) {
       p = end;
     }
   }
-  ::closedir(dir);
 }
 
 }  // namespace
