@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "runner/exit_codes.h"
@@ -213,25 +214,28 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
                                     const ProjectSnapshot* snapshot, bool allow_unexpected,
                                     bool allow_protected, StagingRecord& staging) {
   PromotionAttempt attempt;
+  // Checked once, here; promote() is handed the result rather than walking the project again.
+  std::optional<ConflictCheck> check;
   if (snapshot != nullptr) {
-    auto check = find_conflicts(*snapshot, changes);
-    if (!check) {
-      attempt.message = check.error().message();
+    auto checked = find_conflicts(*snapshot, changes);
+    if (!checked) {
+      attempt.message = checked.error().message();
       return attempt;
     }
-    if (!check->clean()) {
+    if (!checked->clean()) {
       attempt.conflict = true;
-      attempt.message = check->message() +
+      attempt.message = checked->message() +
                         "; nothing was promoted and the run is kept: look at those paths, then "
                         "`safeinstall promote " +
                         run.dir.id + "` or `safeinstall discard " + run.dir.id + "`";
       return attempt;
     }
+    check = std::move(*checked);
   }
   PromotionOptions po;
   po.allow_unexpected = allow_unexpected;
   po.allow_protected = allow_protected;
-  po.snapshot = snapshot;
+  po.conflicts = check ? &*check : nullptr;
   auto result = promote(run.dir, run.meta.project, changes, po);
   if (!result) {
     attempt.message = result.error().message();

@@ -2,38 +2,14 @@
 // Atomic promotion of a staged run into the real project.
 //
 // The unit is the project's top-level entry: at any instant, even under kill -9, each one is
-// wholly old or wholly new. Per entry:
-//   - a directory the run recreated (opaque) or created, a file, a symlink: the staged
-//     entry itself becomes the real one with ONE renameat2 — RENAME_EXCHANGE when a real
-//     entry exists (the old one lands where the staged one was, then moves to trash), else
-//     RENAME_NOREPLACE;
-//   - a directory merged with the real one (the run changed some of its contents), or one
-//     where some changes are not promoted: its complete new version is built in the run's
-//     build dir first — unchanged real files hard-linked in (same filesystem, no copying),
-//     staged files linked in, deletions applied — then swapped in with one RENAME_EXCHANGE;
-//   - a deleted entry: moved to trash with one rename.
-// Trash is removed afterwards. Nothing is ever copied file by file on the same filesystem.
-//
-// Never trusted: special files and symlinks leaving the project are never promoted (the
-// verdict rejects such runs; this is the second line); set-uid/set-gid and world-write
-// bits are cleared and the command's own xattrs and ACLs (staged_xattrs.h) removed before
-// anything reaches the project; a staged file with more than one hard link is copied, so
-// no inode is shared with anything outside the promoted tree; overlayfs xattrs are removed
-// from promoted entries.
-//
-// Crash safety: journal.json (promotion_journal.h) records the plan with the inode of each
-// new version and of each real entry replaced, fsync'd before the first rename into the
-// project. recover() finishes an interrupted promotion idempotently, deciding per step by
-// inode whether its rename happened. Preparation never touches the project on the same
-// filesystem, so a crash before the commit point leaves nothing to undo there.
-//
-// Copy-based fallback: when the staging dir is on another mount than the project, each new
-// version is copied into a `.safeinstall-tmp-<run>-<n>` entry inside the project first (and
-// old entries go to `.safeinstall-trash-<run>-<n>`), then the same renames follow; the
-// result says so. These names are removed by clean-up or recovery.
-//
-// After the commit, the run's staged data (upper, work) is removed with the trash: what was
-// promoted lives in the project, and what was skipped cannot be promoted later.
+// wholly old or wholly new, and the project as a whole is as it was or, once recovered,
+// fully promoted. The parts, each with its share of that contract at its top:
+//   plan.h     which entries are swapped, built, removed or skipped, and which changes
+//              are promoted at all;
+//   prepare.h  new versions made beside the targets; what is never trusted;
+//   commit.h   the journal, the renames into the project and recovery: crash safety;
+//   places.h   where scratch lives, and the copy-based fallback across mounts;
+//   interrupted.cpp  start-up recovery of every interrupted promotion of the store.
 //
 // The caller holds the project lock (RunStore::lock_project) and nothing writes to the
 // upper dir any more (the sandbox is gone).
@@ -49,7 +25,7 @@
 
 namespace safeinstall::runner {
 
-class ProjectSnapshot;
+struct ConflictCheck;
 
 struct PromotionOptions {
   // Expected changes are always promoted; the others only when allowed.
@@ -59,8 +35,10 @@ struct PromotionOptions {
   // soon as the project is new; removing a large old node_modules takes seconds.
   bool defer_cleanup = false;
   bool force_copy = false;  // copy-based even on one filesystem (tests)
-  // When set, promotion is refused if the project changed under the run (find_conflicts).
-  const ProjectSnapshot* snapshot = nullptr;
+  // The project checked against the run's snapshot (find_conflicts) by the caller, under the
+  // lock it holds: when set and not clean, nothing is promoted. The caller checks once and
+  // uses the same result for what it tells the user.
+  const ConflictCheck* conflicts = nullptr;
   // Test hook: called after each step's rename into the project.
   std::function<void(const std::string& entry)> after_step;
 };
@@ -89,8 +67,7 @@ struct PromotionResult {
 // `project` (absolute, canonical). Fails with a message naming the entry and the step; if
 // it fails after the commit point the journal stays "committing" and recover() finishes.
 Result<PromotionResult> promote(const RunDir& run, const std::string& project,
-                                         const ChangeList& changes,
-                                         const PromotionOptions& options = {});
+                                const ChangeList& changes, const PromotionOptions& options = {});
 
 enum class RecoveryOutcome {
   nothing_to_do,   // no journal, or the last promotion finished

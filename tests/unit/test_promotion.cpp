@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "runner/fs/path_globs.h"
-#include "runner/staging/project_snapshot.h"
 #include "runner/promotion/promotion.h"
-#include "runner/store/promotion_journal.h"
+#include "runner/staging/project_snapshot.h"
 #include "runner/staging/verdict.h"
+#include "runner/store/promotion_journal.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;
@@ -69,7 +69,7 @@ struct Scenario {
   }
 
   safeinstall::Result<PromotionResult> promote_with(const PromotionOptions& options,
-                                                             const GlobSet& expected) const {
+                                                    const GlobSet& expected) const {
     auto list = changes(expected);
     return promote(run, project, list, options);
   }
@@ -348,9 +348,12 @@ TEST_CASE(
   write_file(s.project + "/package-lock.json", "edited meanwhile");
   write_file(s.project + "/node_modules/old/patch.js", "hand patch");
   auto before = s.project_now();
+  auto list = s.changes(expected_writes_for("npm"));
+  auto check = find_conflicts(*snapshot, list);
+  REQUIRE(check);
   auto options = allow_all();
-  options.snapshot = &*snapshot;
-  auto result = s.promote_with(options, expected_writes_for("npm"));
+  options.conflicts = &*check;
+  auto result = promote(s.run, s.project, list, options);
   REQUIRE_FALSE(result);
   CHECK(result.error().step.find("package-lock.json (modified)") != std::string::npos);
   CHECK(result.error().step.find("node_modules/old/patch.js (created)") != std::string::npos);

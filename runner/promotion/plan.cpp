@@ -1,0 +1,130 @@
+#include "runner/promotion/plan.h"
+
+#include <algorithm>
+#include <map>
+#include <string_view>
+
+#include "runner/fs/fs_tree.h"
+
+namespace safeinstall::runner {
+namespace {
+
+std::string_view top_level_of(std::string_view path) {
+  return path.substr(0, path.find('/'));
+}
+
+bool allowed(const Change& c, const PromotionOptions& options) {
+  switch (c.category) {
+    case Category::expected:
+      return true;
+    case Category::protected_:
+      return options.allow_protected;
+    case Category::unexpected:
+    case Category::unjudged:
+      return options.allow_unexpected;
+  }
+  return false;
+}
+
+Result<void> decide(EntryPlan& plan, const PromotionPlaces& places, const PromotionOptions& options,
+                    PromotionResult& result) {
+  auto real = stat_entry(places.project_fd.get(), plan.name, places.project + "/" + plan.name);
+  if (!real) return propagate(real);
+  plan.real = *real;
+  auto upper = stat_entry(places.upper_fd.get(), plan.name, places.run.upper() + "/" + plan.name);
+  if (!upper) return propagate(upper);
+  plan.upper = *upper;
+
+  auto promotable_count = static_cast<std::size_t>(
+      std::count_if(plan.changes.begin(), plan.changes.end(),
+                    [&](const Change* c) { return promotable(*c, options); }));
+  bool all = promotable_count == plan.changes.size();
+  bool none = promotable_count == 0;
+  bool head_blocks = plan.head != nullptr && !promotable(*plan.head, options) &&
+                     plan.head->type == EntryType::dir &&
+                     !(plan.real && S_ISDIR(plan.real->st_mode));
+  if (is_reserved_name(plan.name)) {
+    for (const Change* c : plan.changes)
+      skip(result, *c, "name reserved for safeinstall's own scratch entries");
+    plan.kind = PlanKind::skip;
+    return {};
+  }
+  if (none || head_blocks) {
+    for (const Change* c : plan.changes)
+      skip(result, *c, promotable(*c, options) ? "its directory is not promoted" : why_not(*c));
+    plan.kind = PlanKind::skip;
+    return {};
+  }
+  auto stale = [&] {
+    return plain_error(
+        "promote " + plan.name + ": the staged tree no longer matches the change list",
+        "list the changes again before promoting");
+  };
+  if (!plan.upper) return stale();
+  if (plan.head != nullptr && plan.head->change == ChangeKind::deleted) {
+    if (!is_whiteout(*plan.upper)) return stale();
+    plan.kind = plan.real ? PlanKind::remove : PlanKind::skip;
+    return {};
+  }
+  if (is_whiteout(*plan.upper)) return stale();
+  if (!S_ISDIR(plan.upper->st_mode)) {
+    if (plan.head == nullptr || entry_type_of(plan.upper->st_mode) != plan.head->type)
+      return stale();
+    plan.kind = PlanKind::swap;
+    return {};
+  }
+  bool real_is_dir = plan.real && S_ISDIR(plan.real->st_mode);
+  bool replaced_whole = plan.head != nullptr && (plan.head->opaque || !real_is_dir);
+  plan.kind = all && replaced_whole ? PlanKind::swap : PlanKind::build;
+  return {};
+}
+
+}  // namespace
+
+bool promotable(const Change& c, const PromotionOptions& options) {
+  if (c.change == ChangeKind::deleted) return allowed(c, options);
+  return allowed(c, options) && !c.flags.never_promoted();
+}
+
+std::string why_not(const Change& c) {
+  if (c.change != ChangeKind::deleted && c.flags.special_file)
+    return "special file: never promoted";
+  if (c.change != ChangeKind::deleted && c.flags.symlink_escape)
+    return "symlink pointing outside the project: never promoted";
+  switch (c.category) {
+    case Category::protected_:
+      return "protected (promoted only with --allow-protected)";
+    case Category::unjudged:
+      return "not judged (promoted only with --yes)";
+    default:
+      return "unexpected (promoted only with --yes)";
+  }
+}
+
+void skip(PromotionResult& result, const Change& c, std::string reason) {
+  result.skipped.push_back({c.path, std::move(reason)});
+}
+
+Result<std::vector<EntryPlan>> plan_entries(const PromotionPlaces& places,
+                                            const ChangeList& changes,
+                                            const PromotionOptions& options,
+                                            PromotionResult& result) {
+  // Keys view into the change list, which outlives the plan: no string per change.
+  std::map<std::string_view, EntryPlan> by_name;
+  for (const auto& c : changes.changes) {
+    std::string_view top = top_level_of(c.path);
+    auto& plan = by_name[top];
+    plan.changes.push_back(&c);
+    if (top.size() == c.path.size()) plan.head = &c;
+  }
+  std::vector<EntryPlan> plans;
+  plans.reserve(by_name.size());
+  for (auto& [name, plan] : by_name) {
+    plan.name = std::string(name);
+    if (auto decided = decide(plan, places, options, result); !decided) return propagate(decided);
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+}  // namespace safeinstall::runner

@@ -1,0 +1,58 @@
+#pragma once
+// Planning: what happens to each top-level entry of the project the change list touches.
+//
+// The unit is the project's top-level entry: at any instant, even under kill -9, each one is
+// wholly old or wholly new. Per entry:
+//   - swap: a directory the run recreated (opaque) or created, a file, a symlink: the staged
+//     entry itself becomes the real one with ONE renameat2 — RENAME_EXCHANGE when a real
+//     entry exists (the old one lands where the staged one was, then moves to trash), else
+//     RENAME_NOREPLACE;
+//   - build: a directory merged with the real one (the run changed some of its contents), or
+//     one where some changes are not promoted: its complete new version is built first
+//     (prepare.h), then swapped in with one RENAME_EXCHANGE;
+//   - remove: a deleted entry, moved to trash with one rename;
+//   - skip: nothing under the entry is promoted (each change says why).
+// Which changes are promoted at all: expected ones always, the others only when the options
+// allow them, and never special files or symlinks leaving the project.
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/promotion/places.h"
+#include "runner/promotion/promotion.h"
+#include "runner/staging/change_list.h"
+#include "sandbox/base/error.h"
+
+namespace safeinstall::runner {
+
+enum class PlanKind { swap, build, remove, skip };
+
+struct EntryPlan {
+  std::string name;
+  PlanKind kind = PlanKind::skip;
+  std::vector<const Change*> changes;  // everything under the entry, sorted by path
+  const Change* head = nullptr;        // the change of the entry itself, if any
+  std::optional<struct stat> real;     // project/name now
+  std::optional<struct stat> upper;    // upper/name
+  std::string source;                  // absolute path of the prepared new version
+  std::uint64_t new_ino = 0;
+};
+
+bool promotable(const Change& c, const PromotionOptions& options);
+// Why a change is not promotable, in the words of PromotionResult::skipped.
+std::string why_not(const Change& c);
+void skip(PromotionResult& result, const Change& c, std::string reason);
+
+// One plan per top-level entry `changes` touches, from what the project and the staged tree
+// hold now. Changes left out are recorded in result.skipped. Fails when the staged tree no
+// longer matches the change list.
+Result<std::vector<EntryPlan>> plan_entries(const PromotionPlaces& places,
+                                            const ChangeList& changes,
+                                            const PromotionOptions& options,
+                                            PromotionResult& result);
+
+}  // namespace safeinstall::runner
