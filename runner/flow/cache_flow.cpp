@@ -1,8 +1,8 @@
 #include "runner/flow/cache_flow.h"
 
 #include "runner/messages.h"
-#include "runner/fs/path_text.h"
 #include "runner/plan/run_plan.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {

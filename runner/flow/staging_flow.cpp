@@ -7,15 +7,14 @@
 #include <string>
 
 #include "runner/exit_codes.h"
-#include "runner/messages.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
-#include "runner/fs/path_text.h"
+#include "runner/messages.h"
 #include "sandbox/base/escaped_text.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {
-
 
 // Changes listed before a y/N question; the report has them all.
 constexpr std::size_t kChangesShown = 40;
@@ -126,14 +125,18 @@ Result<RunStore> open_run_store() {
   return store;
 }
 
+Result<ProjectLock> lock_project_waiting(const RunStore& store, const std::string& project) {
+  return store.lock_project(
+      project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
+}
+
 Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options) {
   const std::string& project = record.project;
   if (is_within(store.state_dir(), project))
     return plain_error(
         "safeinstall's state dir " + store.state_dir() + " is inside the project " + project,
         "set SAFEINSTALL_STATE_DIR to a directory outside the project");
-  auto lock = store.lock_project(
-      project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
+  auto lock = lock_project_waiting(store, project);
   if (!lock) return propagate(lock);
   // Taken under the lock and before the sandbox starts: promotion compares against it.
   auto snapshot = take_snapshot(project);
@@ -149,8 +152,7 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 
   ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
   if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
-  if (auto staged = stage_project(*record.plan, staging); !staged)
-    return propagate(staged);
+  if (auto staged = stage_project(*record.plan, staging); !staged) return propagate(staged);
 
   StagingRecord& rec = record.staging.emplace();
   rec.run_dir = run->dir.path;
@@ -182,8 +184,8 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   for (const auto& dir : record.plan->direct_uppers) ::rmdir(dir.c_str());
   ChangeListLimits limits;
   limits.deadline = deadline;
-  auto changes = list_changes(staged.run.dir.upper(), record.project, limits,
-                              direct_dir_names(*record.plan));
+  auto changes =
+      list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
   auto expected = expected_writes(options.command, options.expect);
   if (!expected) return propagate(expected);
