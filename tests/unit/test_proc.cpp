@@ -88,7 +88,8 @@ TEST_CASE("proc: a child's stat, ids and argv as the parent reads them") {
 }
 
 TEST_CASE("proc: the caller's own stat line") {
-  StatFields own(StatFields::read_own());
+  std::string line = StatFields::read_own();  // the fields are views into it
+  StatFields own(line);
   CHECK(own.number(1) == ::getpid());
   CHECK(own.number(4) == ::getppid());
 }
