@@ -91,8 +91,8 @@ pid_t read_ppid(pid_t pid) {
   return static_cast<pid_t>(StatFields(line).number(4).value_or(0));
 }
 
-// Mount points for binds inside a throwaway area (toolchain dirs, a project under /tmp) are
-// empty directories the sandbox created; they are not something the command wrote.
+// What one run reports of the files written to the throwaway areas: a command that fills its
+// home with small files must not flood the channel to the supervisor.
 constexpr std::size_t kMaxWrittenFiles = 10000;
 
 void report_written_files(int channel, const Spec& spec) {

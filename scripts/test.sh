@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: set-up, a normal build with every test, the libFuzzer
-# targets for a minute each, then a build with AddressSanitizer + UndefinedBehaviorSanitizer
-# running the same tests again.
+# The whole test suite, as CI runs it: set-up, a format check, a normal build with every test,
+# the libFuzzer targets for a minute each, then a build with AddressSanitizer +
+# UndefinedBehaviorSanitizer running the same tests again.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -19,6 +19,8 @@ build_and_test() {
 }
 
 bash scripts/setup.sh
+echo "== format: every C++ file as .clang-format says"
+git ls-files -z '*.cpp' '*.h' | xargs -0 clang-format --dry-run --Werror
 build_and_test build
 if [ "${SAFEINSTALL_FUZZ_SECONDS:-60}" != 0 ]; then
   echo "== fuzz: each target for ${SAFEINSTALL_FUZZ_SECONDS:-60} s"

@@ -194,33 +194,26 @@ Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
                                         const std::string& shown) {
   auto fd = open_subdirectory(dirfd, name, shown);
   if (!fd) return propagate(fd);
-  DIR* dir = ::fdopendir(fd->get());
-  if (dir == nullptr) return sys_error("list directory " + shown);
-  fd->release();  // owned by `dir` from here on
-  return DirStream(dir);
+  DirStream dir = sandbox::dir_stream(std::move(*fd));
+  if (!dir) return sys_error("list directory " + shown);
+  return dir;
 }
 
 Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd, const std::string& shown) {
   auto fd = reopen_for_listing(dirfd, shown);
   if (!fd) return propagate(fd);
-  DIR* dir = ::fdopendir(fd->get());
-  if (dir == nullptr) return sys_error("list directory " + shown);
-  fd->release();  // owned by `dir` from here on
+  DirStream dir = sandbox::dir_stream(std::move(*fd));
+  if (!dir) return sys_error("list directory " + shown);
   std::vector<DirectoryEntry> entries;
   for (;;) {
     errno = 0;
-    const struct dirent* entry = ::readdir(dir);
+    const struct dirent* entry = ::readdir(dir.get());
     if (entry == nullptr) break;
     std::string_view name = entry->d_name;
     if (name == "." || name == "..") continue;
     entries.push_back({std::string(name), entry->d_type});
   }
-  int saved = errno;
-  ::closedir(dir);
-  if (saved != 0) {
-    errno = saved;
-    return sys_error("list directory " + shown);
-  }
+  if (errno != 0) return sys_error("list directory " + shown);
   return entries;
 }
 

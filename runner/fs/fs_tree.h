@@ -46,10 +46,7 @@ Result<sandbox::UniqueFd> open_beneath(int rootfd, std::string_view relative, in
                                        const std::string& shown);
 
 // A directory read entry by entry (readdir), for walks that must not hold a whole listing.
-struct DirCloser {
-  void operator()(DIR* dir) const { ::closedir(dir); }
-};
-using DirStream = std::unique_ptr<DIR, DirCloser>;
+using sandbox::DirStream;
 // `name` inside `dirfd` (AT_FDCWD: a path) as a DirStream, refusing to follow a symlink.
 Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
                                         const std::string& shown);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/base/fd.h"
 #include "sandbox/base/proc.h"
 
 namespace safeinstall::runner {
@@ -35,9 +36,9 @@ void add_process(pid_t pid, TreeSample& sample) {
 
 void add_children(pid_t pid, std::vector<pid_t>& pending) {
   const std::string tasks = proc_path(pid, "task");
-  DIR* dir = ::opendir(tasks.c_str());
-  if (dir == nullptr) return;
-  while (auto* entry = ::readdir(dir)) {
+  sandbox::DirStream dir = sandbox::open_dir_stream(tasks.c_str());
+  if (!dir) return;
+  while (auto* entry = ::readdir(dir.get())) {
     if (entry->d_name[0] == '.') continue;
     std::string children =
         read_proc_file(tasks + "/" + entry->d_name + "/children", kMaxChildrenBytes);
@@ -48,7 +49,6 @@ void add_children(pid_t pid, std::vector<pid_t>& pending) {
       p = end;
     }
   }
-  ::closedir(dir);
 }
 
 }  // namespace

@@ -38,7 +38,6 @@ class LimitCgroups {
   // before it could clean up); returns how many. Cgroups still holding a process stay.
   static std::size_t remove_stale();
 
-  bool holds_pids() const { return !pids_.empty(); }
   bool holds_memory() const { return !memory_.empty(); }
   // How many forks the kernel refused at pids.max so far (pids.events "max").
   std::uint64_t refused_forks() const;

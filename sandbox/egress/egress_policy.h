@@ -86,7 +86,6 @@ class EgressPolicy {
   // learn what a command needs; what a name resolves to still has to pass permits_address(),
   // so the host's loopback, private networks and cloud metadata stay out of reach.
   void allow_any_public_host() { any_public_host_ = true; }
-  bool allows_any_public_host() const { return any_public_host_; }
 
  private:
   bool name_matches(const std::string& name, std::uint16_t port, bool any_port) const;
