@@ -1,6 +1,5 @@
 #include "sandbox/init.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -9,21 +8,20 @@
 #include <array>
 #include <csignal>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
-#include "sandbox/confine/capabilities.h"
+#include "sandbox/base/proc.h"
 #include "sandbox/channel.h"
+#include "sandbox/confine/capabilities.h"
 #include "sandbox/confine/command_spawn.h"
-#include "sandbox/egress/gateway_listeners.h"
 #include "sandbox/confine/init_hygiene.h"
 #include "sandbox/confine/limits.h"
 #include "sandbox/confine/mounts.h"
 #include "sandbox/confine/network.h"
-#include "sandbox/seccomp/seccomp_filter.h"
 #include "sandbox/confine/written_files.h"
+#include "sandbox/egress/gateway_listeners.h"
+#include "sandbox/seccomp/seccomp_filter.h"
 
 namespace safeinstall::sandbox {
 namespace {
@@ -88,49 +86,9 @@ sigset_t forwarded_and_child_signals() {
   return set;
 }
 
-std::vector<std::string> read_argv(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string raw;
-  raw.resize(kMaxArgvBytes);
-  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
-  raw.resize(static_cast<std::size_t>(in.gcount()));
-  std::vector<std::string> argv;
-  std::size_t start = 0;
-  while (start < raw.size()) {
-    std::size_t end = raw.find('\0', start);
-    if (end == std::string::npos) end = raw.size();
-    argv.push_back(raw.substr(start, end - start));
-    start = end + 1;
-  }
-  return argv;
-}
-
 pid_t read_ppid(pid_t pid) {
-  // read(2), not a stream iterator: the process may vanish mid-read, and that must not throw.
-  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return 0;
-  std::string stat(4096, '\0');
-  ssize_t n = ::read(fd.get(), stat.data(), stat.size());
-  stat.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-  // The command name may contain spaces and parentheses; fields resume after the last ')'.
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  char state = 0;
-  int ppid = 0;
-  if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) != 2) return 0;
-  return ppid;
-}
-
-std::vector<pid_t> list_other_processes() {
-  std::vector<pid_t> pids;
-  DirStream dir = open_dir_stream("/proc");
-  if (!dir) return pids;
-  while (auto* entry = ::readdir(dir.get())) {
-    char* end = nullptr;
-    long pid = std::strtol(entry->d_name, &end, 10);
-    if (*end == '\0' && pid > 1) pids.push_back(static_cast<pid_t>(pid));
-  }
-  return pids;
+  std::string line = StatFields::read(pid);
+  return static_cast<pid_t>(StatFields(line).number(4).value_or(0));
 }
 
 // What one run reports of the files written to the throwaway areas: a command that fills its
@@ -151,11 +109,12 @@ void report_written_files(int channel, const Spec& spec) {
 }
 
 void report_survivors(int channel) {
-  for (pid_t pid : list_other_processes()) {
+  for (pid_t pid : list_proc_pids()) {
+    if (pid <= 1) continue;  // pid 1 is this process
     SandboxEvent event{.type = SandboxEvent::Type::Survivor,
                        .pid = pid,
                        .ppid = read_ppid(pid),
-                       .argv = read_argv(pid)};
+                       .argv = read_proc_argv(pid, kMaxArgvBytes)};
     send_event(channel, event);
   }
 }

@@ -15,9 +15,10 @@
 #include <set>
 
 #include "runner/cache/cacache.h"
-#include "runner/staging/change_list.h"
 #include "runner/fs/digest.h"
 #include "runner/fs/fs_tree.h"
+#include "runner/fs/user_dirs.h"
+#include "runner/staging/change_list.h"
 #include "runner/staging/staging_usage.h"
 
 namespace safeinstall::runner {
@@ -29,16 +30,6 @@ using sandbox::UniqueFd;
 constexpr std::size_t kMaxBucketBytes = 16 << 20;
 constexpr mode_t kFileMode = 0644;  // the root is 0700: nobody else gets in anyway
 constexpr mode_t kDirMode = 0755;
-
-std::string getenv_string(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
-
-std::string basename_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 Result<void> make_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("create " + path);
@@ -53,23 +44,9 @@ Result<std::optional<std::string>> read_beneath(int rootfd, const std::string& r
     if (fd.error().err == ENOENT) return std::optional<std::string>();
     return propagate(fd);
   }
-  struct stat st {};
-  if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + shown);
-  if (!S_ISREG(st.st_mode)) return plain_error(shown + " is not a regular file");
-  if (static_cast<std::size_t>(st.st_size) > kMaxBucketBytes)
-    return plain_error(shown + " is larger than an index bucket can be");
-  std::string content;
-  std::array<char, 1 << 16> buffer{};
-  for (;;) {
-    ssize_t n = ::read(fd->get(), buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("read " + shown);
-    if (n == 0) break;
-    content.append(buffer.data(), static_cast<std::size_t>(n));
-    if (content.size() > kMaxBucketBytes)
-      return plain_error(shown + " is larger than an index bucket can be");
-  }
-  return std::optional<std::string>(std::move(content));
+  auto content = read_whole_file(fd->get(), kMaxBucketBytes, shown);
+  if (!content) return propagate(content);
+  return std::optional<std::string>(std::move(*content));
 }
 
 Result<std::string> digest_beneath(int rootfd, const std::string& relative,
@@ -232,8 +209,7 @@ class Reviewer {
           found = true;
           break;
         }
-        if (fd.error().err != ENOENT && fd.error().err != ENOTDIR)
-          return propagate(fd);
+        if (fd.error().err != ENOENT && fd.error().err != ENOTDIR) return propagate(fd);
       }
       if (!found)
         return "an index entry for \"" + entry.key + "\" whose content is not in the cache";
@@ -406,24 +382,18 @@ Result<std::size_t> append_bucket(int cachefd, int scratchfd, const BucketAppend
 
 std::vector<CacheDecl> builtin_caches(const std::vector<std::string>& command) {
   if (command.empty()) return {};
-  std::string tool = basename_of(command.front());
+  std::string tool = leaf_of(command.front());
   if (tool == "npm" || tool == "npx")
     return {{"npm", ".npm/_cacache", CacheFormat::cacache, {{"npm_config_cache", "~/.npm"}}}};
   return {};
 }
 
 Result<std::string> default_cache_root() {
-  if (auto dir = getenv_string("SAFEINSTALL_CACHE_DIR"); !dir.empty()) {
-    if (dir.front() != '/')
-      return plain_error("SAFEINSTALL_CACHE_DIR=" + dir + " is not an absolute path");
-    return dir;
-  }
-  if (auto xdg = getenv_string("XDG_CACHE_HOME"); !xdg.empty() && xdg.front() == '/')
-    return xdg + "/safeinstall/caches";
-  if (auto home = getenv_string("HOME"); !home.empty() && home.front() == '/')
-    return home + "/.cache/safeinstall/caches";
-  return plain_error("no place for package caches: HOME is not set",
-                     "set SAFEINSTALL_CACHE_DIR to a directory of your own");
+  return user_dir({.override_variable = "SAFEINSTALL_CACHE_DIR",
+                   .xdg_variable = "XDG_CACHE_HOME",
+                   .home_default = ".cache",
+                   .below = "safeinstall/caches",
+                   .what = "package caches"});
 }
 
 Result<CacheStaging> prepare_cache(const CacheDecl& decl, const std::string& root,

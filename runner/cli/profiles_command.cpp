@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "runner/messages.h"
 #include "runner/plan/environment.h"
-#include "runner/exit_codes.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -32,6 +32,17 @@ void list_lines(std::string& out, const std::string& key, const SourcedStrings& 
   out += key + " = [\n";
   for (const auto& v : values) out += "  " + quoted(v.value) + ",  # " + v.origin.text() + "\n";
   out += "]\n";
+}
+
+struct ListKey {
+  const char* key;
+  const SourcedStrings& values;
+};
+
+// "[name]" and its lists, those with values.
+void list_section(std::string& out, const char* name, std::initializer_list<ListKey> lists) {
+  out += "\n[" + std::string(name) + "]\n";
+  for (const auto& list : lists) list_lines(out, list.key, list.values);
 }
 
 void optional_line(std::string& out, const std::string& key,
@@ -92,23 +103,16 @@ std::string render_profile(const ResolvedProfile& p) {
   optional_line(out, "description", m.description);
   optional_line(out, "scripts", m.scripts);
   optional_line(out, "profile", m.profile);
-  out += "\n[match]\n";
-  list_lines(out, "commands", m.commands);
-  list_lines(out, "install", m.install);
-  list_lines(out, "project_files", m.project_files);
-  out += "\n[network]\n";
-  list_lines(out, "allow", m.hosts);
-  list_lines(out, "discover", m.discover);
-  out += "\n[files]\n";
-  list_lines(out, "expected", m.expected);
-  list_lines(out, "protected", m.protected_paths);
-  list_lines(out, "direct", m.direct);
+  list_section(
+      out, "match",
+      {{"commands", m.commands}, {"install", m.install}, {"project_files", m.project_files}});
+  list_section(out, "network", {{"allow", m.hosts}, {"discover", m.discover}});
+  list_section(out, "files",
+               {{"expected", m.expected}, {"protected", m.protected_paths}, {"direct", m.direct}});
   out +=
       "# and always protected: .git/**, .github/**, CI, editor and package manager config "
       "(built in)\n";
-  out += "\n[env]\n";
-  list_lines(out, "allow", m.env_allow);
-  list_lines(out, "secret", m.env_secret);
+  list_section(out, "env", {{"allow", m.env_allow}, {"secret", m.env_secret}});
   if (!m.env_set.empty()) {
     out += "\n[env.set]\n";
     for (const auto& [name, value] : m.env_set)
@@ -123,10 +127,8 @@ std::string render_profile(const ResolvedProfile& p) {
     out += "path = " + quoted(cache.path) + "\n";
     if (!cache.env.empty()) out += "env = " + quoted(cache.env) + "\n";
   }
-  out += "\n[filesystem]\n";
-  list_lines(out, "visible", m.visible);
-  list_lines(out, "hide", m.hide);
-  list_lines(out, "readonly", m.readonly);
+  list_section(out, "filesystem",
+               {{"visible", m.visible}, {"hide", m.hide}, {"readonly", m.readonly}});
   if (m.hide_user_homes)
     value_line(out, "hide_user_homes", m.hide_user_homes->value ? "true" : "false",
                m.hide_user_homes->origin);
@@ -154,10 +156,7 @@ int profiles_command(const std::string& name, const Options& options) {
   auto project =
       fs::canonical(options.project.empty() ? fs::current_path(ec) : fs::path(options.project), ec);
   auto dirs = default_layer_dirs(current_environment(), ec ? std::string() : project.string());
-  if (!dirs) {
-    std::fprintf(stderr, "safeinstall: %s\n", dirs.error().message().c_str());
-    return exit_code::kSafeinstallFailed;
-  }
+  if (!dirs) return fail(dirs.error().message());
   if (name.empty()) {
     std::fputs(render_profile_list(*dirs).c_str(), stdout);
     return 0;
@@ -168,10 +167,7 @@ int profiles_command(const std::string& name, const Options& options) {
   if (options.scripts_given) flags.scripts = options.scripts;
   flags.credentials = options.credentials;
   auto profile = resolve_named_profile(name, flags, *dirs);
-  if (!profile) {
-    std::fprintf(stderr, "safeinstall: %s\n", profile.error().message().c_str());
-    return exit_code::kSafeinstallFailed;
-  }
+  if (!profile) return fail(profile.error().message());
   std::fputs(render_profile(*profile).c_str(), stdout);
   return 0;
 }

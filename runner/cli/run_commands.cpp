@@ -80,9 +80,7 @@ int promote_command(const std::string& run_id, bool allow_protected) {
   if (meta.verdict.empty())
     return fail("run " + run_id + " has not finished; wait for it, or `safeinstall discard " +
                 run_id + "` if it was killed");
-  auto lock = store->lock_project(meta.project, [&] {
-    tell("waiting for another safeinstall run on " + meta.project + " to finish");
-  });
+  auto lock = lock_project_waiting(*store, meta.project);
   if (!lock) return fail(lock.error().message());
   auto changes = staged_changes(*run);
   if (!changes) return fail(changes.error().message());
@@ -120,9 +118,7 @@ int discard_command(const std::string& run_id) {
     tell("run " + run_id + " was discarded already");
     return exit_code::kSuccess;
   }
-  auto lock = store->lock_project(run->meta.project, [&] {
-    tell("waiting for another safeinstall run on " + run->meta.project + " to finish");
-  });
+  auto lock = lock_project_waiting(*store, run->meta.project);
   if (!lock) return fail(lock.error().message());
   if (auto discarded = store->discard(run_id); !discarded) return fail(discarded.error().message());
   tell("discarded the staged changes of run " + run_id);

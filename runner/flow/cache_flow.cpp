@@ -3,6 +3,7 @@
 #include "runner/fs/path_text.h"
 #include "runner/messages.h"
 #include "runner/plan/run_plan.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {

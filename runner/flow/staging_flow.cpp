@@ -13,6 +13,7 @@
 #include "runner/fs/path_text.h"
 #include "runner/messages.h"
 #include "sandbox/base/escaped_text.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -124,14 +125,18 @@ Result<RunStore> open_run_store() {
   return store;
 }
 
+Result<ProjectLock> lock_project_waiting(const RunStore& store, const std::string& project) {
+  return store.lock_project(
+      project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
+}
+
 Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options) {
   const std::string& project = record.project;
   if (is_within(store.state_dir(), project))
     return plain_error(
         "safeinstall's state dir " + store.state_dir() + " is inside the project " + project,
         "set SAFEINSTALL_STATE_DIR to a directory outside the project");
-  auto lock = store.lock_project(
-      project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
+  auto lock = lock_project_waiting(store, project);
   if (!lock) return propagate(lock);
   // Taken under the lock and before the sandbox starts: promotion compares against it.
   auto snapshot = take_snapshot(project);

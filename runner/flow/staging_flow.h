@@ -7,12 +7,12 @@
 #include <string>
 
 #include "runner/options.h"
-#include "runner/staging/project_snapshot.h"
 #include "runner/promotion/promotion.h"
 #include "runner/record/run_record.h"
-#include "runner/store/run_store.h"
+#include "runner/staging/project_snapshot.h"
 #include "runner/staging/staging_usage.h"
 #include "runner/staging/verdict.h"
+#include "runner/store/run_store.h"
 #include "sandbox/base/error.h"
 
 namespace safeinstall::runner {
@@ -20,6 +20,9 @@ namespace safeinstall::runner {
 // The state dir opened, and every interrupted promotion whose project is free finished or
 // rolled back (said on stderr).
 Result<RunStore> open_run_store();
+
+// The project's lock, waiting while another run holds it and saying so on stderr.
+Result<ProjectLock> lock_project_waiting(const RunStore& store, const std::string& project);
 
 // Everything a staged run holds on to while the command runs.
 struct StagedRun {
@@ -35,9 +38,8 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 // files.project from the upper dir, categorized, and the verdict on it. Listing stops with
 // an error once `deadline` has passed. A run that staged more than `budget` (while it ran, or
 // in the list: sparse files count their apparent size) is rejected.
-Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged,
-                                       const Options& options, const Deadline& deadline,
-                                       const StagingBudget& budget);
+Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const Options& options,
+                              const Deadline& deadline, const StagingBudget& budget);
 
 // What the user decided about a held run, or what the flags decided.
 enum class Decision { promote, keep };

@@ -308,30 +308,40 @@ Result<void> write_file_atomically(const std::string& path, std::string_view con
   return {};
 }
 
-Result<std::optional<std::string>> read_small_file(const std::string& path, std::size_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    return sys_error("open " + path);
-  }
+Result<std::string> read_whole_file(int fd, std::size_t max_bytes, const std::string& shown) {
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
-  if (!S_ISREG(st.st_mode)) return plain_error("read " + path + ": not a regular file");
+  if (::fstat(fd, &st) != 0) return sys_error("stat " + shown);
+  if (!S_ISREG(st.st_mode)) return plain_error("read " + shown + ": not a regular file");
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    return plain_error("read " + path + ": larger than " + std::to_string(max_bytes) + " bytes");
+    return plain_error("read " + shown + ": larger than " + std::to_string(max_bytes) + " bytes");
   }
   std::string content;
   std::array<char, 1 << 16> buffer{};
   for (;;) {
-    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("read " + path);
+    if (n < 0) return sys_error("read " + shown);
     if (n == 0) break;
     content.append(buffer.data(), static_cast<std::size_t>(n));
     if (content.size() > max_bytes)
-      return plain_error("read " + path + ": file grew while being read");
+      return plain_error("read " + shown + ": file grew while being read");
   }
   return content;
+}
+
+Result<std::optional<std::string>> read_small_file(const std::string& path, std::size_t max_bytes,
+                                                   Links links) {
+  int nofollow = links == Links::not_followed ? O_NOFOLLOW : 0;
+  // O_NONBLOCK: opening a FIFO put in a file's place must not wait for a writer; the
+  // fstat below then refuses it.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | nofollow | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    return sys_error("open " + path);
+  }
+  auto content = read_whole_file(fd.get(), max_bytes, path);
+  if (!content) return propagate(content);
+  return std::move(*content);
 }
 
 Result<void> fsync_directory(const std::string& path) {

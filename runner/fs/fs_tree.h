@@ -37,19 +37,19 @@ Result<sandbox::UniqueFd> open_directory(const std::string& path);
 // The directory `name` inside `dirfd`, refusing to follow a symlink; `shown` names it in
 // errors.
 Result<sandbox::UniqueFd> open_subdirectory(int dirfd, const std::string& name,
-                                                     const std::string& shown);
+                                            const std::string& shown);
 
 // `relative` ("a/b/c", "" for the root itself) opened beneath `rootfd` one component at a
 // time, every component with O_NOFOLLOW: a symlink anywhere on the way fails with ELOOP or
 // ENOTDIR instead of leading outside. `flags` apply to the last component.
 Result<sandbox::UniqueFd> open_beneath(int rootfd, std::string_view relative, int flags,
-                                                const std::string& shown);
+                                       const std::string& shown);
 
 // A directory read entry by entry (readdir), for walks that must not hold a whole listing.
 using sandbox::DirStream;
 // `name` inside `dirfd` (AT_FDCWD: a path) as a DirStream, refusing to follow a symlink.
 Result<DirStream> open_directory_stream(int dirfd, const std::string& name,
-                                                 const std::string& shown);
+                                        const std::string& shown);
 
 // Names in a directory, without "." and "..".
 Result<std::vector<std::string>> list_directory(int dirfd, const std::string& shown);
@@ -60,12 +60,11 @@ struct DirectoryEntry {
   std::string name;
   unsigned char type = 0;
 };
-Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd,
-                                                                    const std::string& shown);
+Result<std::vector<DirectoryEntry>> list_directory_entries(int dirfd, const std::string& shown);
 
 // fstatat with AT_SYMLINK_NOFOLLOW; nullopt when nothing is there (ENOENT).
 Result<std::optional<struct stat>> stat_entry(int dirfd, const std::string& name,
-                                                       const std::string& shown);
+                                              const std::string& shown);
 
 // An overlayfs whiteout: a character device 0/0.
 bool is_whiteout(const struct stat& st);
@@ -88,8 +87,7 @@ Result<void> remove_tree(const std::string& path);
 // permission bits `mode`, keeping its timestamps; the owner too when running as root.
 // The source is opened with O_NOFOLLOW and must be a regular file.
 Result<void> copy_file_at(int from_dir, const std::string& from_name, int to_dir,
-                                   const std::string& to_name, mode_t mode,
-                                   const std::string& shown);
+                          const std::string& to_name, mode_t mode, const std::string& shown);
 
 // Copies the tree `from_name` into the new entry `to_name` in another directory, possibly on
 // another filesystem: directories recreated, regular files copied (hard links become
@@ -98,16 +96,24 @@ Result<void> copy_file_at(int from_dir, const std::string& from_name, int to_dir
 // files, so it is kept); no xattrs are copied. Whiteouts are left out; any other special
 // file is an error (callers never ask to copy one).
 Result<void> copy_tree_at(int from_dir, const std::string& from_name, int to_dir,
-                                   const std::string& to_name, const std::string& shown);
+                          const std::string& to_name, const std::string& shown);
 
 // Writes `content` to a temporary sibling and renames it over `path`, so readers see the
 // old or the new file, never a part. `durable` adds fsync of the file and its directory.
-Result<void> write_file_atomically(const std::string& path, std::string_view content,
-                                            bool durable);
+Result<void> write_file_atomically(const std::string& path, std::string_view content, bool durable);
+
+// The whole of an open regular file, refusing one larger than `max_bytes` (also when it
+// grows while being read). `shown` names it in errors.
+Result<std::string> read_whole_file(int fd, std::size_t max_bytes, const std::string& shown);
+
+// Whether a symlink at the path itself is followed. State files of our own are not (a link
+// there is not ours); the invoker's configuration files are, since dotfiles are often links
+// into a managed directory.
+enum class Links { not_followed, followed };
 
 // The whole file, refusing files larger than `max_bytes`; nullopt when it does not exist.
-Result<std::optional<std::string>> read_small_file(const std::string& path,
-                                                            std::size_t max_bytes);
+Result<std::optional<std::string>> read_small_file(const std::string& path, std::size_t max_bytes,
+                                                   Links links = Links::not_followed);
 
 Result<void> fsync_directory(const std::string& path);
 

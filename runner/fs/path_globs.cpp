@@ -1,5 +1,7 @@
 #include "runner/fs/path_globs.h"
 
+#include "runner/fs/fs_tree.h"
+
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -46,11 +48,6 @@ GlobSet must_build(std::initializer_list<std::string_view> patterns) {
     (void)set.add(pattern);
   }
   return set;
-}
-
-std::string basename_of(std::string_view argv0) {
-  auto slash = argv0.rfind('/');
-  return std::string(slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1));
 }
 
 // "python3.11" → true for prefix "python"; "pip3" → true for "pip".
@@ -332,7 +329,7 @@ void use_profile_protected(const GlobSet& extra_protected) {
 }
 
 GlobSet expected_writes_for(std::string_view argv0) {
-  std::string name = basename_of(argv0);
+  std::string name = leaf_of(argv0);
   static constexpr std::array kJavascript = {"npm",  "npx", "yarn", "yarnpkg", "pnpm",
                                              "pnpx", "bun", "bunx", "corepack"};
   static constexpr std::array kPython = {"uv", "poetry", "pipenv", "pdm"};

@@ -8,6 +8,8 @@
 #include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/registry_discovery.h"
 #include "runner/profile/tool_config_carryover.h"
+#include "sandbox/base/env_vars.h"
+#include "sandbox/base/path_text.h"
 #include "sandbox/egress/gateway_listeners.h"
 
 namespace safeinstall::runner {
@@ -17,17 +19,9 @@ namespace fs = std::filesystem;
 using sandbox::MountKind;
 using sandbox::MountSpec;
 
-std::string variable(const std::vector<std::string>& env, const std::string& name) {
-  std::string prefix = name + "=";
-  for (const auto& e : env) {
-    if (e.starts_with(prefix)) return e.substr(prefix.size());
-  }
-  return {};
-}
-
 // The invoker's real home, when there is one: the place their configuration lives.
 fs::path real_home(const Invoker& invoker) {
-  std::string home = variable(invoker.env, "HOME");
+  std::string home = env_value(invoker.env, "HOME");
   if (home.empty() || home.front() != '/') return {};
   std::error_code ec;
   auto real = fs::canonical(home, ec);
@@ -121,7 +115,7 @@ void add_mounts(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
       continue;
     }
     credentials.push_back(real);
-    if (!home.empty() && real.string().starts_with(home.string() + "/"))
+    if (!home.empty() && real != home && is_within(real.string(), home.string()))
       target = fs::path(plan.home) / real.lexically_relative(home);
     else
       target = real;

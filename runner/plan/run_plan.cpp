@@ -16,6 +16,8 @@
 #include "runner/fs/path_text.h"
 #include "runner/plan/environment.h"
 #include "runner/profile/byte_size.h"
+#include "sandbox/base/env_vars.h"
+#include "sandbox/base/path_text.h"
 #include "sandbox/egress/gateway_listeners.h"
 #include "sandbox/egress/upstream_proxy.h"
 
@@ -30,14 +32,6 @@ constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 constexpr std::array kSystemDirs = {"/",     "/bin",  "/boot", "/dev", "/etc", "/lib",  "/lib64",
                                     "/proc", "/run",  "/sbin", "/sys", "/usr", "/var",  "/tmp",
                                     "/home", "/root", "/opt",  "/srv", "/mnt", "/media"};
-
-std::string variable(const std::vector<std::string>& env, const std::string& name) {
-  std::string prefix = name + "=";
-  for (const auto& e : env) {
-    if (e.starts_with(prefix)) return e.substr(prefix.size());
-  }
-  return {};
-}
 
 bool is_directory(const std::string& path) {
   struct stat st {};
@@ -90,7 +84,7 @@ Result<> check_project_is_safe(const std::string& project, const std::string& re
 // The invoker's home path when it exists (so paths in configs keep working), otherwise a
 // path under /home, which the sandbox replaces with a tmpfs anyway.
 std::string choose_home(const Invoker& invoker) {
-  std::string home = variable(invoker.env, "HOME");
+  std::string home = env_value(invoker.env, "HOME");
   if (!home.empty() && home.front() == '/' && home != "/" && is_directory(home)) {
     std::error_code ec;
     auto real = fs::canonical(home, ec);
@@ -260,7 +254,7 @@ Result<std::uint64_t> size_option(const std::string& flag_value, std::uint64_t p
 std::vector<std::string> sandbox_environment(const ScrubbedEnvironment& scrubbed,
                                              const Invoker& invoker, const std::string& home) {
   std::vector<std::string> env = scrubbed.kept;
-  if (variable(env, "PATH").empty()) set_variable(env, "PATH", kDefaultPath);
+  if (env_value(env, "PATH").empty()) set_variable(env, "PATH", kDefaultPath);
   set_variable(env, "HOME", home);
   std::string user = invoker.user.empty() ? "sandbox" : invoker.user;
   set_variable(env, "USER", user);
@@ -395,7 +389,7 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   plan.env_dropped = scrubbed.dropped;
   auto& spec = plan.spec;
   spec.env = sandbox_environment(scrubbed, invoker, plan.home);
-  std::string path = variable(spec.env, "PATH");
+  std::string path = env_value(spec.env, "PATH");
   std::string resolved = resolve_command(options.command.front(), path);
   plan.toolchains = toolchain_paths(plan.home, path, resolved, base.toolchains);
   plan.hidden = hidden_paths(base, plan.home, plan.project);

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "runner/fs/path_text.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {

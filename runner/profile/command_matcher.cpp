@@ -1,5 +1,7 @@
 #include "runner/profile/command_matcher.h"
 
+#include "runner/fs/fs_tree.h"
+
 #include <algorithm>
 
 namespace safeinstall::runner {
@@ -19,11 +21,6 @@ std::vector<std::string_view> words_of(std::string_view form) {
 
 }  // namespace
 
-std::string basename_of_command(std::string_view argv0) {
-  auto slash = argv0.rfind('/');
-  return std::string(slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1));
-}
-
 bool is_name_or_versioned(std::string_view name, std::string_view wanted) {
   if (!name.starts_with(wanted)) return false;
   auto rest = name.substr(wanted.size());
@@ -37,7 +34,7 @@ std::optional<std::size_t> match_command_form(std::string_view form,
                                               std::span<const std::string> argv) {
   auto words = words_of(form);
   if (words.empty() || argv.size() < words.size()) return std::nullopt;
-  if (!is_name_or_versioned(basename_of_command(argv[0]), words[0])) return std::nullopt;
+  if (!is_name_or_versioned(leaf_of(argv[0]), words[0])) return std::nullopt;
   for (std::size_t i = 1; i < words.size(); ++i) {
     if (argv[i] != words[i]) return std::nullopt;
   }

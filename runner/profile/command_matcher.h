@@ -13,8 +13,6 @@
 
 namespace safeinstall::runner {
 
-std::string basename_of_command(std::string_view argv0);
-
 // "pip3.11" is "pip" with a version; "pipx" is not.
 bool is_name_or_versioned(std::string_view name, std::string_view wanted);
 

@@ -7,7 +7,10 @@
 #include <iterator>
 #include <map>
 
+#include "runner/fs/fs_tree.h"
+#include "runner/fs/user_dirs.h"
 #include "runner/profile/command_matcher.h"
+#include "sandbox/base/env_vars.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -15,14 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kProjectFile = ".safeinstall.toml";
-
-std::string variable(const std::vector<std::string>& env, const std::string& name) {
-  std::string prefix = name + "=";
-  for (const auto& e : env) {
-    if (e.starts_with(prefix)) return e.substr(prefix.size());
-  }
-  return {};
-}
 
 bool readable(const fs::path& file) {
   return ::access(file.c_str(), R_OK) == 0;
@@ -126,7 +121,7 @@ bool project_has_any(const SourcedStrings& files, const fs::path& project) {
 // "pip3.11" → "pip": every command form that can match argv[0] starts with this.
 std::string command_stem(std::span<const std::string> argv) {
   if (argv.empty()) return {};
-  std::string name = basename_of_command(argv[0]);
+  std::string name = leaf_of(argv[0]);
   while (!name.empty() && ((name.back() >= '0' && name.back() <= '9') || name.back() == '.'))
     name.pop_back();
   return name;
@@ -264,14 +259,11 @@ Result<LayerDirs> default_layer_dirs(const std::vector<std::string>& env,
   if (dirs.builtin.empty())
     return plain_error("no base profile found; looked in:" + searched,
                        "set SAFEINSTALL_PROFILE_DIR to the directory holding base.toml");
-  std::string system = variable(env, "SAFEINSTALL_SYSTEM_DIR");
+  std::string system = env_value(env, "SAFEINSTALL_SYSTEM_DIR");
   dirs.system = system.empty() ? fs::path("/etc/safeinstall") : fs::path(system);
-  std::string config = variable(env, "XDG_CONFIG_HOME");
-  std::string home = variable(env, "HOME");
-  if (!config.empty() && config.front() == '/')
-    dirs.user = fs::path(config) / "safeinstall";
-  else if (!home.empty() && home.front() == '/')
-    dirs.user = fs::path(home) / ".config/safeinstall";
+  if (auto config =
+          xdg_base_dir(env_value(env, "XDG_CONFIG_HOME"), env_value(env, "HOME"), ".config"))
+    dirs.user = fs::path(*config) / "safeinstall";
   dirs.project = project;
   return dirs;
 }
@@ -390,8 +382,7 @@ Result<ResolvedProfile> resolve_profile(std::span<const std::string> argv, const
     } else {
       name = "base";
       fallback = true;
-      reason = "no profile matches `" +
-               (argv.empty() ? std::string() : basename_of_command(argv[0])) +
+      reason = "no profile matches `" + (argv.empty() ? std::string() : leaf_of(argv[0])) +
                "`: nothing is allowed on the network (use --profile NAME or --allow-host)";
     }
   }

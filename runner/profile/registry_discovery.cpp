@@ -2,11 +2,13 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
+#include "runner/fs/fs_tree.h"
+#include "runner/profile/carryover/config_text.h"
+#include "sandbox/base/env_vars.h"
 #include "sandbox/egress/egress_policy.h"
 
 namespace safeinstall::runner {
@@ -14,16 +16,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Configuration files are small; a huge one is not a configuration file.
-constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
-
-std::string read_small_file(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec) || fs::file_size(file, ec) > kMaxConfigBytes) return {};
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+// A file that cannot be read counts as empty.
+std::string config_text(const fs::path& file) {
+  auto text = read_small_file(file.string(), kMaxConfigFileBytes, Links::followed);
+  return text && *text ? std::move(**text) : std::string();
 }
 
 std::string trim(std::string_view s) {
@@ -41,12 +37,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 std::string env_value(const DiscoveryInput& in, const std::string& name) {
-  if (in.env == nullptr) return {};
-  std::string prefix = name + "=";
-  for (const auto& e : *in.env) {
-    if (e.starts_with(prefix)) return e.substr(prefix.size());
-  }
-  return {};
+  return in.env == nullptr ? std::string() : safeinstall::env_value(*in.env, name);
 }
 
 class Collector {
@@ -99,7 +90,7 @@ std::vector<std::pair<fs::path, bool>> candidates(const DiscoveryInput& in,
 
 void read_npmrc(Collector& c) {
   for (const auto& [file, from_project] : candidates(c.in_, {".npmrc"}, {".npmrc"})) {
-    for (const auto& line : lines_of(read_small_file(file))) {
+    for (const auto& line : lines_of(config_text(file))) {
       auto eq = line.find('=');
       if (eq == std::string::npos) continue;
       std::string key = trim(line.substr(0, eq));
@@ -116,7 +107,7 @@ void read_yarnrc(Collector& c) {
   static const std::regex classic(R"(^\s*"?registry"?\s+(\S+))");
   for (const auto& [file, from_project] :
        candidates(c.in_, {".yarnrc.yml", ".yarnrc"}, {".yarnrc.yml", ".yarnrc"})) {
-    for (const auto& line : lines_of(read_small_file(file))) {
+    for (const auto& line : lines_of(config_text(file))) {
       std::smatch m;
       if (std::regex_search(line, m, server) || std::regex_search(line, m, classic))
         c.url(trim(m[1].str()), c.shown(file), from_project);
@@ -148,7 +139,7 @@ void read_pip_arguments(Collector& c, std::span<const std::string> args, const s
     } else if (auto named = value_of("--requirement", "-r"); named && depth < 4) {
       fs::path file = fs::path(*named).is_absolute() ? fs::path(*named) : base / *named;
       std::vector<std::string> words;
-      for (const auto& line : lines_of(read_small_file(file))) {
+      for (const auto& line : lines_of(config_text(file))) {
         std::istringstream split(line.substr(0, line.find(" #")));
         for (std::string w; split >> w;) words.push_back(w);
       }
@@ -165,7 +156,7 @@ void read_pip(Collector& c) {
     files.push_back({custom, false});
   for (const auto& [file, from_project] : files) {
     bool continuing = false;
-    for (const auto& line : lines_of(read_small_file(file))) {
+    for (const auto& line : lines_of(config_text(file))) {
       auto eq = line.find('=');
       bool indented = !line.empty() && (line.front() == ' ' || line.front() == '\t');
       if (continuing && indented && eq == std::string::npos) {
@@ -209,7 +200,7 @@ void read_pyproject(Collector& c) {
   };
   for (const char* name : {"pyproject.toml", "Pipfile"}) {
     fs::path file = c.in_.project / name;
-    std::string text = read_small_file(file);
+    std::string text = config_text(file);
     if (text.empty()) continue;
     try {
       auto root = toml::parse(text, file.string());
@@ -228,20 +219,20 @@ void read_bundler(Collector& c) {
   static const std::regex mirror(R"(^\s*BUNDLE_MIRROR__\S+\s*:\s*"?([^"\s]+))");
   static const std::regex gemrc(R"(^\s*-\s*(https?://\S+))");
   for (const auto& [file, from_project] : candidates(c.in_, {"Gemfile", "gems.rb"}, {})) {
-    for (const auto& line : lines_of(read_small_file(file))) {
+    for (const auto& line : lines_of(config_text(file))) {
       std::smatch m;
       if (std::regex_search(line, m, gemfile)) c.url(m[1].str(), c.shown(file), from_project);
     }
   }
   for (const auto& [file, from_project] :
        candidates(c.in_, {".bundle/config"}, {".bundle/config"})) {
-    for (const auto& line : lines_of(read_small_file(file))) {
+    for (const auto& line : lines_of(config_text(file))) {
       std::smatch m;
       if (std::regex_search(line, m, mirror)) c.url(m[1].str(), c.shown(file), from_project);
     }
   }
   for (const auto& [file, from_project] : candidates(c.in_, {}, {".gemrc"})) {
-    for (const auto& line : lines_of(read_small_file(file))) {
+    for (const auto& line : lines_of(config_text(file))) {
       std::smatch m;
       if (std::regex_search(line, m, gemrc)) c.url(m[1].str(), c.shown(file), from_project);
     }
@@ -252,7 +243,7 @@ void read_bundler(Collector& c) {
 void read_cargo(Collector& c) {
   for (const auto& [file, from_project] : candidates(c.in_, {".cargo/config.toml", ".cargo/config"},
                                                      {".cargo/config.toml", ".cargo/config"})) {
-    std::string text = read_small_file(file);
+    std::string text = config_text(file);
     if (text.empty()) continue;
     try {
       auto root = toml::parse(text, file.string());
@@ -303,7 +294,7 @@ void read_go(Collector& c) {
   privates(env_value(c.in_, "GOPRIVATE"), "GOPRIVATE");
   if (c.in_.home.empty()) return;
   fs::path file = c.in_.home / ".config/go/env";
-  for (const auto& line : lines_of(read_small_file(file))) {
+  for (const auto& line : lines_of(config_text(file))) {
     if (line.starts_with("GOPROXY=") && env_value(c.in_, "GOPROXY").empty())
       proxies(line.substr(8), c.shown(file));
     if (line.starts_with("GOPRIVATE=") && env_value(c.in_, "GOPRIVATE").empty())
@@ -317,7 +308,7 @@ void read_nuget(Collector& c) {
   for (const auto& [file, from_project] :
        candidates(c.in_, {"NuGet.Config", "nuget.config", "NuGet.config"},
                   {".nuget/NuGet/NuGet.Config"})) {
-    std::string text = read_small_file(file);
+    std::string text = config_text(file);
     for (std::sregex_iterator it(text.begin(), text.end(), source), end; it != end; ++it)
       c.url((*it)[1].str(), c.shown(file), from_project);
   }
@@ -325,7 +316,7 @@ void read_nuget(Collector& c) {
 
 void read_composer(Collector& c) {
   fs::path file = c.in_.project / "composer.json";
-  std::string text = read_small_file(file);
+  std::string text = config_text(file);
   if (text.empty()) return;
   auto json = nlohmann::json::parse(text, nullptr, false);
   if (!json.is_object() || !json.contains("repositories")) return;
@@ -342,7 +333,7 @@ void read_maven(Collector& c) {
   static const std::regex url(R"(<url>\s*([^<\s]+)\s*</url>)");
   for (const auto& [file, from_project] :
        candidates(c.in_, {"pom.xml", ".mvn/settings.xml"}, {".m2/settings.xml"})) {
-    std::string text = read_small_file(file);
+    std::string text = config_text(file);
     for (std::sregex_iterator b(text.begin(), text.end(), block), end; b != end; ++b) {
       std::string inner = (*b)[2].str();
       for (std::sregex_iterator u(inner.begin(), inner.end(), url); u != end; ++u)
@@ -357,7 +348,7 @@ void read_gradle(Collector& c) {
   for (const auto& [file, from_project] : candidates(
            c.in_, {"settings.gradle", "settings.gradle.kts", "build.gradle", "build.gradle.kts"},
            {".gradle/init.gradle"})) {
-    std::string text = read_small_file(file);
+    std::string text = config_text(file);
     for (std::sregex_iterator it(text.begin(), text.end(), repo), end; it != end; ++it)
       c.url((*it)[1].str(), c.shown(file), from_project);
   }

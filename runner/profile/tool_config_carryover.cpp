@@ -1,10 +1,10 @@
 #include "runner/profile/tool_config_carryover.h"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 
+#include "runner/fs/fs_tree.h"
 #include "runner/profile/carryover/carried_file.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -17,10 +17,9 @@ using sandbox::MountSpec;
 // must not become a way to carry a private key in.
 bool holds_certificates_only(const fs::path& file) {
   constexpr std::size_t kMaxCaBytes = 4 << 20;
-  std::error_code ec;
-  if (fs::file_size(file, ec) > kMaxCaBytes || ec) return false;
-  std::ifstream in(file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = read_small_file(file.string(), kMaxCaBytes, Links::followed);
+  if (!read || !*read) return false;
+  const std::string& text = **read;
   return text.find("-----BEGIN CERTIFICATE-----") != std::string::npos &&
          text.find("PRIVATE KEY") == std::string::npos;
 }
@@ -35,9 +34,8 @@ void bind_ca_files(Carryover& out, const std::vector<std::string>& ca_files,
     fs::path path = ca.starts_with("~/") ? real_home / ca.substr(2) : fs::path(ca);
     auto real = fs::canonical(path, ec);
     if (ec || !fs::is_regular_file(real, ec) || !holds_certificates_only(real)) continue;
-    auto relative = real.lexically_relative(home);
-    if (relative.empty() || relative.begin()->string() == "..") continue;
-    std::string target = (sandbox_home / relative).string();
+    if (!is_within(real.string(), home.string())) continue;
+    std::string target = (sandbox_home / real.lexically_relative(home)).string();
     if (std::ranges::any_of(out.mounts, [&](const MountSpec& m) { return m.target == target; }))
       continue;
     out.mounts.push_back({MountKind::BindReadOnly, target, real.string()});

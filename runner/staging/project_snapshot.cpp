@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "runner/fs/fs_tree.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -169,10 +170,8 @@ class ConflictFinder {
 
  private:
   bool inside_checked_subtree(const std::string& path) const {
-    return std::any_of(
-        checked_subtrees_.begin(), checked_subtrees_.end(), [&](const std::string& dir) {
-          return path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/';
-        });
+    return std::any_of(checked_subtrees_.begin(), checked_subtrees_.end(),
+                       [&](const std::string& dir) { return path != dir && is_within(path, dir); });
   }
 
   void conflict(const std::string& path, std::string what) {
@@ -370,8 +369,7 @@ Result<ProjectSnapshot> take_snapshot(const std::string& project, const Snapshot
   if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + project);
   SnapshotWalker walker(project, limits);
   walker.set_root(st);
-  if (auto walked = walker.walk(fd->get(), 0, "", 0); !walked)
-    return propagate(walked);
+  if (auto walked = walker.walk(fd->get(), 0, "", 0); !walked) return propagate(walked);
   ProjectSnapshot snapshot;
   snapshot.project_ = project;
   snapshot.truncated_ = walker.truncated();
@@ -453,8 +451,7 @@ Result<ConflictCheck> find_conflicts(const ProjectSnapshot& snapshot, const Chan
   if (!fd) return propagate(fd);
   ConflictFinder finder(snapshot, fd->get());
   for (const auto& change : changes.changes) {
-    if (auto checked = finder.check_change(change); !checked)
-      return propagate(checked);
+    if (auto checked = finder.check_change(change); !checked) return propagate(checked);
   }
   return finder.take();
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runner/fs/fs_tree.h"
+#include "runner/fs/user_dirs.h"
 #include "runner/store/promotion_journal.h"
 
 namespace safeinstall::runner {
@@ -22,11 +23,6 @@ using sandbox::UniqueFd;
 constexpr std::string_view kMetaSchema = "safeinstall.run/1";
 constexpr std::string_view kStagingDirName = ".safeinstall-staging";
 constexpr std::size_t kMaxMetaBytes = 4 << 20;
-
-std::string getenv_string(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(t);
@@ -133,19 +129,11 @@ RunDir RunDir::at(const std::string& dir) {
 }
 
 Result<std::string> default_state_dir() {
-  if (auto dir = getenv_string("SAFEINSTALL_STATE_DIR"); !dir.empty()) {
-    if (dir.front() != '/')
-      return plain_error("SAFEINSTALL_STATE_DIR=" + dir + " is not an absolute path");
-    return dir;
-  }
-  // The XDG spec says relative values are to be ignored.
-  if (auto xdg = getenv_string("XDG_STATE_HOME"); !xdg.empty() && xdg.front() == '/')
-    return xdg + "/safeinstall";
-  if (auto home = getenv_string("HOME"); !home.empty() && home.front() == '/') {
-    return home + "/.local/state/safeinstall";
-  }
-  return plain_error("no place for safeinstall's state: HOME is not set",
-                     "set SAFEINSTALL_STATE_DIR to a directory of your own");
+  return user_dir({.override_variable = "SAFEINSTALL_STATE_DIR",
+                   .xdg_variable = "XDG_STATE_HOME",
+                   .home_default = ".local/state",
+                   .below = "safeinstall",
+                   .what = "safeinstall's state"});
 }
 
 bool valid_run_id(std::string_view id) {
@@ -228,8 +216,7 @@ Result<StoredRun> RunStore::create_run(const std::string& run_id, RunMeta meta) 
   if (!choice) return propagate(choice);
   run.staging = choice->staging;
   if (run.staging != run.path) {
-    if (auto made = make_private_directory(run.staging); !made)
-      return propagate(made);
+    if (auto made = make_private_directory(run.staging); !made) return propagate(made);
   }
   // The overlay's root directory shows the upper dir's permissions: give it the project's.
   if (::mkdir(run.upper().c_str(), 0700) != 0 ||

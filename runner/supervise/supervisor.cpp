@@ -12,14 +12,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 
 #include "runner/argv_bounds.h"
 #include "runner/staging/staging_watch.h"
 #include "sandbox/base/fd.h"
+#include "sandbox/base/proc.h"
 #include "sandbox/egress/egress_gateway.h"
 #include "sandbox/seccomp/seccomp_notify.h"
 
@@ -36,24 +35,13 @@ constexpr auto kSampleInterval = std::chrono::milliseconds(200);
 // A process that exec'd and has just exited is a zombie until its parent reaps it; its
 // /proc/PID/stat then still holds its wait status (field 52). Anything else is not it.
 std::optional<int> zombie_wait_status(pid_t pid) {
-  // Read with read(2): the process may be reaped mid-read (ESRCH), which a stream iterator
-  // would throw for.
-  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  std::string stat(4096, '\0');
-  ssize_t n = ::read(fd.get(), stat.data(), stat.size());
-  stat.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-  auto close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z')
-    return std::nullopt;
-  std::size_t at = close + 2;
+  std::string line = StatFields::read(pid);
+  StatFields stat(line);
   // Field 3 is the state; the exit code is field 52.
-  for (int field = 3; field < 52; ++field) {
-    at = stat.find(' ', at);
-    if (at == std::string::npos) return std::nullopt;
-    ++at;
-  }
-  return std::atoi(stat.c_str() + at);
+  if (stat.text(3) != "Z") return std::nullopt;
+  auto status = stat.number(52);
+  if (!status) return std::nullopt;
+  return static_cast<int>(*status);
 }
 
 std::string mib(std::uint64_t bytes) {
@@ -92,31 +80,7 @@ SandboxProcess survivor(pid_t pid, pid_t ppid, std::vector<std::string> argv) {
 // so that a longer one is seen to be cut).
 std::vector<std::string> read_argv(pid_t pid) {
   const ArgvBounds bounds;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string raw(bounds.max_total_bytes + bounds.max_args + 1, '\0');
-  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
-  raw.resize(static_cast<std::size_t>(in.gcount()));
-  std::vector<std::string> argv;
-  for (std::size_t start = 0; start < raw.size();) {
-    std::size_t end = std::min(raw.find('\0', start), raw.size());
-    argv.push_back(raw.substr(start, end - start));
-    start = end + 1;
-  }
-  return argv;
-}
-
-// "NSpid:\t5808\t2": the last field is the pid inside the innermost namespace.
-pid_t inner_pid(pid_t host_pid, pid_t* host_ppid) {
-  std::ifstream in("/proc/" + std::to_string(host_pid) + "/status");
-  std::string line;
-  pid_t inner = 0;
-  while (std::getline(in, line)) {
-    if (host_ppid != nullptr && line.starts_with("PPid:")) *host_ppid = std::stoi(line.substr(5));
-    if (!line.starts_with("NSpid:")) continue;
-    auto last = line.find_last_of(" \t");
-    inner = std::stoi(line.substr(last + 1));
-  }
-  return inner;
+  return read_proc_argv(pid, bounds.max_total_bytes + bounds.max_args + 1);
 }
 
 // From the host, a timed-out sandbox's processes are those in init's pid namespace; they
@@ -124,19 +88,14 @@ pid_t inner_pid(pid_t host_pid, pid_t* host_ppid) {
 std::vector<SandboxProcess> list_sandbox_processes(pid_t init) {
   std::vector<SandboxProcess> found;
   struct stat ns {};
-  if (::stat(("/proc/" + std::to_string(init) + "/ns/pid").c_str(), &ns) != 0) return found;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    pid_t pid = std::stoi(name);
+  if (::stat(proc_path(init, "ns/pid").c_str(), &ns) != 0) return found;
+  for (pid_t pid : list_proc_pids()) {
     struct stat other {};
-    if (pid == init || ::stat(("/proc/" + name + "/ns/pid").c_str(), &other) != 0) continue;
+    if (pid == init || ::stat(proc_path(pid, "ns/pid").c_str(), &other) != 0) continue;
     if (other.st_ino != ns.st_ino || other.st_dev != ns.st_dev) continue;
-    pid_t host_ppid = 0;
-    pid_t inner = inner_pid(pid, &host_ppid);
-    pid_t inner_parent = host_ppid == init ? 1 : inner_pid(host_ppid, nullptr);
-    found.push_back(survivor(inner, inner_parent, read_argv(pid)));
+    ProcIds ids = read_proc_ids(pid);
+    pid_t inner_parent = ids.ppid == init ? 1 : read_proc_ids(ids.ppid).inner;
+    found.push_back(survivor(ids.inner, inner_parent, read_argv(pid)));
   }
   return found;
 }

@@ -11,10 +11,10 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "runner/argv_bounds.h"
 #include "runner/supervise/unix_socket_policy.h"
+#include "sandbox/base/proc.h"
 #include "sandbox/seccomp/process_memory.h"
 
 namespace safeinstall::runner {
@@ -31,55 +31,16 @@ constexpr std::size_t kMaxSends = 16;
 // million, and every one is refused whether it is kept or not.
 constexpr std::size_t kMaxKeptEach = 4096;
 
-std::string proc(pid_t pid, const char* what) {
-  return "/proc/" + std::to_string(pid) + "/" + what;
-}
-
-struct Ids {
-  pid_t inner = 0;
-  pid_t host_ppid = 0;
-};
-
-// "NSpid:\t5808\t2": the last field is the pid inside the innermost namespace.
-Ids read_status_ids(pid_t host_pid) {
-  Ids ids;
-  std::ifstream in(proc(host_pid, "status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("PPid:")) ids.host_ppid = std::atoi(line.c_str() + 5);
-    if (line.starts_with("NSpid:")) {
-      ids.inner = std::atoi(line.c_str() + line.find_last_of(" \t") + 1);
-      break;
-    }
-  }
-  return ids;
-}
-
 ExecLineage read_ids(pid_t host_pid) {
-  Ids self = read_status_ids(host_pid);
-  return {self.inner, self.host_ppid, read_status_ids(self.host_ppid).inner};
-}
-
-std::string read_link(const std::string& path) {
-  std::array<char, 4096> buffer{};
-  ssize_t n = ::readlink(path.c_str(), buffer.data(), buffer.size());
-  return n > 0 ? std::string(buffer.data(), static_cast<std::size_t>(n)) : std::string();
+  ProcIds self = read_proc_ids(host_pid);
+  return {self.inner, self.ppid, read_proc_ids(self.ppid).inner};
 }
 
 // What a refused call or a direct attempt keeps of its caller's argv: bounded as a recorded
 // process's is, since a hostile loop can make thousands of them.
 std::vector<std::string> running_argv(pid_t pid) {
   const ArgvBounds bounds;
-  std::ifstream in(proc(pid, "cmdline"), std::ios::binary);
-  std::string raw(bounds.max_total_bytes, '\0');
-  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
-  raw.resize(static_cast<std::size_t>(in.gcount()));
-  std::vector<std::string> argv;
-  for (std::size_t start = 0; start < raw.size();) {
-    std::size_t end = std::min(raw.find('\0', start), raw.size());
-    argv.push_back(raw.substr(start, end - start));
-    start = end + 1;
-  }
+  auto argv = read_proc_argv(pid, bounds.max_total_bytes);
   bound_argv(argv, bounds);
   return argv;
 }
@@ -114,11 +75,11 @@ bool exec_target_exists(pid_t pid, int dirfd, const std::string& path, bool empt
   if (empty_path) return true;
   std::string base;
   if (path.starts_with("/")) {
-    base = proc(pid, "root");
+    base = proc_path(pid, "root");
   } else if (dirfd == AT_FDCWD) {
-    base = proc(pid, "cwd") + "/";
+    base = proc_path(pid, "cwd") + "/";
   } else {
-    base = proc(pid, "fd/") + std::to_string(dirfd) + "/";
+    base = proc_path(pid, "fd/") + std::to_string(dirfd) + "/";
   }
   return ::access((base + path).c_str(), F_OK) == 0;
 }
@@ -299,8 +260,8 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   record.host_pid = n.pid;
   record.started = std::chrono::system_clock::now();
   record.argv = memory.strings_at(argv_at, kMaxArgs, kMaxArgBytes);
-  record.cwd = read_link(proc(n.pid, "cwd"));
-  record.exe = empty_path ? read_link(proc(n.pid, "fd/") + std::to_string(dirfd))
+  record.cwd = read_proc_link(proc_path(n.pid, "cwd"));
+  record.exe = empty_path ? read_proc_link(proc_path(n.pid, "fd/") + std::to_string(dirfd))
                           : lexically_joined(record.cwd, path);
   LifecycleEnv env = read_lifecycle_env(memory, envp_at);
   record.pid = ids.inner;

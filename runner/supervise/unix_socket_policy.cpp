@@ -9,28 +9,17 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <climits>
 #include <cstddef>
 #include <cstring>
 
-#include "runner/fs/path_text.h"
 #include "sandbox/base/fd.h"
+#include "sandbox/base/path_text.h"
+#include "sandbox/base/proc.h"
 
 namespace safeinstall::runner {
 namespace {
 
 using sandbox::UniqueFd;
-
-std::string proc_path(pid_t pid, const char* what) {
-  return "/proc/" + std::to_string(pid) + "/" + what;
-}
-
-std::string read_link(const std::string& path) {
-  std::array<char, PATH_MAX> target{};
-  ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
-  return n > 0 ? std::string(target.data(), static_cast<std::size_t>(n)) : std::string();
-}
 
 // The path of a filesystem socket, or nullopt for other families, unnamed and abstract ones.
 std::optional<std::string> socket_path(const char* raw, std::size_t size) {
@@ -57,7 +46,7 @@ std::optional<std::string> resolve_in_sandbox(pid_t pid, const std::string& path
   if (!found) return std::nullopt;
   struct stat st {};
   if (::fstat(found.get(), &st) != 0 || !S_ISSOCK(st.st_mode)) return std::nullopt;
-  std::string resolved = read_link("/proc/self/fd/" + std::to_string(found.get()));
+  std::string resolved = read_proc_link("/proc/self/fd/" + std::to_string(found.get()));
   return resolved.starts_with('/') ? std::optional(resolved) : std::nullopt;
 }
 
@@ -67,7 +56,7 @@ std::optional<std::string> UnixSocketPolicy::outside(pid_t pid, const char* raw,
                                                      std::size_t size) const {
   auto path = socket_path(raw, size);
   if (!path) return std::nullopt;
-  std::string asked = lexically_normal(*path, read_link(proc_path(pid, "cwd")));
+  std::string asked = lexically_normal(*path, read_proc_link(proc_path(pid, "cwd")));
   auto resolved = resolve_in_sandbox(pid, asked);
   if (!resolved) return std::nullopt;  // no socket there: the call fails on its own
   bool own = std::ranges::any_of(own_dirs_, [&](const std::string& dir) {

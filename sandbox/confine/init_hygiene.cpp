@@ -8,12 +8,11 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
-#include "sandbox/base/fd.h"
+#include "sandbox/base/proc.h"
 
 namespace safeinstall::sandbox {
 namespace {
@@ -26,22 +25,16 @@ Result<> close_range_of(unsigned first, unsigned last) {
                    "close_range needs Linux 5.9 or later");
 }
 
-// Fields 50 and 51 of /proc/self/stat (env_start, env_end); the command name in field 2 may
-// hold spaces and parentheses, so counting starts after its last ')'.
+// Fields 50 and 51 of /proc/self/stat (env_start, env_end).
 bool environment_block(unsigned long& start, unsigned long& end) {
-  UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
-  char buffer[4096];
-  ssize_t n = ::read(fd.get(), buffer, sizeof buffer - 1);
-  if (n <= 0) return false;
-  buffer[n] = '\0';
-  const char* field = std::strrchr(buffer, ')');
-  if (field == nullptr) return false;
-  // Each step lands on the space before the next field: the first on field 3's, the last on
-  // field 50's.
-  for (int i = 3; i <= 50 && field != nullptr; ++i) field = std::strchr(field + 1, ' ');
-  if (field == nullptr) return false;
-  return std::sscanf(field, " %lu %lu", &start, &end) == 2 && start < end;
+  std::string line = StatFields::read_own();
+  StatFields stat(line);
+  auto first = stat.number(50);
+  auto last = stat.number(51);
+  if (!first || !last || *first < 0 || *first >= *last) return false;
+  start = static_cast<unsigned long>(*first);
+  end = static_cast<unsigned long>(*last);
+  return true;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "sandbox/base/path_text.h"
 #include "sandbox/confine/cgroup_files.h"
 
 namespace safeinstall::sandbox {
@@ -20,8 +21,7 @@ namespace {
 constexpr std::string_view kNamePrefix = "safeinstall-";
 
 bool is_v1(const std::string& dir, const std::string& controller) {
-  return dir.starts_with("/sys/fs/cgroup/" + controller + "/") ||
-         dir == "/sys/fs/cgroup/" + controller;
+  return is_within(dir, "/sys/fs/cgroup/" + controller);
 }
 
 }  // namespace

@@ -2,11 +2,11 @@
 
 #include <sys/socket.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "sandbox/egress/coroutines.h"
 #include "sandbox/egress/dns/dns_stub.h"
 #include "sandbox/egress/gateway_session.h"
 #include "sandbox/egress/gateway_state.h"
@@ -16,10 +16,7 @@
 namespace safeinstall::sandbox {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
 using asio::ip::udp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // Out of descriptors (EMFILE) the accept fails at once and keeps failing: wait instead of
 // spinning, the pending client stays in the backlog meanwhile.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};

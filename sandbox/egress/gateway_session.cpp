@@ -1,14 +1,11 @@
 #include "sandbox/egress/gateway_session.h"
+#include "sandbox/egress/coroutines.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace safeinstall::sandbox {
 namespace {
-
-namespace asio = boost::asio;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 // Whatever goes wrong inside one session stays inside it: the gateway, and with it the
 // run, carries on.

@@ -1,6 +1,6 @@
 #include "sandbox/egress/http_forwarder.h"
+#include "sandbox/egress/coroutines.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -11,10 +11,7 @@
 namespace safeinstall::sandbox {
 namespace {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
-using asio::ip::tcp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 // Origins send bigger heads than clients (cookies, CSP); still bounded.
 constexpr std::size_t kMaxResponseHead = 64 * 1024;

@@ -1,17 +1,15 @@
 #include "sandbox/egress/http_proxy.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "sandbox/egress/coroutines.h"
 #include "sandbox/egress/http_forwarder.h"
 
 namespace safeinstall::sandbox {
 namespace {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kTunnelEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
 
 class HttpProxySession final : public GatewaySession {

@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -13,15 +12,13 @@
 #include <memory>
 
 #include "sandbox/base/fd.h"
+#include "sandbox/egress/coroutines.h"
 #include "sandbox/egress/network_record.h"
 
 namespace safeinstall::sandbox {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 // Bulk transfers move through a pipe with splice(2): the bytes never enter the supervisor's
 // memory, and copying them in and out again (two copies per byte) was most of what relaying

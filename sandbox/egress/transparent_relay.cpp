@@ -1,20 +1,17 @@
 #include "sandbox/egress/transparent_relay.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <vector>
 
+#include "sandbox/egress/coroutines.h"
 #include "sandbox/egress/http_forwarder.h"
 #include "sandbox/egress/tls_client_hello.h"
 
 namespace safeinstall::sandbox {
 namespace {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
-using asio::ip::tcp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadStep = 4096;
 
 // The IPv4 address the client dialled, also when the listener is dual-stack.

@@ -1,7 +1,6 @@
 #include "sandbox/egress/upstream_connector.h"
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,15 +10,13 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "sandbox/egress/coroutines.h"
 #include "sandbox/egress/proxy_request.h"
 
 namespace safeinstall::sandbox {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // Wildcard patterns let a client name endless hosts; the cache forgets rather than grows.
 constexpr std::size_t kMaxCachedNames = 1024;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "sandbox/base/env_vars.h"
 #include "sandbox/egress/egress_policy.h"
 
 namespace safeinstall::sandbox {
@@ -70,12 +71,7 @@ std::optional<std::string> percent_decode(std::string_view text) {
 std::optional<std::string> find_variable(const std::vector<std::string>& env,
                                          std::initializer_list<std::string_view> names) {
   for (auto name : names) {
-    for (const auto& entry : env) {
-      if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=') {
-        std::string value = entry.substr(name.size() + 1);
-        if (!value.empty()) return value;
-      }
-    }
+    if (std::string value = env_value(env, name); !value.empty()) return value;
   }
   return std::nullopt;
 }

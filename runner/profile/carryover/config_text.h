@@ -9,6 +9,9 @@
 
 namespace safeinstall::runner {
 
+// Configuration files are small; a larger one is not a configuration file.
+inline constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
+
 // A line longer than this is no setting a tool needs carried over (inline CA bundles stay
 // well below it); it is dropped whole.
 inline constexpr std::size_t kMaxConfigLineBytes = 64 * 1024;

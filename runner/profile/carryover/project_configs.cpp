@@ -1,5 +1,5 @@
-// cover_project_configs (declared in runner/profile/tool_config_carryover.h): the project's own tool
-// configuration, which the command reads through the project overlay, covered by sanitized
+// cover_project_configs (declared in runner/profile/tool_config_carryover.h): the project's own
+// tool configuration, which the command reads through the project overlay, covered by sanitized
 // copies. Each copy is a read-only mount on top of the overlay: the real file is not
 // changed, the overlay's upper dir never sees a write (so nothing is staged or promoted), and
 // the command cannot remove or rename the mount point (EBUSY).
@@ -9,16 +9,12 @@
 
 #include "runner/profile/carryover/carried_file.h"
 #include "runner/profile/tool_config_carryover.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool is_within(const fs::path& path, const fs::path& dir) {
-  auto relative = path.lexically_relative(dir);
-  return !relative.empty() && relative.begin()->string() != "..";
-}
 
 // The file the tool would read at `relative`, followed through symlinks, when it is a regular
 // file inside the project. One that leads outside is not the project's to cover: it is
@@ -26,7 +22,8 @@ bool is_within(const fs::path& path, const fs::path& dir) {
 std::optional<fs::path> project_file(const fs::path& project, const char* relative) {
   std::error_code ec;
   auto real = fs::canonical(project / relative, ec);
-  if (ec || !is_within(real, project) || !fs::is_regular_file(real, ec)) return std::nullopt;
+  if (ec || !is_within(real.string(), project.string()) || !fs::is_regular_file(real, ec))
+    return std::nullopt;
   return real;
 }
 

@@ -1,9 +1,9 @@
 #include "runner/profile/carryover/sanitize_config.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "runner/fs/fs_tree.h"
+#include "runner/profile/carryover/config_text.h"
 #include "runner/profile/carryover/line_config.h"
 #include "runner/profile/carryover/toml_config.h"
 #include "runner/profile/carryover/yaml_config.h"
@@ -12,8 +12,6 @@ namespace safeinstall::runner {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
 
 // composer's auth.json holds nothing but credentials: the sandbox sees an empty object, the
 // report the kinds that were there (http-basic, github-oauth, bearer…).
@@ -51,18 +49,16 @@ SanitizedConfig sanitize_config(std::string_view text, ConfigDialect dialect) {
 }
 
 SanitizedConfig sanitize_config_file(const fs::path& file, ConfigDialect dialect) {
-  std::error_code ec;
-  auto size = fs::file_size(file, ec);
-  std::ifstream in(file, std::ios::binary);
-  if (ec || size > kMaxConfigBytes || !in) {
+  auto text = read_small_file(file.string(), kMaxConfigFileBytes, Links::followed);
+  if (!text || !*text) {
     SanitizedConfig out;
     out.text = dialect == ConfigDialect::ComposerAuth ? "{}\n" : "";
-    out.dropped.push_back(ec || !in ? "(an unreadable file)" : "(a file too large to read)");
+    std::error_code ec;
+    bool too_large = fs::file_size(file, ec) > kMaxConfigFileBytes && !ec;
+    out.dropped.push_back(too_large ? "(a file too large to read)" : "(an unreadable file)");
     return out;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return sanitize_config(text.str(), dialect);
+  return sanitize_config(**text, dialect);
 }
 
 }  // namespace safeinstall::runner

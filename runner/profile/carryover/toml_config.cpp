@@ -5,17 +5,16 @@
 #include <sstream>
 #include <vector>
 
-#include "runner/profile/carryover/allowed_settings.h"
-#include "runner/profile/carryover/config_text.h"
+#include "runner/profile/carryover/setting_walk.h"
 #include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/carryover/value_check.h"
 
 namespace safeinstall::runner {
 namespace {
 
-class TomlSanitizer {
+class TomlSanitizer : SettingWalk {
  public:
-  explicit TomlSanitizer(ConfigDialect dialect) : dialect_(dialect) {}
+  explicit TomlSanitizer(ConfigDialect dialect) : SettingWalk(dialect) {}
 
   SanitizedConfig run(std::string_view text) {
     toml::table root;
@@ -39,21 +38,21 @@ class TomlSanitizer {
     toml::table kept;
     for (const auto& [key, node] : in) {
       path_.emplace_back(key.str());
-      if (!keep(kept, key, node)) note_dropped(out_, dotted(path_));
+      if (!keep(kept, key, node)) drop_here();
       path_.pop_back();
     }
     return kept;
   }
 
   bool keep(toml::table& kept, const toml::key& key, const toml::node& node) {
-    auto kind = allowed_setting(dialect_, path_);
+    auto kind = allowed_here();
     if (kind == ValueKind::Block) {
       node.visit([&](const auto& v) { kept.insert(key, v); });
       scrub(*kept.get(key));
       return true;
     }
     if (kind) return keep_scalar(kept, key, *kind, node);
-    if (!node.is_table() || !leads_to_allowed(dialect_, path_)) return false;
+    if (!node.is_table() || !leads_to_allowed_here()) return false;
     auto inner = table(*node.as_table());
     if (!inner.empty()) kept.insert(key, std::move(inner));
     return true;  // what inside was dropped is reported by name already
@@ -82,10 +81,6 @@ class TomlSanitizer {
       for (auto& v : *a) scrub(v);
     }
   }
-
-  ConfigDialect dialect_;
-  std::vector<std::string> path_;
-  SanitizedConfig out_;
 };
 
 }  // namespace

@@ -6,8 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "runner/profile/carryover/allowed_settings.h"
-#include "runner/profile/carryover/config_text.h"
+#include "runner/profile/carryover/setting_walk.h"
 #include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/carryover/value_check.h"
 
@@ -73,9 +72,9 @@ bool is_one_line_scalar(std::string_view value) {
          std::string_view("|>{[&*!").find(value.front()) == std::string_view::npos;
 }
 
-class YamlSanitizer {
+class YamlSanitizer : SettingWalk {
  public:
-  explicit YamlSanitizer(ConfigDialect dialect) : dialect_(dialect) {}
+  explicit YamlSanitizer(ConfigDialect dialect) : SettingWalk(dialect) {}
 
   SanitizedConfig run(std::string_view text) {
     auto lines = config_lines(text);
@@ -133,7 +132,7 @@ class YamlSanitizer {
 
   std::string kept_entry(const Entry& entry, Lines block, std::size_t indent) {
     std::string head = std::string(indent, ' ') + std::string(entry.key_text) + ":";
-    auto kind = allowed_setting(dialect_, path_);
+    auto kind = allowed_here();
     std::optional<std::string> kept;
     if (kind == ValueKind::Block)
       kept = kept_block(head, entry.value, block);
@@ -141,9 +140,9 @@ class YamlSanitizer {
       kept = kept_sequence(head, entry.value, block);
     else if (kind)
       kept = kept_scalar(head, *kind, entry.value, block);
-    else if (leads_to_allowed(dialect_, path_) && entry.value.empty() && !block.empty())
+    else if (leads_to_allowed_here() && entry.value.empty() && !block.empty())
       return nested(head, block);
-    if (!kept) note_dropped(out_, dotted(path_));
+    if (!kept) drop_here();
     return kept.value_or("");
   }
 
@@ -198,10 +197,6 @@ class YamlSanitizer {
     auto inner = mapping(block.subspan(first), indentation_of(block[first]));
     return inner.empty() ? std::string() : head + "\n" + inner;
   }
-
-  ConfigDialect dialect_;
-  std::vector<std::string> path_;
-  SanitizedConfig out_;
 };
 
 }  // namespace

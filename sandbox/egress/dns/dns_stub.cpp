@@ -1,21 +1,18 @@
 #include "sandbox/egress/dns/dns_stub.h"
 
 #include <array>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "sandbox/egress/coroutines.h"
 #include "sandbox/egress/gateway_session.h"
 
 namespace safeinstall::sandbox {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
 using asio::ip::udp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 asio::awaitable<void> serve_datagrams(std::shared_ptr<GatewayState> state,
                                       std::shared_ptr<udp::socket> socket) {
