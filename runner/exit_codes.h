@@ -9,10 +9,10 @@ constexpr int kSuccess = 0;
 constexpr int kHeld = 122;
 // A hard violation (special file, symlink escape, set-uid file): nothing promoted.
 constexpr int kRejected = 123;
-constexpr int kTimedOut = 124;        // --timeout expired; the sandbox was killed
+constexpr int kTimedOut = 124;           // --timeout expired; the sandbox was killed
 constexpr int kSafeinstallFailed = 125;  // bad arguments, or the sandbox could not be built
 constexpr int kNotExecutable = 126;
 constexpr int kNotFound = 127;
-constexpr int kSignalBase = 128;      // 128+N: the command was killed by signal N
+constexpr int kSignalBase = 128;  // 128+N: the command was killed by signal N
 
 }  // namespace safeinstall::runner::exit_code

@@ -11,10 +11,19 @@ namespace {
 constexpr std::size_t kMaxPacket = 64 * 1024;
 
 nlohmann::json to_json(const SandboxEvent& e) {
-  return {{"type", static_cast<int>(e.type)}, {"step", e.step}, {"hint", e.hint},
-          {"err", e.err}, {"pid", e.pid}, {"ppid", e.ppid}, {"argv", e.argv},
-          {"wait_status", e.wait_status}, {"area", e.area}, {"path", e.path}, {"mode", e.mode},
-          {"size", e.size}, {"listener_fd", e.listener_fd}};
+  return {{"type", static_cast<int>(e.type)},
+          {"step", e.step},
+          {"hint", e.hint},
+          {"err", e.err},
+          {"pid", e.pid},
+          {"ppid", e.ppid},
+          {"argv", e.argv},
+          {"wait_status", e.wait_status},
+          {"area", e.area},
+          {"path", e.path},
+          {"mode", e.mode},
+          {"size", e.size},
+          {"listener_fd", e.listener_fd}};
 }
 
 SandboxEvent from_json(const nlohmann::json& j) {
@@ -38,7 +47,8 @@ SandboxEvent from_json(const nlohmann::json& j) {
 }  // namespace
 
 bool send_event(int fd, const SandboxEvent& event) {
-  std::string packet = to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string packet =
+      to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (packet.size() > kMaxPacket) return false;
   ssize_t n;
   do {

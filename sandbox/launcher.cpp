@@ -9,9 +9,9 @@
 
 #include <csignal>
 
+#include "sandbox/confine/userns.h"
 #include "sandbox/host_check/host_check.h"
 #include "sandbox/init.h"
-#include "sandbox/confine/userns.h"
 
 namespace safeinstall::sandbox {
 namespace {

@@ -8,12 +8,12 @@
 #include <optional>
 #include <utility>
 
-#include "sandbox/channel.h"
 #include "sandbox/base/error.h"
 #include "sandbox/base/fd.h"
-#include "sandbox/egress/gateway_listeners.h"
-#include "sandbox/confine/limit_cgroups.h"
 #include "sandbox/base/spec.h"
+#include "sandbox/channel.h"
+#include "sandbox/confine/limit_cgroups.h"
+#include "sandbox/egress/gateway_listeners.h"
 
 namespace safeinstall::sandbox {
 

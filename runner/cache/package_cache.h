@@ -71,7 +71,7 @@ struct CacheStaging {
 // Creates the cache root and <root>/<name> (0700, refused unless ours) and the run's upper and
 // work dirs under `run_dir`/caches/<name>.
 Result<CacheStaging> prepare_cache(const CacheDecl& decl, const std::string& root,
-                                            const std::string& run_dir, const std::string& home);
+                                   const std::string& run_dir, const std::string& home);
 
 struct CacheFinding {
   std::string path;  // relative to the cache
@@ -98,7 +98,7 @@ struct CacheReview {
 // `max_read_bytes` (--disk) are not read at all, since hashing a sparse terabyte would take
 // hours: the review finds that as tampering instead.
 Result<CacheReview> review_cache(const CacheStaging& cache,
-                                          std::optional<std::uint64_t> max_read_bytes = {});
+                                 std::optional<std::uint64_t> max_read_bytes = {});
 
 struct CacheMergeResult {
   std::size_t files_added = 0;

@@ -11,7 +11,8 @@ namespace safeinstall::runner {
 int run_check(bool verbose) {
   auto checks = sandbox::check_host_features();
   int width = 0;
-  for (const auto& check : checks) width = std::max(width, static_cast<int>(check.description.size()));
+  for (const auto& check : checks)
+    width = std::max(width, static_cast<int>(check.description.size()));
   for (const auto& check : checks) {
     const char* status = check.ok ? "ok  " : (check.required ? "FAIL" : "warn");
     bool show_detail = !check.ok || verbose;

@@ -12,8 +12,8 @@ struct CommandLine {
   enum class Action { Run, Check, Exit, Runs, Promote, Discard, Gc, Profiles };
   Action action = Action::Run;
   Options options;
-  int exit_code = 0;    // for Exit
-  std::string output;   // for Exit: help, version or an error, already formatted
+  int exit_code = 0;   // for Exit
+  std::string output;  // for Exit: help, version or an error, already formatted
   bool output_is_error = false;
   std::string run_id;               // for Promote and Discard
   bool gc_all = false;              // for Gc: held and staged runs too

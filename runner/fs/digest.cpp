@@ -96,8 +96,7 @@ std::string hex_digest(std::string_view algorithm, std::string_view bytes) {
   return digest->hex();
 }
 
-Result<std::string> hex_digest_of_fd(std::string_view algorithm, int fd,
-                                              const std::string& shown) {
+Result<std::string> hex_digest_of_fd(std::string_view algorithm, int fd, const std::string& shown) {
   auto digest = Digest::named(algorithm);
   if (!digest)
     return plain_error("hash " + shown + ": unknown algorithm " + std::string(algorithm));

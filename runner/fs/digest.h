@@ -37,8 +37,7 @@ class Digest {
 std::string hex_digest(std::string_view algorithm, std::string_view bytes);
 
 // Hex digest of everything readable from `fd` (from its current offset to the end).
-Result<std::string> hex_digest_of_fd(std::string_view algorithm, int fd,
-                                              const std::string& shown);
+Result<std::string> hex_digest_of_fd(std::string_view algorithm, int fd, const std::string& shown);
 
 // "abc..." for base64 "q80..."; nullopt when `base64` is not valid standard base64.
 std::optional<std::string> base64_to_hex(std::string_view base64);

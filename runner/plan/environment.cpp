@@ -15,7 +15,9 @@ bool matches_any(const std::string& name, const std::vector<std::string>& patter
   });
 }
 
-std::string name_of(const std::string& entry) { return entry.substr(0, entry.find('=')); }
+std::string name_of(const std::string& entry) {
+  return entry.substr(0, entry.find('='));
+}
 
 }  // namespace
 
@@ -42,7 +44,8 @@ ScrubbedEnvironment scrub_environment(const std::vector<std::string>& invoker,
   return out;
 }
 
-void set_variable(std::vector<std::string>& env, const std::string& name, const std::string& value) {
+void set_variable(std::vector<std::string>& env, const std::string& name,
+                  const std::string& value) {
   std::string prefix = name + "=";
   auto it = std::ranges::find_if(env, [&](const std::string& e) { return e.starts_with(prefix); });
   if (it != env.end()) {

@@ -7,14 +7,14 @@
 namespace safeinstall::runner {
 
 struct EnvironmentPolicy {
-  std::vector<std::string> allow;      // shell patterns of names that pass
-  std::vector<std::string> secret;     // shell patterns never passed unless named in pass
-  std::vector<std::string> pass;       // exact names the user asked to pass (--pass-env)
+  std::vector<std::string> allow;   // shell patterns of names that pass
+  std::vector<std::string> secret;  // shell patterns never passed unless named in pass
+  std::vector<std::string> pass;    // exact names the user asked to pass (--pass-env)
 };
 
 struct ScrubbedEnvironment {
-  std::vector<std::string> kept;       // NAME=VALUE
-  std::vector<std::string> dropped;    // names only, sorted
+  std::vector<std::string> kept;     // NAME=VALUE
+  std::vector<std::string> dropped;  // names only, sorted
 };
 
 bool looks_secret(const std::string& name, const std::vector<std::string>& secret_patterns);

@@ -1,9 +1,9 @@
 #pragma once
 // From the command line to the recording supervisor and the sandbox's rlimits: script
 // policy, --memory, --pids, --cpu-time, --disk and --files (each defaulting to the
-// profile's [limits], filled into the options by runner/plan/profile_loader.cpp). SAFEINSTALL_RECORD=off
-// turns the notification filter off (the kernel then refuses silently); it exists to measure
-// recording's cost.
+// profile's [limits], filled into the options by runner/plan/profile_loader.cpp).
+// SAFEINSTALL_RECORD=off turns the notification filter off (the kernel then refuses silently); it
+// exists to measure recording's cost.
 
 #include "runner/options.h"
 #include "runner/supervise/supervisor.h"

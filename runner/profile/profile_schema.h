@@ -104,9 +104,8 @@ struct ProfileLayer {
 Result<ProfileLayer> load_profile_layer(const std::filesystem::path& file, LayerKind kind);
 
 // The same, from text (for the command line's own layer and for tests).
-Result<ProfileLayer> parse_profile_layer(std::string_view text,
-                                                  const std::filesystem::path& file,
-                                                  LayerKind kind);
+Result<ProfileLayer> parse_profile_layer(std::string_view text, const std::filesystem::path& file,
+                                         LayerKind kind);
 
 // The configuration kinds registry discovery reads (runner/profile/registry_discovery.h).
 inline constexpr const char* kDiscoveryReaders[] = {"npmrc",    "yarnrc", "pip",   "pyproject",

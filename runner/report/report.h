@@ -19,7 +19,7 @@ nlohmann::json build_report(const RunRecord& record);
 // Written to a temporary file and renamed, so a reader never sees half a report.
 // `project_changes` fills files.project (nullptr: it stays empty).
 Result<> write_report(const std::string& path, const nlohmann::json& report,
-                               const ChangeList* project_changes);
+                      const ChangeList* project_changes);
 
 // Whether a report can be written at `path`, tried before the command runs so that a run
 // whose report would be lost fails before anything runs: its directory must take a new file

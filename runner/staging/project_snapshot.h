@@ -69,7 +69,7 @@ class ProjectSnapshot {
 // Records `project` (absolute, canonical). Other filesystems mounted inside it are recorded
 // as entries but not entered.
 Result<ProjectSnapshot> take_snapshot(const std::string& project,
-                                               const SnapshotLimits& limits = {});
+                                      const SnapshotLimits& limits = {});
 
 // A compact binary file in the run dir, for runs promoted later (`safeinstall promote ID`).
 Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& file);
@@ -93,7 +93,6 @@ struct ConflictCheck {
 // path itself; its parent directories (same inode, still directories); and, when the change
 // replaces a real directory's contents (deleted, opaque, replaced by a file), the whole real
 // subtree: nothing modified, added or removed in it.
-Result<ConflictCheck> find_conflicts(const ProjectSnapshot& snapshot,
-                                              const ChangeList& changes);
+Result<ConflictCheck> find_conflicts(const ProjectSnapshot& snapshot, const ChangeList& changes);
 
 }  // namespace safeinstall::runner

@@ -14,7 +14,6 @@
 namespace safeinstall::runner {
 namespace {
 
-
 // The entry `name` in the directory open as `dirfd`, as a path the *xattr calls without an
 // *at variant accept: the directory is reached through its fd, never by a path that could
 // have changed, and the l-variants do not follow `name` itself.

@@ -34,7 +34,7 @@ XattrKind classify_xattr(std::string_view name);
 // without opening it (an owner-unreadable file still has names). Empty where the filesystem
 // keeps none.
 Result<std::vector<std::string>> xattr_names_at(int dirfd, const std::string& name,
-                                                         const std::string& shown);
+                                                const std::string& shown);
 // The same for an open file or directory.
 Result<std::vector<std::string>> xattr_names_of(int fd, const std::string& shown);
 
@@ -42,7 +42,7 @@ Result<std::vector<std::string>> xattr_names_of(int fd, const std::string& shown
 // with permission bits `mode`: the owner can remove a user.* xattr only with the write bit
 // on, so it is on meanwhile.
 Result<void> strip_xattrs_at(int dirfd, const std::string& name,
-                                      const std::vector<std::string>& names, mode_t mode,
-                                      const std::string& shown);
+                             const std::vector<std::string>& names, mode_t mode,
+                             const std::string& shown);
 
 }  // namespace safeinstall::runner

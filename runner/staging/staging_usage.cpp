@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <memory>
 
-#include "runner/staging/change_list.h"
 #include "runner/fs/fs_tree.h"
+#include "runner/staging/change_list.h"
 
 namespace safeinstall::runner {
 namespace {

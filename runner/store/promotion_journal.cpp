@@ -9,7 +9,6 @@
 namespace safeinstall::runner {
 namespace {
 
-
 constexpr std::string_view kSchema = "safeinstall.promotion-journal/1";
 constexpr std::size_t kMaxJournalBytes = 64 << 20;
 

@@ -59,7 +59,6 @@ struct PromotionJournal {
 Result<std::optional<PromotionJournal>> load_journal(const std::string& file);
 // `durable`: fsync file and directory (the commit point must survive a power cut; later
 // states need not, as recovery re-derives them from the inodes).
-Result<void> save_journal(const std::string& file, const PromotionJournal& journal,
-                                   bool durable);
+Result<void> save_journal(const std::string& file, const PromotionJournal& journal, bool durable);
 
 }  // namespace safeinstall::runner

@@ -140,7 +140,7 @@ class RunStore {
   // Blocking per-project lock; `on_wait` is called once if another run holds it (the runner
   // prints "waiting for another safeinstall run on <project>").
   Result<ProjectLock> lock_project(const std::string& project,
-                                            const std::function<void()>& on_wait = {}) const;
+                                   const std::function<void()>& on_wait = {}) const;
   // nullopt when another run holds it.
   Result<std::optional<ProjectLock>> try_lock_project(const std::string& project) const;
 
@@ -163,7 +163,6 @@ struct StagingChoice {
   bool copy_promotion = false;
   std::string note;
 };
-Result<StagingChoice> choose_staging(const std::string& run_path,
-                                              const std::string& project);
+Result<StagingChoice> choose_staging(const std::string& run_path, const std::string& project);
 
 }  // namespace safeinstall::runner

@@ -9,9 +9,9 @@
 namespace safeinstall {
 
 struct Error {
-  std::string step;    // "mount tmpfs on /home"
-  int err = 0;         // errno, 0 when not a system call failure
-  std::string hint;    // what the user can do about it, may be empty
+  std::string step;  // "mount tmpfs on /home"
+  int err = 0;       // errno, 0 when not a system call failure
+  std::string hint;  // what the user can do about it, may be empty
 
   std::string message() const;
 };

@@ -58,6 +58,8 @@ inline DirStream dir_stream(UniqueFd fd) {
 }
 
 // The directory at `path`; empty on failure, errno says why.
-inline DirStream open_dir_stream(const char* path) { return DirStream(::opendir(path)); }
+inline DirStream open_dir_stream(const char* path) {
+  return DirStream(::opendir(path));
+}
 
 }  // namespace safeinstall::sandbox

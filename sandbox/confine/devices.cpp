@@ -59,8 +59,7 @@ Result<> make_links(const std::string& dev) {
 }
 
 Result<> seal(const std::string& dev) {
-  if (::mount(nullptr, dev.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID, "mode=0755") !=
-      0)
+  if (::mount(nullptr, dev.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID, "mode=0755") != 0)
     return sys_error("make /dev read-only");
   return {};
 }

@@ -23,9 +23,12 @@ Result<> write_proc_file(pid_t child, const char* name, const std::string& conte
 
 Result<> write_identity_maps(pid_t child, uid_t uid, gid_t gid) {
   if (auto r = write_proc_file(child, "setgroups", "deny\n"); !r) return r;
-  if (auto r = write_proc_file(child, "uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1\n"); !r)
+  if (auto r = write_proc_file(child, "uid_map",
+                               std::to_string(uid) + " " + std::to_string(uid) + " 1\n");
+      !r)
     return r;
-  return write_proc_file(child, "gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
+  return write_proc_file(child, "gid_map",
+                         std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
 }
 
 }  // namespace safeinstall::sandbox

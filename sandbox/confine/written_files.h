@@ -11,7 +11,7 @@
 namespace safeinstall::sandbox {
 
 struct WrittenFile {
-  std::string path;  // relative to the walked directory
+  std::string path;        // relative to the walked directory
   std::uint32_t mode = 0;  // st_mode: type and permission bits
   std::uint64_t size = 0;
 };

@@ -8,8 +8,8 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
-#include "sandbox/egress/egress_policy.h"
 #include "sandbox/base/error.h"
+#include "sandbox/egress/egress_policy.h"
 #include "sandbox/egress/gateway_listeners.h"
 #include "sandbox/egress/gateway_options.h"
 #include "sandbox/egress/network_record.h"

@@ -18,11 +18,15 @@ void copy_executable(const std::string& from, const std::string& to) {
   fs::permissions(to, fs::perms(0755));
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 }  // namespace
 
-const char* name_of(Who who) { return who == Who::Root ? "root" : "unprivileged"; }
+const char* name_of(Who who) {
+  return who == Who::Root ? "root" : "unprivileged";
+}
 
 const Installation& Installation::get() {
   static TempDir dir("si-install");

@@ -15,8 +15,9 @@ std::optional<std::string> sandbox_unavailable(Who who) {
     auto run = s.run({"true"});
     // Only a kernel refusal to create the namespaces is a reason to skip; any other failure
     // is a defect, and the test goes on to show it.
-    bool kernel_refused = run.result.err.find("create the sandbox namespaces") != std::string::npos ||
-                          run.result.err.find("map the user namespace ids") != std::string::npos;
+    bool kernel_refused =
+        run.result.err.find("create the sandbox namespaces") != std::string::npos ||
+        run.result.err.find("map the user namespace ids") != std::string::npos;
     if (run.exit_code() != 0 && kernel_refused)
       reason = "the kernel refused the sandbox: " + run.result.err;
   }

@@ -15,10 +15,10 @@ std::optional<std::string> sandbox_unavailable(Who who);
 
 }  // namespace safeinstall::test
 
-#define SKIP_UNLESS_SANDBOX(who)                                                        \
-  do {                                                                                  \
-    if (auto reason_ = ::safeinstall::test::sandbox_unavailable(who)) {                 \
-      WARN("skipped for " << ::safeinstall::test::name_of(who) << ": " << *reason_);    \
-      return;                                                                           \
-    }                                                                                   \
+#define SKIP_UNLESS_SANDBOX(who)                                                     \
+  do {                                                                               \
+    if (auto reason_ = ::safeinstall::test::sandbox_unavailable(who)) {              \
+      WARN("skipped for " << ::safeinstall::test::name_of(who) << ": " << *reason_); \
+      return;                                                                        \
+    }                                                                                \
   } while (false)

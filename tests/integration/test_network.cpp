@@ -17,7 +17,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Who both_users() { return GENERATE(Who::Root, Who::Unprivileged); }
+Who both_users() {
+  return GENERATE(Who::Root, Who::Unprivileged);
+}
 
 // A listener on the host's loopback that the sandbox must not reach.
 class HostListener {

@@ -14,7 +14,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Who both_users() { return GENERATE(Who::Root, Who::Unprivileged); }
+Who both_users() {
+  return GENERATE(Who::Root, Who::Unprivileged);
+}
 
 bool host_has_process_with(const std::string& needle) {
   auto result = run({"pgrep", "-f", needle});
@@ -42,8 +44,8 @@ TEST_CASE("arguments after the command pass through verbatim") {
   Who who = both_users();
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
-  auto run = s.run({"/bin/sh", "-c", "printf '%s|' \"$@\"", "sh", "ci", "--ignore-scripts",
-                    "--", "-v", "a b"});
+  auto run = s.run(
+      {"/bin/sh", "-c", "printf '%s|' \"$@\"", "sh", "ci", "--ignore-scripts", "--", "-v", "a b"});
   CHECK(run.result.out == "ci|--ignore-scripts|--|-v|a b|");
 }
 
@@ -52,8 +54,9 @@ TEST_CASE("processes left behind are killed and reported as survivors") {
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
   const std::string marker = "987" + std::to_string(::getpid() % 1000);
-  auto run = s.run({"/bin/sh", "-c", "sleep " + marker + " & " + s.probe_in_project() +
-                                         " spawn-orphan " + marker + "1; exit 0"});
+  auto run = s.run(
+      {"/bin/sh", "-c",
+       "sleep " + marker + " & " + s.probe_in_project() + " spawn-orphan " + marker + "1; exit 0"});
   CHECK(run.exit_code() == 122);  // survivors hold the run
   CHECK(run.report.at("verdict") == "held");
   CHECK_FALSE(host_has_process_with("sleep " + marker));
@@ -77,8 +80,8 @@ TEST_CASE("a timeout kills the whole tree") {
   Scenario s(who);
   const std::string marker = "876" + std::to_string(::getpid() % 1000);
   auto started = std::chrono::steady_clock::now();
-  auto run = s.run({"/bin/sh", "-c", "sleep " + marker + " & sleep " + marker + "1"},
-                   {"--timeout", "1"});
+  auto run =
+      s.run({"/bin/sh", "-c", "sleep " + marker + " & sleep " + marker + "1"}, {"--timeout", "1"});
   auto took = std::chrono::steady_clock::now() - started;
   CHECK(run.exit_code() == 124);
   CHECK(took < 10s);
@@ -93,7 +96,8 @@ TEST_CASE("SIGTERM reaches the command; a second one kills the sandbox") {
   SKIP_UNLESS_SANDBOX(Who::Root);
   Scenario s(Who::Root);
   namespace bp = boost::process;
-  std::vector<std::string> args{"--project", s.project(), "--", s.probe_in_project(), "sleep", "60"};
+  std::vector<std::string> args{"--project",          s.project(), "--",
+                                s.probe_in_project(), "sleep",     "60"};
   bp::environment env = boost::this_process::environment();
   env["SAFEINSTALL_PROFILE_DIR"] = Installation::get().profiles;
   env["HOME"] = s.home();
@@ -107,8 +111,8 @@ TEST_CASE("SIGTERM reaches the command; a second one kills the sandbox") {
     CHECK(child.exit_code() == 128 + SIGTERM);
   }
   SECTION("a command that ignores SIGTERM is killed by the second one") {
-    std::vector<std::string> stubborn{"--project", s.project(), "--", "/bin/sh", "-c",
-                                      "trap '' TERM; sleep 60"};
+    std::vector<std::string> stubborn{"--project", s.project(), "--",
+                                      "/bin/sh",   "-c",        "trap '' TERM; sleep 60"};
     bp::child child(Installation::get().safeinstall, bp::args(stubborn), env,
                     bp::std_out > bp::null, bp::std_err > bp::null);
     std::this_thread::sleep_for(700ms);

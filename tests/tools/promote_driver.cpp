@@ -18,8 +18,8 @@
 #include <string>
 #include <thread>
 
-#include "runner/staging/change_list.h"
 #include "runner/promotion/promotion.h"
+#include "runner/staging/change_list.h"
 #include "runner/store/run_store.h"
 
 namespace {

@@ -26,8 +26,8 @@ TEST_CASE("environment: only allowed names pass, everything else is listed by na
 }
 
 TEST_CASE("environment: a secret is withheld even when its name is allowed") {
-  auto env = scrub_environment({"AWS_REGION=eu-west-1", "GITHUB_TOKEN=ghp_x", "DB_PASSWORD=x"},
-                               kPolicy);
+  auto env =
+      scrub_environment({"AWS_REGION=eu-west-1", "GITHUB_TOKEN=ghp_x", "DB_PASSWORD=x"}, kPolicy);
   CHECK(env.kept.empty());
   CHECK(env.dropped == std::vector<std::string>{"AWS_REGION", "DB_PASSWORD", "GITHUB_TOKEN"});
 }

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "runner/cache/cacache.h"
-#include "runner/fs/digest.h"
 #include "runner/cache/package_cache.h"
+#include "runner/fs/digest.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;

@@ -2,10 +2,10 @@
 // matching, and `profiles show` origins.
 #include <catch2/catch.hpp>
 
+#include "runner/cli/profiles_command.h"
+#include "runner/plan/profile_loader.h"
 #include "runner/profile/command_matcher.h"
 #include "runner/profile/profile_layers.h"
-#include "runner/plan/profile_loader.h"
-#include "runner/cli/profiles_command.h"
 #include "tests/unit/profile_test_support.h"
 
 using namespace safeinstall::runner;

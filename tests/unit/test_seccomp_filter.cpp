@@ -49,11 +49,10 @@ int errno_under_filter(const std::function<long()>& attempt) {
 TEST_CASE("seccomp: namespace and mount syscalls are refused") {
   CHECK(errno_under_filter([] { return ::syscall(SYS_unshare, CLONE_NEWUSER); }) == EPERM);
   CHECK(errno_under_filter([] { return ::syscall(SYS_setns, -1, 0); }) == EPERM);
-  CHECK(errno_under_filter([] {
-          return ::syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, nullptr);
-        }) == EPERM);
-  CHECK(errno_under_filter([] { return ::syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0); }) ==
-        EPERM);
+  CHECK(errno_under_filter(
+            [] { return ::syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, nullptr); }) == EPERM);
+  CHECK(errno_under_filter(
+            [] { return ::syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0); }) == EPERM);
   struct clone_args args {};
   CHECK(errno_under_filter([&] { return ::syscall(SYS_clone3, &args, sizeof args); }) == ENOSYS);
 }
@@ -74,7 +73,8 @@ TEST_CASE("seccomp: TIOCSTI is refused before the kernel looks at the descriptor
   // Without the filter a pipe answers ENOTTY; EPERM proves the filter refused it.
   CHECK(::ioctl(fds[0], TIOCSTI, &c) < 0);
   CHECK(errno == ENOTTY);
-  CHECK(errno_under_filter([&] { return static_cast<long>(::ioctl(fds[0], TIOCSTI, &c)); }) == EPERM);
+  CHECK(errno_under_filter([&] { return static_cast<long>(::ioctl(fds[0], TIOCSTI, &c)); }) ==
+        EPERM);
   // The kernel reads the request as 32 bits: high garbage must not slip past the filter.
   CHECK(errno_under_filter([&] {
           return ::syscall(SYS_ioctl, fds[0], 0xdead00000000ULL | TIOCSTI, &c);
@@ -100,7 +100,8 @@ TEST_CASE("seccomp: only unix, inet, inet6 and routing netlink sockets") {
   CHECK(errno_under_filter(open_socket(AF_INET6, SOCK_DGRAM, 0)) == 0);
   CHECK(errno_under_filter(open_socket(AF_UNIX, SOCK_STREAM, 0)) == 0);
   CHECK(errno_under_filter(open_socket(AF_NETLINK, SOCK_RAW, 0)) == 0);
-  CHECK(errno_under_filter([] { return ::syscall(SYS_socket, 0x100000011ULL, SOCK_RAW, 0); }) == EPERM);
+  CHECK(errno_under_filter([] { return ::syscall(SYS_socket, 0x100000011ULL, SOCK_RAW, 0); }) ==
+        EPERM);
 }
 
 TEST_CASE("seccomp: personality can be queried, not changed") {
