@@ -92,7 +92,7 @@ TEST_CASE("a timeout kills the whole tree") {
   CHECK(limit);
 }
 
-TEST_CASE("SIGTERM reaches the command; a second one kills the sandbox") {
+TEST_CASE("SIGTERM reaches the command - a second one kills the sandbox") {
   SKIP_UNLESS_SANDBOX(Who::Root);
   Scenario s(Who::Root);
   namespace bp = boost::process;

@@ -143,7 +143,7 @@ TEST_CASE("go builds against modules from the fake GOPROXY", "[fake-internet][ro
   CHECK(net.sink_log().empty());
 }
 
-TEST_CASE("composer installs from the fake repository; a plugin and the root's scripts run",
+TEST_CASE("composer installs from the fake repository - a plugin and the root's scripts run",
           "[fake-internet][root][composer]") {
   SKIP_UNLESS_FAKE_INTERNET();
   SKIP_UNLESS_INSTALLED("composer");

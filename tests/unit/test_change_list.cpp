@@ -229,7 +229,7 @@ TEST_CASE("change list: redirect and metacopy xattrs are refused, not misread") 
 }
 
 TEST_CASE(
-    "change list: the command's xattrs are kept per change; overlay names in a direct dir "
+    "change list: the command's xattrs are kept per change - overlay names in a direct dir "
     "are forged, never read") {
   Staged s;
   write_file(s.upper + "/notes.txt", "n", 0666);

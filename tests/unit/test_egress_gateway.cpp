@@ -722,7 +722,7 @@ TEST_CASE("egress gateway: idle connections are closed") {
   CHECK(gateway.settle());
 }
 
-TEST_CASE("egress gateway: a slow client does not hold up others; the connection limit holds") {
+TEST_CASE("egress gateway: a slow client does not hold up others - the connection limit holds") {
   World world;
   auto port = port_text(world.origin_port());
   GatewayOptions options = pinned({{"registry.test", {"127.0.0.1"}}});

@@ -139,7 +139,7 @@ TEST_CASE("globs: expected writes follow the package manager's name") {
   CHECK(expected_writes_for("pythonista").empty());
 }
 
-TEST_CASE("globs: --expect adds to the package manager's set; a bad one names the flag") {
+TEST_CASE("globs: --expect adds to the package manager's set - a bad one names the flag") {
   std::vector<std::string> command{"npm", "ci"};
   std::vector<std::string> extra{"dist/**"};
   auto set = with_expect_flags(expected_writes_for(command.front()), extra);

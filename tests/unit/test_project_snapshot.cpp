@@ -182,7 +182,7 @@ TEST_CASE("snapshot: beyond the bound, paths are unverified, not guessed") {
   CHECK(check->unverified == std::vector<std::string>{"node_modules/a/index.js"});
 }
 
-TEST_CASE("snapshot: saved and loaded intact; a damaged file is refused") {
+TEST_CASE("snapshot: saved and loaded intact - a damaged file is refused") {
   Project p;
   auto s = p.snapshot();
   std::string file = p.root / "snapshot.bin";

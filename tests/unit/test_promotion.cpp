@@ -128,7 +128,7 @@ bool leftover_scratch(const std::string& project) {
 }  // namespace
 
 TEST_CASE(
-    "promotion: npm ci's recreated node_modules is one rename; files rename over; whiteouts "
+    "promotion: npm ci's recreated node_modules is one rename - files rename over - whiteouts "
     "delete") {
   Scenario s("si-promote");
   s.build(kOld, kStaged, kWhiteouts, kOpaque, kNew);
@@ -662,7 +662,7 @@ std::pair<int, int> check_wholly_old_or_new(const CrashBench& bench, const std::
 }  // namespace
 
 TEST_CASE(
-    "promotion: kill -9 at any moment leaves every entry wholly old or wholly new; recovery "
+    "promotion: kill -9 at any moment leaves every entry wholly old or wholly new - recovery "
     "finishes") {
 #ifndef SI_PROMOTE_DRIVER_PATH
   WARN(

@@ -207,7 +207,7 @@ TEST_CASE("run store: runs with an unfinished promotion are neither discarded no
   CHECK(runs->front().promotion_unfinished);
 }
 
-TEST_CASE("run store: one run per project at a time; the second waits and is told so") {
+TEST_CASE("run store: one run per project at a time - the second waits and is told so") {
   Store s;
   auto first = s.store.try_lock_project(s.project);
   REQUIRE(first);
