@@ -36,12 +36,12 @@ def read_layers(path):
 def closure(uses):
     reach = {}
     for target in uses:
-        seen, todo = set(), [target]
-        while todo:
-            for used in uses.get(todo.pop(), ()):
+        seen, pending = set(), [target]
+        while pending:
+            for used in uses.get(pending.pop(), ()):
                 if used not in seen:
                     seen.add(used)
-                    todo.append(used)
+                    pending.append(used)
         reach[target] = seen | {target}
     return reach
 
