@@ -4,6 +4,10 @@
 namespace safeinstall::runner::exit_code {
 
 constexpr int kSuccess = 0;
+// Held like kHeld, and at least one finding is of medium severity or above: the run did
+// something an attack does (a direct connect, a persistence plant, a decoy credential read,
+// a file that runs by itself later, a too-new or typosquatted package…). Nothing promoted.
+constexpr int kSuspicious = 121;
 // The command succeeded but its project changes need a human (unexpected or protected
 // writes, refusals, or the project changed under the run): not promoted, the run is kept.
 constexpr int kHeld = 122;

@@ -11,6 +11,7 @@
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
+#include "runner/judge/behaviour_findings.h"
 #include "runner/messages.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
@@ -191,7 +192,10 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
 
+  record_findings(record, behaviour_findings(record));
+
   VerdictInputs inputs;
+  inputs.findings = record.findings;
   if (staged_past_budget(record, budget))
     inputs.reject_reasons.push_back(
         "the run staged more than --disk or --files allow (see the limit violation); nothing "
@@ -297,7 +301,7 @@ int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const R
     case VerdictKind::held:
       promote_now = decide_on_held(record, verdict, options) == Decision::promote;
       if (!promote_now) {
-        exit = exit_code::kHeld;
+        exit = verdict.suspicious ? exit_code::kSuspicious : exit_code::kHeld;
         record.verdict_reasons.push_back(
             "nothing was promoted: `safeinstall promote " + id + "` or --yes promotes" +
             (verdict.touches_protected ? " (protected paths also need --allow-protected)" : ""));

@@ -93,8 +93,38 @@ std::string_view to_string(ViolationKind kind) {
       return "survivor";
     case ViolationKind::cache:
       return "cache";
+    case ViolationKind::persistence:
+      return "persistence";
+    case ViolationKind::credential:
+      return "credential";
+    case ViolationKind::exfiltration:
+      return "exfiltration";
+    case ViolationKind::exec:
+      return "exec";
+    case ViolationKind::auto_run:
+      return "auto-run";
+    case ViolationKind::package:
+      return "package";
   }
   return "?";
+}
+
+Severity default_severity(ViolationKind kind) {
+  switch (kind) {
+    case ViolationKind::limit:
+      return Severity::low;
+    case ViolationKind::script:
+    case ViolationKind::survivor:
+      return Severity::medium;
+    case ViolationKind::exfiltration:
+      return Severity::critical;
+    default:
+      return Severity::high;
+  }
+}
+
+Severity severity_of(const Violation& violation) {
+  return violation.severity.value_or(default_severity(violation.kind));
 }
 
 std::string new_run_id(std::chrono::system_clock::time_point now) {

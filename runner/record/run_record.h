@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/finding.h"
 #include "runner/options.h"
 #include "runner/plan/run_plan.h"
 #include "runner/record/audit_suggestion.h"
@@ -17,14 +18,36 @@
 namespace safeinstall::runner {
 
 // The report's violation kinds (docs/report.md).
-enum class ViolationKind { syscall, egress, write, script, limit, survivor, cache };
+enum class ViolationKind {
+  syscall,
+  egress,
+  write,
+  script,
+  limit,
+  survivor,
+  cache,
+  persistence,
+  credential,
+  exfiltration,
+  exec,
+  auto_run,
+  package
+};
 std::string_view to_string(ViolationKind kind);
 
 struct Violation {
   ViolationKind kind = ViolationKind::limit;
   std::string detail;
   pid_t pid = 0;
+  std::optional<Severity> severity;    // default_severity(kind) when not set
+  std::optional<FindingKind> finding;  // the finding this violation reports, when one does
+  std::string package;                 // name@version, when known
+  std::string path;                    // the file it concerns, when any
 };
+
+// The severity a violation of this kind has when no finding says otherwise.
+Severity default_severity(ViolationKind kind);
+Severity severity_of(const Violation& violation);
 
 // Where the run's project writes were staged and what became of them.
 struct StagingRecord {
@@ -54,6 +77,9 @@ struct RunRecord {
   std::optional<Outcome> outcome;
   std::optional<ResourceLimits> limits;  // the tree and staging limits in force
   std::vector<Violation> violations;
+  // Behaviour, auto-run points and package policy, each with a severity (runner/judge);
+  // any at kSuspiciousAt or above holds the run as suspicious.
+  std::vector<Finding> findings;
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built
   std::optional<StagingRecord> staging;
   std::optional<AuditSuggestion> audit;  // --audit: what would have let the run pass

@@ -126,10 +126,9 @@ void describe_network(std::string& out, const RunRecord& record) {
 void describe_throwaway_writes(std::string& out, const RunRecord& record, bool verbose) {
   std::size_t home = 0, tmp = 0;
   std::vector<std::string> persistence;
-  for (const auto& w : record.outcome->written) {
-    (w.area == "home" ? home : tmp) += 1;
-    if (w.area == "home" && is_persistence_path(w.path)) persistence.push_back("~/" + w.path);
-  }
+  for (const auto& w : record.outcome->written) (w.area == "home" ? home : tmp) += 1;
+  for (const auto& f : record.findings)
+    if (f.kind == FindingKind::persistence) persistence.push_back("~/" + f.path);
   if (home + tmp == 0) return;
   std::string text = std::to_string(home) + " entries in the throwaway home, " +
                      std::to_string(tmp) + " in /tmp (discarded)";
@@ -138,7 +137,27 @@ void describe_throwaway_writes(std::string& out, const RunRecord& record, bool v
     line(out, "persistence:", "tried to plant " + list_some(persistence, verbose ? 1000 : 4));
 }
 
-// How many project changes there were and of what kind; where they were staged.
+// The risk summary, and each finding at kSuspiciousAt or above.
+void describe_risk(std::string& out, const RunRecord& record, bool verbose) {
+  if (record.findings.empty()) return;
+  RiskSummary risk = risk_of(record.findings);
+  line(out, "risk:",
+       "score " + std::to_string(risk.score) + "/100, highest " +
+           std::string(to_string(*risk.highest)) + ", " + std::to_string(record.findings.size()) +
+           " finding(s), " + std::to_string(risk.suspicious) + " suspicious");
+  std::size_t shown = 0;
+  for (const auto& f : record.findings) {
+    if (!is_suspicious(f) && !verbose) continue;
+    if (++shown > 12 && !verbose) {
+      line(out, "finding:", "… (the report lists every finding)");
+      break;
+    }
+    line(out, "finding:",
+         std::string(to_string(f.severity)) + " " + std::string(to_string(f.kind)) + ": " +
+             f.detail);
+  }
+}
+
 // What --audit learned, and where the suggestion is.
 void describe_audit(std::string& out, const AuditSuggestion& audit) {
   if (!audit.allow_hosts.empty())
@@ -203,6 +222,7 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     describe_throwaway_writes(out, record, verbose);
   }
   if (record.staging) describe_staging(out, *record.staging, verbose);
+  describe_risk(out, record, verbose);
   if (record.audit) describe_audit(out, *record.audit);
   for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);
   if (record.staging) {

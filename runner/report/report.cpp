@@ -170,11 +170,42 @@ json processes(const RunRecord& record) {
 json violations(const RunRecord& record) {
   json list = json::array();
   for (const auto& v : record.violations) {
-    json entry = {{"kind", to_string(v.kind)}, {"detail", v.detail}};
+    json entry = {
+        {"kind", to_string(v.kind)}, {"detail", v.detail}, {"severity", to_string(severity_of(v))}};
     if (v.pid > 0) entry["pid"] = v.pid;
+    if (v.finding) entry["finding"] = to_string(*v.finding);
+    if (!v.package.empty()) entry["package"] = v.package;
+    if (!v.path.empty()) entry["path"] = v.path;
     list.push_back(entry);
   }
   return list;
+}
+
+json findings(const RunRecord& record) {
+  json list = json::array();
+  for (const auto& f : record.findings) {
+    json entry = {{"kind", to_string(f.kind)},
+                  {"severity", to_string(f.severity)},
+                  {"detail", f.detail}};
+    if (!f.package.empty()) entry["package"] = f.package;
+    if (!f.path.empty()) entry["path"] = f.path;
+    if (f.pid > 0) entry["pid"] = f.pid;
+    list.push_back(entry);
+  }
+  return list;
+}
+
+json risk(const RunRecord& record) {
+  RiskSummary summary = risk_of(record.findings);
+  json kinds = json::array();
+  for (const auto& f : record.findings)
+    if (is_suspicious(f) && std::find(kinds.begin(), kinds.end(), to_string(f.kind)) == kinds.end())
+      kinds.push_back(to_string(f.kind));
+  return {{"score", summary.score},
+          {"level", summary.highest ? to_string(*summary.highest) : "none"},
+          {"findings", record.findings.size()},
+          {"suspicious", summary.suspicious},
+          {"kinds", kinds}};
 }
 
 std::int64_t to_ms(const struct timeval& tv) {
@@ -273,6 +304,8 @@ json build_report(const RunRecord& record) {
       {"processes", processes(record)},
       {"files", files(record)},
       {"violations", violations(record)},
+      {"findings", findings(record)},
+      {"risk", risk(record)},
       {"env_dropped", record.plan ? record.plan->env_dropped : std::vector<std::string>{}},
       {"config_dropped", config_dropped(record)},
       {"resources", resources(record)},

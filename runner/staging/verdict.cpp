@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "runner/fs/path_globs.h"
 
 namespace safeinstall::runner {
@@ -122,6 +124,35 @@ std::vector<std::string> hold_findings(const CategoryPaths& paths, const Verdict
   return findings;
 }
 
+// Findings listed one per reason; the report has them all.
+constexpr std::size_t kFindingsShown = 8;
+
+// "suspicious behaviour: …" for each finding at kSuspiciousAt or above, strongest first.
+std::vector<std::string> suspicious_reasons(const std::vector<Finding>& findings) {
+  std::vector<const Finding*> suspicious;
+  for (const auto& f : findings)
+    if (is_suspicious(f) && f.kind != FindingKind::malicious_package) suspicious.push_back(&f);
+  std::stable_sort(suspicious.begin(), suspicious.end(),
+                   [](const Finding* a, const Finding* b) { return a->severity > b->severity; });
+  std::vector<std::string> reasons;
+  for (const auto* f : suspicious) {
+    if (reasons.size() == kFindingsShown) {
+      reasons.push_back("… and " + std::to_string(suspicious.size() - kFindingsShown) +
+                        " more findings (the report lists them all)");
+      break;
+    }
+    reasons.push_back("suspicious (" + std::string(to_string(f->kind)) + ", " +
+                      std::string(to_string(f->severity)) + "): " + f->detail);
+  }
+  return reasons;
+}
+
+void malicious_package_rejections(const std::vector<Finding>& findings,
+                                  std::vector<std::string>& rejections) {
+  for (const auto& f : findings)
+    if (f.kind == FindingKind::malicious_package) rejections.push_back(f.detail);
+}
+
 }  // namespace
 
 std::string_view special_file_kind(mode_t st_mode) {
@@ -175,7 +206,11 @@ Verdict decide_verdict(const ChangeList& changes, const VerdictInputs& in) {
   verdict.summary.expected = paths.expected;
   verdict.summary.unexpected = paths.unexpected.size();
   verdict.summary.protected_count = paths.protected_paths.size();
-  std::vector<std::string> holds = hold_findings(paths, in);
+  malicious_package_rejections(in.findings, rejections);
+  std::vector<std::string> holds = suspicious_reasons(in.findings);
+  verdict.suspicious = !holds.empty();
+  auto more_holds = hold_findings(paths, in);
+  holds.insert(holds.end(), more_holds.begin(), more_holds.end());
   verdict.touches_protected = !paths.protected_paths.empty();
   verdict.needs_confirmation = !holds.empty();
 

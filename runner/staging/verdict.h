@@ -5,11 +5,12 @@
 //
 // Precedence, strongest first:
 //   rejected  a hard violation: a special file, a symlink leaving the project, a set-uid or
-//             set-gid file, overlay xattrs forged in a direct dir, or a reject reason the
-//             caller found elsewhere. Never promoted.
+//             set-gid file, overlay xattrs forged in a direct dir, a known-malicious package,
+//             or a reject reason the caller found elsewhere. Never promoted.
 //   failed    the command exited non-zero (unless promote_on_failure). Nothing promoted.
 //   staged    --no-promote. Nothing promoted; the run is kept.
-//   held      unexpected or protected changes, refusals (egress, syscalls, survivors) or
+//   held      findings at medium severity or above (suspicious behaviour, auto-run points,
+//             package policy: `suspicious`), unexpected or protected changes, refusals (egress, syscalls, survivors) or
 //             other hold reasons: a human decides (`--yes`; protected paths also need
 //             `--allow-protected`).
 //   promoted  every change expected and nothing refused: the caller promotes, and reports
@@ -22,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runner/finding.h"
 #include "runner/staging/change_list.h"
 
 namespace safeinstall::runner {
@@ -48,6 +50,9 @@ struct VerdictInputs {
   std::size_t survivors = 0;                // processes still running when the command exited
   std::vector<std::string> hold_reasons;    // anything else that needs a human look
   std::vector<std::string> reject_reasons;  // hard violations found elsewhere
+  // Behaviour, auto-run and package findings: any at kSuspiciousAt or above holds the run as
+  // suspicious; a malicious package rejects it.
+  std::vector<Finding> findings;
 };
 
 struct ChangeSummary {
@@ -64,6 +69,8 @@ struct Verdict {
   // `--allow-protected` as well for protected changes (without it they are left out).
   bool needs_confirmation = false;
   bool touches_protected = false;
+  // Held (at least) because of findings at kSuspiciousAt or above: exit_code::kSuspicious.
+  bool suspicious = false;
   ChangeSummary summary;
 
   bool promotable() const { return kind != VerdictKind::rejected; }
