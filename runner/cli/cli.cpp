@@ -107,6 +107,10 @@ void define_options(CLI::App& app, Options& options, bool& version) {
       ->type_name("PATH")
       ->take_last()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--osv-db", options.osv_db,
+                 "Check new package versions against the OSV database in DIR (an imported "
+                 "one, or OSV JSON files) as well as the one `safeinstall db import` keeps")
+      ->type_name("DIR");
   app.add_flag("-v,--verbose", options.verbose, "Say more in the receipt");
   app.add_flag("-q,--quiet", options.quiet, "Print the receipt only when the run did not succeed");
   app.add_flag("-V,--version", version, "Print the version and exit");

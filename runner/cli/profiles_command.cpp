@@ -148,6 +148,11 @@ std::string render_profile(const ResolvedProfile& p) {
   number_line(out, "timeout", m.timeout);
   number_line(out, "disk", m.disk);
   number_line(out, "files", m.files);
+  if (m.osv_db || m.vuln_severity) {
+    out += "\n[policy]\n";
+    optional_line(out, "osv_db", m.osv_db);
+    optional_line(out, "vuln_severity", m.vuln_severity);
+  }
   return out;
 }
 

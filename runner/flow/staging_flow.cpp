@@ -8,6 +8,8 @@
 #include <string>
 
 #include "runner/exit_codes.h"
+#include "runner/flow/package_flow.h"
+#include "runner/packages/project_packages.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
@@ -142,6 +144,8 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   // Taken under the lock and before the sandbox starts: promotion compares against it.
   auto snapshot = take_snapshot(project);
   if (!snapshot) return propagate(snapshot);
+  // The lockfiles as they were, for what the run changes in them (the package policy).
+  PackageSet packages_before = read_project_packages(project);
   RunMeta meta;
   meta.project = project;
   meta.command = options.command;
@@ -160,7 +164,8 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   rec.staging = run->dir.staging;
   rec.note = run->meta.staging_note;
   rec.copy_promotion = run->meta.copy_promotion;
-  return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot)};
+  return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot),
+                   std::move(packages_before)};
 }
 
 namespace {
@@ -193,8 +198,12 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   record.staging->changes = std::move(*changes);
 
   record_findings(record, behaviour_findings(record));
+  auto packages =
+      judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
+  record_findings(record, std::move(packages.findings));
 
   VerdictInputs inputs;
+  if (!packages.hold_reason.empty()) inputs.hold_reasons.push_back(packages.hold_reason);
   inputs.findings = record.findings;
   if (staged_past_budget(record, budget))
     inputs.reject_reasons.push_back(

@@ -191,6 +191,10 @@ Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invo
   run.base = run.profile.base();
   use_default_limits(run.options, run.base);
   if (run.profile.merged.scripts) run.options.scripts = run.profile.merged.scripts->value;
+  if (run.options.osv_db.empty() && run.profile.merged.osv_db)
+    run.options.osv_db = run.profile.merged.osv_db->value;
+  if (run.profile.merged.vuln_severity)
+    run.options.vuln_severity = run.profile.merged.vuln_severity->value;
   auto extra_protected = globs_of(run.profile.merged.protected_paths, "");
   if (!extra_protected) return propagate(extra_protected);
   use_profile_protected(*extra_protected);

@@ -480,11 +480,41 @@ Result<> read_limits(const Reader& r, const toml::table& root, ProfileLayer& out
   return {};
 }
 
+Result<> read_policy(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto policy = r.table(root, "policy", "policy");
+  if (!policy) return propagate(policy);
+  if (*policy == nullptr) return {};
+  const auto& t = **policy;
+  if (auto ok = r.known_keys(t, "[policy]", {"osv_db", "vuln_severity"}); !ok) return ok;
+  if (auto ok = take(r.string(t, "osv_db", "policy.osv_db", "\"~/osv\""), out.osv_db); !ok)
+    return ok;
+  if (out.osv_db) {
+    if (out.osv_db->value.empty())
+      return r.fail(t.get("osv_db")->source(), "`policy.osv_db` is empty",
+                    "policy.osv_db = \"/var/lib/osv\" (a directory)");
+    std::filesystem::path db = out.osv_db->value;
+    if (db.is_relative()) out.osv_db->value = (r.file().parent_path() / db).lexically_normal();
+  }
+  if (auto ok = take(r.string(t, "vuln_severity", "policy.vuln_severity", "\"high\""),
+                     out.vuln_severity);
+      !ok)
+    return ok;
+  if (out.vuln_severity) {
+    const std::string& v = out.vuln_severity->value;
+    if (v != "low" && v != "medium" && v != "high" && v != "critical")
+      return r.fail(t.get("vuln_severity")->source(),
+                    "`policy.vuln_severity = \"" + v + "\"` is not a severity",
+                    "policy.vuln_severity = \"low\", \"medium\", \"high\" or \"critical\"");
+  }
+  return {};
+}
+
 Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& out) {
   if (r.kind() == LayerKind::Profile) {
     if (auto ok = r.known_keys(root, "a profile",
                                {"extends", "description", "scripts", "match", "network", "files",
-                                "env", "credentials", "cache", "filesystem", "limits"});
+                                "env", "credentials", "cache", "filesystem", "limits",
+                                "policy"});
         !ok)
       return ok;
   } else {
@@ -499,7 +529,8 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
                       "set it in ~/.config/safeinstall/NAME.toml or /etc/safeinstall/NAME.toml");
     }
     if (auto ok = r.known_keys(root, ".safeinstall.toml",
-                               {"profile", "description", "scripts", "network", "files", "env"});
+                               {"profile", "description", "scripts", "network", "files", "env",
+                                "policy"});
         !ok)
       return ok;
   }
@@ -533,7 +564,7 @@ Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
   ProfileLayer out;
   out.file = r.file();
   for (auto step : {read_top_level, read_match, read_network, read_files, read_env,
-                    read_credentials, read_caches, read_filesystem, read_limits}) {
+                    read_credentials, read_caches, read_filesystem, read_limits, read_policy}) {
     if (auto ok = step(r, root, out); !ok) return propagate(ok);
   }
   return out;
