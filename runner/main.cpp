@@ -7,8 +7,8 @@
 #include <cstdio>
 
 #include "runner/cli/check_command.h"
-#include "runner/cli/package_commands.h"
 #include "runner/cli/cli.h"
+#include "runner/cli/package_commands.h"
 #include "runner/cli/profiles_command.h"
 #include "runner/cli/run_commands.h"
 #include "runner/deadline.h"

@@ -228,8 +228,7 @@ CommandLine parse_db_subcommand(CommandLine cl, const std::vector<std::string>& 
   if (verb == "import") {
     sub.add_option("--into", cl.db_dir, "Write the index to DIR instead of the state dir")
         ->type_name("DIR");
-    sub.add_option("SOURCE", cl.db_sources, "Directories and zips of OSV JSON entries")
-        ->required();
+    sub.add_option("SOURCE", cl.db_sources, "Directories and zips of OSV JSON entries")->required();
   } else {
     sub.add_option("--db", cl.db_dir, "The OSV database in DIR")->type_name("DIR");
     sub.add_option("--vuln-severity", cl.options.vuln_severity,

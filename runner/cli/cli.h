@@ -11,16 +11,28 @@
 namespace safeinstall::runner {
 
 struct CommandLine {
-  enum class Action { Run, Check, Exit, Runs, Promote, Discard, Gc, Profiles, DbImport, DbCheck, Scan };
+  enum class Action {
+    Run,
+    Check,
+    Exit,
+    Runs,
+    Promote,
+    Discard,
+    Gc,
+    Profiles,
+    DbImport,
+    DbCheck,
+    Scan
+  };
   Action action = Action::Run;
   Options options;
   int exit_code = 0;   // for Exit
   std::string output;  // for Exit: help, version or an error, already formatted
   bool output_is_error = false;
-  std::string run_id;               // for Promote and Discard
-  bool gc_all = false;              // for Gc: held and staged runs too
-  double gc_older_than_days = 7.0;  // for Gc
-  std::string profile_name;         // for Profiles: `profiles show NAME`; empty lists them
+  std::string run_id;                   // for Promote and Discard
+  bool gc_all = false;                  // for Gc: held and staged runs too
+  double gc_older_than_days = 7.0;      // for Gc
+  std::string profile_name;             // for Profiles: `profiles show NAME`; empty lists them
   std::vector<std::string> db_sources;  // for DbImport (dirs, zips) and DbCheck (lockfiles)
   std::string db_dir;                   // for DbImport (--into) and DbCheck (--db)
   ScanRequest scan;                     // for Scan

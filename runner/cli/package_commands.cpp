@@ -27,8 +27,8 @@ using nlohmann::json;
 // Trees a project walk never enters: installed packages, VCS data, build output.
 bool skipped_dir(const std::string& name) {
   static const std::set<std::string> kSkipped = {
-      "node_modules", ".git", ".hg", ".svn", "vendor", ".venv", "venv", "__pycache__",
-      "target", ".tox", ".yarn", ".pnpm-store", "bower_components"};
+      "node_modules", ".git",   ".hg",  ".svn",  "vendor",      ".venv",           "venv",
+      "__pycache__",  "target", ".tox", ".yarn", ".pnpm-store", "bower_components"};
   return kSkipped.contains(name);
 }
 
@@ -148,8 +148,8 @@ void scan_lockfile(const fs::path& file, const Matcher& matcher, ScanResult& res
   }
   std::string manifest;
   if (auto name = manifest_of(*format); !name.empty()) {
-    auto m = read_small_file((file.parent_path() / name).string(), kMaxLockfileBytes,
-                             Links::followed);
+    auto m =
+        read_small_file((file.parent_path() / name).string(), kMaxLockfileBytes, Links::followed);
     if (m && *m) manifest = std::move(**m);
   }
   PackageSet set;
@@ -183,8 +183,7 @@ void scan_tree(const fs::path& root, const Matcher& matcher, ScanResult& result)
       it.disable_recursion_pending();
       continue;
     }
-    scan_packages(read_project_packages(it->path().string()), it->path().string(), matcher,
-                  result);
+    scan_packages(read_project_packages(it->path().string()), it->path().string(), matcher, result);
   }
 }
 
@@ -207,8 +206,8 @@ std::vector<PackageVersion> run_packages(const json& report) {
         auto ecosystem = ecosystem_from(string_at(p, "ecosystem"));
         std::string version = string_at(p, list == std::string("added") ? "version" : "to");
         if (!ecosystem || version.empty()) continue;
-        out.push_back({*ecosystem, string_at(p, "name"), version,
-                       p.value("direct", false), string_at(p, "source")});
+        out.push_back({*ecosystem, string_at(p, "name"), version, p.value("direct", false),
+                       string_at(p, "source")});
       }
     }
   }
@@ -333,11 +332,12 @@ void print_text(const ScanResult& result) {
     std::printf("  scripts run: %s\n", f["scripts_run"].empty()
                                            ? "none recorded"
                                            : sandbox::printable(join(f["scripts_run"])).c_str());
-    std::printf("  the run contacted: %s\n",
-                f["contacted"].empty() ? "no host"
-                                       : sandbox::printable(join(f["contacted"])).c_str());
+    std::printf(
+        "  the run contacted: %s\n",
+        f["contacted"].empty() ? "no host" : sandbox::printable(join(f["contacted"])).c_str());
   }
-  for (const auto& e : result.errors) std::fprintf(stderr, "safeinstall scan: %s\n", sandbox::printable(e).c_str());
+  for (const auto& e : result.errors)
+    std::fprintf(stderr, "safeinstall scan: %s\n", sandbox::printable(e).c_str());
   std::printf("scan: %zu found in %zu lockfile(s) and %zu kept run(s)\n", result.findings.size(),
               result.lockfiles, result.runs);
 }
@@ -378,8 +378,8 @@ int db_check_command(const std::vector<std::string>& lockfiles, const std::strin
     if (!*text) return fail(file + ": does not exist");
     std::string manifest;
     if (auto name = manifest_of(*format); !name.empty()) {
-      auto m = read_small_file((path.parent_path() / name).string(), kMaxLockfileBytes,
-                               Links::followed);
+      auto m =
+          read_small_file((path.parent_path() / name).string(), kMaxLockfileBytes, Links::followed);
       if (m && *m) manifest = std::move(**m);
     }
     auto packages = parse_lockfile(*format, **text, file, manifest);

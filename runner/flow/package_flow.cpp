@@ -11,7 +11,9 @@
 
 namespace safeinstall::runner {
 
-std::string imported_osv_dir(const std::string& state_dir) { return state_dir + "/osv"; }
+std::string imported_osv_dir(const std::string& state_dir) {
+  return state_dir + "/osv";
+}
 
 namespace {
 
@@ -57,8 +59,8 @@ PackageJudgement judge_packages(RunRecord& record, const PackageSet& before,
     auto findings = known_bad_findings(fresh, db, threshold);
     if (!findings) {
       record.package_errors.push_back(findings.error().message());
-      out.hold_reason = "the OSV database " + db.dir() + " could not be read: " +
-                        findings.error().message();
+      out.hold_reason =
+          "the OSV database " + db.dir() + " could not be read: " + findings.error().message();
       continue;
     }
     for (auto& f : *findings) {

@@ -9,12 +9,12 @@
 
 #include "runner/exit_codes.h"
 #include "runner/flow/package_flow.h"
-#include "runner/packages/project_packages.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
 #include "runner/judge/behaviour_findings.h"
 #include "runner/messages.h"
+#include "runner/packages/project_packages.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
 
@@ -198,8 +198,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   record.staging->changes = std::move(*changes);
 
   record_findings(record, behaviour_findings(record));
-  auto packages =
-      judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
+  auto packages = judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
   record_findings(record, std::move(packages.findings));
 
   VerdictInputs inputs;

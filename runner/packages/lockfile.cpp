@@ -11,7 +11,7 @@ std::unexpected<Error> lockfile_error(const std::string& source, std::size_t lin
                                       std::size_t column, const std::string& what) {
   std::string place = source;
   if (line > 0) place += ":" + std::to_string(line) + ":" + std::to_string(column);
-  return plain_error(place + ": " + what, "the lockfile is not valid; its packages were not read");
+  return plain_error(place + ": " + what);
 }
 
 std::pair<std::size_t, std::size_t> line_column_at(std::string_view text, std::size_t offset) {

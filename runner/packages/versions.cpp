@@ -241,23 +241,29 @@ int compare_pep440(std::string_view a, std::string_view b) {
 }
 
 int compare_rubygems(std::string_view a, std::string_view b) {
-  auto x = segments(a), y = segments(b);
-  auto trim_zeros = [](std::vector<std::string>& s) {
-    while (!s.empty() && all_digits(s.back()) &&
-           s.back().find_first_not_of('0') == std::string::npos)
-      s.pop_back();
+  // Gem::Version's canonical segments: trailing zeros dropped from the release part and
+  // from the prerelease part, so "1.0.0.pre" is "1.pre".
+  auto canonical = [](std::vector<std::string> s) {
+    auto is_zero = [](const std::string& seg) {
+      return all_digits(seg) && seg.find_first_not_of('0') == std::string::npos;
+    };
+    auto letter = std::ranges::find_if(s, [](const std::string& seg) { return !all_digits(seg); });
+    std::vector<std::string> release(s.begin(), letter), pre(letter, s.end());
+    while (!release.empty() && is_zero(release.back())) release.pop_back();
+    while (!pre.empty() && is_zero(pre.back())) pre.pop_back();
+    release.insert(release.end(), pre.begin(), pre.end());
+    return release;
   };
-  trim_zeros(x);
-  trim_zeros(y);
+  auto x = canonical(segments(a)), y = canonical(segments(b));
   for (std::size_t i = 0; i < std::max(x.size(), y.size()); ++i) {
-    if (i >= x.size()) return all_digits(y[i]) ? -1 : 1;  // "1.0" > "1.0.pre"
-    if (i >= y.size()) return all_digits(x[i]) ? 1 : -1;
-    bool nx = all_digits(x[i]), ny = all_digits(y[i]);
+    // A missing segment counts as 0: "1" > "1.pre", "1" < "1.1".
+    std::string xi = i < x.size() ? x[i] : "0", yi = i < y.size() ? y[i] : "0";
+    bool nx = all_digits(xi), ny = all_digits(yi);
     if (nx && ny) {
-      if (int c = compare_digits(x[i], y[i]); c != 0) return c;
+      if (int c = compare_digits(xi, yi); c != 0) return c;
     } else if (nx != ny) {
       return nx ? 1 : -1;
-    } else if (int c = sign(x[i].compare(y[i])); c != 0) {
+    } else if (int c = sign(xi.compare(yi)); c != 0) {
       return c;
     }
   }

@@ -495,8 +495,8 @@ Result<> read_policy(const Reader& r, const toml::table& root, ProfileLayer& out
     std::filesystem::path db = out.osv_db->value;
     if (db.is_relative()) out.osv_db->value = (r.file().parent_path() / db).lexically_normal();
   }
-  if (auto ok = take(r.string(t, "vuln_severity", "policy.vuln_severity", "\"high\""),
-                     out.vuln_severity);
+  if (auto ok =
+          take(r.string(t, "vuln_severity", "policy.vuln_severity", "\"high\""), out.vuln_severity);
       !ok)
     return ok;
   if (out.vuln_severity) {
@@ -513,8 +513,7 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
   if (r.kind() == LayerKind::Profile) {
     if (auto ok = r.known_keys(root, "a profile",
                                {"extends", "description", "scripts", "match", "network", "files",
-                                "env", "credentials", "cache", "filesystem", "limits",
-                                "policy"});
+                                "env", "credentials", "cache", "filesystem", "limits", "policy"});
         !ok)
       return ok;
   } else {
@@ -528,9 +527,9 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
         return r.fail(node->source(), "[" + std::string(key) + "] cannot be set by a project",
                       "set it in ~/.config/safeinstall/NAME.toml or /etc/safeinstall/NAME.toml");
     }
-    if (auto ok = r.known_keys(root, ".safeinstall.toml",
-                               {"profile", "description", "scripts", "network", "files", "env",
-                                "policy"});
+    if (auto ok = r.known_keys(
+            root, ".safeinstall.toml",
+            {"profile", "description", "scripts", "network", "files", "env", "policy"});
         !ok)
       return ok;
   }
