@@ -261,7 +261,7 @@ CommandLine parse_scan_subcommand(CommandLine cl, const std::vector<std::string>
   sub.add_option("--db", cl.scan.db, "Also the OSV database in DIR")->type_name("DIR");
   sub.add_option("--package", cl.scan.packages, "Look for NAME@VERSION (or NAME: any version)")
       ->type_name("NAME@VER")
-      ->take_last()
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub.add_flag("--json", cl.scan.json, "Print the result as JSON");
   bool no_runs = false;

@@ -72,7 +72,7 @@ TEST_CASE("lockfile: package-lock v2 and v3 read packages and the root's direct 
   CHECK(packages.front().ecosystem == Ecosystem::npm);
 }
 
-TEST_CASE("lockfile: package-lock v1 reads nested dependencies; package.json says direct",
+TEST_CASE("lockfile: package-lock v1 reads nested dependencies and package.json says direct",
           "[lockfile]") {
   const std::string lock = R"({
     "name": "demo", "lockfileVersion": 1,
