@@ -52,8 +52,9 @@ def name(eco):
     return n
 def version():
     return f"{random.randint(0, 12)}.{random.randint(0, 30)}.{random.randint(0, 20)}"
-def entry(i, eco, pkg):
-    mal = random.random() < (0.35 if eco in ("npm", "PyPI") else 0.02)
+def entry(i, eco, pkg, real):
+    # A real package (one the fixture locks) has advisories, mostly for older versions.
+    mal = not real and random.random() < (0.35 if eco in ("npm", "PyPI") else 0.02)
     doc = {"schema_version": "1.6.0", "modified": "2025-01-01T00:00:00Z",
            "published": "2024-06-01T00:00:00Z"}
     if mal:
@@ -75,6 +76,8 @@ def entry(i, eco, pkg):
         doc["details"] = "An attacker can do something bad under some conditions. " * 4
         lo = version(); hi = version()
         lo, hi = sorted([lo, hi], key=lambda v: tuple(map(int, v.split("."))))
+        if real and random.random() < 0.95:
+            lo, hi = "0.0.1", "0.0.2"
         rtype = "SEMVER" if eco in ("npm", "crates.io", "Go") else "ECOSYSTEM"
         doc["affected"] = [{"package": {"ecosystem": eco, "name": pkg},
                             "ranges": [{"type": rtype, "events": [{"introduced": lo}, {"fixed": hi}]}],
@@ -87,7 +90,8 @@ def entry(i, eco, pkg):
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
     for i in range(count):
         r = random.random()
-        if i < len(fixture_names) * 2:
+        real = i < len(fixture_names) * 2
+        if real:
             eco, pkg = "npm", fixture_names[i % len(fixture_names)]
         elif r < 0.55:
             eco, pkg = "npm", name("npm")
@@ -95,7 +99,7 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
             eco, pkg = "PyPI", name("PyPI")
         else:
             eco = random.choice(["crates.io", "Go", "RubyGems", "Packagist"]); pkg = name(eco)
-        doc = entry(i, eco, pkg)
+        doc = entry(i, eco, pkg, real)
         z.writestr(f"{doc['id']}.json", json.dumps(doc, indent=2))
 PY
 echo "$BENCH_NAME: all.zip $(du -h "$work/all.zip" | cut -f1)"
@@ -115,7 +119,7 @@ echo "$BENCH_NAME: findings on the fixture: $("$SAFEINSTALL" db check --db "$wor
 
 hyperfine --warmup 3 --runs "$RUNS" -N --export-json "$work/hyperfine.json" \
   -i -n empty "$SAFEINSTALL db check --db $work/empty $LOCKFILE" \
-  -i -n big "$SAFEINSTALL db check --db $work/big $LOCKFILE" >/dev/null
+  -n big "$SAFEINSTALL db check --db $work/big $LOCKFILE" >/dev/null
 
 peak_rss() { # DB → KiB, the least of 5 runs
   local best=0 kib i
@@ -140,5 +144,7 @@ extra_mib = (rss_big - rss_empty) / 1024
 print(f"P8 policy check, axios lockfile against {entries} OSV entries")
 print(f"  empty database: median {ms(empty['median']):.1f} ms (min {ms(empty['min']):.1f}), peak RSS {rss_empty / 1024:.1f} MiB")
 print(f"  big database:   median {ms(big['median']):.1f} ms (min {ms(big['min']):.1f}), peak RSS {rss_big / 1024:.1f} MiB")
-print(f"  the check costs {extra_ms:.1f} ms (goal <= 50) and {extra_mib:.1f} MiB extra RSS (goal <= 8)")
+cpu = lambda r: ms(r["user"] + r["system"])
+print(f"  CPU time (user+sys, mean): {cpu(empty):.1f} ms vs {cpu(big):.1f} ms: {cpu(big) - cpu(empty):.1f} ms for the check")
+print(f"  the check costs {extra_ms:.1f} ms wall (goal <= 50) and {extra_mib:.1f} MiB extra RSS (goal <= 8)")
 PY
