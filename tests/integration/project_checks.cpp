@@ -73,6 +73,14 @@ std::vector<json> violations_of_kind(const json& report, const std::string& kind
   return found;
 }
 
+std::vector<json> findings_of_kind(const json& report, const std::string& kind) {
+  std::vector<json> found;
+  for (const auto& f : report.value("findings", json::array())) {
+    if (f.value("kind", "") == kind) found.push_back(f);
+  }
+  return found;
+}
+
 namespace {
 
 std::vector<json> network_entries(const json& report, const char* list, const std::string& host) {
