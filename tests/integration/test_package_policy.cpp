@@ -48,13 +48,6 @@ void serve_packages(FakeInternet& net) {
         .files = {{"hook.js", "require('fs').writeFileSync('hook-ran', 'yes');\n"}}}});
 }
 
-std::vector<json> findings_of_kind(const json& report, const std::string& kind) {
-  std::vector<json> out;
-  for (const auto& f : report.at("findings"))
-    if (f.value("kind", "") == kind) out.push_back(f);
-  return out;
-}
-
 const json* package_in(const json& list, const std::string& name) {
   for (const auto& p : list)
     if (p.value("name", "") == name) return &p;
