@@ -72,7 +72,7 @@ Result<std::vector<PackageVersion>> parse_yarn_classic(std::string_view text,
       if (line.back() != ':')
         return lockfile_error(source, line_no, line.size(), "expected `:` after the entry's specs");
       std::string first = unquote(line.substr(0, line.find(',')));
-      if (first.back() == ':') first.pop_back();
+      if (!first.empty() && first.back() == ':') first.pop_back();
       first = unquote(first);
       entry_name = name_of_spec(first);
       if (entry_name.empty())

@@ -135,6 +135,9 @@ TEST_CASE("lockfile: malformed classic yarn.lock names the line", "[lockfile]") 
             .starts_with("the-lockfile:1:1: entry for `left` has no version"));
   CHECK(error_of(LockfileFormat::yarn, "# yarn lockfile v1\nleft@^1.0.0\n  version \"1\"\n")
             .starts_with("the-lockfile:2:"));
+  // A header whose first spec is empty (found by fuzzing).
+  CHECK(error_of(LockfileFormat::yarn, ",b@^2:\n  version \"2.0.0\"\n")
+            .starts_with("the-lockfile:1:1: entry without a package name"));
   CHECK(error_of(LockfileFormat::yarn, "  version \"1.0.0\"\n")
             .starts_with("the-lockfile:1:3: `version` outside an entry"));
 }
