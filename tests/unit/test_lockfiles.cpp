@@ -311,6 +311,18 @@ source = { registry = "https://pypi.org/simple" }
   CHECK(error_of(LockfileFormat::uv, "package = 3\n").starts_with("the-lockfile:1:"));
 }
 
+TEST_CASE("lockfile: TOML lockfiles with non-ASCII text outside strings", "[lockfile]") {
+  // TOML++ would reach __builtin_unreachable() on these (found by fuzzing).
+  CHECK_FALSE(parse_lockfile(LockfileFormat::cargo, "\xcc\x9d\xde\xa9 = 1\n", "x"));
+  CHECK_FALSE(parse_lockfile(LockfileFormat::uv, "a = 1 \xc3\xa9\n", "x"));
+  auto poetry = read_ok(LockfileFormat::poetry,
+                        "[[package]]\nname = \"caf\xc3\xa9-free\"\nversion = \"1.0\"\n"
+                        "description = \"d\xc3\xa9j\xc3\xa0 vu\"\n",
+                        "[project]\ndependencies = [\"x\"] # \xc3\xa9\n");
+  REQUIRE(poetry.size() == 1);
+  CHECK(poetry[0].version == "1.0");
+}
+
 TEST_CASE("lockfile: Cargo.lock", "[lockfile]") {
   const std::string lock = R"LOCK(version = 3
 
