@@ -17,6 +17,9 @@ Result<json> parse_json(std::string_view text, const std::string& source) {
   } catch (const json::parse_error& e) {
     auto [line, column] = line_column_at(text, e.byte > 0 ? e.byte - 1 : 0);
     return lockfile_error(source, line, column, "not valid JSON");
+  } catch (const json::exception& e) {
+    // A number too large for any type, and the like.
+    return lockfile_error(source, 0, 0, std::string("not usable JSON: ") + e.what());
   }
 }
 

@@ -155,6 +155,9 @@ Result<std::vector<OsvRecord>> parse_osv_document(std::string_view text, const s
     auto [line, column] = line_column_at(text, e.byte > 0 ? e.byte - 1 : 0);
     return plain_error(shown + ":" + std::to_string(line) + ":" + std::to_string(column) +
                        ": not valid JSON");
+  } catch (const json::exception& e) {
+    // A number too large for any type, and the like.
+    return plain_error(shown + ": not usable JSON: " + e.what());
   }
   std::vector<OsvRecord> out;
   if (doc.is_array()) {

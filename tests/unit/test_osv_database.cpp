@@ -80,6 +80,9 @@ TEST_CASE("osv: entries and their severities", "[osv]") {
   CHECK_FALSE(cvss3_severity("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"));
   CHECK_FALSE(cvss3_severity("CVSS:3.1/AV:N"));
 
+  // A number nothing can hold (found by fuzzing) is an error, not an exception.
+  CHECK_FALSE(parse_osv_document("\n1110e555775277 vre", "x.json").has_value());
+  CHECK_FALSE(parse_osv_document("{\"id\": 1e999999}", "x.json").has_value());
   auto bad = parse_osv_document("{\n\"id\": ", "broken.json");
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().message().starts_with("broken.json:2:"));
