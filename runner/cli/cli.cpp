@@ -32,6 +32,13 @@ void define_options(CLI::App& app, Options& options, bool& version) {
       ->type_name("DIR");
   app.add_option("--report", options.report_path, "Write the JSON run report to FILE")
       ->type_name("FILE");
+  app.add_option("--sarif", options.sarif_path,
+                 "Write the run's findings as SARIF 2.1.0 to FILE (for code scanning)")
+      ->type_name("FILE");
+  app.add_option("--summary", options.summary_path,
+                 "Write a Markdown summary of the run to FILE (default: append to "
+                 "$GITHUB_STEP_SUMMARY when it is set)")
+      ->type_name("FILE");
   app.add_option("--timeout", options.timeout_seconds, "Kill the sandbox after SECONDS")
       ->type_name("SECONDS")
       ->check(CLI::PositiveNumber);
