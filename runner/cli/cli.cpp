@@ -85,6 +85,11 @@ void define_options(CLI::App& app, Options& options, bool& version) {
   auto* yes = app.add_flag("-y,--yes", options.yes,
                            "Promote a held run's changes without asking (protected paths still "
                            "need --allow-protected)");
+  app.add_flag("--allow-broad", options.allow_broad,
+               "Accept host patterns that cover a whole public suffix (*.com, *.co.uk)");
+  app.add_flag("--trust-project-config", options.trust_project_config,
+               "In CI, accept a project .safeinstall.toml that widens the sandbox (hosts, "
+               "expected writes, environment, credentials)");
   app.add_flag("--audit", options.audit,
                "Learn what the command needs: any public host is reachable (and recorded), the "
                "run is held, and the .safeinstall.toml additions that would have let it pass "

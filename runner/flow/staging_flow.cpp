@@ -46,9 +46,8 @@ std::size_t refused_egress(const RunRecord& record) {
 
 std::size_t refused_unix_sockets(const RunRecord& record) {
   if (!record.outcome) return 0;
-  return static_cast<std::size_t>(
-      std::ranges::count(record.outcome->direct_attempts, AttemptKind::unix_socket,
-                         &DirectAttempt::kind));
+  return static_cast<std::size_t>(std::ranges::count(
+      record.outcome->direct_attempts, AttemptKind::unix_socket, &DirectAttempt::kind));
 }
 
 std::size_t violations_of_kind(const RunRecord& record, ViolationKind kind) {
