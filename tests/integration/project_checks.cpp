@@ -142,6 +142,14 @@ void check_exfiltration_contained(const SandboxRun& run, const FakeInternet& net
   const auto* rc = change_at(run.report.at("files").at("home"), ".bashrc");
   REQUIRE(rc != nullptr);
   CHECK(has_flag(rc, "persistence"));
+  // Contained is not enough: each attempt is a finding that holds the run as suspicious.
+  CHECK(run.exit_code() == kExitSuspicious);
+  CHECK(findings_of_kind(run.report, "persistence").size() == 1);
+  std::size_t refused_findings = 0;
+  for (const auto& f : findings_of_kind(run.report, "refused-egress"))
+    refused_findings += contains(f.at("detail").get<std::string>(), "evil.test") ? 1 : 0;
+  CHECK(refused_findings == refusals);
+  CHECK(contains(run.result.err, "suspicious (persistence, high)"));
   CHECK_FALSE(contains(net.dns_log(), "evil.test"));
   CHECK(net.sink_log().empty());
 }
