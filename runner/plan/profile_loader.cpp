@@ -99,6 +99,10 @@ std::vector<std::string> project_config_widening(const ProfileLayer& merged) {
   note("direct dirs ", merged.direct);
   note("environment variables ", merged.env_allow);
   note("credentials ", merged.credentials);
+  // Only critical vulnerabilities hold the run: looser than the default (high).
+  if (merged.vuln_severity && is_project_config(merged.vuln_severity->origin) &&
+      merged.vuln_severity->value == "critical")
+    added.push_back("vulnerability threshold critical");
   return added;
 }
 

@@ -188,3 +188,19 @@ TEST_CASE("scan finds a MAL- version in a lockfile and in a kept run's report",
   auto wanted = subcommand(s, {"scan", "--no-runs", "--package", "nice-helper@1.0.0", other});
   CHECK(wanted.exit_code == 1);
 }
+
+TEST_CASE(
+    "a project that holds only critical vulnerabilities widens the sandbox and in CI needs trust",
+    "[package-policy]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  host_write(s, ".safeinstall.toml", "[policy]\nvuln_severity = \"critical\"\n");
+  auto refused = s.run({"/bin/sh", "-c", "echo ran > ran.txt"}, {}, kCleanCiEnv);
+  CHECK(refused.exit_code() == 125);
+  CHECK(contains(refused.result.err, "widens the sandbox (vulnerability threshold critical)"));
+  CHECK_FALSE(in_project(s, "ran.txt"));
+  auto trusted = s.run({"/bin/true"}, {"--trust-project-config"}, kCleanCiEnv);
+  CHECK(trusted.exit_code() == 0);
+  CHECK(contains(trusted.result.err, "project config adds: vulnerability threshold critical"));
+}
