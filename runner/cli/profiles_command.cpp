@@ -108,7 +108,10 @@ std::string render_profile(const ResolvedProfile& p) {
       {{"commands", m.commands}, {"install", m.install}, {"project_files", m.project_files}});
   list_section(out, "network", {{"allow", m.hosts}, {"discover", m.discover}});
   list_section(out, "files",
-               {{"expected", m.expected}, {"protected", m.protected_paths}, {"direct", m.direct}});
+               {{"expected", m.expected},
+                {"protected", m.protected_paths},
+                {"direct", m.direct},
+                {"manifests", m.manifests}});
   out +=
       "# and always protected: .git/**, .github/**, CI, editor and package manager config "
       "(built in)\n";

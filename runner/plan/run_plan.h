@@ -53,6 +53,9 @@ struct RunPlan {
   // The project writes the verdict counts as expected: the profile's [files] expected globs
   // and --expect. Made once, here; everything after the command judges with this set.
   GlobSet expected_writes;
+  // An install command's manifests (the profile's [files] manifests): their dependency
+  // sections may change. Empty for other commands.
+  std::vector<std::string> dependency_manifests;
 };
 
 Invoker current_invoker();

@@ -298,6 +298,7 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
   append_unique(into.expected, from.expected);
   append_unique(into.protected_paths, from.protected_paths);
   append_unique(into.direct, from.direct);
+  append_unique(into.manifests, from.manifests);
   append_unique(into.env_allow, from.env_allow);
   append_unique(into.env_secret, from.env_secret);
   for (const auto& [name, value] : from.env_set) {

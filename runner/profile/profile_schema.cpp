@@ -257,7 +257,12 @@ Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out)
   if (!files) return propagate(files);
   if (*files == nullptr) return {};
   const auto& t = **files;
-  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct"}); !ok) return ok;
+  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct", "manifests"}); !ok)
+    return ok;
+  if (auto ok =
+          take(r.strings(t, "manifests", "files.manifests", "[\"package.json\"]"), out.manifests);
+      !ok)
+    return ok;
   if (auto ok =
           take(r.strings(t, "expected", "files.expected", "[\"node_modules/**\", \"*.lock\"]"),
                out.expected);

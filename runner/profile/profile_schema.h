@@ -69,6 +69,10 @@ struct ProfileLayer {
   // Top-level directories ("node_modules") staged by a plain bind of their upper dir when the
   // project has none, bypassing overlayfs for the tool's biggest tree; see docs/profiles.md.
   SourcedStrings direct;
+  // Manifests whose dependency sections an install command may edit (`npm install lodash`
+  // adds to package.json's dependencies): such an edit is expected, anything else in them
+  // is not.
+  SourcedStrings manifests;
   // [env]
   SourcedStrings env_allow;
   SourcedStrings env_secret;
