@@ -7,7 +7,8 @@
 namespace safeinstall::runner {
 namespace {
 
-using nlohmann::json;
+// Ordered: packages keep the lockfile's order.
+using json = nlohmann::ordered_json;
 
 constexpr std::string_view kNodeModules = "node_modules/";
 

@@ -99,6 +99,9 @@ Result<PackagePattern> parse_package_pattern(std::string_view text) {
   if (name.empty()) return bad("no name");
   if (!std::ranges::all_of(name, is_name_char)) return bad("unexpected character in the name");
   if (name.find('@', 1) != std::string_view::npos) return bad("more than one '@'");
+  if (name.starts_with('@') &&
+      (name.find('/') == std::string_view::npos || name.find('/') == 1 || name.ends_with('/')))
+    return bad("a scoped name is @scope/name");
   if (at != std::string_view::npos && !valid_range(version))
     return bad("the version after '@' must be \"X.Y.Z\", a prefix \"X.Y\", \"^X\" or \"~X.Y\"");
   return PackagePattern{lowercase(name), std::string(version), std::string(text)};
