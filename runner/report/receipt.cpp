@@ -137,7 +137,7 @@ void describe_throwaway_writes(std::string& out, const RunRecord& record, bool v
     line(out, "persistence:", "tried to plant " + list_some(persistence, verbose ? 1000 : 4));
 }
 
-// The risk summary, and each finding at kSuspiciousAt or above.
+// The risk summary, each finding at kSuspiciousAt or above, and every install script named.
 void describe_risk(std::string& out, const RunRecord& record, bool verbose) {
   if (record.findings.empty()) return;
   RiskSummary risk = risk_of(record.findings);
@@ -147,7 +147,8 @@ void describe_risk(std::string& out, const RunRecord& record, bool verbose) {
            " finding(s), " + std::to_string(risk.suspicious) + " suspicious");
   std::size_t shown = 0;
   for (const auto& f : record.findings) {
-    if (!is_suspicious(f) && !verbose) continue;
+    // A new package's install script is named even when allowed: someone should know it ran.
+    if (!is_suspicious(f) && !verbose && f.kind != FindingKind::unlisted_script) continue;
     if (++shown > 12 && !verbose) {
       line(out, "finding:", "… (the report lists every finding)");
       break;
