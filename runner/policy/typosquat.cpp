@@ -40,6 +40,19 @@ bool is_types_package_of(std::string_view name, std::string_view popular) {
   return name.starts_with("@types/") && name.substr(7) == popular;
 }
 
+// "@aws-sdk" of "@aws-sdk/client-sqs"; empty when unscoped.
+std::string_view scope_of(std::string_view name) {
+  if (!name.starts_with('@')) return {};
+  return name.substr(0, name.find('/'));
+}
+
+// A scope has one owner on npm: a name beside a popular one in the same scope
+// (@aws-sdk/client-sqs and @aws-sdk/client-sso) was published by that owner, not a squatter.
+bool same_scope(std::string_view name, std::string_view popular) {
+  auto scope = scope_of(name);
+  return !scope.empty() && scope == scope_of(popular);
+}
+
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
@@ -138,7 +151,8 @@ std::optional<Resemblance> PopularNames::resembled_by(std::string_view raw) cons
   const std::string name = canonical(raw);
   if (name.empty() || exact_.contains(name)) return std::nullopt;
   auto accept = [&](std::size_t index, std::string how) -> std::optional<Resemblance> {
-    if (is_types_package_of(name, names_[index])) return std::nullopt;
+    if (is_types_package_of(name, names_[index]) || same_scope(name, names_[index]))
+      return std::nullopt;
     return Resemblance{names_[index], std::move(how)};
   };
   std::optional<Resemblance> found;

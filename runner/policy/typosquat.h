@@ -1,7 +1,8 @@
 #pragma once
 // Typosquats: a new direct dependency named like a popular package of its ecosystem — one or
 // two edits away, a separator swapped, added or dropped, a scope moved into the name, or a
-// look-alike character — while not being that package, nor any other popular one.
+// look-alike character — while not being that package, nor any other popular one, nor a name
+// in the same npm scope (a scope has one owner).
 
 #include <cstddef>
 #include <optional>

@@ -99,6 +99,9 @@ TEST_CASE("typosquat: no finding for popular names themselves, @types packages o
     flagged += popular.resembled_by(name) ? 1 : 0;
   CHECK(flagged == 0);
   CHECK_FALSE(popular.resembled_by("@types/lodash"));
+  // A scope has one owner: names beside popular ones in the same scope are theirs.
+  CHECK_FALSE(popular.resembled_by("@aws-sdk/client-sqs"));
+  CHECK(popular.resembled_by("@aws-sdkk/client-s3"));
   // Short names are one edit from too many others to say anything.
   CHECK_FALSE(popular.resembled_by("mz2"));
   CHECK_FALSE(popular.resembled_by("qz"));
