@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "runner/cli/profiles_command.h"
 #include "runner/policy/npm_lock_changes.h"
 #include "runner/policy/package_policy.h"
 #include "runner/policy/registry_client.h"
@@ -450,4 +451,25 @@ TEST_CASE("policy schema: layers merge lists and replace single values, per ecos
   CHECK(merged.policy.allow_packages.size() == 2);
   REQUIRE(merged.policy.ecosystems.size() == 1);
   CHECK(merged.policy.ecosystems[0].second.exclude.size() == 2);
+}
+
+TEST_CASE("policy schema: profiles show prints each policy value with its place") {
+  auto layer = parse_profile_layer(
+      "[policy]\nmin_release_age = \"3d\"\ntyposquats = false\n[policy.npm]\n"
+      "min_release_age = \"1d\"\n[scripts]\nallow = [\"esbuild\"]\n",
+      "/p/.safeinstall.toml", LayerKind::Project);
+  REQUIRE(layer);
+  ResolvedProfile profile;
+  profile.name = "npm";
+  merge_layer(profile.merged, *layer, false);
+  auto shown = render_profile(profile);
+  INFO(shown);
+  CHECK(shown.find("[policy]\nmin_release_age = \"3d\"  # /p/.safeinstall.toml:2:19\n") !=
+        std::string::npos);
+  CHECK(shown.find("typosquats = false  # /p/.safeinstall.toml:3:14") != std::string::npos);
+  CHECK(shown.find("[policy.npm]\nmin_release_age = \"1d\"  # /p/.safeinstall.toml:5:19") !=
+        std::string::npos);
+  CHECK(shown.find("[scripts]\nallow = [\n  \"esbuild\",  # /p/.safeinstall.toml:7:10") !=
+        std::string::npos);
+  CHECK(shown.find("scripts = \"allow:esbuild\"  # /p/.safeinstall.toml:6:1") != std::string::npos);
 }
