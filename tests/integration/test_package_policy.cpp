@@ -39,6 +39,13 @@ std::vector<json> findings_of_kind(const json& report, const std::string& kind) 
   return found;
 }
 
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
+  return count;
+}
+
 // npm install into a project whose .safeinstall.toml holds `policy`, as the scenario's user,
 // against the fake internet's registry.
 SandboxRun install(const Scenario& s, const std::string& dependencies, const std::string& policy) {
@@ -70,8 +77,10 @@ TEST_CASE("package policy: a version published an hour ago is held by min_releas
   CHECK(too_new[0].at("package") == "fresh@2.0.0");
   CHECK(too_new[0].at("detail") == "fresh@2.0.0 was published 1 h ago; min_release_age is 3d");
   CHECK(contains(run.result.err, "fresh@2.0.0 was published 1 h ago"));
-  // The packument was asked for from outside the sandbox, once per name.
-  CHECK(net.wait_for_log(FakeInternet::Log::Registry, "GET /fresh "));
+  // npm asked for each packument once, and safeinstall once more, after the command.
+  const std::string log = net.log(FakeInternet::Log::Registry);
+  CHECK(occurrences(log, "GET /fresh ") == 2);
+  CHECK(occurrences(log, "GET /aged ") == 2);
   CHECK_FALSE(in_project(s, "node_modules/fresh/index.js"));
 }
 
@@ -92,22 +101,37 @@ TEST_CASE("package policy: an old enough version and an excluded one pass", "[np
   CHECK(in_project(s, "node_modules/@myorg/fresh/index.js"));
 }
 
-TEST_CASE("package policy: a new root dependency outside allow_packages is held", "[npm]") {
+TEST_CASE(
+    "package policy: a new root dependency outside allow_packages and allow_maintainers is held",
+    "[npm]") {
   Who who = both_users();
   SKIP_UNLESS_INSTALL_TEST(who, "npm");
   FakeInternet net(SI_SINK_PATH);
+  NpmPackage by_alice = package("alices-lib", "1.0.0");
+  by_alice.maintainers = {"alice"};
+  NpmPackage by_mallory = package("stranger-lib", "1.0.0");
+  by_mallory.maintainers = {"mallory"};
   write_npm_registry(net.registry_root(), "http://registry.test/",
-                     {package("approved-lib", "1.0.0"), package("stranger-lib", "1.0.0")});
+                     {package("approved-lib", "1.0.0"), by_alice, by_mallory});
   Scenario s(who);
   s.run_behind(net.in_world({}));
-  auto run = install(s, "\"approved-lib\":\"1.0.0\",\"stranger-lib\":\"1.0.0\"",
-                     "[policy]\nallow_packages = [\"approved-*\"]\n");
+  auto run =
+      install(s, "\"approved-lib\":\"1.0.0\",\"alices-lib\":\"1.0.0\",\"stranger-lib\":\"1.0.0\"",
+              "[policy]\nallow_packages = [\"approved-*\"]\nallow_maintainers = [\"alice\"]\n");
   CHECK(run.exit_code() == kExitSuspicious);
   auto unapproved = findings_of_kind(run.report, "unapproved-dependency");
   REQUIRE(unapproved.size() == 1);
   CHECK(unapproved[0].at("package") == "stranger-lib@1.0.0");
   CHECK(unapproved[0].at("severity") == "medium");
-  CHECK(contains(unapproved[0].at("detail").get<std::string>(), "outside [policy] allow_packages"));
+  CHECK(unapproved[0].at("detail") ==
+        "stranger-lib@1.0.0 is a new direct dependency outside [policy] allow_packages and "
+        "allow_maintainers");
+  // Only a package the name list does not allow sends for its maintainers.
+  // npm asks for each packument once; safeinstall asks only for alices-lib's maintainers.
+  const std::string log = net.log(FakeInternet::Log::Registry);
+  CHECK(occurrences(log, "GET /alices-lib ") == 2);
+  CHECK(occurrences(log, "GET /stranger-lib ") == 2);
+  CHECK(occurrences(log, "GET /approved-lib ") == 1);
 }
 
 TEST_CASE("package policy: a dependency named like lodash is held as a typosquat", "[npm]") {
