@@ -2,8 +2,10 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -14,7 +16,6 @@
 #include <charconv>
 #include <optional>
 #include <stdexcept>
-#include <variant>
 
 namespace safeinstall::runner {
 namespace {
@@ -54,15 +55,16 @@ asio::awaitable<std::vector<tcp::endpoint>> permitted_endpoints(
 }
 
 template <typename Stream>
-asio::awaitable<std::string> exchange(Stream& stream, const Url& url, std::size_t max_body) {
+asio::awaitable<std::string> exchange(Stream& stream, const Url& url, const HttpGetLimits& limits) {
   http::request<http::empty_body> request{http::verb::get, url.target, 11};
   request.set(http::field::host, host_header(url));
   request.set(http::field::user_agent, "safeinstall");
   request.set(http::field::accept, "application/json");
+  beast::get_lowest_layer(stream).expires_after(limits.timeout);
   co_await http::async_write(stream, request, asio::use_awaitable);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(max_body);
+  parser.body_limit(limits.max_body);
   co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
   auto& response = parser.get();
   if (response.result() != http::status::ok)
@@ -70,14 +72,15 @@ asio::awaitable<std::string> exchange(Stream& stream, const Url& url, std::size_
   co_return std::move(response.body());
 }
 
-asio::awaitable<std::string> fetch(Url url, const sandbox::EgressPolicy& allowed,
-                                   std::size_t max_body) {
+asio::awaitable<std::string> fetch(const Url& url, const sandbox::EgressPolicy& allowed,
+                                   const HttpGetLimits& limits) {
   auto executor = co_await asio::this_coro::executor;
   auto endpoints = co_await permitted_endpoints(url, allowed);
   if (url.scheme == "http") {
     beast::tcp_stream stream(executor);
+    stream.expires_after(limits.timeout);
     co_await stream.async_connect(endpoints.front(), asio::use_awaitable);
-    co_return co_await exchange(stream, url, max_body);
+    co_return co_await exchange(stream, url, limits);
   }
   asio::ssl::context context(asio::ssl::context::tls_client);
   context.set_default_verify_paths();
@@ -88,9 +91,40 @@ asio::awaitable<std::string> fetch(Url url, const sandbox::EgressPolicy& allowed
   if (::SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                  const_cast<char*>(url.host.c_str())) != 1)
     throw Failure("TLS: cannot set the server name");
+  beast::get_lowest_layer(stream).expires_after(limits.timeout);
   co_await beast::get_lowest_layer(stream).async_connect(endpoints.front(), asio::use_awaitable);
   co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
-  co_return co_await exchange(stream, url, max_body);
+  co_return co_await exchange(stream, url, limits);
+}
+
+std::string no_answer(const HttpGetLimits& limits) {
+  return "no answer within " + std::to_string(limits.timeout.count()) + " ms";
+}
+
+// One request to its result, every failure as text.
+asio::awaitable<void> fetch_into(const Url& url, const std::string& shown,
+                                 const sandbox::EgressPolicy& allowed, const HttpGetLimits& limits,
+                                 std::optional<Result<std::string>>& into) {
+  try {
+    into = co_await fetch(url, allowed, limits);
+  } catch (const boost::system::system_error& e) {
+    into = plain_error(shown + ": " +
+                       (e.code() == beast::error::timeout ? no_answer(limits) : e.what()));
+  } catch (const std::exception& e) {
+    into = plain_error(shown + ": " + e.what());
+  }
+}
+
+// A worker of a batch: takes the next request until none is left.
+asio::awaitable<void> worker(const std::vector<std::optional<Url>>& urls,
+                             const std::vector<std::string>& shown,
+                             const sandbox::EgressPolicy& allowed, const HttpGetLimits& limits,
+                             std::size_t& next,
+                             std::vector<std::optional<Result<std::string>>>& out) {
+  while (next < urls.size()) {
+    std::size_t i = next++;
+    if (urls[i]) co_await fetch_into(*urls[i], shown[i], allowed, limits, out[i]);
+  }
 }
 
 }  // namespace
@@ -136,34 +170,44 @@ Result<Url> parse_url(std::string_view text) {
   return url;
 }
 
-Result<std::string> http_get(std::string_view text, const sandbox::EgressPolicy& allowed,
-                             const HttpGetLimits& limits) {
-  auto url = parse_url(text);
-  if (!url) return propagate(url);
-  if (!allowed.allows(url->host, url->port))
-    return plain_error(
-        std::string(text) + ": " + host_header(*url) + " is not among the hosts the profile allows",
-        "allow it with --allow-host or [network] allow");
+std::vector<Result<std::string>> http_get_all(const std::vector<std::string>& urls,
+                                              const sandbox::EgressPolicy& allowed,
+                                              const HttpGetLimits& limits) {
+  std::vector<std::optional<Result<std::string>>> results(urls.size());
+  std::vector<std::optional<Url>> parsed(urls.size());
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    auto url = parse_url(urls[i]);
+    if (!url) {
+      results[i] = propagate(url);
+    } else if (!allowed.allows(url->host, url->port)) {
+      results[i] = plain_error(
+          urls[i] + ": " + host_header(*url) + " is not among the hosts the profile allows",
+          "allow it with --allow-host or [network] allow");
+    } else {
+      parsed[i] = std::move(*url);
+    }
+  }
+  std::size_t next = 0;
   asio::io_context io;
-  std::optional<std::variant<std::string, std::string>> outcome;  // body, or why not
-  asio::co_spawn(io, fetch(*url, allowed, limits.max_body),
-                 [&](std::exception_ptr error, std::string body) {
-                   if (!error) {
-                     outcome.emplace(std::in_place_index<0>, std::move(body));
-                     return;
-                   }
-                   try {
-                     std::rethrow_exception(error);
-                   } catch (const std::exception& e) {
-                     outcome.emplace(std::in_place_index<1>, e.what());
-                   }
-                 });
-  io.run_for(limits.timeout);
-  if (!outcome)
-    return plain_error(std::string(text) + ": no answer within " +
-                       std::to_string(limits.timeout.count()) + " ms");
-  if (outcome->index() == 1) return plain_error(std::string(text) + ": " + std::get<1>(*outcome));
-  return std::get<0>(std::move(*outcome));
+  std::size_t workers = std::min(std::max<std::size_t>(limits.parallel, 1), urls.size());
+  for (std::size_t w = 0; w < workers; ++w)
+    asio::co_spawn(io, worker(parsed, urls, allowed, limits, next, results), asio::detached);
+  // Each step has its own timeout; name resolution has none of its own, so the batch has one.
+  io.run_for(limits.batch_timeout);
+  std::vector<Result<std::string>> out;
+  out.reserve(urls.size());
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    if (results[i])
+      out.push_back(std::move(*results[i]));
+    else
+      out.push_back(plain_error(urls[i] + ": " + no_answer(limits)));
+  }
+  return out;
+}
+
+Result<std::string> http_get(std::string_view url, const sandbox::EgressPolicy& allowed,
+                             const HttpGetLimits& limits) {
+  return std::move(http_get_all({std::string(url)}, allowed, limits).front());
 }
 
 }  // namespace safeinstall::runner

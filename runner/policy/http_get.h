@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sandbox/base/error.h"
 #include "sandbox/egress/egress_policy.h"
@@ -15,8 +16,10 @@
 namespace safeinstall::runner {
 
 struct HttpGetLimits {
-  std::chrono::milliseconds timeout{5000};
-  std::size_t max_body = 64 * 1024 * 1024;  // a popular npm packument runs to tens of MB
+  std::chrono::milliseconds timeout{5000};         // each step: connect, handshake, send, receive
+  std::chrono::milliseconds batch_timeout{30000};  // everything, name resolution included
+  std::size_t max_body = 64 * 1024 * 1024;         // a popular npm packument runs to tens of MB
+  std::size_t parallel = 8;                        // requests in flight at once
 };
 
 struct Url {
@@ -33,5 +36,10 @@ Result<Url> parse_url(std::string_view text);
 // cap is an error naming the URL.
 Result<std::string> http_get(std::string_view url, const sandbox::EgressPolicy& allowed,
                              const HttpGetLimits& limits = {});
+
+// The same for many URLs, `limits.parallel` at a time; one result per URL, in order.
+std::vector<Result<std::string>> http_get_all(const std::vector<std::string>& urls,
+                                              const sandbox::EgressPolicy& allowed,
+                                              const HttpGetLimits& limits = {});
 
 }  // namespace safeinstall::runner

@@ -103,17 +103,33 @@ RegistryClient::RegistryClient(RegistryBases bases, sandbox::EgressPolicy allowe
                                HttpGetLimits limits)
     : bases_(std::move(bases)), allowed_(std::move(allowed)), limits_(limits) {}
 
+void RegistryClient::keep(const std::string& url, Result<std::string> body) {
+  // A host that let one request time out would make every other wait as long.
+  if (!body && body.error().step.find("no answer within") != std::string::npos) {
+    if (auto parsed = parse_url(url)) unreachable_.insert(parsed->host);
+  }
+  documents_.insert_or_assign(url, std::move(body));
+}
+
+void RegistryClient::prefetch(const std::vector<PackageVersion>& packages) {
+  std::vector<std::string> urls;
+  for (const auto& p : packages) {
+    auto url = metadata_url(bases_, p);
+    if (!url || documents_.contains(*url) || std::ranges::find(urls, *url) != urls.end()) continue;
+    urls.push_back(std::move(*url));
+  }
+  auto bodies = http_get_all(urls, allowed_, limits_);
+  for (std::size_t i = 0; i < urls.size(); ++i) keep(urls[i], std::move(bodies[i]));
+}
+
 Result<std::string> RegistryClient::document(const std::string& url) {
   if (auto cached = documents_.find(url); cached != documents_.end()) return cached->second;
   auto parsed = parse_url(url);
   if (!parsed) return propagate(parsed);
-  // A host that let one request time out would make every other wait as long.
   if (unreachable_.contains(parsed->host))
     return plain_error(url + ": " + parsed->host + " did not answer an earlier request in time");
-  auto body = http_get(url, allowed_, limits_);
-  if (!body && body.error().step.find("no answer within") != std::string::npos)
-    unreachable_.insert(parsed->host);
-  return documents_.emplace(url, std::move(body)).first->second;
+  keep(url, http_get(url, allowed_, limits_));
+  return documents_.at(url);
 }
 
 Result<VersionMetadata> RegistryClient::lookup(const PackageVersion& p) {

@@ -37,10 +37,15 @@ class RegistryClient {
  public:
   RegistryClient(RegistryBases bases, sandbox::EgressPolicy allowed, HttpGetLimits limits = {});
 
+  // Fetches the documents `packages` need that are not fetched yet, several at once, so that
+  // lookup() then answers from the cache.
+  void prefetch(const std::vector<PackageVersion>& packages);
+
   Result<VersionMetadata> lookup(const PackageVersion& package);
 
  private:
   Result<std::string> document(const std::string& url);
+  void keep(const std::string& url, Result<std::string> body);
 
   RegistryBases bases_;
   sandbox::EgressPolicy allowed_;

@@ -42,6 +42,25 @@ Finding unreadable(const std::string& why) {
   return f;
 }
 
+// The packages whose registry metadata the rules will ask for: new versions under an age rule
+// (not excluded), and new direct dependencies when allow_maintainers must be read.
+std::vector<PackageVersion> needing_metadata(const PackageChanges& changes,
+                                             const PolicySettings& settings) {
+  std::vector<PackageVersion> out;
+  auto consider = [&](const PackageVersion& p) {
+    const ReleaseAgeRule* rule = settings.release_age_for(p.ecosystem);
+    if (rule && !any_matches(rule->exclude, p.name, p.version)) out.push_back(p);
+  };
+  for (const auto& p : changes.added) consider(p);
+  for (const auto& c : changes.changed) consider(c.to);
+  if (!settings.allow_maintainers.empty()) {
+    for (const auto& p : changes.added) {
+      if (p.direct && !any_matches(settings.allow_packages, p.name, p.version)) out.push_back(p);
+    }
+  }
+  return out;
+}
+
 std::set<std::string> refused_scripts(const RunRecord& record) {
   std::set<std::string> out;
   for (const auto& f : record.findings) {
@@ -76,6 +95,7 @@ std::vector<Finding> package_policy_findings(const RunRecord& record, const std:
   RegistryClient registry(
       registry_bases(record.command, record.plan->spec.env, npmrc && *npmrc ? **npmrc : ""),
       record.plan->egress);
+  registry.prefetch(needing_metadata(changes, *settings));
   PackagePolicyInput input;
   input.changes = &changes;
   input.now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());

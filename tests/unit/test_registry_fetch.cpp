@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -31,8 +32,9 @@ namespace {
 // (nothing when empty: the connection is held open until the server is destroyed).
 class OneShotServer {
  public:
-  OneShotServer(std::string answer, asio::ssl::context* tls = nullptr)
-      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  OneShotServer(std::string answer, asio::ssl::context* tls = nullptr,
+                std::chrono::milliseconds delay = {})
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), delay_(delay) {
     thread_ = std::thread([this, answer = std::move(answer), tls] { serve(answer, tls); });
   }
   ~OneShotServer() {
@@ -55,6 +57,7 @@ class OneShotServer {
       release_.get_future().wait();
       return;
     }
+    std::this_thread::sleep_for(delay_);
     asio::write(stream, asio::buffer(answer), ec);
   }
 
@@ -75,6 +78,7 @@ class OneShotServer {
 
   asio::io_context io_;
   tcp::acceptor acceptor_;
+  std::chrono::milliseconds delay_;
   std::promise<std::string> request_;
   std::promise<void> release_;
   std::thread thread_;
@@ -184,4 +188,30 @@ TEST_CASE("registry fetch: HTTPS checks the certificate and the host it names") 
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message().find("certificate verify failed") != std::string::npos);
   }
+}
+
+TEST_CASE("registry fetch: a batch runs its requests at once and keeps their order") {
+  constexpr int kServers = 8;
+  const auto delay = std::chrono::milliseconds(400);
+  std::vector<std::unique_ptr<OneShotServer>> servers;
+  std::vector<std::string> urls, patterns;
+  for (int i = 0; i < kServers; ++i) {
+    servers.push_back(
+        std::make_unique<OneShotServer>(ok("{\"n\":" + std::to_string(i) + "}"), nullptr, delay));
+    const std::string base = "127.0.0.1:" + std::to_string(servers.back()->port());
+    urls.push_back("http://" + base + "/p" + std::to_string(i));
+    patterns.push_back(base);
+  }
+  auto allowed = safeinstall::sandbox::EgressPolicy::parse(patterns);
+  REQUIRE(allowed);
+  auto started = std::chrono::steady_clock::now();
+  auto bodies = http_get_all(urls, *allowed);
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE(bodies.size() == kServers);
+  for (int i = 0; i < kServers; ++i) {
+    REQUIRE(bodies[i]);
+    CHECK(*bodies[i] == "{\"n\":" + std::to_string(i) + "}");
+  }
+  // One after the other would take kServers * delay (3.2 s).
+  CHECK(took < 3 * delay);
 }
