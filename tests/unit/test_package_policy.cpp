@@ -473,3 +473,22 @@ TEST_CASE("policy schema: profiles show prints each policy value with its place"
         std::string::npos);
   CHECK(shown.find("scripts = \"allow:esbuild\"  # /p/.safeinstall.toml:6:1") != std::string::npos);
 }
+
+TEST_CASE("package policy: a moved version is judged by its age, with one lookup per package") {
+  auto s = settings_from("[policy]\nmin_release_age = \"2d\"\n");
+  PackageChanges changes;
+  changes.changed = {{npm("left-pad", "1.3.0"), npm("left-pad", "1.3.1")}};
+  changes.added = {npm("dep", "1.0.0", false)};
+  std::vector<std::string> asked;
+  PackagePolicyInput input;
+  input.changes = &changes;
+  input.now = at("2025-06-10T12:00:00Z");
+  input.metadata = [&](const PackageVersion& p) -> Result<VersionMetadata> {
+    asked.push_back(package_id(p));
+    return published(p.name == "left-pad" ? "2025-06-10T11:30:00Z" : "2025-01-01T00:00:00Z");
+  };
+  auto findings = package_policy_findings(input, s);
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].detail == "left-pad@1.3.1 was published 30 min ago; min_release_age is 2d");
+  CHECK(asked == std::vector<std::string>{"dep@1.0.0", "left-pad@1.3.1"});
+}
