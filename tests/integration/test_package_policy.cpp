@@ -17,8 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kExitSuspicious = 121;
-
 Who both_users() {
   return GENERATE(Who::Root, Who::Unprivileged);
 }
@@ -29,14 +27,6 @@ NpmPackage package(const std::string& name, const std::string& version,
           .version = version,
           .files = {{"index.js", "module.exports = '" + name + "';\n"}},
           .published = published};
-}
-
-std::vector<json> findings_of_kind(const json& report, const std::string& kind) {
-  std::vector<json> found;
-  for (const auto& f : report.at("findings")) {
-    if (f.at("kind") == kind) found.push_back(f);
-  }
-  return found;
 }
 
 std::size_t occurrences(const std::string& text, const std::string& needle) {
