@@ -15,6 +15,7 @@
 #include "runner/judge/behaviour_findings.h"
 #include "runner/judge/manifest_edits.h"
 #include "runner/messages.h"
+#include "runner/policy/run_package_policy.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
 
@@ -203,6 +204,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
                                              record.project, record.plan->dependency_manifests);
 
   record_findings(record, behaviour_findings(record));
+  record_findings(record, package_policy_findings(record, staged.run.dir.upper(), options.scripts));
 
   VerdictInputs inputs;
   inputs.findings = record.findings;

@@ -287,6 +287,7 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   auto expected = with_expect_flags(std::move(*profile_expected), run.options.expect);
   if (!expected) return propagate(expected);
   plan.expected_writes = std::move(*expected);
+  plan.package_policy = run.profile.merged.policy;
   return {};
 }
 

@@ -161,7 +161,7 @@ void describe_manifests(std::string& out, const RunRecord& record, bool verbose)
   }
 }
 
-// The risk summary, and each finding at kSuspiciousAt or above.
+// The risk summary, each finding at kSuspiciousAt or above, and every install script named.
 void describe_risk(std::string& out, const RunRecord& record, bool verbose) {
   if (record.findings.empty()) return;
   RiskSummary risk = risk_of(record.findings);
@@ -171,7 +171,8 @@ void describe_risk(std::string& out, const RunRecord& record, bool verbose) {
            " finding(s), " + std::to_string(risk.suspicious) + " suspicious");
   std::size_t shown = 0;
   for (const auto& f : record.findings) {
-    if (!is_suspicious(f) && !verbose) continue;
+    // A new package's install script is named even when allowed: someone should know it ran.
+    if (!is_suspicious(f) && !verbose && f.kind != FindingKind::unlisted_script) continue;
     if (++shown > 12 && !verbose) {
       line(out, "finding:", "… (the report lists every finding)");
       break;
