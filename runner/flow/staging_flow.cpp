@@ -14,8 +14,10 @@
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
 #include "runner/judge/behaviour_findings.h"
+#include "runner/judge/manifest_edits.h"
 #include "runner/messages.h"
 #include "runner/packages/project_packages.h"
+#include "runner/policy/run_package_policy.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
 
@@ -203,10 +205,13 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   if (!changes) return propagate(changes);
   categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
+  record.manifests = accept_dependency_edits(record.staging->changes, staged.run.dir.upper(),
+                                             record.project, record.plan->dependency_manifests);
 
   record_findings(record, behaviour_findings(record));
   auto packages = judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
   record_findings(record, std::move(packages.findings));
+  record_findings(record, package_policy_findings(record, staged.run.dir.upper(), options.scripts));
 
   VerdictInputs inputs;
   if (!packages.hold_reason.empty()) inputs.hold_reasons.push_back(packages.hold_reason);
@@ -226,6 +231,11 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
     inputs.hold_reasons.push_back(
         "the command changed existing package-cache entries (see the "
         "cache violations); nothing it wrote to the cache was kept");
+  for (const auto& edit : record.manifests) {
+    if (!edit.accepted())
+      inputs.hold_reasons.push_back(edit.file +
+                                    " changed beyond its dependencies: " + edit.outside);
+  }
   if (options.audit)
     inputs.hold_reasons.push_back(
         "--audit: the run is held for review; audit.toml in its run dir has the "

@@ -14,6 +14,7 @@
 #include "runner/plan/toolchains.h"
 #include "runner/profile/base_profile.h"
 #include "runner/profile/carryover/sanitized_config.h"
+#include "runner/profile/profile_schema.h"
 #include "sandbox/base/error.h"
 #include "sandbox/base/spec.h"
 #include "sandbox/egress/egress_policy.h"
@@ -53,6 +54,11 @@ struct RunPlan {
   // The project writes the verdict counts as expected: the profile's [files] expected globs
   // and --expect. Made once, here; everything after the command judges with this set.
   GlobSet expected_writes;
+  // An install command's manifests (the profile's [files] manifests): their dependency
+  // sections may change. Empty for other commands.
+  std::vector<std::string> dependency_manifests;
+  // The profile's [policy] and [scripts], for the package policy after the command.
+  PolicyLayer package_policy;
 };
 
 Invoker current_invoker();

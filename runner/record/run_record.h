@@ -13,6 +13,7 @@
 #include "runner/plan/run_plan.h"
 #include "runner/record/audit_suggestion.h"
 #include "runner/staging/change_list.h"
+#include "runner/staging/manifest_edit.h"
 #include "runner/staging/verdict.h"
 #include "runner/supervise/supervisor.h"
 
@@ -87,6 +88,8 @@ struct RunRecord {
   // Lockfiles that could not be read before or after the run, and why the OSV database
   // could not be used; the report's packages.errors.
   std::vector<std::string> package_errors;
+  // The install command's edits to the project's manifests (runner/judge/manifest_edits.h).
+  std::vector<ManifestEdit> manifests;
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built
   std::optional<StagingRecord> staging;
   std::optional<AuditSuggestion> audit;  // --audit: what would have let the run pass

@@ -1,13 +1,10 @@
-// The package policy end to end: the real npm in the real sandbox against the fake
-// internet's registry, as root and as an unprivileged user. What a run changes in the
-// lockfile is in the report; a version an OSV MAL- entry names gets the run rejected; `scan`
-// finds the version in a lockfile and in the kept run's report.
-#include <sys/stat.h>
-#include <unistd.h>
-
+// The package policy against the real npm and the tests' own registry: a version younger than
+// min_release_age, a new direct dependency outside the allow-list and a name like a popular
+// package each hold the run (exit 121) with a finding that names what it found; an install
+// script of a new package is named in the receipt.
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <fstream>
+#include <string>
+#include <vector>
 
 #include "tests/integration/harness.h"
 #include "tests/integration/project_checks.h"
@@ -17,190 +14,166 @@
 
 using namespace safeinstall::test;
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kOsvFixtures = SAFEINSTALL_TEST_FIXTURES "/osv";
-
-// The fixture database copied where the scenario's user can read it.
-std::string copy_osv_fixtures(const Scenario& s) {
-  std::string dir = s.root() + "/osv";
-  fs::create_directories(dir);
-  for (const auto& entry : fs::directory_iterator(kOsvFixtures))
-    fs::copy_file(entry.path(), dir + "/" + entry.path().filename().string(),
-                  fs::copy_options::overwrite_existing);
-  for (const auto& entry : fs::recursive_directory_iterator(s.root() + "/osv"))
-    ::chmod(entry.path().c_str(), 0644);
-  ::chmod(dir.c_str(), 0755);
-  return dir;
+Who both_users() {
+  return GENERATE(Who::Root, Who::Unprivileged);
 }
 
-void serve_packages(FakeInternet& net) {
-  write_npm_registry(
-      net.registry_root(), "http://registry.test/",
-      {{.name = "nice-helper",
-        .version = "1.0.0",
-        .files = {{"index.js", "module.exports = 'nice';\n"}}},
-       {.name = "evil-helper",
-        .version = "1.0.1",
-        .scripts = {{"postinstall", "node hook.js"}},
-        .files = {{"hook.js", "require('fs').writeFileSync('hook-ran', 'yes');\n"}}}});
+NpmPackage package(const std::string& name, const std::string& version,
+                   const std::string& published = {}) {
+  return {.name = name,
+          .version = version,
+          .files = {{"index.js", "module.exports = '" + name + "';\n"}},
+          .published = published};
 }
 
-const json* package_in(const json& list, const std::string& name) {
-  for (const auto& p : list)
-    if (p.value("name", "") == name) return &p;
-  return nullptr;
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
+  return count;
+}
+
+// npm install into a project whose .safeinstall.toml holds `policy`, as the scenario's user,
+// against the fake internet's registry.
+SandboxRun install(const Scenario& s, const std::string& dependencies, const std::string& policy) {
+  write_package_json(s, dependencies);
+  host_write(s, ".safeinstall.toml", policy);
+  auto run = run_npm(s, {"install"});
+  REQUIRE(run.report.is_object());
+  return run;
 }
 
 }  // namespace
 
-TEST_CASE("an npm install records the packages it added, and promotes a clean one",
-          "[package-policy][npm]") {
-  Who who = GENERATE(Who::Root, Who::Unprivileged);
+TEST_CASE("package policy: a version published an hour ago is held by min_release_age", "[npm]") {
+  Who who = both_users();
   SKIP_UNLESS_INSTALL_TEST(who, "npm");
   FakeInternet net(SI_SINK_PATH);
-  serve_packages(net);
+  write_npm_registry(
+      net.registry_root(), "http://registry.test/",
+      {package("aged", "1.0.0"), package("fresh", "2.0.0", npm_published_ago(3600))});
   Scenario s(who);
   s.run_behind(net.in_world({}));
-  std::string osv = copy_osv_fixtures(s);
-  write_package_json(s, "\"nice-helper\":\"1.0.0\"");
-
-  auto run = run_npm(s, {"install"}, {"--osv-db", osv});
-  REQUIRE(run.exit_code() == 0);
-  CHECK(run.report.at("verdict") == "promoted");
-  const json& packages = run.report.at("packages");
-  REQUIRE(packages.at("added").size() == 1);
-  const json* added = package_in(packages.at("added"), "nice-helper");
-  REQUIRE(added != nullptr);
-  CHECK(added->at("version") == "1.0.0");
-  CHECK(added->at("ecosystem") == "npm");
-  CHECK(added->at("direct") == true);
-  CHECK(added->at("source") == "package-lock.json");
-  CHECK(packages.at("removed").empty());
-  CHECK(packages.at("changed").empty());
-  CHECK(findings_of_kind(run.report, "malicious-package").empty());
-  CHECK(contains(run.result.err, "1 added, 0 changed, 0 removed (npm)"));
-}
-
-TEST_CASE("an npm install of a version an OSV MAL- entry names is rejected",
-          "[package-policy][npm]") {
-  Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_INSTALL_TEST(who, "npm");
-  FakeInternet net(SI_SINK_PATH);
-  serve_packages(net);
-  Scenario s(who);
-  s.run_behind(net.in_world({}));
-  std::string osv = copy_osv_fixtures(s);
-  write_package_json(s, "\"evil-helper\":\"1.0.1\"");
-
-  auto run = run_npm(s, {"install"}, {"--osv-db", osv});
-  CHECK(run.exit_code() == kExitRejected);
-  CHECK(run.report.at("verdict") == "rejected");
-  auto malicious = findings_of_kind(run.report, "malicious-package");
-  REQUIRE(malicious.size() == 1);
-  CHECK(malicious[0].at("severity") == "critical");
-  CHECK(malicious[0].at("package") == "evil-helper@1.0.1");
-  CHECK(contains(malicious[0].at("detail").get<std::string>(), "MAL-2025-0001"));
-  CHECK(package_in(run.report.at("packages").at("added"), "evil-helper") != nullptr);
-  // Nothing of it reached the project.
-  CHECK_FALSE(in_project(s, "node_modules/evil-helper"));
-  CHECK_FALSE(in_project(s, "package-lock.json"));
-  CHECK(contains(run.result.err, "malicious-package"));
-}
-
-TEST_CASE("an unreadable --osv-db holds a run that brought in packages", "[package-policy][npm]") {
-  Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_INSTALL_TEST(who, "npm");
-  FakeInternet net(SI_SINK_PATH);
-  serve_packages(net);
-  Scenario s(who);
-  s.run_behind(net.in_world({}));
-  write_package_json(s, "\"nice-helper\":\"1.0.0\"");
-  auto run = run_npm(s, {"install"}, {"--osv-db", s.root() + "/no-such-db"});
-  CHECK(run.exit_code() == kExitHeld);
+  auto run =
+      install(s, "\"aged\":\"1.0.0\",\"fresh\":\"2.0.0\"", "[policy]\nmin_release_age = \"3d\"\n");
+  CHECK(run.exit_code() == kExitSuspicious);
   CHECK(run.report.at("verdict") == "held");
-  CHECK_FALSE(run.report.at("packages").at("errors").empty());
+  auto too_new = findings_of_kind(run.report, "too-new");
+  REQUIRE(too_new.size() == 1);
+  CHECK(too_new[0].at("severity") == "medium");
+  CHECK(too_new[0].at("package") == "fresh@2.0.0");
+  CHECK(too_new[0].at("detail") == "fresh@2.0.0 was published 1 h ago; min_release_age is 3d");
+  CHECK(contains(run.result.err, "fresh@2.0.0 was published 1 h ago"));
+  // npm asked for each packument once, and safeinstall once more, after the command.
+  const std::string log = net.log(FakeInternet::Log::Registry);
+  CHECK(occurrences(log, "GET /fresh ") == 2);
+  CHECK(occurrences(log, "GET /aged ") == 2);
+  CHECK_FALSE(in_project(s, "node_modules/fresh/index.js"));
 }
 
-TEST_CASE("scan finds a MAL- version in a lockfile and in a kept run's report",
-          "[package-policy][scan]") {
-  Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_INSTALL_TEST(who, "npm", "zip");
+TEST_CASE("package policy: an old enough version and an excluded one pass", "[npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
   FakeInternet net(SI_SINK_PATH);
-  serve_packages(net);
+  write_npm_registry(
+      net.registry_root(), "http://registry.test/",
+      {package("aged", "1.0.0"), package("@myorg/fresh", "2.0.0", npm_published_ago(60))});
   Scenario s(who);
   s.run_behind(net.in_world({}));
-  std::string osv = copy_osv_fixtures(s);
-  // OSV's all.zip form, imported into the state dir: every later run and scan use it.
-  std::string zip = s.root() + "/all.zip";
-  REQUIRE(std::system(("cd '" + osv + "' && zip -q '" + zip + "' *.json").c_str()) == 0);
-  ::chmod(zip.c_str(), 0644);
-  auto imported = subcommand(s, {"db", "import", zip});
-  REQUIRE(imported.exit_code == 0);
-  CHECK(contains(imported.err, "3 of them malicious"));
-
-  write_package_json(s, "\"evil-helper\":\"1.0.1\"");
-  auto run = run_npm(s, {"install"});
-  REQUIRE(run.exit_code() == kExitRejected);
-  std::string run_id = run.report.at("run_id");
-
-  // Another project, never installed with safeinstall, that locks the other bad version.
-  std::string other = s.root() + "/other-project";
-  fs::create_directories(other + "/node_modules/x");
-  std::ofstream(other + "/package-lock.json") << R"({"lockfileVersion": 3, "packages": {
-      "": {"dependencies": {"evil-helper": "^1"}},
-      "node_modules/evil-helper": {"version": "1.0.2"},
-      "node_modules/nice-helper": {"version": "1.0.0"}}})";
-  // node_modules is not walked: a lockfile there is an installed package's, not the project's.
-  std::ofstream(other + "/node_modules/x/package-lock.json") << R"({"lockfileVersion": 3,
-      "packages": {"node_modules/typo-lodahs": {"version": "1.0.0"}}})";
-  ::chmod(other.c_str(), 0755);
-
-  auto scan = subcommand(s, {"scan", "--json", other});
-  CHECK(scan.exit_code == 1);
-  json result = json::parse(scan.out);
-  std::vector<json> in_lockfiles, in_runs;
-  for (const auto& f : result.at("findings"))
-    (f.at("where") == "lockfile" ? in_lockfiles : in_runs).push_back(f);
-  REQUIRE(in_lockfiles.size() == 1);
-  CHECK(in_lockfiles[0].at("name") == "evil-helper");
-  CHECK(in_lockfiles[0].at("version") == "1.0.2");
-  CHECK(in_lockfiles[0].at("direct") == true);
-  CHECK(in_lockfiles[0].at("path") == other + "/package-lock.json");
-  REQUIRE(in_runs.size() == 1);
-  CHECK(in_runs[0].at("run_id") == run_id);
-  CHECK(in_runs[0].at("verdict") == "rejected");
-  CHECK(in_runs[0].at("promoted") == false);
-  CHECK(in_runs[0].at("why") == json::array({"MAL-2025-0001"}));
-  // The run did execute the package's postinstall, in the sandbox, and reached the registry.
-  REQUIRE_FALSE(in_runs[0].at("scripts_run").empty());
-  CHECK(contains(in_runs[0].at("scripts_run")[0].get<std::string>(), "postinstall"));
-  CHECK(contains(in_runs[0].at("contacted").dump(), "registry.test"));
-
-  // Text output, and a clean answer for a version nobody has.
-  auto text = subcommand(s, {"scan", "--no-runs", other});
-  CHECK(text.exit_code == 1);
-  CHECK(contains(text.out, "found: npm evil-helper@1.0.2 in " + other + "/package-lock.json"));
-  auto clean = subcommand(s, {"scan", "--no-runs", "--package", "nice-helper@9.9.9", s.project()});
-  CHECK(clean.exit_code == 0);  // the imported database finds nothing there either
-  auto wanted = subcommand(s, {"scan", "--no-runs", "--package", "nice-helper@1.0.0", other});
-  CHECK(wanted.exit_code == 1);
+  auto run = install(s, "\"aged\":\"1.0.0\",\"@myorg/fresh\":\"2.0.0\"",
+                     "[policy]\nmin_release_age = \"3d\"\n"
+                     "[policy.npm]\nmin_release_age_exclude = [\"@myorg/*\"]\n");
+  CHECK(run.exit_code() == 0);
+  CHECK(findings_of_kind(run.report, "too-new").empty());
+  CHECK(in_project(s, "node_modules/@myorg/fresh/index.js"));
 }
 
 TEST_CASE(
-    "a project that holds only critical vulnerabilities widens the sandbox and in CI needs trust",
-    "[package-policy]") {
-  Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_SANDBOX(who);
+    "package policy: a new root dependency outside allow_packages and allow_maintainers is held",
+    "[npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
+  FakeInternet net(SI_SINK_PATH);
+  NpmPackage by_alice = package("alices-lib", "1.0.0");
+  by_alice.maintainers = {"alice"};
+  NpmPackage by_mallory = package("stranger-lib", "1.0.0");
+  by_mallory.maintainers = {"mallory"};
+  write_npm_registry(net.registry_root(), "http://registry.test/",
+                     {package("approved-lib", "1.0.0"), by_alice, by_mallory});
   Scenario s(who);
-  host_write(s, ".safeinstall.toml", "[policy]\nvuln_severity = \"critical\"\n");
-  auto refused = s.run({"/bin/sh", "-c", "echo ran > ran.txt"}, {}, kCleanCiEnv);
-  CHECK(refused.exit_code() == 125);
-  CHECK(contains(refused.result.err, "widens the sandbox (vulnerability threshold critical)"));
-  CHECK_FALSE(in_project(s, "ran.txt"));
-  auto trusted = s.run({"/bin/true"}, {"--trust-project-config"}, kCleanCiEnv);
-  CHECK(trusted.exit_code() == 0);
-  CHECK(contains(trusted.result.err, "project config adds: vulnerability threshold critical"));
+  s.run_behind(net.in_world({}));
+  auto run =
+      install(s, "\"approved-lib\":\"1.0.0\",\"alices-lib\":\"1.0.0\",\"stranger-lib\":\"1.0.0\"",
+              "[policy]\nallow_packages = [\"approved-*\"]\nallow_maintainers = [\"alice\"]\n");
+  CHECK(run.exit_code() == kExitSuspicious);
+  auto unapproved = findings_of_kind(run.report, "unapproved-dependency");
+  REQUIRE(unapproved.size() == 1);
+  CHECK(unapproved[0].at("package") == "stranger-lib@1.0.0");
+  CHECK(unapproved[0].at("severity") == "medium");
+  CHECK(unapproved[0].at("detail") ==
+        "stranger-lib@1.0.0 is a new direct dependency outside [policy] allow_packages and "
+        "allow_maintainers");
+  // Only a package the name list does not allow sends for its maintainers.
+  // npm asks for each packument once; safeinstall asks only for alices-lib's maintainers.
+  const std::string log = net.log(FakeInternet::Log::Registry);
+  CHECK(occurrences(log, "GET /alices-lib ") == 2);
+  CHECK(occurrences(log, "GET /stranger-lib ") == 2);
+  CHECK(occurrences(log, "GET /approved-lib ") == 1);
+}
+
+TEST_CASE("package policy: a dependency named like lodash is held as a typosquat", "[npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
+  FakeInternet net(SI_SINK_PATH);
+  write_npm_registry(net.registry_root(), "http://registry.test/", {package("lodahs", "4.17.21")});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  auto run = install(s, "\"lodahs\":\"4.17.21\"", "");
+  CHECK(run.exit_code() == kExitSuspicious);
+  auto typosquats = findings_of_kind(run.report, "typosquat");
+  REQUIRE(typosquats.size() == 1);
+  CHECK(typosquats[0].at("package") == "lodahs@4.17.21");
+  CHECK(contains(typosquats[0].at("detail").get<std::string>(), "popular package lodash"));
+  CHECK(contains(run.result.err,
+                 "medium typosquat: lodahs@4.17.21 is named like the popular package lodash"));
+}
+
+TEST_CASE("package policy: a new package's install script is named, held when not allowed",
+          "[npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
+  FakeInternet net(SI_SINK_PATH);
+  auto scripted = [](const std::string& name) {
+    NpmPackage p = package(name, "1.0.0");
+    p.scripts = {{"postinstall", "node -e 0"}};
+    return p;
+  };
+  write_npm_registry(net.registry_root(), "http://registry.test/",
+                     {scripted("builder-a"), scripted("builder-b")});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  write_package_json(s, "\"builder-a\":\"1.0.0\",\"builder-b\":\"1.0.0\"");
+  host_write(s, ".safeinstall.toml", "[scripts]\nallow = [\"builder-a@1\"]\n");
+  // npm runs no script at all: only the lockfile says which packages have one.
+  auto run = run_npm(s, {"install", "--ignore-scripts"}, {});
+  REQUIRE(run.report.is_object());
+  CHECK(run.exit_code() == kExitSuspicious);
+  auto scripts = findings_of_kind(run.report, "unlisted-script");
+  REQUIRE(scripts.size() == 2);
+  auto of = [&](const std::string& id) {
+    for (const auto& f : scripts) {
+      if (f.at("package") == id) return f;
+    }
+    FAIL("no script finding for " << id);
+    return json();
+  };
+  CHECK(of("builder-a@1.0.0").at("severity") == "info");
+  json b = of("builder-b@1.0.0");
+  CHECK(b.at("severity") == "medium");
+  CHECK(b.at("detail") ==
+        "builder-b@1.0.0 has an install script, which --scripts allow:builder-a does not allow");
+  CHECK(contains(run.result.err, "builder-a@1.0.0 has an install script"));
 }
