@@ -13,11 +13,11 @@ using namespace safeinstall::runner;
 
 namespace {
 
-constexpr LockfileFormat kFormats[] = {
-    LockfileFormat::npm,    LockfileFormat::yarn,  LockfileFormat::pnpm,
-    LockfileFormat::requirements, LockfileFormat::poetry, LockfileFormat::uv,
-    LockfileFormat::cargo,  LockfileFormat::go_sum, LockfileFormat::gemfile,
-    LockfileFormat::composer};
+constexpr LockfileFormat kFormats[] = {LockfileFormat::npm,     LockfileFormat::yarn,
+                                       LockfileFormat::pnpm,    LockfileFormat::requirements,
+                                       LockfileFormat::poetry,  LockfileFormat::uv,
+                                       LockfileFormat::cargo,   LockfileFormat::go_sum,
+                                       LockfileFormat::gemfile, LockfileFormat::composer};
 constexpr std::size_t kChoices = sizeof kFormats / sizeof kFormats[0] + 1;
 
 void check_osv(std::string_view text) {
