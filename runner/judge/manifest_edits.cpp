@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "runner/fs/fs_tree.h"
+#include "runner/fs/toml_input.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -239,8 +240,8 @@ void compare_toml(bool cargo, const std::string& before_text, const std::string&
                   Edit& edit) {
   toml::table before_doc, after_doc;
   try {
-    before_doc = toml::parse(before_text);
-    after_doc = toml::parse(after_text);
+    before_doc = toml::parse(toml_input(before_text));
+    after_doc = toml::parse(toml_input(after_text));
   } catch (const toml::parse_error& e) {
     edit.outside.push_back("not valid TOML: " + std::string(e.description()));
     return;

@@ -4,26 +4,16 @@
 #include <cctype>
 #include <set>
 
+#include "runner/fs/toml_input.h"
 #include "runner/packages/lockfile.h"
 #include "runner/packages/lockfile_text.h"
 
 namespace safeinstall::runner {
 namespace {
 
-// TOML++ 3.3 reaches __builtin_unreachable() when it asks whether some non-ASCII characters
-// (U+00A1..U+0499 among them) outside a string are whitespace: undefined behaviour on a
-// hostile file. Every value a lockfile reader uses is ASCII, so each byte of a multi-byte
-// character becomes '?' first; offsets, and so line:col, stay as they were.
-std::string ascii_only(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) >= 0x80) c = '?';
-  return out;
-}
-
 Result<toml::table> parse_toml(std::string_view text, const std::string& source) {
   try {
-    return toml::parse(ascii_only(text), source);
+    return toml::parse(toml_input(text), source);
   } catch (const toml::parse_error& e) {
     return lockfile_error(source, e.source().begin.line, e.source().begin.column,
                           std::string(e.description()));
@@ -65,7 +55,7 @@ std::set<std::string> pyproject_names(std::string_view pyproject) {
   if (pyproject.empty()) return names;
   toml::table root;
   try {
-    root = toml::parse(ascii_only(pyproject));
+    root = toml::parse(toml_input(pyproject));
   } catch (const toml::parse_error&) {
     return names;
   }

@@ -3,10 +3,13 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "runner/fs/path_globs.h"
+#include "runner/fs/toml_input.h"
 #include "runner/profile/byte_size.h"
 #include "runner/profile/package_pattern.h"
 #include "runner/profile/release_age.h"
@@ -714,7 +717,7 @@ Result<ProfileLayer> parse_profile_layer(std::string_view text, const std::files
   Reader reader(file, kind);
   toml::table root;
   try {
-    root = toml::parse(text, file.string());
+    root = toml::parse(toml_input(text), file.string());
   } catch (const toml::parse_error& e) {
     return reader.fail(e.source(), std::string(e.description()),
                        "fix the TOML syntax (https://toml.io)");
@@ -725,8 +728,12 @@ Result<ProfileLayer> parse_profile_layer(std::string_view text, const std::files
 Result<ProfileLayer> load_profile_layer(const std::filesystem::path& file, LayerKind kind) {
   Reader reader(file, kind);
   toml::table root;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return plain_error(file.string() + ": cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
   try {
-    root = toml::parse_file(file.string());
+    root = toml::parse(toml_input(text.str()), file.string());
   } catch (const toml::parse_error& e) {
     if (e.source().begin.line == 0)
       return plain_error(file.string() + ": " + std::string(e.description()));

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "runner/fs/fs_tree.h"
+#include "runner/fs/toml_input.h"
 #include "runner/profile/carryover/config_text.h"
 #include "sandbox/base/env_vars.h"
 #include "sandbox/egress/egress_policy.h"
@@ -203,7 +204,7 @@ void read_pyproject(Collector& c) {
     std::string text = config_text(file);
     if (text.empty()) continue;
     try {
-      auto root = toml::parse(text, file.string());
+      auto root = toml::parse(toml_input(text), file.string());
       urls_in(root.at_path("tool.uv.index").node(), file);
       urls_in(root.at_path("tool.poetry.source").node(), file);
       urls_in(root.at_path("tool.pdm.source").node(), file);
@@ -246,7 +247,7 @@ void read_cargo(Collector& c) {
     std::string text = config_text(file);
     if (text.empty()) continue;
     try {
-      auto root = toml::parse(text, file.string());
+      auto root = toml::parse(toml_input(text), file.string());
       auto from_tables = [&](const char* section, const char* key) {
         const auto* tables = root[section].as_table();
         if (tables == nullptr) return;

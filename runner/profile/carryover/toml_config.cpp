@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "runner/fs/toml_input.h"
 #include "runner/profile/carryover/setting_walk.h"
 #include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/carryover/value_check.h"
@@ -19,7 +20,7 @@ class TomlSanitizer : SettingWalk {
   SanitizedConfig run(std::string_view text) {
     toml::table root;
     try {
-      root = toml::parse(text);
+      root = toml::parse(toml_input(text));
     } catch (const toml::parse_error&) {
       note_dropped(out_, "");  // a file the tool cannot read either
       return std::move(out_);
