@@ -211,7 +211,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   record_findings(record, behaviour_findings(record));
   auto packages = judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
   record_findings(record, std::move(packages.findings));
-  record_findings(record, package_policy_findings(record, staged.run.dir.upper(), options.scripts));
+  record_findings(record, package_policy_findings(record, options.scripts));
 
   VerdictInputs inputs;
   if (!packages.hold_reason.empty()) inputs.hold_reasons.push_back(packages.hold_reason);

@@ -76,7 +76,10 @@ std::vector<PackageVersion> read_packages_map(const json& packages, const std::s
     resolve_alias(name, version);
     if (version.empty()) continue;
     bool top_level = path == "node_modules/" + from_path;
-    out.push_back({Ecosystem::npm, name, version, top_level && direct.contains(from_path), source});
+    auto scripts = entry.find("hasInstallScript");
+    bool install_script = scripts != entry.end() && scripts->is_boolean() && scripts->get<bool>();
+    out.push_back({Ecosystem::npm, name, version, top_level && direct.contains(from_path), source,
+                   install_script});
   }
   return out;
 }

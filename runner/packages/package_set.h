@@ -22,6 +22,8 @@ struct PackageVersion {
   std::string version;  // exact, as locked
   bool direct = false;  // named by the manifest, not only pulled in by another package
   std::string source;   // the lockfile it came from, project-relative ("package-lock.json")
+  // The lockfile says it runs an install script (npm's `hasInstallScript`).
+  bool install_script = false;
 };
 
 // "name@version" as findings and the receipt name a package.

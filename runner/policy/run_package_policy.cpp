@@ -1,44 +1,19 @@
 #include "runner/policy/run_package_policy.h"
 
-#include <sys/stat.h>
-
 #include <chrono>
 
 #include "runner/fs/fs_tree.h"
-#include "runner/policy/npm_lock_changes.h"
 #include "runner/policy/package_policy.h"
 #include "runner/policy/registry_client.h"
 
 namespace safeinstall::runner {
 namespace {
 
-constexpr const char* kNpmLock = "package-lock.json";
-// Lockfiles of large monorepos run to tens of MB; beyond this one is not read.
-constexpr std::size_t kMaxLockBytes = 256 * 1024 * 1024;
-
-enum class StagedState { unchanged, removed, written };
-
-StagedState staged_state(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return StagedState::unchanged;
-  // An overlay whiteout (a 0/0 character device) marks a deletion.
-  if (S_ISCHR(st.st_mode)) return StagedState::removed;
-  return S_ISREG(st.st_mode) ? StagedState::written : StagedState::unchanged;
-}
-
-Result<NpmLock> lock_at(const std::string& path) {
-  auto text = read_small_file(path, kMaxLockBytes);
-  if (!text) return propagate(text);
-  if (!*text) return NpmLock{};
-  return read_npm_lock(**text, kNpmLock);
-}
-
 Finding unreadable(const std::string& why) {
   Finding f;
   f.kind = FindingKind::unapproved_dependency;
   f.severity = Severity::low;
-  f.detail = "the package policy could not read the lockfiles: " + why;
-  f.path = kNpmLock;
+  f.detail = "the package policy could not be read: " + why;
   return f;
 }
 
@@ -71,21 +46,9 @@ std::set<std::string> refused_scripts(const RunRecord& record) {
 
 }  // namespace
 
-std::vector<Finding> package_policy_findings(const RunRecord& record, const std::string& upper,
-                                             const std::string& scripts) {
-  if (!record.plan) return {};
-  const std::string staged = upper + "/" + kNpmLock;
-  auto state = staged_state(staged);
-  if (state == StagedState::unchanged) return {};
-  auto before = lock_at(record.project + "/" + kNpmLock);
-  if (!before) return {unreadable(before.error().message())};
-  NpmLock after;
-  if (state == StagedState::written) {
-    auto read = lock_at(staged);
-    if (!read) return {unreadable(read.error().message())};
-    after = std::move(*read);
-  }
-  PackageChanges changes = npm_lock_changes(before->packages, after.packages);
+std::vector<Finding> package_policy_findings(const RunRecord& record, const std::string& scripts) {
+  if (!record.plan || !record.packages) return {};
+  const PackageChanges& changes = *record.packages;
   if (changes.added.empty() && changes.changed.empty()) return {};
 
   auto settings = policy_settings(record.plan->package_policy, scripts);
@@ -101,9 +64,12 @@ std::vector<Finding> package_policy_findings(const RunRecord& record, const std:
   input.now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   input.metadata = [&registry](const PackageVersion& p) { return registry.lookup(p); };
   auto already = refused_scripts(record);
-  for (const auto& id : after.install_scripts) {
-    if (!already.contains(id)) input.install_scripts.insert(id);
-  }
+  auto note_script = [&](const PackageVersion& p) {
+    if (p.install_script && !already.contains(package_id(p)))
+      input.install_scripts.insert(package_id(p));
+  };
+  for (const auto& p : changes.added) note_script(p);
+  for (const auto& c : changes.changed) note_script(c.to);
   return package_policy_findings(input, *settings);
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "runner/cli/profiles_command.h"
-#include "runner/policy/npm_lock_changes.h"
+#include "runner/packages/lockfile.h"
 #include "runner/policy/package_policy.h"
 #include "runner/policy/registry_client.h"
 #include "runner/policy/registry_metadata.h"
@@ -377,26 +377,31 @@ TEST_CASE("npm lockfile: direct dependencies, install scripts and what changed")
     "node_modules/@s/c":{"version":"1.0.0"},
     "node_modules/x":{"version":"1.0.0","name":"real-x"},
     "packages/ws":{"version":"0.0.1"},"node_modules/ws":{"link":true,"resolved":"packages/ws"}}})";
-  auto old_lock = read_npm_lock(before, "package-lock.json");
-  auto new_lock = read_npm_lock(after, "package-lock.json");
+  auto old_lock = parse_npm_lock(before, "package-lock.json", "");
+  auto new_lock = parse_npm_lock(after, "package-lock.json", "");
   REQUIRE(old_lock);
   REQUIRE(new_lock);
-  CHECK(new_lock->install_scripts == std::set<std::string>{"b@2.0.0"});
-  auto changes = npm_lock_changes(old_lock->packages, new_lock->packages);
+  auto changes = diff_packages(PackageSet{*old_lock, {}}, PackageSet{*new_lock, {}});
+  auto added = [&](const std::string& name) -> const PackageVersion* {
+    for (const auto& p : changes.added)
+      if (p.name == name) return &p;
+    return nullptr;
+  };
   REQUIRE(changes.added.size() == 4);
-  CHECK(changes.added[0].name == "b");
-  CHECK(changes.added[0].direct);
-  CHECK(changes.added[1].name == "d");
-  CHECK_FALSE(changes.added[1].direct);
-  CHECK(changes.added[2].name == "@s/c");
-  CHECK(changes.added[2].direct);
-  CHECK(changes.added[3].name == "real-x");
+  REQUIRE(added("b") != nullptr);
+  CHECK(added("b")->direct);
+  CHECK(added("b")->install_script);
+  REQUIRE(added("d") != nullptr);
+  CHECK_FALSE(added("d")->direct);
+  CHECK_FALSE(added("d")->install_script);
+  REQUIRE(added("@s/c") != nullptr);
+  CHECK(added("@s/c")->direct);
+  CHECK(added("real-x") != nullptr);
   REQUIRE(changes.changed.size() == 1);
   CHECK(changes.changed[0].from.version == "1.0.0");
   CHECK(changes.changed[0].to.version == "1.1.0");
   REQUIRE(changes.removed.size() == 1);
   CHECK(changes.removed[0].name == "gone");
-  CHECK_FALSE(read_npm_lock(R"({"lockfileVersion":1,"dependencies":{}})", "package-lock.json"));
 }
 
 TEST_CASE("policy schema: keys, places and errors with file:line:col") {
