@@ -15,6 +15,7 @@
 #include "runner/flow/cache_flow.h"
 #include "runner/flow/staging_flow.h"
 #include "runner/messages.h"
+#include "runner/plan/decoys.h"
 #include "runner/plan/profile_loader.h"
 #include "runner/plan/recording_settings.h"
 #include "runner/plan/run_plan.h"
@@ -181,6 +182,10 @@ int run(const Options& given) {
   if (!staged) return fail(staged.error().message());
   // Package caches: the persistent cache as an overlay in the home, writes staged beside.
   auto caches = stage_caches(record, staged->run.dir.path);
+  // Decoy credentials: written in the run's dir, bound into the home, watched from here.
+  place_decoys(*record.plan, staged->run.dir.path);
+  for (const auto& decoy : record.plan->decoys)
+    recording->decoys.push_back({decoy.file, decoy.host_path});
   // --disk and --files bound everything the command stages: the project and the caches.
   recording->staged_dirs = {staged->run.dir.upper()};
   for (const auto& cache : caches) recording->staged_dirs.push_back(cache.upper);

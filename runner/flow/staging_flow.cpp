@@ -12,6 +12,7 @@
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
 #include "runner/judge/behaviour_findings.h"
+#include "runner/judge/decoy_findings.h"
 #include "runner/messages.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
@@ -193,6 +194,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   record.staging->changes = std::move(*changes);
 
   record_findings(record, behaviour_findings(record));
+  record_findings(record, decoy_findings(record));
 
   VerdictInputs inputs;
   inputs.findings = record.findings;

@@ -4,10 +4,12 @@
 #include <filesystem>
 
 #include "runner/fs/path_globs.h"
+#include "runner/plan/decoys.h"
 #include "runner/plan/environment.h"
 #include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/registry_discovery.h"
 #include "runner/profile/tool_config_carryover.h"
+#include "runner/supervise/decoy_watch.h"
 #include "sandbox/base/env_vars.h"
 #include "sandbox/base/path_text.h"
 #include "sandbox/egress/gateway_listeners.h"
@@ -208,6 +210,8 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   if (auto ok = add_hosts(plan, run, invoker); !ok) return ok;
   add_environment(plan, run);
   add_mounts(plan, run, invoker);
+  // After the carried configuration: a decoy joins a sanitized copy, never a real file.
+  plan_decoys(plan, decoy_settings(run.profile.merged, decoy_reads_have_pids()));
   for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
   // The flag layer holds --expect too; with_expect_flags adds those with the flag's own errors.
   auto profile_expected = globs_of(run.profile.merged.expected, "--expect");

@@ -69,16 +69,27 @@ json dns_questions(const std::deque<sandbox::DnsQuestion>& dns) {
   return list;
 }
 
+// Names and places only: the values themselves stay in the run's dir.
+json exfiltration_attempts(const std::deque<sandbox::ExfiltrationAttempt>& attempts) {
+  json list = json::array();
+  for (const auto& e : attempts) {
+    list.push_back({{"decoy", e.decoy}, {"where", e.where}, {"host", e.host}, {"count", e.count}});
+  }
+  return list;
+}
+
 json network(const RunRecord& record) {
   json out = {{"contacted", json::array()},
               {"refused", json::array()},
               {"dns", json::array()},
-              {"direct_attempts", json::array()}};
+              {"direct_attempts", json::array()},
+              {"exfiltration", json::array()}};
   if (!record.outcome) return out;
   const sandbox::NetworkEntries& gateway = record.outcome->network;
   out["contacted"] = contacted_hosts(gateway.contacted);
   out["refused"] = refused_hosts(gateway.refused);
   out["dns"] = dns_questions(gateway.dns);
+  out["exfiltration"] = exfiltration_attempts(gateway.exfiltration);
   for (const auto& a : record.outcome->direct_attempts) {
     json entry = {{"address", a.address},        {"port", a.port}, {"pid", a.pid},
                   {"argv", redact_argv(a.argv)}, {"call", a.call}, {"kind", to_string(a.kind)}};
@@ -184,9 +195,8 @@ json violations(const RunRecord& record) {
 json findings(const RunRecord& record) {
   json list = json::array();
   for (const auto& f : record.findings) {
-    json entry = {{"kind", to_string(f.kind)},
-                  {"severity", to_string(f.severity)},
-                  {"detail", f.detail}};
+    json entry = {
+        {"kind", to_string(f.kind)}, {"severity", to_string(f.severity)}, {"detail", f.detail}};
     if (!f.package.empty()) entry["package"] = f.package;
     if (!f.path.empty()) entry["path"] = f.path;
     if (f.pid > 0) entry["pid"] = f.pid;
@@ -252,11 +262,16 @@ json limits(const RunRecord& record) {
   return out;
 }
 
-json sandbox_description(const RunPlan& plan) {
+json sandbox_description(const RunPlan& plan, const std::optional<Outcome>& outcome) {
   json toolchains = json::array();
   for (const auto& t : plan.toolchains)
     toolchains.push_back({{"path", t.path}, {"reason", t.reason}});
+  json decoys = json::array();
+  for (const auto& d : plan.decoys) decoys.push_back(d.file);
+  std::string decoy_watch = outcome && !plan.decoys.empty() ? outcome->decoy_watch : "";
   return {{"namespaces", {"user", "mount", "pid", "net", "ipc", "uts", "cgroup"}},
+          {"decoys", decoys},
+          {"decoy_watch", decoy_watch},
           {"hostname", plan.spec.hostname},
           {"home", plan.home},
           {"visible", plan.visible},
@@ -286,6 +301,26 @@ json config_dropped(const RunRecord& record) {
   return out;
 }
 
+// A decoy's value never reaches the report, wherever a process put it (an argv, a header it
+// sent): each is replaced by its decoy's name. The values are letters and digits only, so the
+// replacement cannot break a string's escaping.
+void mask_decoy_values(json& node, const std::vector<Decoy>& decoys) {
+  if (node.is_object() || node.is_array()) {
+    for (auto& child : node) mask_decoy_values(child, decoys);
+    return;
+  }
+  if (!node.is_string()) return;
+  auto& text = node.get_ref<std::string&>();
+  for (const auto& decoy : decoys) {
+    for (const auto& core : decoy.cores) {
+      const std::string mark = "[decoy:" + decoy.file + "]";
+      for (auto at = text.find(core); at != std::string::npos;
+           at = text.find(core, at + mark.size()))
+        text.replace(at, core.size(), mark);
+    }
+  }
+}
+
 }  // namespace
 
 json build_report(const RunRecord& record) {
@@ -311,7 +346,7 @@ json build_report(const RunRecord& record) {
       {"resources", resources(record)},
       {"limits", limits(record)},
   };
-  if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
+  if (record.plan) report["sandbox"] = sandbox_description(*record.plan, record.outcome);
   if (record.staging) report["staging"] = staging(*record.staging);
   if (record.audit) {
     report["audit"] = {{"file", record.audit->file},
@@ -326,6 +361,7 @@ json build_report(const RunRecord& record) {
     report["timed_out"] = true;
     report["timed_out_during"] = record.timed_out_step;
   }
+  if (record.plan) mask_decoy_values(report, record.plan->decoys);
   return report;
 }
 

@@ -1,0 +1,167 @@
+// Decoy credentials: unique per run, recognizable, placed beside (never over) the invoker's
+// files, and named by profiles.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include "runner/plan/decoys.h"
+#include "runner/plan/run_plan.h"
+#include "runner/profile/decoy_names.h"
+#include "runner/profile/profile_schema.h"
+
+using namespace safeinstall::runner;
+using safeinstall::sandbox::MountKind;
+
+namespace {
+
+const Decoy& named(const std::vector<Decoy>& decoys, const std::string& file) {
+  auto it = std::ranges::find_if(decoys, [&](const Decoy& d) { return d.file == file; });
+  REQUIRE(it != decoys.end());
+  return *it;
+}
+
+bool matches(const std::string& text, const char* pattern) {
+  return std::regex_search(text, std::regex(pattern));
+}
+
+RunPlan plan_with_home() {
+  RunPlan plan;
+  plan.home = "/home/u";
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("decoys: one of each file, with values new on every run") {
+  auto first = make_decoys({});
+  auto second = make_decoys({});
+  REQUIRE(first.size() == kDecoyFiles.size());
+  std::set<std::string> cores;
+  for (const auto& runs : {first, second}) {
+    for (const auto& d : runs) {
+      REQUIRE_FALSE(d.cores.empty());
+      for (const auto& core : d.cores) {
+        CHECK(core.size() >= 20);
+        CHECK((d.content.find(core) != std::string::npos || d.file == "~/.docker/config.json"));
+        CHECK(cores.insert(core).second);  // never the same value twice
+      }
+    }
+  }
+}
+
+TEST_CASE("decoys: a person sees what they are, a scanner takes them for real tokens") {
+  auto decoys = make_decoys({});
+  for (const auto& d : decoys) {
+    INFO(d.file);
+    CHECK(d.content.find("safeinstall") != std::string::npos);
+  }
+  CHECK(matches(named(decoys, "~/.npmrc").content, "^# safeinstall decoy"));
+  CHECK(matches(named(decoys, "~/.npmrc").content, ":_authToken=npm_[A-Za-z0-9]{36}\n"));
+  CHECK(matches(named(decoys, "~/.aws/credentials").content,
+                "aws_access_key_id = AKIA[A-Z0-9]{16}\naws_secret_access_key = [A-Za-z0-9]{40}"));
+  CHECK(
+      matches(named(decoys, "~/.config/gh/hosts.yml").content, "oauth_token: gho_[A-Za-z0-9]{36}"));
+  CHECK(matches(named(decoys, "~/.git-credentials").content,
+                "^https://safeinstall-decoy:ghp_[A-Za-z0-9]{36}@github.com\n$"));
+  CHECK(matches(named(decoys, "~/.ssh/id_rsa").content, "-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+  CHECK(
+      matches(named(decoys, "~/.docker/config.json").content, "\"auth\": \"[A-Za-z0-9+/=]{40,}\""));
+  CHECK(matches(named(decoys, "~/.kube/config").content, "token: [A-Za-z0-9]{48}"));
+  // The npm token is scoped to a registry no tool uses: npm never sends it anywhere.
+  CHECK(named(decoys, "~/.npmrc").content.find("//npm.safeinstall-decoy.invalid/") !=
+        std::string::npos);
+}
+
+TEST_CASE("decoys: skipped files are not made") {
+  auto decoys = make_decoys({"~/.npmrc", "~/.kube/config"});
+  CHECK(decoys.size() == kDecoyFiles.size() - 2);
+  for (const auto& d : decoys) CHECK((d.file != "~/.npmrc" && d.file != "~/.kube/config"));
+}
+
+TEST_CASE("decoys: added to a sanitized copy of the invoker's file, never over a real one") {
+  RunPlan plan = plan_with_home();
+  plan.spec.mounts.push_back(
+      {MountKind::FileContent, "/home/u/.npmrc", {}, 0, 0644, "registry=https://r.example/\n"});
+  plan.spec.mounts.push_back({MountKind::BindReadOnly, "/home/u/.aws/credentials", "/real"});
+  plan_decoys(plan, {true, {}, {}, true});
+  const auto& npmrc = named(plan.decoys, "~/.npmrc");
+  CHECK(npmrc.content.starts_with("registry=https://r.example/\n# safeinstall decoy"));
+  // The copy's mount is replaced by the decoy's, bound when the run's dir exists.
+  CHECK(std::ranges::none_of(plan.spec.mounts,
+                             [](const auto& m) { return m.target == "/home/u/.npmrc"; }));
+  CHECK(std::ranges::none_of(plan.decoys,
+                             [](const Decoy& d) { return d.file == "~/.aws/credentials"; }));
+  CHECK(std::ranges::any_of(plan.profile_notes, [](const std::string& n) {
+    return n.find("~/.aws/credentials") != std::string::npos;
+  }));
+}
+
+TEST_CASE("decoys: off by profile, and no decoy in the tool's own files without pids") {
+  RunPlan off = plan_with_home();
+  plan_decoys(off, {false, {}, {}, true});
+  CHECK(off.decoys.empty());
+
+  RunPlan with_pids = plan_with_home();
+  plan_decoys(with_pids, {true, {}, {"~/.npmrc"}, true});
+  CHECK(with_pids.decoys.size() == kDecoyFiles.size());
+  CHECK(with_pids.decoy_tool_reads == std::vector<std::string>{"~/.npmrc"});
+
+  RunPlan without_pids = plan_with_home();
+  plan_decoys(without_pids, {true, {}, {"~/.npmrc"}, false});
+  CHECK(without_pids.decoys.size() == kDecoyFiles.size() - 1);
+  CHECK(std::ranges::none_of(without_pids.decoys,
+                             [](const Decoy& d) { return d.file == "~/.npmrc"; }));
+}
+
+TEST_CASE("decoys: placed in the run's dir, bound read-only into the home, values to the gateway") {
+  auto dir = std::filesystem::temp_directory_path() / ("decoys-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  RunPlan plan = plan_with_home();
+  plan_decoys(plan, {true, {}, {}, true});
+  place_decoys(plan, dir.string());
+  REQUIRE(plan.decoys.size() == kDecoyFiles.size());
+  for (const auto& d : plan.decoys) {
+    INFO(d.file);
+    struct stat st {};
+    REQUIRE(::stat(d.host_path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    std::string target = "/home/u/" + d.file.substr(2);
+    CHECK(std::ranges::any_of(plan.spec.mounts, [&](const auto& m) {
+      return m.kind == MountKind::BindReadOnly && m.target == target && m.source == d.host_path;
+    }));
+  }
+  CHECK(plan.gateway.decoys.size() == decoy_values(plan.decoys).size());
+  CHECK(plan.gateway.decoys.size() == kDecoyFiles.size() + 1);  // AWS: key id and secret
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("decoys: profile keys are checked") {
+  auto layer = parse_profile_layer(
+      "[decoys]\nenabled = false\nskip = [\"~/.kube/config\"]\ntool_reads = [\"~/.npmrc\"]\n",
+      "/p/x.toml", LayerKind::Profile);
+  REQUIRE(layer);
+  REQUIRE(layer->decoys_enabled);
+  CHECK_FALSE(layer->decoys_enabled->value);
+  CHECK(layer->decoy_skip.size() == 1);
+  CHECK(layer->decoy_tool_reads.size() == 1);
+  auto settings = decoy_settings(*layer, false);
+  CHECK_FALSE(settings.enabled);
+  CHECK(settings.skip == std::vector<std::string>{"~/.kube/config"});
+
+  auto unknown =
+      parse_profile_layer("[decoys]\nskip = [\"~/.netrc\"]\n", "/p/x.toml", LayerKind::Profile);
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message().find("`~/.netrc` is not a decoy file") != std::string::npos);
+  auto not_bool =
+      parse_profile_layer("[decoys]\nenabled = \"no\"\n", "/p/x.toml", LayerKind::Profile);
+  REQUIRE_FALSE(not_bool);
+  // A project may come from anyone: it cannot turn the decoys off.
+  auto project = parse_profile_layer("[decoys]\nenabled = false\n", "/p/.safeinstall.toml",
+                                     LayerKind::Project);
+  REQUIRE_FALSE(project);
+  CHECK(project.error().message().find("[decoys] cannot be set by a project") != std::string::npos);
+}
