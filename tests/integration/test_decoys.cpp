@@ -177,7 +177,7 @@ TEST_CASE("decoys: npm's own read of ~/.npmrc is no finding, its postinstall's i
 
   if (who != Who::Root) return;
   write_package_json(s, "\"thief\":\"1.0.0\"");
-  auto stolen = run_npm(s, {"install", "--foreground-scripts"}, {"--no-promote"});
+  auto stolen = run_npm(s, {"install", "--foreground-scripts"});
   REQUIRE(stolen.report.is_object());
   auto reads = findings_of_kind(stolen.report, "credential-read");
   REQUIRE(reads.size() == 1);
@@ -185,6 +185,8 @@ TEST_CASE("decoys: npm's own read of ~/.npmrc is no finding, its postinstall's i
   CHECK(reads[0].at("package") == "thief@1.0.0");
   CHECK(contains(reads[0].at("detail").get<std::string>(), "thief@1.0.0 postinstall script"));
   CHECK(stolen.exit_code() == kExitSuspicious);
+  CHECK(stolen.report.at("verdict") == "held");
+  CHECK_FALSE(in_project(s, "node_modules/thief"));
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "runner/judge/decoy_findings.h"
 #include "runner/plan/decoys.h"
 #include "runner/plan/run_plan.h"
 #include "runner/profile/decoy_names.h"
@@ -164,4 +165,48 @@ TEST_CASE("decoys: profile keys are checked") {
                                      LayerKind::Project);
   REQUIRE_FALSE(project);
   CHECK(project.error().message().find("[decoys] cannot be set by a project") != std::string::npos);
+}
+
+TEST_CASE("decoys: findings tell the tool's own read from a script's, and sends are critical") {
+  RunRecord record;
+  record.plan.emplace();
+  record.plan->decoy_tool_reads = {"~/.npmrc"};
+  record.outcome.emplace();
+  auto& outcome = *record.outcome;
+  ProcessRecord npm;
+  npm.pid = 2;
+  npm.argv = {"npm", "install"};
+  ProcessRecord script;
+  script.pid = 9;
+  script.argv = {"node", "-e", "steal()"};
+  script.package = "thief@1.0.0";
+  script.script = "postinstall";
+  outcome.processes = {npm, script};
+  outcome.decoy_reads = {
+      {"~/.npmrc", true, 102, npm, {}},            // npm reading its own: no finding
+      {"~/.npmrc", true, 109, script, {}},         // a script reading it
+      {"~/.aws/credentials", true, 102, npm, {}},  // the tool, but not its own file
+      {"~/.kube/config", false, 0, {}, {}},        // inotify: who is not known
+  };
+  outcome.network.exfiltration.push_back({"~/.npmrc", "header Authorization", "evil.test", 2});
+
+  auto findings = decoy_findings(record);
+  REQUIRE(findings.size() == 4);
+  CHECK(findings[0].kind == FindingKind::credential_read);
+  CHECK(findings[0].path == ".npmrc");
+  CHECK(findings[0].package == "thief@1.0.0");
+  CHECK(findings[0].pid == 9);
+  CHECK(findings[0].detail.find("by node -e steal() (pid 9), thief@1.0.0 postinstall script") !=
+        std::string::npos);
+  CHECK(findings[1].path == ".aws/credentials");
+  CHECK(findings[1].package.empty());
+  CHECK(findings[2].path == ".kube/config");
+  CHECK(findings[2].detail.find("not known") != std::string::npos);
+  CHECK(findings[2].detail.find("thief@1.0.0 postinstall") != std::string::npos);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(findings[i].severity == Severity::high);
+  CHECK(findings[3].kind == FindingKind::exfiltration);
+  CHECK(findings[3].severity == Severity::critical);
+  CHECK(findings[3].detail ==
+        "the value of the decoy credential ~/.npmrc left through the gateway in the header "
+        "Authorization to evil.test (2×)");
 }
