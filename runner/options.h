@@ -33,6 +33,7 @@ struct Options {
   bool promote_on_failure = false;  // judge and promote even when the command failed
   std::vector<std::string> expect;  // --expect GLOB: more expected project writes
   bool audit = false;               // --audit: egress to any public host, held, suggestions
+  bool no_decoys = false;           // --no-decoys: no decoy credentials in the home
   // Profiles (see docs/profiles.md).
   std::string profile;                   // --profile NAME; empty: matched from the command
   std::vector<std::string> credentials;  // --credentials FILE: mounted read-only, unstripped

@@ -211,7 +211,9 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   add_environment(plan, run);
   add_mounts(plan, run, invoker);
   // After the carried configuration: a decoy joins a sanitized copy, never a real file.
-  plan_decoys(plan, decoy_settings(run.profile.merged, decoy_reads_have_pids()));
+  auto decoys = decoy_settings(run.profile.merged, decoy_reads_have_pids());
+  if (run.options.no_decoys) decoys.enabled = false;
+  plan_decoys(plan, decoys);
   for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
   // The flag layer holds --expect too; with_expect_flags adds those with the flag's own errors.
   auto profile_expected = globs_of(run.profile.merged.expected, "--expect");

@@ -1,7 +1,9 @@
 #include "sandbox/egress/decoy_matcher.h"
 
-#include <cctype>
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace safeinstall::sandbox {
 namespace {
@@ -65,11 +67,24 @@ void add_needle(std::vector<std::string>& out, std::string needle) {
 }  // namespace
 
 std::string normalized_for_search(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+  // Byte -> its search form (0: dropped), without the locale lookups of isalnum/tolower.
+  static const std::array<char, 256> kForm = [] {
+    std::array<char, 256> form{};
+    for (char c = '0'; c <= '9'; ++c) form[static_cast<unsigned char>(c)] = c;
+    for (char c = 'a'; c <= 'z'; ++c) {
+      form[static_cast<unsigned char>(c)] = c;
+      form[static_cast<unsigned char>(c - 'a' + 'A')] = c;
+    }
+    return form;
+  }();
+  std::string out(text.size(), '\0');
+  std::size_t n = 0;
   for (unsigned char c : text) {
-    if (std::isalnum(c) != 0) out += static_cast<char>(std::tolower(c));
+    const char form = kForm[c];
+    out[n] = form;
+    n += form != '\0';
   }
+  out.resize(n);
   return out;
 }
 
@@ -93,22 +108,47 @@ std::vector<std::string> decoy_needles(std::string_view core) {
   return out;
 }
 
-DecoyMatcher::DecoyMatcher(const std::vector<DecoyValue>& decoys) {
+namespace {
+
+constexpr unsigned kHashBits = 16;
+
+std::uint64_t load_prefix(const char* at) {
+  std::uint64_t key = 0;
+  std::memcpy(&key, at, sizeof key);
+  return key;
+}
+
+std::size_t hash_of(std::uint64_t key) {
+  return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - kHashBits));
+}
+
+}  // namespace
+
+DecoyMatcher::DecoyMatcher(const std::vector<DecoyValue>& decoys)
+    : seen_hashes_(std::size_t{1} << kHashBits) {
+  static_assert(kPrefix == sizeof(std::uint64_t) && kPrefix <= kMinNeedle);
   for (const auto& decoy : decoys) {
     for (auto& needle : decoy_needles(decoy.core)) {
-      auto text = std::make_unique<const std::string>(std::move(needle));
-      std::boyer_moore_horspool_searcher searcher(text->begin(), text->end());
-      needles_.push_back({decoy.file, std::move(text), std::move(searcher)});
+      const std::uint64_t prefix = load_prefix(needle.data());
+      seen_hashes_[hash_of(prefix)] = true;
+      needles_.push_back({prefix, std::move(needle), decoy.file});
     }
   }
+  std::ranges::sort(needles_, {}, &Needle::prefix);
 }
 
 std::optional<std::string> DecoyMatcher::find(std::string_view text) const {
-  if (needles_.empty() || text.empty()) return std::nullopt;
+  if (needles_.empty() || text.size() < kMinNeedle) return std::nullopt;
   const std::string haystack = normalized_for_search(text);
-  for (const auto& needle : needles_) {
-    if (std::search(haystack.begin(), haystack.end(), needle.searcher) != haystack.end())
-      return needle.file;
+  if (haystack.size() < kMinNeedle) return std::nullopt;
+  const char* data = haystack.data();
+  for (std::size_t at = 0; at + kMinNeedle <= haystack.size(); ++at) {
+    const std::uint64_t key = load_prefix(data + at);
+    if (!seen_hashes_[hash_of(key)]) continue;
+    auto [first, last] = std::ranges::equal_range(needles_, key, {}, &Needle::prefix);
+    for (auto it = first; it != last; ++it) {
+      if (std::string_view(haystack).substr(at).starts_with(it->text)) return it->file;
+    }
   }
   return std::nullopt;
 }

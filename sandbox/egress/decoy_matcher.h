@@ -7,8 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <functional>
-#include <memory>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,12 +45,17 @@ class DecoyMatcher {
   std::optional<std::string> find(std::string_view text) const;
 
  private:
+  // Every needle's first kPrefix bytes as a key; a bitmap of the keys' hashes rejects almost
+  // every position of the text with one load and one bit test, so the cost is one pass over
+  // the text however many needles there are.
+  static constexpr std::size_t kPrefix = 8;
   struct Needle {
+    std::uint64_t prefix = 0;
+    std::string text;
     std::string file;
-    std::unique_ptr<const std::string> text;  // stable: the searcher points into it
-    std::boyer_moore_horspool_searcher<std::string::const_iterator> searcher;
   };
-  std::vector<Needle> needles_;
+  std::vector<Needle> needles_;  // sorted by prefix
+  std::vector<bool> seen_hashes_;
 };
 
 }  // namespace safeinstall::sandbox

@@ -139,6 +139,14 @@ TEST_CASE("decoys: a run that opens none has no finding, and decoys off by profi
   CHECK_FALSE(contains(off.result.out, "safeinstall decoy"));
   CHECK(off.report.at("sandbox").at("decoys").empty());
   CHECK(findings_of_kind(off.report, "credential-read").empty());
+
+  // The same for one run, by flag.
+  auto flag = s.run({"/bin/sh", "-c", "cat ~/.aws/credentials; ls -a ~; exit 0"}, {"--no-decoys"});
+  INFO(flag.result.out << flag.result.err);
+  CHECK(flag.exit_code() == 0);
+  CHECK_FALSE(contains(flag.result.out, "safeinstall decoy"));
+  CHECK_FALSE(contains(flag.result.out, ".aws"));
+  CHECK(flag.report.at("sandbox").at("decoys").empty());
 }
 
 // The real npm against the tests' own registry: npm opens ~/.npmrc itself, then runs a

@@ -140,3 +140,8 @@ TEST_CASE("cli: help lists the subcommands and the staging exit codes") {
   CHECK_THAT(help.output, Catch::Contains("123 rejected"));
   CHECK_THAT(help.output, Catch::Contains("--no-promote"));
 }
+
+TEST_CASE("cli: --no-decoys turns the decoy credentials off for one run") {
+  CHECK(parse({"--no-decoys", "npm", "ci"}).options.no_decoys);
+  CHECK_FALSE(parse({"npm", "ci", "--no-decoys"}).options.no_decoys);  // npm's argument
+}
