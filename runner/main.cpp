@@ -84,6 +84,11 @@ void record_outcome(RunRecord& record, Outcome outcome, const Options& options,
   if (outcome.protocol_error) tell(*outcome.protocol_error);
   record.duration = duration;
   record.exit_code = exit_code_of(outcome);
+  // The receipt shows argv as it was: a decoy value a script passed on is shown masked.
+  if (record.plan) {
+    for (auto& p : outcome.processes)
+      for (auto& arg : p.argv) mask_decoy_values(arg, record.plan->decoys);
+  }
   record.outcome = std::move(outcome);
   judge(record);
 }

@@ -12,6 +12,7 @@
 #include "runner/plan/run_plan.h"
 #include "runner/profile/decoy_names.h"
 #include "sandbox/base/fd.h"
+#include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -185,6 +186,16 @@ void plan_decoys(RunPlan& plan, const DecoySettings& settings) {
       plan.profile_notes.push_back("decoys: no " + decoy.file + " decoy (your own file is there)");
       continue;
     }
+    // Inside a directory shown from the host (a read-only toolchain or `readonly` path) there
+    // is no place to make the decoy's mount point, and the directory is the invoker's own.
+    if (std::ranges::any_of(mounts, [&](const MountSpec& m) {
+          return m.target != plan.home && is_within(m.target, plan.home) && m.target != target &&
+                 is_within(target, m.target);
+        })) {
+      plan.profile_notes.push_back("decoys: no " + decoy.file +
+                                   " decoy (its directory is shown from the host)");
+      continue;
+    }
     if (at != mounts.end()) {
       // A sanitized copy of the invoker's file: the decoy's lines follow its settings.
       decoy.content = at->content + (at->content.ends_with('\n') ? "" : "\n") + decoy.content;
@@ -222,6 +233,17 @@ void place_decoys(RunPlan& plan, const std::string& run_dir) {
   plan.gateway.decoys = decoy_values(plan.decoys);
   std::ranges::stable_sort(plan.spec.mounts, {},
                            [](const MountSpec& m) { return std::ranges::count(m.target, '/'); });
+}
+
+void mask_decoy_values(std::string& text, const std::vector<Decoy>& decoys) {
+  for (const auto& decoy : decoys) {
+    const std::string mark = "[decoy:" + decoy.file + "]";
+    for (const auto& core : decoy.cores) {
+      for (auto at = text.find(core); at != std::string::npos;
+           at = text.find(core, at + mark.size()))
+        text.replace(at, core.size(), mark);
+    }
+  }
 }
 
 std::vector<sandbox::DecoyValue> decoy_values(const std::vector<Decoy>& decoys) {

@@ -50,6 +50,11 @@ void plan_decoys(RunPlan& plan, const DecoySettings& settings);
 // out with a note: the run goes on without it.
 void place_decoys(RunPlan& plan, const std::string& run_dir);
 
+// `text` with each decoy value in it replaced by "[decoy:FILE]": what a process put in its
+// argv or sent is shown without the value. The values are letters and digits only, so the
+// replacement never breaks an escaping.
+void mask_decoy_values(std::string& text, const std::vector<Decoy>& decoys);
+
 // The values the gateway looks for, each with its decoy's name.
 std::vector<sandbox::DecoyValue> decoy_values(const std::vector<Decoy>& decoys);
 

@@ -302,23 +302,13 @@ json config_dropped(const RunRecord& record) {
 }
 
 // A decoy's value never reaches the report, wherever a process put it (an argv, a header it
-// sent): each is replaced by its decoy's name. The values are letters and digits only, so the
-// replacement cannot break a string's escaping.
-void mask_decoy_values(json& node, const std::vector<Decoy>& decoys) {
+// sent): each is replaced by its decoy's name.
+void mask_decoys_in(json& node, const std::vector<Decoy>& decoys) {
   if (node.is_object() || node.is_array()) {
-    for (auto& child : node) mask_decoy_values(child, decoys);
+    for (auto& child : node) mask_decoys_in(child, decoys);
     return;
   }
-  if (!node.is_string()) return;
-  auto& text = node.get_ref<std::string&>();
-  for (const auto& decoy : decoys) {
-    for (const auto& core : decoy.cores) {
-      const std::string mark = "[decoy:" + decoy.file + "]";
-      for (auto at = text.find(core); at != std::string::npos;
-           at = text.find(core, at + mark.size()))
-        text.replace(at, core.size(), mark);
-    }
-  }
+  if (node.is_string()) mask_decoy_values(node.get_ref<std::string&>(), decoys);
 }
 
 }  // namespace
@@ -361,7 +351,7 @@ json build_report(const RunRecord& record) {
     report["timed_out"] = true;
     report["timed_out_during"] = record.timed_out_step;
   }
-  if (record.plan) mask_decoy_values(report, record.plan->decoys);
+  if (record.plan) mask_decoys_in(report, record.plan->decoys);
   return report;
 }
 

@@ -32,6 +32,9 @@ bool matches(const std::string& text, const char* pattern) {
 RunPlan plan_with_home() {
   RunPlan plan;
   plan.home = "/home/u";
+  // Mounts around the home (as the plan makes them) are no reason to leave a decoy out.
+  plan.spec.mounts.push_back({MountKind::Tmpfs, "/home/u"});
+  plan.spec.mounts.push_back({MountKind::HideDir, "/home"});
   return plan;
 }
 
@@ -88,7 +91,10 @@ TEST_CASE("decoys: added to a sanitized copy of the invoker's file, never over a
   plan.spec.mounts.push_back(
       {MountKind::FileContent, "/home/u/.npmrc", {}, 0, 0644, "registry=https://r.example/\n"});
   plan.spec.mounts.push_back({MountKind::BindReadOnly, "/home/u/.aws/credentials", "/real"});
+  plan.spec.mounts.push_back({MountKind::BindReadOnly, "/home/u/.kube", "/real-kube"});
   plan_decoys(plan, {true, {}, {}, true});
+  CHECK(
+      std::ranges::none_of(plan.decoys, [](const Decoy& d) { return d.file == "~/.kube/config"; }));
   const auto& npmrc = named(plan.decoys, "~/.npmrc");
   CHECK(npmrc.content.starts_with("registry=https://r.example/\n# safeinstall decoy"));
   // The copy's mount is replaced by the decoy's, bound when the run's dir exists.
@@ -209,4 +215,17 @@ TEST_CASE("decoys: findings tell the tool's own read from a script's, and sends 
   CHECK(findings[3].detail ==
         "the value of the decoy credential ~/.npmrc left through the gateway in the header "
         "Authorization to evil.test (2×)");
+}
+
+TEST_CASE("decoys: a value in text is shown as its decoy's name") {
+  auto decoys = make_decoys({});
+  const auto& aws = named(decoys, "~/.aws/credentials");
+  std::string text = "curl -d " + aws.cores[0] + ":" + aws.cores[1] + " " + aws.cores[0];
+  mask_decoy_values(text, decoys);
+  CHECK(text ==
+        "curl -d [decoy:~/.aws/credentials]:[decoy:~/.aws/credentials] "
+        "[decoy:~/.aws/credentials]");
+  std::string plain = "npm install left-pad";
+  mask_decoy_values(plain, decoys);
+  CHECK(plain == "npm install left-pad");
 }
