@@ -20,17 +20,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kExitSuspicious = 121;
-
 Who both_users() {
   return GENERATE(Who::Root, Who::Unprivileged);
-}
-
-std::vector<json> findings_of_kind(const json& report, const std::string& kind) {
-  std::vector<json> found;
-  for (const auto& f : report.value("findings", json::array()))
-    if (f.value("kind", "") == kind) found.push_back(f);
-  return found;
 }
 
 // A lifecycle script as npm starts it: `sh -c SCRIPT` with the package's lifecycle env.
