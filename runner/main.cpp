@@ -84,10 +84,15 @@ void record_outcome(RunRecord& record, Outcome outcome, const Options& options,
   if (outcome.protocol_error) tell(*outcome.protocol_error);
   record.duration = duration;
   record.exit_code = exit_code_of(outcome);
-  // The receipt shows argv as it was: a decoy value a script passed on is shown masked.
+  // The receipt shows argv and hosts as they were: a decoy value a script passed on is
+  // shown masked.
   if (record.plan) {
+    const auto& decoys = record.plan->decoys;
     for (auto& p : outcome.processes)
-      for (auto& arg : p.argv) mask_decoy_values(arg, record.plan->decoys);
+      for (auto& arg : p.argv) mask_decoy_values(arg, decoys);
+    for (auto& c : outcome.network.contacted) mask_decoy_values(c.host, decoys);
+    for (auto& r : outcome.network.refused) mask_decoy_values(r.host, decoys);
+    for (auto& d : outcome.network.dns) mask_decoy_values(d.name, decoys);
   }
   record.outcome = std::move(outcome);
   judge(record);

@@ -239,9 +239,16 @@ void mask_decoy_values(std::string& text, const std::vector<Decoy>& decoys) {
   for (const auto& decoy : decoys) {
     const std::string mark = "[decoy:" + decoy.file + "]";
     for (const auto& core : decoy.cores) {
-      for (auto at = text.find(core); at != std::string::npos;
-           at = text.find(core, at + mark.size()))
-        text.replace(at, core.size(), mark);
+      // As it is, and lowercased as a host or DNS name carries it.
+      std::string lower = core;
+      std::ranges::transform(lower, lower.begin(), [](unsigned char c) {
+        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      });
+      for (const auto& value : {core, lower}) {
+        for (auto at = text.find(value); at != std::string::npos;
+             at = text.find(value, at + mark.size()))
+          text.replace(at, value.size(), mark);
+      }
     }
   }
 }

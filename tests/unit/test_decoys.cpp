@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -225,6 +226,10 @@ TEST_CASE("decoys: a value in text is shown as its decoy's name") {
   CHECK(text ==
         "curl -d [decoy:~/.aws/credentials]:[decoy:~/.aws/credentials] "
         "[decoy:~/.aws/credentials]");
+  std::string host = aws.cores[1] + ".evil.test";
+  std::ranges::transform(host, host.begin(), [](unsigned char c) { return std::tolower(c); });
+  mask_decoy_values(host, decoys);
+  CHECK(host == "[decoy:~/.aws/credentials].evil.test");
   std::string plain = "npm install left-pad";
   mask_decoy_values(plain, decoys);
   CHECK(plain == "npm install left-pad");
