@@ -11,6 +11,9 @@ struct Options {
   std::vector<std::string> command;  // COMMAND and its arguments, verbatim
   std::string project;               // empty: the current directory
   std::string report_path;           // empty: no report file
+  std::string sarif_path;            // --sarif FILE: the run as SARIF 2.1.0
+  // --summary FILE: the run as Markdown; empty: $GITHUB_STEP_SUMMARY when set (appended)
+  std::string summary_path;
   std::optional<double> timeout_seconds;
   bool verbose = false;
   bool quiet = false;  // no receipt unless something went wrong
@@ -34,6 +37,9 @@ struct Options {
   std::vector<std::string> expect;  // --expect GLOB: more expected project writes
   bool audit = false;               // --audit: egress to any public host, held, suggestions
   bool no_decoys = false;           // --no-decoys: no decoy credentials in the home
+  bool allow_broad = false;         // --allow-broad: host patterns such as *.com are accepted
+  // --trust-project-config: in CI, a project's .safeinstall.toml may widen the sandbox
+  bool trust_project_config = false;
   // Profiles (see docs/profiles.md).
   std::string profile;                   // --profile NAME; empty: matched from the command
   std::vector<std::string> credentials;  // --credentials FILE: mounted read-only, unstripped

@@ -102,6 +102,8 @@ void protected_writes(const RunRecord& record, std::vector<Finding>& out) {
   if (!record.staging) return;
   for (const auto& c : record.staging->changes.changes) {
     if (c.category != Category::protected_) continue;
+    // A directory made to hold protected files is not a finding of its own: the files are.
+    if (c.type == EntryType::dir && c.change != ChangeKind::deleted) continue;
     out.push_back({FindingKind::protected_write,
                    Severity::high,
                    std::string(to_string(c.change)) + " " + c.path + ", a protected path",
