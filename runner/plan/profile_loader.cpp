@@ -284,12 +284,16 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   if (run.options.no_decoys) decoys.enabled = false;
   plan_decoys(plan, decoys);
   for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
+  if (run.profile.is_install(run.options.command)) {
+    for (const auto& m : run.profile.merged.manifests) plan.dependency_manifests.push_back(m.value);
+  }
   // The flag layer holds --expect too; with_expect_flags adds those with the flag's own errors.
   auto profile_expected = globs_of(run.profile.merged.expected, "--expect");
   if (!profile_expected) return propagate(profile_expected);
   auto expected = with_expect_flags(std::move(*profile_expected), run.options.expect);
   if (!expected) return propagate(expected);
   plan.expected_writes = std::move(*expected);
+  plan.package_policy = run.profile.merged.policy;
   return {};
 }
 

@@ -15,6 +15,7 @@
 #include "runner/plan/toolchains.h"
 #include "runner/profile/base_profile.h"
 #include "runner/profile/carryover/sanitized_config.h"
+#include "runner/profile/profile_schema.h"
 #include "sandbox/base/error.h"
 #include "sandbox/base/spec.h"
 #include "sandbox/egress/egress_policy.h"
@@ -58,6 +59,11 @@ struct RunPlan {
   // report, only their names.
   std::vector<Decoy> decoys;
   std::vector<std::string> decoy_tool_reads;  // the profile's tool reads these itself
+  // An install command's manifests (the profile's [files] manifests): their dependency
+  // sections may change. Empty for other commands.
+  std::vector<std::string> dependency_manifests;
+  // The profile's [policy] and [scripts], for the package policy after the command.
+  PolicyLayer package_policy;
 };
 
 Invoker current_invoker();
