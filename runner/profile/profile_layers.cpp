@@ -370,6 +370,8 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
   replace_if_set(into.timeout, from.timeout);
   replace_if_set(into.disk, from.disk);
   replace_if_set(into.files, from.files);
+  replace_if_set(into.osv_db, from.osv_db);
+  replace_if_set(into.vuln_severity, from.vuln_severity);
   merge_policy(into.policy, from.policy);
 }
 

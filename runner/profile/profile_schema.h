@@ -127,6 +127,10 @@ struct ProfileLayer {
   std::optional<Sourced<std::uint64_t>> timeout;
   std::optional<Sourced<std::uint64_t>> disk;
   std::optional<Sourced<std::uint64_t>> files;
+  // [policy]: the offline OSV database (a directory; relative to the file that names it)
+  // and the lowest vulnerability severity that holds a run.
+  std::optional<Sourced<std::string>> osv_db;
+  std::optional<Sourced<std::string>> vuln_severity;
   // [policy], [policy.<ecosystem>], [scripts] (package policy)
   PolicyLayer policy;
 };
