@@ -19,6 +19,7 @@
 #include "runner/flow/staging_flow.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/messages.h"
+#include "runner/plan/decoys.h"
 #include "runner/plan/profile_loader.h"
 #include "runner/plan/recording_settings.h"
 #include "runner/plan/run_plan.h"
@@ -129,6 +130,16 @@ void record_outcome(RunRecord& record, Outcome outcome, const Options& options,
   if (outcome.protocol_error) tell(*outcome.protocol_error);
   record.duration = duration;
   record.exit_code = exit_code_of(outcome);
+  // The receipt shows argv and hosts as they were: a decoy value a script passed on is
+  // shown masked.
+  if (record.plan) {
+    const auto& decoys = record.plan->decoys;
+    for (auto& p : outcome.processes)
+      for (auto& arg : p.argv) mask_decoy_values(arg, decoys);
+    for (auto& c : outcome.network.contacted) mask_decoy_values(c.host, decoys);
+    for (auto& r : outcome.network.refused) mask_decoy_values(r.host, decoys);
+    for (auto& d : outcome.network.dns) mask_decoy_values(d.name, decoys);
+  }
   record.outcome = std::move(outcome);
   judge(record);
 }
@@ -228,6 +239,10 @@ int run(const Options& given) {
   if (!staged) return fail(staged.error().message());
   // Package caches: the persistent cache as an overlay in the home, writes staged beside.
   auto caches = stage_caches(record, staged->run.dir.path);
+  // Decoy credentials: written in the run's dir, bound into the home, watched from here.
+  place_decoys(*record.plan, staged->run.dir.path);
+  for (const auto& decoy : record.plan->decoys)
+    recording->decoys.push_back({decoy.file, decoy.host_path});
   // --disk and --files bound everything the command stages: the project and the caches.
   recording->staged_dirs = {staged->run.dir.upper()};
   for (const auto& cache : caches) recording->staged_dirs.push_back(cache.upper);

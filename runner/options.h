@@ -36,6 +36,7 @@ struct Options {
   bool promote_on_failure = false;  // judge and promote even when the command failed
   std::vector<std::string> expect;  // --expect GLOB: more expected project writes
   bool audit = false;               // --audit: egress to any public host, held, suggestions
+  bool no_decoys = false;           // --no-decoys: no decoy credentials in the home
   bool allow_broad = false;         // --allow-broad: host patterns such as *.com are accepted
   // --trust-project-config: in CI, a project's .safeinstall.toml may widen the sandbox
   bool trust_project_config = false;

@@ -88,6 +88,8 @@ void define_options(CLI::App& app, Options& options, bool& version) {
                  "is promoted")
       ->type_name("N")
       ->check(CLI::PositiveNumber);
+  app.add_flag("--no-decoys", options.no_decoys,
+               "Put no decoy credentials in the throwaway home (see [decoys] in the profiles)");
   app.add_flag("--no-promote", options.no_promote,
                "Stage the project's changes only and keep the run (see `safeinstall promote`)");
   auto* yes = app.add_flag("-y,--yes", options.yes,

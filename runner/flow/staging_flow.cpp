@@ -14,6 +14,7 @@
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
 #include "runner/judge/behaviour_findings.h"
+#include "runner/judge/decoy_findings.h"
 #include "runner/judge/manifest_edits.h"
 #include "runner/messages.h"
 #include "runner/packages/project_packages.h"
@@ -212,6 +213,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   auto packages = judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
   record_findings(record, std::move(packages.findings));
   record_findings(record, package_policy_findings(record, options.scripts));
+  record_findings(record, decoy_findings(record));
 
   VerdictInputs inputs;
   if (!packages.hold_reason.empty()) inputs.hold_reasons.push_back(packages.hold_reason);

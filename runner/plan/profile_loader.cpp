@@ -5,10 +5,12 @@
 
 #include "runner/fs/path_globs.h"
 #include "runner/plan/broad_hosts.h"
+#include "runner/plan/decoys.h"
 #include "runner/plan/environment.h"
 #include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/registry_discovery.h"
 #include "runner/profile/tool_config_carryover.h"
+#include "runner/supervise/decoy_watch.h"
 #include "sandbox/base/env_vars.h"
 #include "sandbox/base/path_text.h"
 #include "sandbox/egress/gateway_listeners.h"
@@ -285,6 +287,10 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   if (auto ok = add_hosts(plan, run, invoker); !ok) return ok;
   add_environment(plan, run);
   add_mounts(plan, run, invoker);
+  // After the carried configuration: a decoy joins a sanitized copy, never a real file.
+  auto decoys = decoy_settings(run.profile.merged, decoy_reads_have_pids());
+  if (run.options.no_decoys) decoys.enabled = false;
+  plan_decoys(plan, decoys);
   for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
   if (run.profile.is_install(run.options.command)) {
     for (const auto& m : run.profile.merged.manifests) plan.dependency_manifests.push_back(m.value);

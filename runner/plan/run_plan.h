@@ -11,6 +11,7 @@
 #include "runner/cache/package_cache.h"
 #include "runner/fs/path_globs.h"
 #include "runner/options.h"
+#include "runner/plan/decoys.h"
 #include "runner/plan/toolchains.h"
 #include "runner/profile/base_profile.h"
 #include "runner/profile/carryover/sanitized_config.h"
@@ -54,6 +55,10 @@ struct RunPlan {
   // The project writes the verdict counts as expected: the profile's [files] expected globs
   // and --expect. Made once, here; everything after the command judges with this set.
   GlobSet expected_writes;
+  // Decoy credentials in the home (runner/plan/decoys.h); their values never reach the
+  // report, only their names.
+  std::vector<Decoy> decoys;
+  std::vector<std::string> decoy_tool_reads;  // the profile's tool reads these itself
   // An install command's manifests (the profile's [files] manifests): their dependency
   // sections may change. Empty for other commands.
   std::vector<std::string> dependency_manifests;

@@ -337,6 +337,9 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
       into.env_set.push_back({name, value});
   }
   append_unique(into.credentials, from.credentials);
+  replace_if_set(into.decoys_enabled, from.decoys_enabled);
+  append_unique(into.decoy_skip, from.decoy_skip);
+  append_unique(into.decoy_tool_reads, from.decoy_tool_reads);
   for (const auto& cache : from.caches) {
     auto same =
         std::ranges::find_if(into.caches, [&](const auto& c) { return c.path == cache.path; });

@@ -11,6 +11,7 @@
 #include "runner/fs/path_globs.h"
 #include "runner/fs/toml_input.h"
 #include "runner/profile/byte_size.h"
+#include "runner/profile/decoy_names.h"
 #include "runner/profile/package_pattern.h"
 #include "runner/profile/release_age.h"
 #include "runner/profile/script_policy.h"
@@ -344,6 +345,33 @@ Result<> read_credentials(const Reader& r, const toml::table& root, ProfileLayer
       });
 }
 
+Result<> read_decoys(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto decoys = r.table(root, "decoys", "decoys");
+  if (!decoys) return propagate(decoys);
+  if (*decoys == nullptr) return {};
+  const auto& t = **decoys;
+  if (auto ok = r.known_keys(t, "[decoys]", {"enabled", "skip", "tool_reads"}); !ok) return ok;
+  if (const toml::node* n = t.get("enabled")) {
+    if (!n->is_boolean())
+      return r.fail(n->source(), "`decoys.enabled` must be true or false", "enabled = true");
+    out.decoys_enabled = Sourced<bool>{n->as_boolean()->get(), r.origin(n->source())};
+  }
+  auto known = [&](const std::string& name, const auto& at) -> Result<> {
+    if (is_decoy_file(name)) return {};
+    std::string names;
+    for (auto f : kDecoyFiles) names += (names.empty() ? "" : ", ") + std::string(f);
+    return r.fail(at, "`" + name + "` is not a decoy file", "one of " + names);
+  };
+  for (auto [key, into] :
+       {std::pair{"skip", &out.decoy_skip}, std::pair{"tool_reads", &out.decoy_tool_reads}}) {
+    std::string name = std::string("decoys.") + key;
+    if (auto ok = take(r.strings(t, key, name.c_str(), "[\"~/.npmrc\"]"), *into); !ok) return ok;
+    if (into->empty()) continue;
+    if (auto ok = check_each(r, *into, t, key, known); !ok) return ok;
+  }
+  return {};
+}
+
 Result<> read_caches(const Reader& r, const toml::table& root, ProfileLayer& out) {
   const toml::node* node = root.get("cache");
   if (node == nullptr) return {};
@@ -644,7 +672,7 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
   if (r.kind() == LayerKind::Profile) {
     if (auto ok = r.known_keys(root, "a profile",
                                {"extends", "description", "scripts", "match", "network", "files",
-                                "env", "credentials", "cache", "filesystem", "limits",
+                                "env", "credentials", "cache", "filesystem", "limits", "decoys",
                                 // package policy
                                 "policy"});
         !ok)
@@ -655,7 +683,7 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
     if (const toml::node* match = root.get("match"))
       return r.fail(match->source(), "[match] belongs in a profile file, not in .safeinstall.toml",
                     "choose the profile for this project with profile = \"NAME\"");
-    for (const char* key : {"filesystem", "limits", "cache", "credentials"}) {
+    for (const char* key : {"filesystem", "limits", "cache", "credentials", "decoys"}) {
       if (const toml::node* node = root.get(key))
         return r.fail(node->source(), "[" + std::string(key) + "] cannot be set by a project",
                       "set it in ~/.config/safeinstall/NAME.toml or /etc/safeinstall/NAME.toml");
@@ -698,8 +726,9 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
 Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
   ProfileLayer out;
   out.file = r.file();
-  for (auto step : {read_top_level, read_match, read_network, read_files, read_env,
-                    read_credentials, read_caches, read_filesystem, read_limits, read_policy}) {
+  for (auto step :
+       {read_top_level, read_match, read_network, read_files, read_env, read_credentials,
+        read_decoys, read_caches, read_filesystem, read_limits, read_policy}) {
     if (auto ok = step(r, root, out); !ok) return propagate(ok);
   }
   return out;

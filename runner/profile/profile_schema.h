@@ -102,6 +102,10 @@ struct ProfileLayer {
   std::vector<std::pair<std::string, Sourced<std::string>>> env_set;
   // [credentials]
   SourcedStrings credentials;
+  // [decoys]: decoy credentials in the throwaway home (runner/plan/decoys.h)
+  std::optional<Sourced<bool>> decoys_enabled;
+  SourcedStrings decoy_skip;        // no decoy at these: "~/.npmrc"
+  SourcedStrings decoy_tool_reads;  // the tool reads these itself
   // [[cache]]
   std::vector<CacheEntry> caches;
   // [filesystem]

@@ -126,7 +126,14 @@ void describe_network(std::string& out, const RunRecord& record) {
 void describe_throwaway_writes(std::string& out, const RunRecord& record, bool verbose) {
   std::size_t home = 0, tmp = 0;
   std::vector<std::string> persistence;
-  for (const auto& w : record.outcome->written) (w.area == "home" ? home : tmp) += 1;
+  if (record.plan) {
+    // Directories the sandbox made only to hold its own mounts (the decoys' ~/.ssh, a carried
+    // ~/.config/pip) are not the command's writes.
+    home = written_in_area(record.outcome->written, "home", *record.plan).size();
+    tmp = written_in_area(record.outcome->written, "tmp", *record.plan).size();
+  } else {
+    for (const auto& w : record.outcome->written) (w.area == "home" ? home : tmp) += 1;
+  }
   for (const auto& f : record.findings)
     if (f.kind == FindingKind::persistence) persistence.push_back("~/" + f.path);
   if (home + tmp == 0) return;

@@ -69,16 +69,27 @@ json dns_questions(const std::deque<sandbox::DnsQuestion>& dns) {
   return list;
 }
 
+// Names and places only: the values themselves stay in the run's dir.
+json exfiltration_attempts(const std::deque<sandbox::ExfiltrationAttempt>& attempts) {
+  json list = json::array();
+  for (const auto& e : attempts) {
+    list.push_back({{"decoy", e.decoy}, {"where", e.where}, {"host", e.host}, {"count", e.count}});
+  }
+  return list;
+}
+
 json network(const RunRecord& record) {
   json out = {{"contacted", json::array()},
               {"refused", json::array()},
               {"dns", json::array()},
-              {"direct_attempts", json::array()}};
+              {"direct_attempts", json::array()},
+              {"exfiltration", json::array()}};
   if (!record.outcome) return out;
   const sandbox::NetworkEntries& gateway = record.outcome->network;
   out["contacted"] = contacted_hosts(gateway.contacted);
   out["refused"] = refused_hosts(gateway.refused);
   out["dns"] = dns_questions(gateway.dns);
+  out["exfiltration"] = exfiltration_attempts(gateway.exfiltration);
   for (const auto& a : record.outcome->direct_attempts) {
     json entry = {{"address", a.address},        {"port", a.port}, {"pid", a.pid},
                   {"argv", redact_argv(a.argv)}, {"call", a.call}, {"kind", to_string(a.kind)}};
@@ -295,11 +306,16 @@ json limits(const RunRecord& record) {
   return out;
 }
 
-json sandbox_description(const RunPlan& plan) {
+json sandbox_description(const RunPlan& plan, const std::optional<Outcome>& outcome) {
   json toolchains = json::array();
   for (const auto& t : plan.toolchains)
     toolchains.push_back({{"path", t.path}, {"reason", t.reason}});
+  json decoys = json::array();
+  for (const auto& d : plan.decoys) decoys.push_back(d.file);
+  std::string decoy_watch = outcome && !plan.decoys.empty() ? outcome->decoy_watch : "";
   return {{"namespaces", {"user", "mount", "pid", "net", "ipc", "uts", "cgroup"}},
+          {"decoys", decoys},
+          {"decoy_watch", decoy_watch},
           {"hostname", plan.spec.hostname},
           {"home", plan.home},
           {"visible", plan.visible},
@@ -329,6 +345,16 @@ json config_dropped(const RunRecord& record) {
   return out;
 }
 
+// A decoy's value never reaches the report, wherever a process put it (an argv, a header it
+// sent): each is replaced by its decoy's name.
+void mask_decoys_in(json& node, const std::vector<Decoy>& decoys) {
+  if (node.is_object() || node.is_array()) {
+    for (auto& child : node) mask_decoys_in(child, decoys);
+    return;
+  }
+  if (node.is_string()) mask_decoy_values(node.get_ref<std::string&>(), decoys);
+}
+
 }  // namespace
 
 json build_report(const RunRecord& record) {
@@ -355,7 +381,7 @@ json build_report(const RunRecord& record) {
       {"resources", resources(record)},
       {"limits", limits(record)},
   };
-  if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
+  if (record.plan) report["sandbox"] = sandbox_description(*record.plan, record.outcome);
   if (record.staging) report["staging"] = staging(*record.staging);
   if (!record.manifests.empty()) report["manifests"] = manifests(record);
   if (record.audit) {
@@ -371,6 +397,7 @@ json build_report(const RunRecord& record) {
     report["timed_out"] = true;
     report["timed_out_during"] = record.timed_out_step;
   }
+  if (record.plan) mask_decoys_in(report, record.plan->decoys);
   return report;
 }
 

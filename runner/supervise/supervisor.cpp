@@ -113,7 +113,8 @@ class Supervision {
         gateway_(io_, gateway.policy, gateway.options),
         limits_(recording.limits),
         recorder_(recording.scripts, recording.command, UnixSocketPolicy(recording.own_dirs)),
-        sampler_(io_) {
+        sampler_(io_),
+        decoys_(recording.decoys) {
     if (limits_.staged.any() && !recording.staged_dirs.empty())
       staging_.emplace(recording.staged_dirs, limits_.staged);
     handle(sandbox.first_event());
@@ -125,6 +126,7 @@ class Supervision {
         outcome_.protocol_error = "egress gateway: " + served.error().message();
     }
     serve_notifications();
+    watch_decoys();
     wait_for_messages();
     wait_for_exit();
     wait_for_interrupts();
@@ -133,6 +135,7 @@ class Supervision {
     io_.run();
     outcome_.network = gateway_.record().entries();
     collect_recording();
+    if (decoy_watch_) outcome_.decoy_reads = decoy_watch_->reads(recorder_.tree());
     return outcome_;
   }
 
@@ -185,10 +188,33 @@ class Supervision {
       // Init has exited: what it sent is still buffered, followed by end of stream.
       while (read_one_message()) {
       }
+      // Opens made before the last process exited are queued by now.
+      if (decoy_watch_) decoy_watch_->read_events();
       sandbox_.try_reap(&outcome_.usage);
       record_limits_enforced_at_the_end();
       gateway_.stop();
       io_.stop();
+    });
+  }
+
+  void watch_decoys() {
+    if (decoys_.empty()) return;
+    auto watch = DecoyWatch::start(decoys_, sandbox_.init_pid());
+    if (!watch) {
+      outcome_.decoy_watch = "not watched: " + watch.error().message();
+      return;
+    }
+    outcome_.decoy_watch = watch->has_pids() ? "fanotify" : "inotify";
+    decoy_watch_.emplace(std::move(*watch));
+    decoy_events_.emplace(io_, ::dup(decoy_watch_->fd()));
+    wait_for_decoy_reads();
+  }
+
+  void wait_for_decoy_reads() {
+    decoy_events_->async_wait(asio::posix::descriptor_base::wait_read, [this](auto ec) {
+      if (ec) return;
+      decoy_watch_->read_events();
+      wait_for_decoy_reads();
     });
   }
 
@@ -377,6 +403,9 @@ class Supervision {
   std::map<pid_t, std::unique_ptr<asio::posix::stream_descriptor>> exits_;
   asio::steady_timer sampler_;
   std::optional<StagingWatch> staging_;
+  std::vector<WatchedDecoy> decoys_;
+  std::optional<DecoyWatch> decoy_watch_;
+  std::optional<asio::posix::stream_descriptor> decoy_events_;
   Outcome outcome_;
 };
 

@@ -13,6 +13,7 @@
 
 #include "runner/profile/script_policy.h"
 #include "runner/staging/staging_usage.h"
+#include "runner/supervise/decoy_watch.h"
 #include "runner/supervise/process_tree.h"
 #include "runner/supervise/resource_sampler.h"
 #include "runner/supervise/syscall_recorder.h"
@@ -61,6 +62,10 @@ struct Outcome {
   TreeSample peak;
   std::vector<std::string> limits_tripped;
   bool staging_limit_tripped = false;  // --disk or --files: nothing may be promoted
+  // Opens of the decoy credentials, and how they were watched: "fanotify" (with the
+  // process), "inotify" (without), or why they could not be.
+  std::vector<DecoyRead> decoy_reads;
+  std::string decoy_watch;
 };
 
 // Limits enforced by sampling the tree (the sandbox also gets per-process rlimits).
@@ -81,6 +86,8 @@ struct RecordingSettings {
   std::vector<std::string> own_dirs;
   // The trees limits.staged bounds: the project's upper dir and the caches' upper dirs.
   std::vector<std::string> staged_dirs;
+  // The decoy credentials bound into the home, watched for opens.
+  std::vector<WatchedDecoy> decoys;
 };
 
 struct GatewaySettings {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/egress/decoy_matcher.h"
 #include "sandbox/egress/upstream_proxy.h"
 
 namespace safeinstall::sandbox {
@@ -41,6 +42,12 @@ struct GatewayOptions {
   // does; tests use it to point names at loopback servers. Addresses still pass the
   // private-address check.
   std::map<std::string, std::vector<boost::asio::ip::address>> pinned_hosts;
+
+  // The run's decoy credential values: one seen in a request head, the first
+  // decoy_body_scan_bytes of a plain-HTTP request body or a DNS question is recorded as
+  // exfiltration. Empty: nothing is scanned.
+  std::vector<DecoyValue> decoys;
+  std::size_t decoy_body_scan_bytes = 64 * 1024;
 };
 
 }  // namespace safeinstall::sandbox

@@ -24,13 +24,15 @@ struct GatewayState {
   GatewayState(EgressPolicy policy_, GatewayOptions options_)
       : policy(std::move(policy_)),
         options(std::move(options_)),
+        decoys(options.decoys),
         connector(policy, options),
-        dns(policy, fake_addresses, record, options.dns_ttl_seconds) {}
+        dns(policy, fake_addresses, record, options.dns_ttl_seconds, &decoys) {}
   GatewayState(const GatewayState&) = delete;
   GatewayState& operator=(const GatewayState&) = delete;
 
   const EgressPolicy policy;
   const GatewayOptions options;
+  const DecoyMatcher decoys;
   NetworkRecord record;
   FakeAddressPool fake_addresses;
   UpstreamConnector connector;

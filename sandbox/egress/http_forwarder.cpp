@@ -41,6 +41,17 @@ asio::awaitable<void> drain_client(GatewaySession& session) {
 
 }  // namespace
 
+void record_decoys_in_head(GatewayState& state, const RequestHead& head, std::string_view host) {
+  if (state.decoys.empty()) return;
+  std::string line = std::string(head.method_string()) + " " + std::string(head.target());
+  if (auto decoy = state.decoys.find(line))
+    state.record.add_exfiltration(*decoy, "request line", host);
+  for (const auto& field : head) {
+    if (auto decoy = state.decoys.find(field.value()))
+      state.record.add_exfiltration(*decoy, "header " + std::string(field.name_string()), host);
+  }
+}
+
 asio::awaitable<void> refuse_request(GatewaySession& session, const RequestRefusal& refusal) {
   if (refusal.reason)
     session.state().record.add_refusal(refusal.host, refusal.port, *refusal.reason);
@@ -76,6 +87,8 @@ asio::awaitable<std::optional<RequestTarget>> HttpForwarder::serve(beast::flat_b
       co_return std::nullopt;
     }
     auto target = route(parser.get());
+    record_decoys_in_head(session_.state(), parser.get(),
+                          target ? target->authority.host : target.error().host);
     if (!target) {
       co_await refuse_request(session_, target.error());
       co_return std::nullopt;
@@ -128,7 +141,9 @@ asio::awaitable<bool> HttpForwarder::forward(RequestParser& request, beast::flat
   }
   bool has_body = !request.is_done();
   bool response_started = false;
+  body_sample_.clear();
   bool keep_alive = co_await exchange(request, buffer, response_started);
+  record_decoys_in_body(target.authority.host);
   if (!response_started && reused && !has_body && !session_.closed()) {
     // The origin may have closed the idle keep-alive connection just as this request went
     // out; a request without a body is safe to send once more on a fresh connection.
@@ -143,6 +158,25 @@ asio::awaitable<bool> HttpForwarder::forward(RequestParser& request, beast::flat
     co_await refuse_request(session_, refusal);
   }
   co_return keep_alive;
+}
+
+bool HttpForwarder::sampling_body() const {
+  return !session_.state().decoys.empty() &&
+         body_sample_.size() < session_.options().decoy_body_scan_bytes;
+}
+
+void HttpForwarder::sample_body(const char* data, std::size_t size) {
+  if (!sampling_body()) return;
+  const std::size_t room = session_.options().decoy_body_scan_bytes - body_sample_.size();
+  body_sample_.append(data, std::min(size, room));
+}
+
+void HttpForwarder::record_decoys_in_body(std::string_view host) {
+  if (body_sample_.empty()) return;
+  auto& state = session_.state();
+  if (auto decoy = state.decoys.find(body_sample_))
+    state.record.add_exfiltration(*decoy, "request body", host);
+  body_sample_.clear();
 }
 
 asio::awaitable<bool> HttpForwarder::exchange(RequestParser& request, beast::flat_buffer& buffer,
@@ -202,6 +236,7 @@ asio::awaitable<bool> HttpForwarder::stream_message(
       if (read_error && read_error != http::error::need_buffer) co_return false;
       if (counted_read != nullptr) *counted_read += read;
       body.size = chunk_size - body.size;
+      if constexpr (isRequest) sample_body(chunk_.get(), body.size);
       body.data = chunk_.get();
       body.more = !parser.is_done();
     } else {
@@ -225,7 +260,10 @@ asio::awaitable<bool> HttpForwarder::forward_message(
   // heads were counted when read).
   const bool counts_writes = isRequest;
   auto length = parser.content_length();
-  if (parser.is_done() || !length || parser.chunked()) {
+  // A request body the decoy scan reads goes through the parser, which hands it over in
+  // chunks; the raw relay below never sees it as a whole.
+  bool scanned = isRequest && sampling_body();
+  if (parser.is_done() || !length || parser.chunked() || scanned) {
     co_return co_await stream_message(parser, from, from_buffer, to,
                                       counts_writes ? &counted : nullptr,
                                       counts_writes ? nullptr : &counted);

@@ -53,6 +53,10 @@ class HttpForwarder {
                                                boost::asio::ip::tcp::socket& to,
                                                std::uint64_t& counted);
   boost::asio::awaitable<void> switch_protocols(boost::beast::flat_buffer& client_buffer);
+  // The start of each request body, kept for the decoy scan (GatewayOptions::decoys).
+  bool sampling_body() const;
+  void sample_body(const char* data, std::size_t size);
+  void record_decoys_in_body(std::string_view host);
 
   GatewaySession& session_;
   Via via_;
@@ -62,7 +66,11 @@ class HttpForwarder {
   ContactedHost* counts_ = nullptr;
   boost::beast::flat_buffer upstream_buffer_;
   std::unique_ptr<char[]> chunk_;  // the body buffer, both directions in turn
+  std::string body_sample_;
 };
+
+// Records each decoy value the request's line or headers carry as exfiltration to `host`.
+void record_decoys_in_head(GatewayState& state, const RequestHead& head, std::string_view host);
 
 // Records a refusal (when it is one) and answers the client with it.
 boost::asio::awaitable<void> refuse_request(GatewaySession& session, const RequestRefusal& refusal);

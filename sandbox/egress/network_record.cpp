@@ -75,4 +75,16 @@ void NetworkRecord::add_dns_question(std::string_view name, std::string_view typ
   ++entry.count;
 }
 
+void NetworkRecord::add_exfiltration(std::string_view decoy, std::string_view where,
+                                     std::string_view host) {
+  using Key = std::tuple<std::string, std::string, std::string>;
+  auto& entry = find_or_add(
+      entries_.exfiltration, exfiltration_index_,
+      Key{std::string(decoy), std::string(where.substr(0, kMaxRecordedText)), printable(host)},
+      Key{std::string(decoy), "*", std::string(kMoreHosts)}, [](const Key& k) {
+        return ExfiltrationAttempt{std::get<0>(k), std::get<1>(k), std::get<2>(k)};
+      });
+  ++entry.count;
+}
+
 }  // namespace safeinstall::sandbox

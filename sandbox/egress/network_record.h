@@ -42,11 +42,21 @@ struct DnsQuestion {
   std::uint64_t count = 0;
 };
 
+// A decoy credential's value seen in what the sandbox sent through the gateway: whether the
+// request was then let through or refused, the value was on its way out.
+struct ExfiltrationAttempt {
+  std::string decoy;  // the decoy file whose value it was: "~/.aws/credentials"
+  std::string where;  // "request line", "header Authorization", "request body", "dns question"
+  std::string host;   // the host it was sent to or asked about; empty when none was named
+  std::uint64_t count = 0;
+};
+
 // The record's lists, in order of first appearance: what the gateway hands on once a run is over.
 struct NetworkEntries {
   std::deque<ContactedHost> contacted;
   std::deque<RefusedHost> refused;
   std::deque<DnsQuestion> dns;
+  std::deque<ExfiltrationAttempt> exfiltration;
 };
 
 class NetworkRecord {
@@ -60,11 +70,13 @@ class NetworkRecord {
   ContactedHost& add_connection(std::string_view host, std::uint16_t port, Via via);
   void add_refusal(std::string_view host, std::uint16_t port, RefusalReason reason);
   void add_dns_question(std::string_view name, std::string_view type, bool allowed);
+  void add_exfiltration(std::string_view decoy, std::string_view where, std::string_view host);
 
   const NetworkEntries& entries() const { return entries_; }
   const std::deque<ContactedHost>& contacted() const { return entries_.contacted; }
   const std::deque<RefusedHost>& refused() const { return entries_.refused; }
   const std::deque<DnsQuestion>& dns() const { return entries_.dns; }
+  const std::deque<ExfiltrationAttempt>& exfiltration() const { return entries_.exfiltration; }
 
  private:
   using HostKey = std::tuple<std::string, std::uint16_t, int>;
@@ -74,6 +86,7 @@ class NetworkRecord {
   std::map<HostKey, std::size_t> contacted_index_;
   std::map<HostKey, std::size_t> refused_index_;
   std::map<NameKey, std::size_t> dns_index_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::size_t> exfiltration_index_;
 };
 
 }  // namespace safeinstall::sandbox

@@ -49,8 +49,10 @@ TEST_CASE("the invoker's real home is replaced by a throwaway one") {
   CHECK(write.probe_ok());                          // the throwaway home is writable...
   CHECK_FALSE(path_exists(s.home() + "/.bashrc"));  // ...and thrown away
 
-  auto list = s.probe({"list", s.home()});
-  CHECK(list.probe_line.find(".ssh") == std::string::npos);
+  // ~/.ssh is there again, holding the run's decoy key only (test_decoys.cpp).
+  auto list = s.probe({"list", s.home() + "/.ssh"});
+  CHECK(list.probe_line.find("id_ed25519") == std::string::npos);
+  CHECK(list.probe_line.find("id_rsa") != std::string::npos);
 }
 
 TEST_CASE("/root, /home and other secrets of the host are hidden") {

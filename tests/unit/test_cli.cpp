@@ -151,6 +151,11 @@ TEST_CASE("cli: help lists the subcommands and the staging exit codes") {
   CHECK_THAT(help.output, Catch::Contains("--no-promote"));
 }
 
+TEST_CASE("cli: --no-decoys turns the decoy credentials off for one run") {
+  CHECK(parse({"--no-decoys", "npm", "ci"}).options.no_decoys);
+  CHECK_FALSE(parse({"npm", "ci", "--no-decoys"}).options.no_decoys);  // npm's argument
+}
+
 TEST_CASE("cli: scan, db import and db check") {
   auto scan = parse({"scan", "--package", "a@1.0.0", "--package", "@s/b", "--json", "/p1", "/p2"});
   REQUIRE(scan.action == CommandLine::Action::Scan);

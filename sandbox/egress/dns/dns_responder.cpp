@@ -23,7 +23,14 @@ std::vector<std::uint8_t> DnsResponder::answer(std::span<const std::uint8_t> mes
                                                const DnsQuery& query) {
   bool internet_class = query.qclass == kDnsClassIn || query.qclass == kDnsClassAny;
   bool allowed = internet_class && query.name_is_hostname && policy_.allows_name(query.name);
-  record_.add_dns_question(query.name, dns_type_name(query.type), allowed);
+  std::string recorded_name = query.name;
+  if (decoys_ != nullptr) {
+    if (auto decoy = decoys_->find(query.name)) {
+      recorded_name = masked_decoy_host(query.name, *decoy);
+      record_.add_exfiltration(*decoy, "dns question", recorded_name);
+    }
+  }
+  record_.add_dns_question(recorded_name, dns_type_name(query.type), allowed);
   if (!internet_class) return build_dns_reply(message, query, DnsRcode::Refused, std::nullopt, 0);
   if (!allowed) return build_dns_reply(message, query, DnsRcode::NxDomain, std::nullopt, 0);
   if (query.type != dns_type::A && query.type != dns_type::ANY) {

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "sandbox/egress/decoy_matcher.h"
 #include "sandbox/egress/dns/dns_message.h"
 #include "sandbox/egress/egress_policy.h"
 #include "sandbox/egress/fake_address_pool.h"
@@ -20,9 +21,15 @@ inline constexpr std::uint16_t kDnsPort = 53;
 
 class DnsResponder {
  public:
+  // A question whose name holds one of `decoys`' values is recorded as exfiltration, and
+  // under a name with that value masked.
   DnsResponder(const EgressPolicy& policy, FakeAddressPool& addresses, NetworkRecord& record,
-               std::uint32_t ttl_seconds)
-      : policy_(policy), addresses_(addresses), record_(record), ttl_(ttl_seconds) {}
+               std::uint32_t ttl_seconds, const DecoyMatcher* decoys = nullptr)
+      : policy_(policy),
+        addresses_(addresses),
+        record_(record),
+        ttl_(ttl_seconds),
+        decoys_(decoys) {}
 
   // The reply to one message, or nullopt when none must be sent (shorter than a header, or
   // itself a response).
@@ -35,6 +42,7 @@ class DnsResponder {
   FakeAddressPool& addresses_;
   NetworkRecord& record_;
   std::uint32_t ttl_;
+  const DecoyMatcher* decoys_;
 };
 
 }  // namespace safeinstall::sandbox
