@@ -11,6 +11,7 @@
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
+#include "runner/judge/auto_run_points.h"
 #include "runner/judge/behaviour_findings.h"
 #include "runner/messages.h"
 #include "sandbox/base/escaped_text.h"
@@ -193,6 +194,10 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   record.staging->changes = std::move(*changes);
 
   record_findings(record, behaviour_findings(record));
+  record_findings(record, auto_run_findings(record.staging->changes, staged.run.dir.upper(),
+                                            record.project, record.plan->autorun,
+                                            record.outcome ? record.outcome->processes
+                                                           : std::vector<ProcessRecord>{}));
 
   VerdictInputs inputs;
   inputs.findings = record.findings;

@@ -215,6 +215,9 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   auto expected = with_expect_flags(std::move(*profile_expected), run.options.expect);
   if (!expected) return propagate(expected);
   plan.expected_writes = std::move(*expected);
+  auto autorun = auto_run_rules_of(run.profile.merged);
+  if (!autorun) return propagate(autorun);
+  plan.autorun = std::move(*autorun);
   return {};
 }
 

@@ -12,6 +12,7 @@
 #include "runner/fs/path_globs.h"
 #include "runner/options.h"
 #include "runner/plan/toolchains.h"
+#include "runner/profile/auto_run_rules.h"
 #include "runner/profile/base_profile.h"
 #include "runner/profile/carryover/sanitized_config.h"
 #include "sandbox/base/error.h"
@@ -53,6 +54,9 @@ struct RunPlan {
   // The project writes the verdict counts as expected: the profile's [files] expected globs
   // and --expect. Made once, here; everything after the command judges with this set.
   GlobSet expected_writes;
+  // The profile's [autorun] points and acceptances: files under the expected paths that run
+  // by themselves later, checked before promotion.
+  AutoRunRules autorun;
 };
 
 Invoker current_invoker();
