@@ -53,12 +53,12 @@ std::optional<std::string> venv_unavailable() {
     }                                             \
   } while (false)
 
-// The report's auto_run findings.
+// The report's auto-run findings.
 std::vector<nlohmann::json> auto_run_findings(const nlohmann::json& report) {
   std::vector<nlohmann::json> out;
   if (!report.contains("findings")) return out;
   for (const auto& f : report.at("findings"))
-    if (f.value("kind", "") == "auto_run") out.push_back(f);
+    if (f.value("kind", "") == "auto-run") out.push_back(f);
   return out;
 }
 
@@ -70,7 +70,7 @@ void check_finding(const SandboxRun& run, const std::string& path, const std::st
   CHECK(findings[0].at("package") == package);
   CHECK(findings[0].at("severity") == "high");
   bool listed = false;
-  for (const auto& v : violations_of_kind(run.report, "auto_run"))
+  for (const auto& v : violations_of_kind(run.report, "auto-run"))
     listed = listed || contains(v.at("detail").get<std::string>(), path);
   CHECK(listed);
   // The receipt names it too.

@@ -183,7 +183,7 @@ TEST_CASE("autorun schema: every shipped profile's points load and layers add up
     CHECK_FALSE(rules.points.empty());
   }
   auto with_project = shipped_rules(
-      "pip", "[autorun]\naccept = [\".venv/**/x.pth sha256:" + std::string(64, 'b') + "\"]\n");
+      "pip", "[autorun]\naccept = [\".venv/lib/*/x.pth sha256:" + std::string(64, 'b') + "\"]\n");
   REQUIRE(with_project.accept.size() == 1);
   CHECK(with_project.accept[0].origin == "/p/.safeinstall.toml:2:11");
 }
