@@ -59,9 +59,9 @@ const std::vector<std::regex>& console_script_lines() {
       std::regex(R"re(import (re|sys))re"),
       std::regex(R"re(from [A-Za-z_][A-Za-z0-9_.]* import [A-Za-z_][A-Za-z0-9_]*)re"),
       std::regex(R"re(if __name__ == ['"]__main__['"]:)re"),
-      // pip (distlib)
+      // pip (distlib) with single quotes, installer (poetry, pdm) with double ones
       std::regex(
-          R"re(    sys\.argv\[0\] = re\.sub\(r'\(-script\\\.pyw\|\\\.exe\)\?\$', '', sys\.argv\[0\]\))re"),
+          R"re(    sys\.argv\[0\] = re\.sub\(r(['"])\(-script\\\.pyw\|\\\.exe\)\?\$\1, (['"])\2, sys\.argv\[0\]\))re"),
       // uv
       std::regex(R"re(    (el)?if sys\.argv\[0\]\.endswith\("(-script\.pyw|\.exe)"\):)re"),
       std::regex(R"re(        sys\.argv\[0\] = sys\.argv\[0\]\[:-(11|4)\])re"),

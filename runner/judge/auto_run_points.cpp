@@ -93,8 +93,19 @@ std::vector<std::pair<std::string, std::string>> declared_bins(const nlohmann::j
     add(leaf(manifest["name"].get<std::string>()), bin.get<std::string>());
   if (bin.is_object())
     for (const auto& [name, target] : bin.items())
-      if (target.is_string()) add(name, target.get<std::string>());
+      if (target.is_string()) add(leaf(name), target.get<std::string>());
   return bins;
+}
+
+// `directories.bin`: every file in that directory is a bin under its own name.
+bool in_declared_bin_dir(const nlohmann::json& manifest, const std::string& name,
+                         const std::string& inside) {
+  if (!manifest.is_object() || manifest.contains("bin") || !manifest.contains("directories"))
+    return false;
+  const auto& dirs = manifest["directories"];
+  if (!dirs.is_object() || !dirs.contains("bin") || !dirs["bin"].is_string()) return false;
+  auto dir = normalized(dirs["bin"].get<std::string>());
+  return dir && !dir->empty() && inside == *dir + "/" + name;
 }
 
 std::optional<Failure> check_bin_link(const Change& c, const Context& ctx) {
@@ -118,6 +129,7 @@ std::optional<Failure> check_bin_link(const Change& c, const Context& ctx) {
   std::string inside = resolved->substr(package_dir.size() + 1);
   for (const auto& [bin_name, target] : declared_bins(manifest))
     if (bin_name == name && target == inside) return std::nullopt;
+  if (in_declared_bin_dir(manifest, name, inside)) return std::nullopt;
   return Failure{".bin/" + name + " points to " + inside + " in " +
                      (package.empty() ? package_dir : package) +
                      ", which that package does not declare as its `" + name +

@@ -222,6 +222,12 @@ TEST_CASE("console-script content: the standard launchers pass, anything more do
                          "        sys.argv[0] = sys.argv[0][:-4]\n"
                          "    sys.exit(main())\n";
   CHECK(is_standard_console_script(uv, bin));
+  // pypa/installer's (poetry, pdm): double quotes
+  auto installer = pip_launcher(bin + "/python");
+  const std::string single = "r'(-script\\.pyw|\\.exe)?$', ''";
+  installer.replace(installer.find(single), single.size(),
+                    "r\"(-script\\.pyw|\\.exe)?$\", \"\"");
+  CHECK(is_standard_console_script(installer, bin));
   CHECK_FALSE(is_standard_console_script(pip_launcher("/usr/bin/python3"), bin));
   CHECK_FALSE(is_standard_console_script(pip_launcher(bin + "/python-evil"), bin));
   CHECK_FALSE(is_standard_console_script(
