@@ -25,6 +25,8 @@ class DeepGlobSet {
   // a component ("a**b"). The error's step says what is wrong, its hint the expected form.
   static Result<DeepGlobSet> from(std::span<const std::string> patterns);
   Result<void> add(std::string_view pattern);
+  // Adds every pattern of another set (already validated).
+  void add_all(const DeepGlobSet& other);
 
   bool matches(std::string_view path) const;
   bool empty() const { return patterns_.empty(); }
@@ -39,13 +41,21 @@ class DeepGlobSet {
     std::vector<Component> head;  // before `**` (all of them when there is none)
     std::vector<Component> tail;  // after `**`
     bool deep = false;            // has a `**`
-    // Cheap rejections before any component is split: the pattern's text up to its first
-    // wildcard must begin the path, and its text after the last wildcard must end it.
+    // Cheap rejections before any component is compared: the pattern's text up to its first
+    // wildcard must begin the path, its text after the last wildcard must end it, and a
+    // literal last component (".npmrc") or one before it (".bin" in ".bin/*") must be the
+    // path's.
     std::string literal_prefix;
     std::string literal_suffix;
+    std::optional<std::string> literal_leaf;
+    std::optional<std::string> literal_parent;
   };
-  static bool matches(const Pattern& pattern, std::string_view path,
-                      std::span<const std::string_view> parts);
+  struct PathParts {
+    std::string_view whole;
+    std::string_view leaf;
+    std::optional<std::string_view> parent;
+  };
+  static bool matches(const Pattern& pattern, const PathParts& path);
   std::vector<std::string> patterns_;
   std::vector<Pattern> compiled_;
 };

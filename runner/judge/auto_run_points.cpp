@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 
 #include "runner/fs/digest.h"
@@ -19,7 +20,28 @@ struct Context {
   const std::string& project;
   const StagedFiles& files;
   PackageOwners& owners;
+  // package.json of npm package dirs, parsed once however many .bin links lead into them.
+  mutable std::map<std::string, nlohmann::json> manifests;
+
+  const nlohmann::json& manifest_of(const std::string& package_dir) const {
+    auto [at, added] = manifests.try_emplace(package_dir);
+    if (added) {
+      auto text = files.read(package_dir + "/package.json", kMaxCheckedBytes);
+      if (text) at->second = nlohmann::json::parse(*text, nullptr, false);
+    }
+    return at->second;
+  }
 };
+
+// "name@version" from a package.json.
+std::string package_id(const nlohmann::json& manifest) {
+  if (!manifest.is_object() || !manifest.contains("name") || !manifest["name"].is_string())
+    return {};
+  std::string id = manifest["name"].get<std::string>();
+  if (manifest.contains("version") && manifest["version"].is_string())
+    id += "@" + manifest["version"].get<std::string>();
+  return id;
+}
 
 // What a failed check found: why the file runs by itself, and whose it is when the check
 // knows better than the path (a .bin link belongs to the package it points into).
@@ -123,9 +145,8 @@ std::optional<Failure> check_bin_link(const Change& c, const Context& ctx) {
     return Failure{".bin/" + name + " points to " + c.symlink_target() +
                        ", outside the packages of its node_modules",
                    {}};
-  std::string package = ctx.owners.npm_package_at(package_dir);
-  auto text = ctx.files.read(package_dir + "/package.json", kMaxCheckedBytes);
-  auto manifest = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  const auto& manifest = ctx.manifest_of(package_dir);
+  std::string package = package_id(manifest);
   std::string inside = resolved->substr(package_dir.size() + 1);
   for (const auto& [bin_name, target] : declared_bins(manifest))
     if (bin_name == name && target == inside) return std::nullopt;
@@ -193,10 +214,14 @@ std::vector<Finding> auto_run_findings(const ChangeList& changes, const std::str
   if (rules.points.empty()) return out;
   StagedFiles files(upper_dir, project);
   PackageOwners owners(changes, files, processes);
-  Context ctx{project, files, owners};
+  Context ctx{project, files, owners, {}};
+  // Every point's globs in one set: a node_modules has tens of thousands of changes and
+  // almost none is at any point, so each is tested once rather than once per point.
+  DeepGlobSet any_point;
+  for (const auto& point : rules.points) any_point.add_all(point.paths);
   for (const auto& c : changes.changes) {
     if (c.change == ChangeKind::deleted || c.type == EntryType::dir ||
-        c.category != Category::expected)
+        c.category != Category::expected || !any_point.matches(c.path))
       continue;
     for (const auto& point : rules.points) {
       if (!point.paths.matches(c.path)) continue;
