@@ -10,8 +10,9 @@
 #
 # The check is si-autorun-driver (tests/tools): it lists and categorizes the changes as the
 # verdict does, then times auto_run_findings() alone, P7_REPEAT times in one process; the
-# figure is the median of those. hyperfine also times the whole driver with and without the
-# check, and the difference of the medians is printed as a cross-check.
+# figure is the median of those, in wall and in CPU time (the thread's: on a loaded machine
+# wall time measures the load as well). hyperfine also times the whole driver with and
+# without the check, and the difference of the medians is printed as a cross-check.
 #
 # Usage: bench/p7-autorun.sh          (from any directory)
 # Environment: P7_RUNS (10), P7_REPEAT (21), P7_CACHE_DIR (${XDG_CACHE_HOME:-~/.cache}/
@@ -26,6 +27,9 @@ readonly REPEAT="${P7_REPEAT:-21}"
 readonly CACHE_ROOT="${P7_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/safeinstall-bench}"
 readonly NPM_TREE="$CACHE_ROOT/npm-axios-1.7.9"
 readonly VENV_TREE="$CACHE_ROOT/venv-300"
+# The project the venv's upper dir stages into: its launchers' shebangs name this path, as
+# those of a venv installed in a project name the project's.
+readonly VENV_PROJECT="$CACHE_ROOT/venv-300-project"
 readonly RESULT_DIR="$BUILD_DIR/bench"
 
 work=""
@@ -83,15 +87,17 @@ PY
 
 # A venv with 300 distributions as pip would leave them, built once.
 venv_tree() {
-  if [ -f "$VENV_TREE/.complete" ]; then return 0; fi
+  if [ -f "$VENV_TREE/.complete" ] && [ -d "$VENV_PROJECT" ]; then return 0; fi
+  rm -rf -- "$VENV_PROJECT"
+  mkdir -p "$VENV_PROJECT"
   rm -rf -- "$VENV_TREE"
   mkdir -p "$VENV_TREE"
   "$PYTHON" -m venv --without-pip "$VENV_TREE/.venv"
-  "$PYTHON" - "$VENV_TREE/.venv" <<'PY'
+  "$PYTHON" - "$VENV_TREE/.venv" "$VENV_PROJECT/.venv" <<'PY'
 import glob, hashlib, os, sys
 venv = os.path.abspath(sys.argv[1])
 site = glob.glob(os.path.join(venv, "lib", "python*", "site-packages"))[0]
-python = os.path.join(venv, "bin", "python3")
+python = os.path.join(sys.argv[2], "bin", "python3")
 launcher = ("#!{python}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom {mod}.cli import main\n"
             "if __name__ == '__main__':\n"
             "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
@@ -123,11 +129,10 @@ PY
   touch "$VENV_TREE/.complete"
 }
 
-# measure LABEL TREE PROFILE: the driver once with the check repeated in-process (its
+# measure LABEL TREE PROJECT PROFILE: the driver once with the check repeated in-process (its
 # medians in WORK/LABEL.log), then hyperfine of the driver with one check and without.
 measure() {
-  local label="$1" tree="$2" profile="$3"
-  local project="$work/$label-project"
+  local label="$1" tree="$2" project="$3" profile="$4"
   mkdir -p "$project"
   local common="'$driver' --upper '$tree' --project '$project' --profile '$profile'"
   "$driver" --upper "$tree" --project "$project" --profile "$profile" --repeat "$REPEAT" \
@@ -144,30 +149,35 @@ main() {
   venv_tree
   work=$(mktemp -d "${TMPDIR:-/tmp}/p7-work.XXXXXX")
   mkdir -p "$RESULT_DIR"
-  echo "p7-autorun: npm tree: $npm_source; $RUNS runs each, the check $REPEAT times per run" >&2
-  measure npm "$NPM_TREE" "$REPO_ROOT/profiles/npm.toml"
-  measure venv "$VENV_TREE" "$REPO_ROOT/profiles/pip.toml"
+  echo "p7-autorun: npm tree: $npm_source; $RUNS runs each, the check $REPEAT times per run;" \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs" >&2
+  measure npm "$NPM_TREE" "$work/npm-project" "$REPO_ROOT/profiles/npm.toml"
+  measure venv "$VENV_TREE" "$VENV_PROJECT" "$REPO_ROOT/profiles/pip.toml"
 
   "$PYTHON" - "$work" "$RESULT_DIR" <<'PY'
 import json, statistics, sys
 work, results = sys.argv[1], sys.argv[2]
-summary, worst = {}, 0.0
+summary, worst, worst_cpu = {}, 0.0, 0.0
 for label, name in (("npm", "npm-axios-1.7.9 node_modules"), ("venv", "venv, 300 distributions")):
     line = json.loads(open(f"{work}/{label}.log").read().splitlines()[-1])
     runs = {r["command"]: statistics.median(r["times"])
             for r in json.load(open(f"{results}/p7-{label}.json"))["results"]}
     delta = (runs[f"{label} with check"] - runs[f"{label} without check"]) * 1e3
-    check = line["check_ms_median"]
-    worst = max(worst, check)
+    check, cpu = line["check_ms_median"], line["check_cpu_ms_median"]
+    worst, worst_cpu = max(worst, check), max(worst_cpu, cpu)
     summary[label] = {"changes": line["changes"], "findings": line["findings"],
-                      "check_ms_median": check, "check_ms_max": line["check_ms_max"],
-                      "list_ms": line["list_ms"], "whole_process_delta_ms": delta}
-    print(f"P7 auto-run check, {name}: {check:.2f} ms (median; max {line['check_ms_max']:.2f}) "
-          f"over {line['changes']} changes, {line['findings']} findings; listing them took "
-          f"{line['list_ms']:.0f} ms")
+                      "check_ms_median": check, "check_cpu_ms_median": cpu,
+                      "check_ms_max": line["check_ms_max"], "list_ms": line["list_ms"],
+                      "whole_process_delta_ms": delta}
+    print(f"P7 auto-run check, {name}: {check:.2f} ms wall, {cpu:.2f} ms CPU (medians; wall max "
+          f"{line['check_ms_max']:.2f}) over {line['changes']} changes, {line['findings']} "
+          f"findings; listing them took {line['list_ms']:.0f} ms")
     print(f"  whole driver with one check - without (hyperfine medians): {delta:+.1f} ms")
-verdict = "met" if worst <= 10 else "missed"
-print(f"P7: the auto-run check adds at most {worst:.2f} ms to the verdict (goal <= 10 ms, {verdict})")
+def met(ms):
+    return "met" if ms <= 10 else "missed"
+print(f"P7: the auto-run check adds at most {worst:.2f} ms wall, {worst_cpu:.2f} ms CPU to the "
+      f"verdict (goal <= 10 ms: {met(worst)} in wall time, {met(worst_cpu)} in CPU time; wall "
+      f"time grows with the machine's load)")
 json.dump(summary, open(f"{results}/p7-autorun-summary.json", "w"), indent=2)
 PY
   echo "raw results: $RESULT_DIR/p7-npm.json $RESULT_DIR/p7-venv.json"

@@ -15,6 +15,7 @@ namespace {
 // Larger files at an auto-run point are not read: they cannot be a standard launcher or a
 // known .pth, so they are reported as they are.
 constexpr std::size_t kMaxCheckedBytes = 1 << 20;
+constexpr std::size_t kPrefetchAhead = 16;
 
 struct Context {
   const std::string& project;
@@ -219,7 +220,12 @@ std::vector<Finding> auto_run_findings(const ChangeList& changes, const std::str
   // almost none is at any point, so each is tested once rather than once per point.
   DeepGlobSet any_point;
   for (const auto& point : rules.points) any_point.add_all(point.paths);
-  for (const auto& c : changes.changes) {
+  const auto& all = changes.changes;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    // Each path lives in its own allocation: asking for one a few changes ahead hides the
+    // memory latency that otherwise dominates a walk over tens of thousands of them.
+    if (i + kPrefetchAhead < all.size()) __builtin_prefetch(all[i + kPrefetchAhead].path.data());
+    const Change& c = all[i];
     if (c.change == ChangeKind::deleted || c.type == EntryType::dir ||
         c.category != Category::expected || !any_point.matches(c.path))
       continue;
