@@ -197,6 +197,15 @@ const AutoRunAcceptance* acceptance_of(const Change& c, const AutoRunRules& rule
   return nullptr;
 }
 
+// The .safeinstall.toml line that accepts this file at this content, for a file the user
+// knows.
+std::string how_to_accept(const Change& c, const Context& ctx) {
+  auto content = content_of(c, ctx);
+  if (!content) return {};
+  return "; if it is known, accept it with [autorun] accept = [\"" + c.path +
+         " sha256:" + hex_digest("sha256", *content) + "\"]";
+}
+
 std::string with_package(const std::string& package, const PackageOwners& owners) {
   if (!package.empty()) return " (" + package + ")";
   const auto& ran = owners.packages_that_ran();
@@ -240,7 +249,8 @@ std::vector<Finding> auto_run_findings(const ChangeList& changes, const std::str
         f.detail =
             c.path + ": " + failure->what + " — accepted at this content by " + accepted->origin;
       } else {
-        f.detail = c.path + ": " + failure->what + "; " + point.why + with_package(package, owners);
+        f.detail = c.path + ": " + failure->what + "; " + point.why +
+                   with_package(package, owners) + how_to_accept(c, ctx);
       }
       out.push_back(std::move(f));
       break;  // one finding per file, from the first point that fails it

@@ -225,8 +225,7 @@ TEST_CASE("console-script content: the standard launchers pass, anything more do
   // pypa/installer's (poetry, pdm): double quotes
   auto installer = pip_launcher(bin + "/python");
   const std::string single = "r'(-script\\.pyw|\\.exe)?$', ''";
-  installer.replace(installer.find(single), single.size(),
-                    "r\"(-script\\.pyw|\\.exe)?$\", \"\"");
+  installer.replace(installer.find(single), single.size(), "r\"(-script\\.pyw|\\.exe)?$\", \"\"");
   CHECK(is_standard_console_script(installer, bin));
   CHECK_FALSE(is_standard_console_script(pip_launcher("/usr/bin/python3"), bin));
   CHECK_FALSE(is_standard_console_script(pip_launcher(bin + "/python-evil"), bin));
@@ -278,6 +277,8 @@ TEST_CASE("auto-run findings: a hostile .pth is high and named, a known one is n
   CHECK(findings[0].path == kSite + "/si_evil.pth");
   CHECK(findings[0].package == "si_evil@6.6.6");
   CHECK(findings[0].detail.find("every start of") != std::string::npos);
+  CHECK(findings[0].detail.find("accept = [\"" + kSite + "/si_evil.pth sha256:" +
+                                hex_digest("sha256", kHostilePth) + "\"]") != std::string::npos);
   CHECK(is_suspicious(findings[0]));
 }
 
