@@ -2,11 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
 #include "runner/fs/digest.h"
 #include "runner/judge/auto_run_content.h"
+#include "runner/judge/composer_autoload.h"
 #include "runner/judge/package_owners.h"
 
 namespace safeinstall::runner {
@@ -159,6 +161,27 @@ std::optional<Failure> check_bin_link(const Change& c, const Context& ctx) {
                  package};
 }
 
+// vendor/composer/autoload_files.php or autoload_static.php: every file it includes must be
+// one that installed.json or the root composer.json declares.
+std::optional<Failure> check_composer_autoload(const Change& c, const Context& ctx) {
+  auto content = content_of(c, ctx);
+  if (!content) return Failure{"an autoload file too large to read or not a regular file", {}};
+  std::string composer_dir = dir_of(c.path);  // vendor/composer
+  std::string vendor = dir_of(composer_dir);
+  auto installed = ctx.files.read(composer_dir + "/installed.json", kMaxCheckedBytes);
+  auto root = ctx.files.read("composer.json", kMaxCheckedBytes);
+  auto declared =
+      composer_declared_autoload_files(installed.value_or(""), root.value_or(""), vendor);
+  for (const auto& entry : composer_autoload_entries(*content, vendor)) {
+    if (std::ranges::find(declared, entry) != declared.end()) continue;
+    return Failure{"includes " + entry +
+                       ", which no installed package and not composer.json declares as an "
+                       "autoload file: it runs at every require of vendor/autoload.php",
+                   {}};
+  }
+  return std::nullopt;
+}
+
 std::optional<Failure> check_change(const AutoRunPoint& point, const Change& c,
                                     const Context& ctx) {
   switch (point.check) {
@@ -175,6 +198,8 @@ std::optional<Failure> check_change(const AutoRunPoint& point, const Change& c,
       return check_bin_link(c, ctx);
     case AutoRunCheck::binstub:
       return check_binstub(c, ctx);
+    case AutoRunCheck::composer_autoload:
+      return check_composer_autoload(c, ctx);
     case AutoRunCheck::executable:
       if (c.type == EntryType::file && (c.flags.executable || has_runnable_extension(c.path)))
         return Failure{"an executable or loadable file", {}};

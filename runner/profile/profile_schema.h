@@ -47,13 +47,14 @@ struct ToolchainEntry {
 
 // What is checked at a point; the checks are code (runner/judge/auto_run_points.h).
 enum class AutoRunCheck {
-  written,         // any file added or replaced there
-  replaced,        // a file the project already had, replaced or changed
-  pth,             // a .pth whose lines site.py executes
-  console_script,  // a venv bin/ script that is not the standard console-script launcher
-  bin_link,        // node_modules/.bin entry not declared by the package it points into
-  binstub,         // a RubyGems bin wrapper that is not the standard one
-  executable,      // a file with an x bit or a script or native-module extension
+  written,            // any file added or replaced there
+  replaced,           // a file the project already had, replaced or changed
+  pth,                // a .pth whose lines site.py executes
+  console_script,     // a venv bin/ script that is not the standard console-script launcher
+  bin_link,           // node_modules/.bin entry not declared by the package it points into
+  binstub,            // a RubyGems bin wrapper that is not the standard one
+  executable,         // a file with an x bit or a script or native-module extension
+  composer_autoload,  // an autoload "files" entry no installed package or composer.json declares
 };
 inline constexpr std::pair<AutoRunCheck, const char*> kAutoRunCheckNames[] = {
     {AutoRunCheck::written, "written"},
@@ -63,6 +64,7 @@ inline constexpr std::pair<AutoRunCheck, const char*> kAutoRunCheckNames[] = {
     {AutoRunCheck::bin_link, "bin-link"},
     {AutoRunCheck::binstub, "binstub"},
     {AutoRunCheck::executable, "executable"},
+    {AutoRunCheck::composer_autoload, "composer-autoload"},
 };
 std::string_view to_string(AutoRunCheck check);
 
