@@ -85,7 +85,9 @@ std::string_view to_string(FindingKind kind) {
   return "?";
 }
 
-bool is_suspicious(const Finding& finding) { return finding.severity >= kSuspiciousAt; }
+bool is_suspicious(const Finding& finding) {
+  return finding.severity >= kSuspiciousAt;
+}
 
 RiskSummary risk_of(const std::vector<Finding>& findings) {
   RiskSummary risk;

@@ -1,7 +1,9 @@
 // safeinstall: argv → run plan → staging → sandbox → supervision → record → change list →
 // verdict → promotion → report.
+#include <fcntl.h>
 #include <malloc.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include "runner/exit_codes.h"
 #include "runner/flow/cache_flow.h"
 #include "runner/flow/staging_flow.h"
+#include "runner/fs/fs_tree.h"
 #include "runner/messages.h"
 #include "runner/plan/profile_loader.h"
 #include "runner/plan/recording_settings.h"
@@ -22,8 +25,12 @@
 #include "runner/record/run_record.h"
 #include "runner/report/receipt.h"
 #include "runner/report/report.h"
+#include "runner/report/sarif.h"
+#include "runner/report/summary.h"
 #include "runner/store/run_store.h"
 #include "runner/supervise/supervisor.h"
+#include "sandbox/base/env_vars.h"
+#include "sandbox/base/fd.h"
 #include "sandbox/launcher.h"
 
 namespace {
@@ -52,6 +59,43 @@ void explain_exec_failure(const Outcome& outcome, const std::string& command) {
   }
 }
 
+// $GITHUB_STEP_SUMMARY (GitHub Actions' job summary file), unless --summary names another.
+std::string summary_destination(const Options& options, bool& append) {
+  append = options.summary_path.empty();
+  if (!append) return options.summary_path;
+  return getenv_string("GITHUB_STEP_SUMMARY");
+}
+
+Result<> append_to_file(const std::string& path, const std::string& text) {
+  sandbox::UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd) return sys_error("open " + path + " to append the summary");
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_error("append the summary to " + path);
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+// --sarif and the Markdown summary: views of the same record as the report.
+void write_ci_views(const RunRecord& record, const Options& options) {
+  if (!options.sarif_path.empty()) {
+    auto written = write_file_atomically(
+        options.sarif_path, build_sarif(record, SAFEINSTALL_VERSION).dump(2) + "\n", false);
+    if (!written) tell(written.error().message());
+  }
+  bool append = false;
+  std::string summary = summary_destination(options, append);
+  if (summary.empty()) return;
+  std::string text = render_markdown_summary(record, options.report_path);
+  auto written =
+      append ? append_to_file(summary, text + "\n") : write_file_atomically(summary, text, false);
+  if (!written) tell(written.error().message());
+}
+
 void finish(RunRecord& record, const Options& options, const BaseProfile& base) {
   auto report = build_report(record);
   const ChangeList* project_changes = record.staging ? &record.staging->changes : nullptr;
@@ -69,6 +113,7 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base) 
                         : write_report(options.report_path, report, project_changes);
     if (!written) tell(written.error().message());
   }
+  write_ci_views(record, options);
   bool clean =
       record.verdict == VerdictKind::promoted && record.exit_code == 0 && record.violations.empty();
   if (options.quiet && clean) return;
@@ -155,8 +200,9 @@ int run(const Options& given) {
 
   // Everything that can be refused is refused before anything runs, the report's place too:
   // a run whose report would be lost is not started.
-  if (!options.report_path.empty()) {
-    if (auto writable = check_report_path(options.report_path); !writable)
+  for (const auto* path : {&options.report_path, &options.sarif_path, &options.summary_path}) {
+    if (path->empty()) continue;
+    if (auto writable = check_report_path(*path); !writable)
       return fail(writable.error().message());
   }
   auto plan = make_run_plan(options, *base, invoker);

@@ -11,6 +11,9 @@ struct Options {
   std::vector<std::string> command;  // COMMAND and its arguments, verbatim
   std::string project;               // empty: the current directory
   std::string report_path;           // empty: no report file
+  std::string sarif_path;            // --sarif FILE: the run as SARIF 2.1.0
+  // --summary FILE: the run as Markdown; empty: $GITHUB_STEP_SUMMARY when set (appended)
+  std::string summary_path;
   std::optional<double> timeout_seconds;
   bool verbose = false;
   bool quiet = false;  // no receipt unless something went wrong

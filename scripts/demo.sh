@@ -194,7 +194,7 @@ main() {
     DEMO_EXFIL_PORT="$EXFIL_PORT" \
     "$SAFEINSTALL" --report "$report" -- npm install --no-audit --no-fund 9<"$home/.ssh/id_ed25519") 2>&1 |
     tee "$run_log" || rc=$?
-  echo "  (safeinstall exited $rc; 122 means held: nothing promoted, a human decides)"
+  echo "  (safeinstall exited $rc; 121 means held as suspicious: nothing promoted, a human decides)"
 
   heading "4/5 What the host saw"
   if grep -q '^steal.js: done' "$run_log"; then
@@ -242,10 +242,10 @@ main() {
   else
     problem "the project changed before anyone approved it"
   fi
-  if [ "$rc" -eq 122 ]; then
-    ok "the run was held (exit 122): \`safeinstall promote RUN_ID\` or \`discard\` decides"
+  if [ "$rc" -eq 121 ]; then
+    ok "the run was held as suspicious (exit 121): \`safeinstall promote RUN_ID\` or \`discard\` decides"
   else
-    problem "expected the run to be held (exit 122), got exit $rc"
+    problem "expected the run to be held as suspicious (exit 121), got exit $rc"
   fi
 
   for f in "${DROPPED_FILES[@]}"; do

@@ -36,3 +36,22 @@ if [ "${#filtered[@]}" -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${filtered[@]}"
 fi
+
+# The SARIF 2.1.0 JSON schema (OASIS), which the tests validate --sarif output against. Debian
+# does not package it; the npm registry has it inside @microsoft/jest-sarif. Pinned by hash.
+readonly SARIF_SCHEMA=/usr/local/share/safeinstall-tests/sarif-2.1.0.json
+readonly SARIF_SCHEMA_SHA256=2d99159ae54a3eea97f81781cff48780548657c35949f4b7f25e99a2ba4de4f8
+fetch_sarif_schema() {
+  local tmp
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null 2>&1 &&
+    tar xzf microsoft-jest-sarif-1.0.0-beta.0.tgz package/lib/schemas/sarif-2.1.0-rtm.5.json) &&
+    echo "$SARIF_SCHEMA_SHA256  $tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" | sha256sum -c --quiet -; then
+    mkdir -p "$(dirname "$SARIF_SCHEMA")"
+    install -m 0644 "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$SARIF_SCHEMA"
+  else
+    echo "setup: could not fetch the SARIF schema from the npm registry; the SARIF tests will say so" >&2
+  fi
+  rm -rf -- "$tmp"
+}
+if [ ! -s "$SARIF_SCHEMA" ] && [ "$(id -u)" -eq 0 ]; then fetch_sarif_schema; fi

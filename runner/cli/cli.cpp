@@ -32,6 +32,13 @@ void define_options(CLI::App& app, Options& options, bool& version) {
       ->type_name("DIR");
   app.add_option("--report", options.report_path, "Write the JSON run report to FILE")
       ->type_name("FILE");
+  app.add_option("--sarif", options.sarif_path,
+                 "Write the run's findings as SARIF 2.1.0 to FILE (for code scanning)")
+      ->type_name("FILE");
+  app.add_option("--summary", options.summary_path,
+                 "Write a Markdown summary of the run to FILE (default: append to "
+                 "$GITHUB_STEP_SUMMARY when it is set)")
+      ->type_name("FILE");
   app.add_option("--timeout", options.timeout_seconds, "Kill the sandbox after SECONDS")
       ->type_name("SECONDS")
       ->check(CLI::PositiveNumber);
@@ -206,9 +213,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   app.get_formatter()->column_width(28);
   define_options(app, cl.options, version);
   app.footer(
-      "Exit codes: the command's own code; 122 held (changes kept, not promoted: see\n"
-      "`safeinstall promote RUN_ID`); 123 rejected (hard violation, nothing promoted); 124 "
-      "timeout;\n"
+      "Exit codes: the command's own code; 121 held as suspicious (a finding of medium\n"
+      "severity or above: a direct connect, a persistence plant, a decoy credential read…);\n"
+      "122 held (changes kept, not promoted: see `safeinstall promote RUN_ID`);\n"
+      "123 rejected (hard violation or known-malicious package, nothing promoted); 124 timeout;\n"
       "125 safeinstall failed (nothing was run unconfined); 126 not executable; 127 not found;\n"
       "128+N killed by signal N.");
 

@@ -3,9 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "runner/fs/fs_tree.h"
@@ -61,18 +62,24 @@ Severity refusal_severity(sandbox::RefusalReason reason) {
 void gateway_refusals(const sandbox::NetworkEntries& net, std::vector<Finding>& out) {
   for (const auto& r : net.refused) {
     std::string host = r.host.empty() ? std::string("(no host named)") : r.host;
-    out.push_back({FindingKind::refused_egress, refusal_severity(r.reason),
+    out.push_back({FindingKind::refused_egress,
+                   refusal_severity(r.reason),
                    "connection to " + host + ":" + std::to_string(r.port) + " refused (" +
-                       std::string(sandbox::to_string(r.reason)) + ", " +
-                       std::to_string(r.count) + "×)",
-                   {}, {}, 0});
+                       std::string(sandbox::to_string(r.reason)) + ", " + std::to_string(r.count) +
+                       "×)",
+                   {},
+                   {},
+                   0});
   }
   for (const auto& d : net.dns) {
     if (d.allowed) continue;
-    out.push_back({FindingKind::unlisted_dns, Severity::medium,
-                   "DNS lookup of " + d.name + " (" + d.type +
-                       "), a name outside the profile's hosts",
-                   {}, {}, 0});
+    out.push_back(
+        {FindingKind::unlisted_dns,
+         Severity::medium,
+         "DNS lookup of " + d.name + " (" + d.type + "), a name outside the profile's hosts",
+         {},
+         {},
+         0});
   }
 }
 
@@ -80,11 +87,14 @@ void persistence_plants(const RunRecord& record, std::vector<Finding>& out) {
   if (!record.outcome || !record.plan) return;
   for (const auto& w : written_in_area(record.outcome->written, "home", *record.plan)) {
     if (S_ISDIR(w.mode) || !is_persistence_path(w.path)) continue;
-    out.push_back({FindingKind::persistence, Severity::high,
+    out.push_back({FindingKind::persistence,
+                   Severity::high,
                    "~/" + w.path +
                        " was written in the throwaway home: a place code is run from later "
                        "(discarded with the home, never promoted)",
-                   {}, w.path, 0});
+                   {},
+                   w.path,
+                   0});
   }
 }
 
@@ -92,9 +102,14 @@ void protected_writes(const RunRecord& record, std::vector<Finding>& out) {
   if (!record.staging) return;
   for (const auto& c : record.staging->changes.changes) {
     if (c.category != Category::protected_) continue;
-    out.push_back({FindingKind::protected_write, Severity::high,
-                   std::string(to_string(c.change)) + " " + c.path + ", a protected path", {},
-                   c.path, 0});
+    // A directory made to hold protected files is not a finding of its own: the files are.
+    if (c.type == EntryType::dir && c.change != ChangeKind::deleted) continue;
+    out.push_back({FindingKind::protected_write,
+                   Severity::high,
+                   std::string(to_string(c.change)) + " " + c.path + ", a protected path",
+                   {},
+                   c.path,
+                   0});
   }
 }
 
@@ -108,8 +123,11 @@ void survivors_and_refusals(const Outcome& outcome, std::vector<Finding>& out) {
   for (const auto& s : outcome.survivors) {
     const auto* self = recorded(outcome, s.pid);
     std::string package = self != nullptr ? self->package : std::string();
-    out.push_back({FindingKind::survivor, Severity::medium,
-                   who(s.argv, s.pid) + " outlived the command" + by_package(package), package, {},
+    out.push_back({FindingKind::survivor,
+                   Severity::medium,
+                   who(s.argv, s.pid) + " outlived the command" + by_package(package),
+                   package,
+                   {},
                    s.pid});
   }
   for (const auto& r : outcome.refusals) {
@@ -118,7 +136,9 @@ void survivors_and_refusals(const Outcome& outcome, std::vector<Finding>& out) {
                    script ? Severity::medium : Severity::high,
                    script ? r.what + ", an install script outside --scripts, was refused"
                           : r.what + " refused: " + who(r.argv, r.pid) + by_package(r.package),
-                   r.package, {}, r.pid});
+                   r.package,
+                   {},
+                   r.pid});
   }
 }
 
@@ -142,39 +162,52 @@ std::string url_basename(const std::string& arg) {
   return path.substr(slash + 1);
 }
 
-// Where curl or wget was told to write what it fetched (relative paths as given).
+bool is_short_cluster(const std::string& arg) {
+  return arg.size() >= 2 && arg[0] == '-' && arg[1] != '-';
+}
+
+// Where curl or wget was told to write what it fetched (relative paths as given): curl's
+// -o FILE / --output FILE / -O (named after the URL), wget's -O FILE /
+// --output-document=FILE or, by default, the URL's last segment.
 std::vector<std::string> fetch_outputs(const std::vector<std::string>& argv) {
-  std::vector<std::string> outputs;
   bool curl = leaf_of(argv[0]) == "curl";
-  bool remote_name = false, named = false;
+  const char named_flag = curl ? 'o' : 'O';
+  const std::string long_flag = curl ? "--output" : "--output-document";
+  std::vector<std::string> outputs;
+  bool remote_name = false;
   std::string last_url;
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const std::string& a = argv[i];
-    const std::string next = i + 1 < argv.size() ? argv[i + 1] : std::string();
-    std::string flag = curl ? "-o" : "-O";
-    std::string long_flag = curl ? "--output" : "--output-document";
-    if (a == flag || a == long_flag) {
-      if (!next.empty()) outputs.push_back(next), named = true;
-      ++i;
+    if (a == long_flag) {
+      if (i + 1 < argv.size()) outputs.push_back(argv[++i]);
     } else if (a.rfind(long_flag + "=", 0) == 0) {
-      outputs.push_back(a.substr(long_flag.size() + 1)), named = true;
-    } else if (a.size() > 2 && a.rfind(flag, 0) == 0) {
-      outputs.push_back(a.substr(2)), named = true;
-    } else if (curl && (a == "-O" || a == "--remote-name")) {
+      outputs.push_back(a.substr(long_flag.size() + 1));
+    } else if (curl && a == "--remote-name") {
       remote_name = true;
+    } else if (is_short_cluster(a)) {
+      // "-sLo FILE", "-oFILE": the flag's value is the rest of the cluster or the next arg.
+      auto at = a.find(named_flag, 1);
+      if (at != std::string::npos) {
+        if (at + 1 < a.size())
+          outputs.push_back(a.substr(at + 1));
+        else if (i + 1 < argv.size())
+          outputs.push_back(argv[++i]);
+      } else if (curl && a.find('O', 1) != std::string::npos) {
+        remote_name = true;
+      }
     } else if (a.find("://") != std::string::npos) {
       last_url = a;
     }
   }
-  // wget names the file after the URL unless told otherwise; curl only with -O.
-  if (((!curl && !named) || remote_name) && !url_basename(last_url).empty())
-    outputs.push_back(url_basename(last_url));
+  bool named_by_url = curl ? remote_name : outputs.empty();
+  if (named_by_url && !url_basename(last_url).empty()) outputs.push_back(url_basename(last_url));
   return outputs;
 }
 
 std::string resolved(const std::string& path, const std::string& cwd) {
-  if (path.empty() || path[0] == '/' || cwd.empty()) return path;
-  return cwd + "/" + path;
+  if (path.empty()) return path;
+  std::filesystem::path full = path[0] == '/' || cwd.empty() ? path : cwd + "/" + path;
+  return full.lexically_normal().string();
 }
 
 void downloads_executed(const Outcome& outcome, std::vector<Finding>& out) {
@@ -182,9 +215,12 @@ void downloads_executed(const Outcome& outcome, std::vector<Finding>& out) {
   for (const auto& p : outcome.processes) {
     if (p.argv.empty()) continue;
     if (is_shell(p.argv[0]) && pipes_download_into_shell(p.argv)) {
-      out.push_back({FindingKind::download_exec, Severity::high,
+      out.push_back({FindingKind::download_exec,
+                     Severity::high,
                      "a download piped into a shell: " + who(p.argv, p.pid) + by_package(p.package),
-                     p.package, {}, p.pid});
+                     p.package,
+                     {},
+                     p.pid});
       continue;
     }
     if (is_fetcher(p.argv[0])) {

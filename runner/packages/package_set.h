@@ -11,7 +11,8 @@ namespace safeinstall::runner {
 
 // Named as OSV names them (https://ossf.github.io/osv-schema/#affectedpackage-field).
 enum class Ecosystem { npm, pypi, crates_io, go, rubygems, packagist };
-std::string_view to_string(Ecosystem ecosystem);  // "npm", "PyPI", "crates.io", "Go", "RubyGems", "Packagist"
+std::string_view to_string(
+    Ecosystem ecosystem);  // "npm", "PyPI", "crates.io", "Go", "RubyGems", "Packagist"
 
 struct PackageVersion {
   Ecosystem ecosystem = Ecosystem::npm;

@@ -184,9 +184,8 @@ json violations(const RunRecord& record) {
 json findings(const RunRecord& record) {
   json list = json::array();
   for (const auto& f : record.findings) {
-    json entry = {{"kind", to_string(f.kind)},
-                  {"severity", to_string(f.severity)},
-                  {"detail", f.detail}};
+    json entry = {
+        {"kind", to_string(f.kind)}, {"severity", to_string(f.severity)}, {"detail", f.detail}};
     if (!f.package.empty()) entry["package"] = f.package;
     if (!f.path.empty()) entry["path"] = f.path;
     if (f.pid > 0) entry["pid"] = f.pid;

@@ -10,8 +10,9 @@
 //   failed    the command exited non-zero (unless promote_on_failure). Nothing promoted.
 //   staged    --no-promote. Nothing promoted; the run is kept.
 //   held      findings at medium severity or above (suspicious behaviour, auto-run points,
-//             package policy: `suspicious`), unexpected or protected changes, refusals (egress, syscalls, survivors) or
-//             other hold reasons: a human decides (`--yes`; protected paths also need
+//             package policy: `suspicious`), unexpected or protected changes, refusals (egress,
+//             syscalls, survivors) or other hold reasons: a human decides (`--yes`; protected paths
+//             also need
 //             `--allow-protected`).
 //   promoted  every change expected and nothing refused: the caller promotes, and reports
 //             `promoted` once promotion succeeded.

@@ -73,6 +73,14 @@ std::vector<json> violations_of_kind(const json& report, const std::string& kind
   return found;
 }
 
+std::vector<json> findings_of_kind(const json& report, const std::string& kind) {
+  std::vector<json> found;
+  for (const auto& f : report.value("findings", json::array())) {
+    if (f.value("kind", "") == kind) found.push_back(f);
+  }
+  return found;
+}
+
 namespace {
 
 std::vector<json> network_entries(const json& report, const char* list, const std::string& host) {
@@ -127,6 +135,14 @@ void check_exfiltration_contained(const SandboxRun& run, const FakeInternet& net
   const auto* rc = change_at(run.report.at("files").at("home"), ".bashrc");
   REQUIRE(rc != nullptr);
   CHECK(has_flag(rc, "persistence"));
+  // Contained is not enough: each attempt is a finding that holds the run as suspicious.
+  CHECK(run.exit_code() == kExitSuspicious);
+  CHECK(findings_of_kind(run.report, "persistence").size() == 1);
+  std::size_t refused_findings = 0;
+  for (const auto& f : findings_of_kind(run.report, "refused-egress"))
+    refused_findings += contains(f.at("detail").get<std::string>(), "evil.test") ? 1 : 0;
+  CHECK(refused_findings == refusals);
+  CHECK(contains(run.result.err, "suspicious (persistence, high)"));
   CHECK_FALSE(contains(net.dns_log(), "evil.test"));
   CHECK(net.sink_log().empty());
 }

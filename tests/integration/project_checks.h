@@ -12,6 +12,8 @@
 
 namespace safeinstall::test {
 
+// Held because a finding of medium severity or above says the run did what attacks do.
+inline constexpr int kExitSuspicious = 121;
 inline constexpr int kExitHeld = 122;
 inline constexpr int kExitRejected = 123;
 
@@ -34,6 +36,8 @@ std::string category_of(const nlohmann::json* entry);
 // Violations of one kind, and the `detail` of each.
 std::vector<nlohmann::json> violations_of_kind(const nlohmann::json& report,
                                                const std::string& kind);
+// The report's findings of one kind ("persistence", "direct-connect"…).
+std::vector<nlohmann::json> findings_of_kind(const nlohmann::json& report, const std::string& kind);
 // network.refused entries whose host contains `host`.
 std::vector<nlohmann::json> refused_hosts(const nlohmann::json& report, const std::string& host);
 // network.contacted entries whose host contains `host`.

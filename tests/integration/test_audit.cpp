@@ -53,7 +53,7 @@ TEST_CASE("audit: public hosts are reached and recorded, private ones refused, t
   s.run_behind(net.in_world({}));
 
   auto run = shell(s, kPrivate + kNeeds, {"--audit"});
-  CHECK(run.exit_code() == kExitHeld);
+  CHECK(run.exit_code() == kExitSuspicious);  // refused hosts are findings
   REQUIRE(run.report.is_object());
   CHECK(run.report.at("verdict") == "held");
   CHECK(contains(run.result.out, "other 200"));
@@ -91,7 +91,7 @@ TEST_CASE("audit: the suggested .safeinstall.toml lets the same command pass wit
 
   // Without the suggestion the command is refused its host and held.
   auto before = shell(s, kNeeds, {});
-  CHECK(before.exit_code() == kExitHeld);
+  CHECK(before.exit_code() == kExitSuspicious);
   CHECK_FALSE(refused_hosts(before.report, "other.test").empty());
 
   auto audit = shell(s, kNeeds, {"--audit"});

@@ -251,7 +251,7 @@ TEST_CASE("a host the policy does not list is refused at the proxy and never con
       "https://evil.test/collect; exit 0",
       {"registry.test:80", "registry.test"});
   INFO(e.logs());
-  CHECK(run.exit_code() == 122);  // refused egress holds the run
+  CHECK(run.exit_code() == 121);  // refused egress holds the run as suspicious
   CHECK(run.report.at("verdict") == "held");
   CHECK(run.result.out == "403 000\n000 403\n");
 
@@ -349,7 +349,7 @@ TEST_CASE("a refused DNS name is recorded and its query never leaves the machine
   auto run = e.shell("\"$PROBE\" resolve 6578.exfil.invalid; \"$PROBE\" resolve evil.test; exit 0",
                      {"registry.test"});
   INFO(e.logs());
-  CHECK(run.exit_code() == 122);  // refused names hold the run
+  CHECK(run.exit_code() == 121);  // refused names hold the run as suspicious
   CHECK(run.report.at("verdict") == "held");
   auto answers = lines_of(run.result.out);
   REQUIRE(answers.size() == 2);

@@ -119,7 +119,7 @@ TEST_CASE("a dependency whose build.rs phones home and plants a shell rc line is
   write_project(s);
 
   auto build = cargo_build(s);
-  CHECK(build.exit_code() == kExitHeld);
+  CHECK(build.exit_code() == kExitSuspicious);
   REQUIRE(build.report.is_object());
   CHECK(build.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "target"));

@@ -121,7 +121,7 @@ TEST_CASE("a composer plugin that phones home and plants a shell rc line is held
   auto install = composer_install(s);
   CHECK(contains(install.result.out + install.result.err,
                  "plugin: http://evil.test/collect refused"));
-  CHECK(install.exit_code() == kExitHeld);
+  CHECK(install.exit_code() == kExitSuspicious);
   REQUIRE(install.report.is_object());
   CHECK(install.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "vendor"));

@@ -124,7 +124,7 @@ TEST_CASE("an sdist whose setup.py phones home and plants a shell rc line is hel
   make_venv(s);
 
   auto run = pip_install(s, "si-evil");
-  CHECK(run.exit_code() == kExitHeld);
+  CHECK(run.exit_code() == kExitSuspicious);
   REQUIRE(run.report.is_object());
   CHECK(run.report.at("verdict") == "held");
   // Nothing reached the real venv.

@@ -99,7 +99,7 @@ TEST_CASE("a gem whose extconf.rb phones home and plants a shell rc line is held
   s.run_behind(net.in_world({}));
 
   auto install = gem_install(s);
-  CHECK(install.exit_code() == kExitHeld);
+  CHECK(install.exit_code() == kExitSuspicious);
   REQUIRE(install.report.is_object());
   CHECK(install.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "vendor"));
@@ -142,7 +142,7 @@ TEST_CASE("bundle install of a gem whose extconf.rb phones home is held with not
   host_write(s, "Gemfile", "source \"http://registry.test/gems/\"\ngem \"si-native\"\n");
 
   auto install = bundle_install(s);
-  CHECK(install.exit_code() == kExitHeld);
+  CHECK(install.exit_code() == kExitSuspicious);
   REQUIRE(install.report.is_object());
   CHECK(install.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "vendor"));

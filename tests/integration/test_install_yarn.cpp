@@ -101,7 +101,7 @@ TEST_CASE("a postinstall that phones home and plants a shell rc line is held und
   write_package_json(s, "\"uses-left\":\"^2.0.0\"");
 
   auto install = yarn_install(s);
-  CHECK(install.exit_code() == kExitHeld);
+  CHECK(install.exit_code() == kExitSuspicious);
   REQUIRE(install.report.is_object());
   CHECK(install.report.at("verdict") == "held");
   CHECK_FALSE(in_project(s, "node_modules"));

@@ -136,6 +136,14 @@ TEST_CASE("recording: direct connections are recorded, refused at once, and reac
     REQUIRE(tried.size() == 1);
     CHECK(match->at("pid") == tried[0].at("pid"));
   }
+  // Contained, and still told: each attempt is a high finding that holds the run.
+  CHECK(run.exit_code() == kExitSuspicious);
+  CHECK(run.report.at("verdict") == "held");
+  auto direct = findings_of_kind(run.report, "direct-connect");
+  REQUIRE(direct.size() == 2);
+  CHECK(direct[0].at("severity") == "high");
+  CHECK(contains(direct[0].at("detail").get<std::string>(), sink));
+  CHECK(violations_of_kind(run.report, "egress").size() == 2);
   std::this_thread::sleep_for(1500ms);  // the sink logs a silent connection after a second
   CHECK_FALSE(contains(net.sink_log(), "leak"));
 }
@@ -213,7 +221,7 @@ TEST_CASE("recording: a background sleep and a double-forked daemon are killed a
   auto run = s.run({"/bin/sh", "-c",
                     "sleep " + marker + " & " + s.probe_in_project() + " spawn-orphan " + marker +
                         "1; sleep 0.3; exit 0"});
-  CHECK(run.exit_code() == 122);
+  CHECK(run.exit_code() == 121);  // survivors are suspicious
   CHECK_FALSE(host_has_process_with("sleep " + marker));
   CHECK_FALSE(host_has_process_with("spawn-orphan " + marker));
   auto sleeper = processes_running(run.report, {"sleep", marker});

@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kHeld = kExitHeld;
+constexpr int kSuspicious = kExitSuspicious;
 constexpr int kRejected = kExitRejected;
 
 Who both_users() {
@@ -114,7 +115,7 @@ TEST_CASE("hostile writes to CI config, git hooks, the home and /tmp hold the ru
                    "printf '#!/bin/sh\\n' > /tmp/processor.sh && chmod +x /tmp/processor.sh && "
                    "echo ok > node_modules/x/index.js",
                    {"--expect", "node_modules/**"});
-  CHECK(run.exit_code() == kHeld);
+  CHECK(run.exit_code() == kSuspicious);  // protected writes and a persistence plant
   REQUIRE(run.report.is_object());
   CHECK(run.report.at("verdict") == "held");
 
@@ -136,6 +137,19 @@ TEST_CASE("hostile writes to CI config, git hooks, the home and /tmp hold the ru
   auto* processor = change_at(files.at("tmp"), "processor.sh");
   CHECK(has_flag(processor, "executable"));
   CHECK_FALSE(has_flag(processor, "persistence"));
+
+  // Each is a finding with a severity, in violations[] too, and the risk sums them.
+  auto plants = findings_of_kind(run.report, "persistence");
+  REQUIRE(plants.size() == 1);
+  CHECK(plants[0].at("path") == ".bashrc");
+  CHECK(plants[0].at("severity") == "high");
+  CHECK(findings_of_kind(run.report, "protected-write").size() >= 2);
+  CHECK(violations_of_kind(run.report, "persistence").size() == 1);
+  CHECK(violations_of_kind(run.report, "write").size() >= 2);
+  CHECK(run.report.at("risk").at("level") == "high");
+  CHECK(run.report.at("risk").at("score").get<int>() >= 75);
+  CHECK(contains(run.result.err, "risk:"));
+  CHECK(contains(run.result.err, "suspicious (persistence, high)"));
 
   // The receipt says why and what to do next.
   CHECK(contains(run.result.err, "verdict: held"));
@@ -387,7 +401,7 @@ TEST_CASE(
 
   auto run = run_npm(s, {"install", "--foreground-scripts"}, {"--scripts", "all"});
   CHECK(contains(run.result.out + run.result.err, "hook: planted"));
-  CHECK(run.exit_code() == kHeld);
+  CHECK(run.exit_code() == kSuspicious);  // protected writes and a persistence plant
   REQUIRE(run.report.is_object());
   CHECK(run.report.at("verdict") == "held");
 

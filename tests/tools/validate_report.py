@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Validates safeinstall run reports against docs/report.schema.json.
+"""Validates safeinstall run reports against docs/report.schema.json (and SARIF output
+against the SARIF 2.1.0 schema: the validator follows the schema's own $schema draft).
 
 Usage: validate_report.py SCHEMA REPORT...   Exit 0 when every report is valid.
 """
@@ -15,7 +16,8 @@ def main() -> int:
         return 2
     with open(sys.argv[1], encoding="utf-8") as f:
         schema = json.load(f)
-    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    validator = cls(schema, format_checker=jsonschema.FormatChecker())
     failed = False
     for path in sys.argv[2:]:
         with open(path, encoding="utf-8") as f:

@@ -137,6 +137,7 @@ TEST_CASE("cli: help lists the subcommands and the staging exit codes") {
   CHECK_THAT(help.output, Catch::Contains("safeinstall promote"));
   CHECK_THAT(help.output, Catch::Contains("safeinstall gc"));
   CHECK_THAT(help.output, Catch::Contains("122 held"));
+  CHECK_THAT(help.output, Catch::Contains("121 held as suspicious"));
   CHECK_THAT(help.output, Catch::Contains("123 rejected"));
   CHECK_THAT(help.output, Catch::Contains("--no-promote"));
 }

@@ -72,10 +72,20 @@ TEST_CASE("report: verdict and violation kinds as the contract spells them") {
                        {ViolationKind::cache, "npm cache: rewritten", 0}};
   auto report = build_report(record);
   CHECK(report["verdict"] == "held");
-  CHECK(report["violations"] ==
-        json::array({{{"kind", "survivor"}, {"detail", "node was still running"}, {"pid", 31}},
-                     {{"kind", "limit"}, {"detail", "timeout expired"}},
-                     {{"kind", "cache"}, {"detail", "npm cache: rewritten"}}}));
+  CHECK(
+      report["violations"] ==
+      json::array({{{"kind", "survivor"},
+                    {"detail", "node was still running"},
+                    {"pid", 31},
+                    {"severity", "medium"}},
+                   {{"kind", "limit"}, {"detail", "timeout expired"}, {"severity", "low"}},
+                   {{"kind", "cache"}, {"detail", "npm cache: rewritten"}, {"severity", "high"}}}));
+  CHECK(report["findings"] == json::array());
+  CHECK(report["risk"] == json({{"score", 0},
+                                {"level", "none"},
+                                {"findings", 0},
+                                {"suspicious", 0},
+                                {"kinds", json::array()}}));
   for (auto kind :
        {ViolationKind::syscall, ViolationKind::egress, ViolationKind::write, ViolationKind::script})
     CHECK(to_string(kind) != "?");
