@@ -10,8 +10,8 @@
 
 namespace safeinstall::runner {
 
-// The files an autoload_files.php or autoload_static.php includes, as project-relative
-// paths ("vendor/acme/x/boot.php", "src/helpers.php").
+// The files an autoload_files.php or autoload_static.php (its $files array only) includes,
+// as project-relative paths ("vendor/acme/x/boot.php", "src/helpers.php").
 std::vector<std::string> composer_autoload_entries(std::string_view php,
                                                    std::string_view vendor_dir);
 

@@ -17,7 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr int kExitSuspicious = 121;
 constexpr const char* kPython = "/usr/bin/python3";
 const std::string kSitePackages = ".venv/lib/python3.11/site-packages";
 

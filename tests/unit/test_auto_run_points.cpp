@@ -386,6 +386,8 @@ TEST_CASE(
       "<?php\nclass ComposerStaticInit\n{\n    public static $files = array (\n"
       "        'e77c23612fe447ae5fef90fa85d11c39' => __DIR__ . '/..' . '/acme/boot/src/boot.php',\n"
       "        'c655fbef29d65d264950057cf328ca06' => __DIR__ . '/../..' . '/src/helpers.php',\n"
+      "    );\n\n    public static $prefixDirsPsr4 = array (\n        'Acme\\\\Boot\\\\' => \n"
+      "        array (\n            0 => __DIR__ . '/..' . '/acme/boot/src',\n        ),\n"
       "    );\n}\n";
   const std::string installed =
       R"({"packages":[{"name":"acme/boot","version":"1.0.0","install-path":"../acme/boot",)"
