@@ -39,8 +39,11 @@ std::vector<std::string> composer_autoload_entries(std::string_view php,
   static const std::regex static_base(R"re(__DIR__ \. '/\.\./\.\.' \. '([^']*)')re");
   std::vector<std::string> out;
   std::string v(vendor_dir);
-  // autoload_static.php holds the class maps and PSR-4 dirs too: only its $files array.
-  if (auto files = php.find("public static $files = array ("); files != std::string_view::npos) {
+  // autoload_static.php holds the class maps and PSR-4 dirs too: only its $files array, which
+  // it has only when some package declares autoload files.
+  if (php.find("class ComposerStaticInit") != std::string_view::npos) {
+    auto files = php.find("public static $files = array (");
+    if (files == std::string_view::npos) return out;
     auto end = php.find(");", files);
     php = php.substr(files, end == std::string_view::npos ? end : end - files);
   }

@@ -383,7 +383,7 @@ TEST_CASE(
       "    'e77c23612fe447ae5fef90fa85d11c39' => $vendorDir . '/acme/boot/src/boot.php',\n"
       "    'c655fbef29d65d264950057cf328ca06' => $baseDir . '/src/helpers.php',\n);\n";
   const std::string static_php =
-      "<?php\nclass ComposerStaticInit\n{\n    public static $files = array (\n"
+      "<?php\nclass ComposerStaticInit9\n{\n    public static $files = array (\n"
       "        'e77c23612fe447ae5fef90fa85d11c39' => __DIR__ . '/..' . '/acme/boot/src/boot.php',\n"
       "        'c655fbef29d65d264950057cf328ca06' => __DIR__ . '/../..' . '/src/helpers.php',\n"
       "    );\n\n    public static $prefixDirsPsr4 = array (\n        'Acme\\\\Boot\\\\' => \n"
@@ -400,6 +400,12 @@ TEST_CASE(
   };
   CHECK(composer_autoload_entries(files_php, "vendor") ==
         std::vector<std::string>{"vendor/acme/boot/src/boot.php", "src/helpers.php"});
+  // Without autoload files, autoload_static.php names PSR-4 directories only.
+  CHECK(composer_autoload_entries(
+            "<?php\nclass ComposerStaticInit1\n{\n    public static $prefixDirsPsr4 = array (\n"
+            "        'Si\\\\' => array (0 => __DIR__ . '/..' . '/si/base/src'),\n    );\n}\n",
+            "vendor")
+            .empty());
 
   Staged clean;
   stage(clean, static_php);
