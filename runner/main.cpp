@@ -270,7 +270,8 @@ int main(int argc, char** argv) {
     case CommandLine::Action::Run:
       return run(cl.options);
     case CommandLine::Action::Runs:
-      return list_runs_command();
+      if (cl.runs_show) return show_run_command(cl.run_id, cl.json);
+      return list_runs_command(cl.options.project, cl.json);
     case CommandLine::Action::Promote:
       return promote_command(cl.run_id, cl.options.allow_protected);
     case CommandLine::Action::Discard:

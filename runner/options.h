@@ -36,6 +36,9 @@ struct Options {
   bool promote_on_failure = false;  // judge and promote even when the command failed
   std::vector<std::string> expect;  // --expect GLOB: more expected project writes
   bool audit = false;               // --audit: egress to any public host, held, suggestions
+  bool allow_broad = false;         // --allow-broad: host patterns such as *.com are accepted
+  // --trust-project-config: in CI, a project's .safeinstall.toml may widen the sandbox
+  bool trust_project_config = false;
   // Profiles (see docs/profiles.md).
   std::string profile;                   // --profile NAME; empty: matched from the command
   std::vector<std::string> credentials;  // --credentials FILE: mounted read-only, unstripped

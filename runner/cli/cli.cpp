@@ -13,7 +13,10 @@ constexpr const char* kDescription =
     "a seccomp filter and no network beyond loopback.\n\n"
     "  safeinstall [options] [--] COMMAND [ARGS...]\n"
     "  safeinstall check        test whether this host can build the sandbox\n"
-    "  safeinstall runs         list kept runs with their verdict and age\n"
+    "  safeinstall runs [--project DIR] [--json]\n"
+    "                           list kept runs with their verdict and age\n"
+    "  safeinstall runs show RUN_ID [--json]\n"
+    "                           one run: verdict, findings, changes, its report\n"
     "  safeinstall promote [--allow-protected] RUN_ID\n"
     "                           promote a kept run's staged changes into its project\n"
     "  safeinstall discard RUN_ID\n"
@@ -85,6 +88,11 @@ void define_options(CLI::App& app, Options& options, bool& version) {
   auto* yes = app.add_flag("-y,--yes", options.yes,
                            "Promote a held run's changes without asking (protected paths still "
                            "need --allow-protected)");
+  app.add_flag("--allow-broad", options.allow_broad,
+               "Accept host patterns that cover a whole public suffix (*.com, *.co.uk)");
+  app.add_flag("--trust-project-config", options.trust_project_config,
+               "In CI, accept a project .safeinstall.toml that widens the sandbox (hosts, "
+               "expected writes, environment, credentials)");
   app.add_flag("--audit", options.audit,
                "Learn what the command needs: any public host is reachable (and recorded), the "
                "run is held, and the .safeinstall.toml additions that would have let it pass "
@@ -154,14 +162,23 @@ CommandLine exit_with(int code, std::string output, bool error) {
 // --help lists only what it takes.
 CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& words) {
   const std::string& name = words.front();
-  CLI::App sub(name == "runs"      ? "List kept runs with their verdict and age."
+  CLI::App sub(name == "runs" ? "List kept runs with their verdict and age; `runs show RUN_ID` "
+                                "prints one: its verdict, findings and changes."
                : name == "promote" ? "Promote a kept run's staged changes into its project."
                : name == "discard" ? "Throw a kept run's staged changes away."
                                    : "Remove finished runs and promotion leftovers.",
                "safeinstall " + name);
   sub.formatter(std::make_shared<CLI::Formatter>());
-  if (name == "promote" || name == "discard") {
+  bool show = name == "runs" && words.size() > 1 && words[1] == "show";
+  if (name == "promote" || name == "discard" || show) {
     sub.add_option("RUN_ID", cl.run_id, "A run id, as `safeinstall runs` lists them")->required();
+  }
+  if (name == "runs") {
+    sub.add_flag("--json", cl.json, "Print JSON (`runs show --json`: the run's report)");
+    if (!show) {
+      sub.add_option("--project", cl.options.project, "Only the runs of project DIR")
+          ->type_name("DIR");
+    }
   }
   if (name == "promote") {
     sub.add_flag("--allow-protected", cl.options.allow_protected,
@@ -173,7 +190,9 @@ CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& wor
         ->type_name("DAYS")
         ->check(CLI::NonNegativeNumber);
   }
-  std::vector<std::string> reversed(words.rbegin(), words.rend() - 1);
+  // `runs show RUN_ID`: the word `show` is the subcommand's, not an argument.
+  std::vector<std::string> reversed(words.rbegin(), words.rend() - (show ? 2 : 1));
+  cl.runs_show = show;
   try {
     sub.parse(reversed);
   } catch (const CLI::CallForHelp&) {

@@ -15,7 +15,9 @@ struct CommandLine {
   int exit_code = 0;   // for Exit
   std::string output;  // for Exit: help, version or an error, already formatted
   bool output_is_error = false;
-  std::string run_id;               // for Promote and Discard
+  std::string run_id;               // for Promote, Discard and `runs show`
+  bool runs_show = false;           // for Runs: `runs show RUN_ID`
+  bool json = false;                // for Runs: --json
   bool gc_all = false;              // for Gc: held and staged runs too
   double gc_older_than_days = 7.0;  // for Gc
   std::string profile_name;         // for Profiles: `profiles show NAME`; empty lists them

