@@ -99,6 +99,12 @@ std::vector<std::string> project_config_widening(const ProfileLayer& merged) {
   note("direct dirs ", merged.direct);
   note("environment variables ", merged.env_allow);
   note("credentials ", merged.credentials);
+  // ---- [autorun] ----
+  std::string accepted;
+  for (const auto& a : merged.autorun_accept)
+    if (is_project_config(a.origin)) accepted += (accepted.empty() ? "" : ", ") + a.glob;
+  if (!accepted.empty()) added.push_back("accepted auto-run files " + accepted);
+  // ---- end [autorun] ----
   return added;
 }
 
