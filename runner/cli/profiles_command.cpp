@@ -55,6 +55,42 @@ void number_line(std::string& out, const std::string& key,
   if (value) value_line(out, key, std::to_string(value->value), value->origin);
 }
 
+// ---- Package policy: [policy], [policy.<ecosystem>], [scripts] ----
+
+void bool_line(std::string& out, const std::string& key,
+               const std::optional<Sourced<bool>>& value) {
+  if (value) value_line(out, key, value->value ? "true" : "false", value->origin);
+}
+
+void release_age_lines(std::string& out, const ReleaseAgeLayer& layer) {
+  optional_line(out, "min_release_age", layer.min_release_age);
+  list_lines(out, "min_release_age_exclude", layer.exclude);
+}
+
+bool policy_is_set(const PolicyLayer& p) {
+  return p.release_age.min_release_age || !p.release_age.exclude.empty() || !p.ecosystems.empty() ||
+         p.release_age_required || p.typosquats || !p.allow_packages.empty() ||
+         !p.allow_maintainers.empty();
+}
+
+void policy_sections(std::string& out, const PolicyLayer& p) {
+  if (policy_is_set(p)) {
+    out += "\n[policy]\n";
+    release_age_lines(out, p.release_age);
+    bool_line(out, "release_age_required", p.release_age_required);
+    list_lines(out, "allow_packages", p.allow_packages);
+    list_lines(out, "allow_maintainers", p.allow_maintainers);
+    bool_line(out, "typosquats", p.typosquats);
+    for (const auto& [name, layer] : p.ecosystems) {
+      out += "\n[policy." + name + "]\n";
+      release_age_lines(out, layer);
+    }
+  }
+  if (!p.scripts_allow.empty()) list_section(out, "scripts", {{"allow", p.scripts_allow}});
+}
+
+// ---- end of package policy ----
+
 std::string layers_of(const std::string& name, const LayerDirs& dirs) {
   std::string out;
   for (const auto& dir : {dirs.builtin, dirs.system, dirs.user}) {
@@ -108,7 +144,10 @@ std::string render_profile(const ResolvedProfile& p) {
       {{"commands", m.commands}, {"install", m.install}, {"project_files", m.project_files}});
   list_section(out, "network", {{"allow", m.hosts}, {"discover", m.discover}});
   list_section(out, "files",
-               {{"expected", m.expected}, {"protected", m.protected_paths}, {"direct", m.direct}});
+               {{"expected", m.expected},
+                {"protected", m.protected_paths},
+                {"direct", m.direct},
+                {"manifests", m.manifests}});
   out +=
       "# and always protected: .git/**, .github/**, CI, editor and package manager config "
       "(built in)\n";
@@ -148,6 +187,7 @@ std::string render_profile(const ResolvedProfile& p) {
   number_line(out, "timeout", m.timeout);
   number_line(out, "disk", m.disk);
   number_line(out, "files", m.files);
+  policy_sections(out, m.policy);
   return out;
 }
 

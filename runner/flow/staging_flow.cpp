@@ -14,7 +14,9 @@
 #include "runner/fs/path_text.h"
 #include "runner/judge/auto_run_points.h"
 #include "runner/judge/behaviour_findings.h"
+#include "runner/judge/manifest_edits.h"
 #include "runner/messages.h"
+#include "runner/policy/run_package_policy.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
 
@@ -199,12 +201,15 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   if (!changes) return propagate(changes);
   categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
+  record.manifests = accept_dependency_edits(record.staging->changes, staged.run.dir.upper(),
+                                             record.project, record.plan->dependency_manifests);
 
   record_findings(record, behaviour_findings(record));
   record_findings(record, auto_run_findings(record.staging->changes, staged.run.dir.upper(),
                                             record.project, record.plan->autorun,
                                             record.outcome ? record.outcome->processes
                                                            : std::vector<ProcessRecord>{}));
+  record_findings(record, package_policy_findings(record, staged.run.dir.upper(), options.scripts));
 
   VerdictInputs inputs;
   inputs.findings = record.findings;
@@ -223,6 +228,11 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
     inputs.hold_reasons.push_back(
         "the command changed existing package-cache entries (see the "
         "cache violations); nothing it wrote to the cache was kept");
+  for (const auto& edit : record.manifests) {
+    if (!edit.accepted())
+      inputs.hold_reasons.push_back(edit.file +
+                                    " changed beyond its dependencies: " + edit.outside);
+  }
   if (options.audit)
     inputs.hold_reasons.push_back(
         "--audit: the run is held for review; audit.toml in its run dir has the "

@@ -284,6 +284,9 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   add_environment(plan, run);
   add_mounts(plan, run, invoker);
   for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
+  if (run.profile.is_install(run.options.command)) {
+    for (const auto& m : run.profile.merged.manifests) plan.dependency_manifests.push_back(m.value);
+  }
   // The flag layer holds --expect too; with_expect_flags adds those with the flag's own errors.
   auto profile_expected = globs_of(run.profile.merged.expected, "--expect");
   if (!profile_expected) return propagate(profile_expected);
@@ -293,6 +296,7 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   auto autorun = auto_run_rules_of(run.profile.merged);
   if (!autorun) return propagate(autorun);
   plan.autorun = std::move(*autorun);
+  plan.package_policy = run.profile.merged.policy;
   return {};
 }
 

@@ -15,6 +15,7 @@
 #include "runner/profile/auto_run_rules.h"
 #include "runner/profile/base_profile.h"
 #include "runner/profile/carryover/sanitized_config.h"
+#include "runner/profile/profile_schema.h"
 #include "sandbox/base/error.h"
 #include "sandbox/base/spec.h"
 #include "sandbox/egress/egress_policy.h"
@@ -57,6 +58,11 @@ struct RunPlan {
   // The profile's [autorun] points and acceptances: files under the expected paths that run
   // by themselves later, checked before promotion.
   AutoRunRules autorun;
+  // An install command's manifests (the profile's [files] manifests): their dependency
+  // sections may change. Empty for other commands.
+  std::vector<std::string> dependency_manifests;
+  // The profile's [policy] and [scripts], for the package policy after the command.
+  PolicyLayer package_policy;
 };
 
 Invoker current_invoker();

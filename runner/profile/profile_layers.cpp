@@ -283,6 +283,34 @@ std::vector<std::string> available_profiles(const LayerDirs& dirs) {
   return names;
 }
 
+// ---- Package policy: lists add up, single values are replaced, per ecosystem too ----
+namespace {
+
+void merge_release_age(ReleaseAgeLayer& into, const ReleaseAgeLayer& from) {
+  replace_if_set(into.min_release_age, from.min_release_age);
+  append_unique(into.exclude, from.exclude);
+}
+
+void merge_policy(PolicyLayer& into, const PolicyLayer& from) {
+  merge_release_age(into.release_age, from.release_age);
+  for (const auto& [name, layer] : from.ecosystems) {
+    auto same =
+        std::ranges::find_if(into.ecosystems, [&](const auto& e) { return e.first == name; });
+    if (same != into.ecosystems.end())
+      merge_release_age(same->second, layer);
+    else
+      into.ecosystems.emplace_back(name, layer);
+  }
+  replace_if_set(into.release_age_required, from.release_age_required);
+  replace_if_set(into.typosquats, from.typosquats);
+  append_unique(into.allow_packages, from.allow_packages);
+  append_unique(into.allow_maintainers, from.allow_maintainers);
+  append_unique(into.scripts_allow, from.scripts_allow);
+}
+
+}  // namespace
+// ---- end of package policy ----
+
 void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) {
   replace_if_set(into.extends, from.extends);
   replace_if_set(into.description, from.description);
@@ -298,6 +326,7 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
   append_unique(into.expected, from.expected);
   append_unique(into.protected_paths, from.protected_paths);
   append_unique(into.direct, from.direct);
+  append_unique(into.manifests, from.manifests);
   append_unique(into.env_allow, from.env_allow);
   append_unique(into.env_secret, from.env_secret);
   for (const auto& [name, value] : from.env_set) {
@@ -352,6 +381,7 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
     if (!same) into.autorun_accept.push_back(accept);
   }
   // ---- end [autorun] ----
+  merge_policy(into.policy, from.policy);
 }
 
 Result<ResolvedProfile> resolve_named_profile(const std::string& name, const FlagLayer& flags,

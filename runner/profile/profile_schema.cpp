@@ -9,6 +9,8 @@
 #include "runner/fs/deep_glob.h"
 #include "runner/fs/path_globs.h"
 #include "runner/profile/byte_size.h"
+#include "runner/profile/package_pattern.h"
+#include "runner/profile/release_age.h"
 #include "runner/profile/script_policy.h"
 #include "sandbox/egress/egress_policy.h"
 
@@ -258,7 +260,12 @@ Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out)
   if (!files) return propagate(files);
   if (*files == nullptr) return {};
   const auto& t = **files;
-  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct"}); !ok) return ok;
+  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct", "manifests"}); !ok)
+    return ok;
+  if (auto ok =
+          take(r.strings(t, "manifests", "files.manifests", "[\"package.json\"]"), out.manifests);
+      !ok)
+    return ok;
   if (auto ok =
           take(r.strings(t, "expected", "files.expected", "[\"node_modules/**\", \"*.lock\"]"),
                out.expected);
@@ -612,12 +619,137 @@ Result<> read_autorun(const Reader& r, const toml::table& root, ProfileLayer& ou
 }
 
 // ---- end [autorun] ----
+// ---- Package policy: [policy], [policy.<ecosystem>], [scripts] (docs/policy.md) ----
+
+Result<> check_package_patterns(const Reader& r, const SourcedStrings& values, const toml::table& t,
+                                const char* key) {
+  if (values.empty()) return {};
+  return check_each(r, values, t, key, [&](const std::string& text, const auto& at) -> Result<> {
+    if (auto parsed = parse_package_pattern(text); !parsed)
+      return r.fail(at, parsed.error().step, parsed.error().hint);
+    return {};
+  });
+}
+
+Result<std::optional<Sourced<bool>>> boolean(const Reader& r, const toml::table& t, const char* key,
+                                             const std::string& shown) {
+  const toml::node* node = t.get(key);
+  if (node == nullptr) return std::optional<Sourced<bool>>();
+  if (!node->is_boolean())
+    return r.fail(node->source(), "`" + shown + "` must be true or false", shown + " = true");
+  return Sourced<bool>{node->as_boolean()->get(), r.origin(node->source())};
+}
+
+Result<> read_release_age(const Reader& r, const toml::table& t, const std::string& section,
+                          ReleaseAgeLayer& out) {
+  if (auto ok = take(r.string(t, "min_release_age", section + ".min_release_age", "\"3d\""),
+                     out.min_release_age);
+      !ok)
+    return ok;
+  if (out.min_release_age) {
+    if (auto age = parse_age(out.min_release_age->value); !age)
+      return r.fail(t.get("min_release_age")->source(), age.error().step, age.error().hint);
+  }
+  if (auto ok = take(r.strings(t, "min_release_age_exclude", section + ".min_release_age_exclude",
+                               "[\"@myorg/*\", \"lodash\"]"),
+                     out.exclude);
+      !ok)
+    return ok;
+  return check_package_patterns(r, out.exclude, t, "min_release_age_exclude");
+}
+
+Result<> read_policy_ecosystem(const Reader& r, const std::string& name, const toml::node& node,
+                               PolicyLayer& out) {
+  const std::string section = "policy." + name;
+  if (!node.is_table())
+    return r.fail(node.source(), "`" + section + "` must be a table",
+                  "[" + section + "] min_release_age = \"1d\"");
+  const auto& t = *node.as_table();
+  if (auto ok =
+          r.known_keys(t, "[" + section + "]", {"min_release_age", "min_release_age_exclude"});
+      !ok)
+    return ok;
+  ReleaseAgeLayer layer;
+  if (auto ok = read_release_age(r, t, section, layer); !ok) return ok;
+  out.ecosystems.emplace_back(name, std::move(layer));
+  return {};
+}
+
+Result<> read_policy(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto policy = r.table(root, "policy", "policy");
+  if (!policy) return propagate(policy);
+  if (*policy == nullptr) return {};
+  const auto& t = **policy;
+  PolicyLayer& p = out.policy;
+  for (const auto& [key, node] : t) {
+    std::string name(key.str());
+    if (std::ranges::any_of(kPolicyEcosystems, [&](const char* e) { return name == e; })) {
+      if (auto ok = read_policy_ecosystem(r, name, node, p); !ok) return ok;
+    } else if (node.is_table()) {
+      std::string list;
+      for (const char* e : kPolicyEcosystems) list += (list.empty() ? "" : ", ") + std::string(e);
+      return r.fail(key.source(), "unknown ecosystem `" + name + "` in [policy." + name + "]",
+                    "one of: " + list + " (see docs/policy.md)");
+    }
+  }
+  if (auto ok = r.known_keys(
+          t, "[policy]",
+          {"min_release_age", "min_release_age_exclude", "release_age_required", "allow_packages",
+           "allow_maintainers", "typosquats", "npm", "pypi", "crates", "rubygems"});
+      !ok)
+    return ok;
+  if (auto ok = read_release_age(r, t, "policy", p.release_age); !ok) return ok;
+  if (auto ok = take(boolean(r, t, "release_age_required", "release_age_required"),
+                     p.release_age_required);
+      !ok)
+    return ok;
+  if (auto ok = take(boolean(r, t, "typosquats", "typosquats"), p.typosquats); !ok) return ok;
+  if (auto ok = take(r.strings(t, "allow_packages", "policy.allow_packages",
+                               "[\"lodash\", \"@myorg/*\", \"react@^18\"]"),
+                     p.allow_packages);
+      !ok)
+    return ok;
+  if (auto ok = check_package_patterns(r, p.allow_packages, t, "allow_packages"); !ok) return ok;
+  return take(r.strings(t, "allow_maintainers", "policy.allow_maintainers", "[\"alice\"]"),
+              p.allow_maintainers);
+}
+
+// [scripts] allow = ["esbuild", "sharp@0.33"]: the script policy becomes allow:esbuild,sharp
+// (names are what the lifecycle environment gives when a script starts); the versions stay in
+// the policy, which names a new package whose version the list does not take.
+Result<> read_scripts_table(const Reader& r, const toml::table& t, ProfileLayer& out) {
+  if (auto ok = r.known_keys(t, "[scripts]", {"allow"}); !ok) return ok;
+  if (auto ok = take(r.strings(t, "allow", "scripts.allow", "[\"esbuild\", \"sharp@0.33\"]"),
+                     out.policy.scripts_allow);
+      !ok)
+    return ok;
+  std::string names;
+  const auto* array = t.get("allow") ? t.get("allow")->as_array() : nullptr;
+  for (std::size_t i = 0; i < out.policy.scripts_allow.size(); ++i) {
+    const auto& at = (*array)[i].source();
+    auto pattern = parse_package_pattern(out.policy.scripts_allow[i].value);
+    if (!pattern) return r.fail(at, pattern.error().step, pattern.error().hint);
+    if (pattern->name.find('*') != std::string::npos)
+      return r.fail(at, "[scripts] allow names packages exactly, without *",
+                    "allow = [\"esbuild\", \"sharp@0.33\"]");
+    names += (names.empty() ? "" : ",") + pattern->name;
+  }
+  out.scripts =
+      Sourced<std::string>{names.empty() ? "none" : "allow:" + names, r.origin(t.source())};
+  return {};
+}
+
+// ---- end of package policy ----
 
 Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& out) {
   if (r.kind() == LayerKind::Profile) {
     if (auto ok = r.known_keys(root, "a profile",
                                {"extends", "description", "scripts", "match", "network", "files",
-                                "env", "credentials", "cache", "filesystem", "limits", "autorun"});
+                                "env", "credentials", "cache", "filesystem", "limits",
+                                // package policy
+                                "policy",
+                                // auto-run points
+                                "autorun"});
         !ok)
       return ok;
   } else {
@@ -631,9 +763,12 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
         return r.fail(node->source(), "[" + std::string(key) + "] cannot be set by a project",
                       "set it in ~/.config/safeinstall/NAME.toml or /etc/safeinstall/NAME.toml");
     }
-    if (auto ok = r.known_keys(
-            root, ".safeinstall.toml",
-            {"profile", "description", "scripts", "network", "files", "env", "autorun"});
+    if (auto ok = r.known_keys(root, ".safeinstall.toml",
+                               {"profile", "description", "scripts", "network", "files", "env",
+                                // package policy
+                                "policy",
+                                // auto-run points
+                                "autorun"});
         !ok)
       return ok;
   }
@@ -649,6 +784,8 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
           take(r.string(root, "description", "description", "\"npm and npx\""), out.description);
       !ok)
     return ok;
+  if (const toml::node* scripts = root.get("scripts"); scripts && scripts->is_table())
+    return read_scripts_table(r, *scripts->as_table(), out);
   if (auto ok =
           take(r.string(root, "scripts", "scripts", "\"all\", \"none\" or \"allow:esbuild,sharp\""),
                out.scripts);
@@ -666,8 +803,9 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
 Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
   ProfileLayer out;
   out.file = r.file();
-  for (auto step : {read_top_level, read_match, read_network, read_files, read_env,
-                    read_credentials, read_caches, read_filesystem, read_limits, read_autorun}) {
+  for (auto step :
+       {read_top_level, read_match, read_network, read_files, read_env, read_credentials,
+        read_caches, read_filesystem, read_limits, read_policy, read_autorun}) {
     if (auto ok = step(r, root, out); !ok) return propagate(ok);
   }
   return out;

@@ -86,6 +86,28 @@ struct AutoRunAcceptEntry {
 };
 
 // ---- end [autorun] ----
+// ---- Package policy: [policy], [policy.<ecosystem>] and [scripts] (docs/policy.md) ----
+
+// The ecosystems [policy.<name>] may name.
+inline constexpr const char* kPolicyEcosystems[] = {"npm", "pypi", "crates", "rubygems"};
+
+// min_release_age and its excludes, in [policy] or in one [policy.<ecosystem>].
+struct ReleaseAgeLayer {
+  std::optional<Sourced<std::string>> min_release_age;  // "3d": checked by parse_age
+  SourcedStrings exclude;                               // package patterns (package_pattern.h)
+};
+
+struct PolicyLayer {
+  ReleaseAgeLayer release_age;                                      // [policy]
+  std::vector<std::pair<std::string, ReleaseAgeLayer>> ecosystems;  // [policy.npm], ...
+  std::optional<Sourced<bool>> release_age_required;                // no publish time known: hold
+  SourcedStrings allow_packages;                                    // package patterns
+  SourcedStrings allow_maintainers;         // npm maintainer / publisher names
+  std::optional<Sourced<bool>> typosquats;  // the typosquat check (default on)
+  SourcedStrings scripts_allow;             // [scripts] allow: "esbuild", "sharp@0.33"
+};
+
+// ---- end of package policy ----
 
 // Which file a layer came from decides which keys it may hold.
 enum class LayerKind {
@@ -114,6 +136,10 @@ struct ProfileLayer {
   // Top-level directories ("node_modules") staged by a plain bind of their upper dir when the
   // project has none, bypassing overlayfs for the tool's biggest tree; see docs/profiles.md.
   SourcedStrings direct;
+  // Manifests whose dependency sections an install command may edit (`npm install lodash`
+  // adds to package.json's dependencies): such an edit is expected, anything else in them
+  // is not.
+  SourcedStrings manifests;
   // [env]
   SourcedStrings env_allow;
   SourcedStrings env_secret;
@@ -145,6 +171,8 @@ struct ProfileLayer {
   std::vector<AutoRunPointEntry> autorun_points;
   std::vector<AutoRunAcceptEntry> autorun_accept;
   // ---- end [autorun] ----
+  // [policy], [policy.<ecosystem>], [scripts] (package policy)
+  PolicyLayer policy;
 };
 
 // Parses and validates one file: malformed TOML, unknown keys, wrong types, bad globs, bad

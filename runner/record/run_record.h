@@ -12,6 +12,7 @@
 #include "runner/plan/run_plan.h"
 #include "runner/record/audit_suggestion.h"
 #include "runner/staging/change_list.h"
+#include "runner/staging/manifest_edit.h"
 #include "runner/staging/verdict.h"
 #include "runner/supervise/supervisor.h"
 
@@ -80,6 +81,8 @@ struct RunRecord {
   // Behaviour, auto-run points and package policy, each with a severity (runner/judge);
   // any at kSuspiciousAt or above holds the run as suspicious.
   std::vector<Finding> findings;
+  // The install command's edits to the project's manifests (runner/judge/manifest_edits.h).
+  std::vector<ManifestEdit> manifests;
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built
   std::optional<StagingRecord> staging;
   std::optional<AuditSuggestion> audit;  // --audit: what would have let the run pass

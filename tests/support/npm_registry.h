@@ -22,6 +22,7 @@
 //   ROOT/<name>/index.json                     the packument (npm asks for /<name>, and for
 //                                              /@scope%2fname, which the registry decodes)
 //   ROOT/<name>/-/<basename>-<version>.tgz     the tarball; basename is the name without @scope/
+// The packument's `time` holds `created`, `modified` and each version's publish time.
 // Each version's dist carries tarball = base_url + "<name>/-/<basename>-<version>.tgz",
 // integrity (sha512, SRI) and shasum (sha1). Tarballs are built with tar and gzip, with fixed
 // times, owners and order, so the same package always gives the same bytes and hashes.
@@ -40,7 +41,17 @@ struct NpmPackage {
   std::map<std::string, std::string> files;         // path inside package/ -> content (package.json
                                                     // is generated from the fields here)
   std::map<std::string, std::string> bin;           // command -> path inside package/
+  // time[version] in the packument, as `npm publish` records it (ISO 8601, UTC); empty gives
+  // kLongAgo. npm_published_ago() makes one relative to now.
+  std::string published;
+  std::vector<std::string> maintainers;  // versions[v].maintainers[].name; the first also
+                                         // as _npmUser, the publisher
 };
+
+inline constexpr const char* kLongAgo = "2020-01-01T00:00:00.000Z";
+
+// "YYYY-MM-DDTHH:MM:SS.000Z" for the moment `seconds` before now.
+std::string npm_published_ago(long seconds);
 
 // Writes the packuments and tarballs of `packages` under `root`; `base_url` ends with '/'
 // (one is added otherwise). Throws std::runtime_error naming the package and the step.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/fake_internet.h"
 #include "tests/support/npm_registry.h"
@@ -136,6 +137,28 @@ TEST_CASE("npm tarballs and packuments are deterministic and carry their hashes"
   package.files["package.json"] = "{}";
   CHECK_THROWS_WITH(write_npm_registry(first.path(), "http://registry.test/", {package}),
                     Catch::Contains("@si/pad@2.0.0-beta.1") && Catch::Contains("generated"));
+}
+
+TEST_CASE("npm packuments carry each version's publish time and maintainers", "[npm]") {
+  TempDir root("si-npm");
+  const std::string fresh = npm_published_ago(3600);
+  write_npm_registry(root.path(), "http://registry.test/",
+                     {{.name = "pad", .version = "1.0.0", .files = {{"index.js", "1\n"}}},
+                      {.name = "pad",
+                       .version = "1.1.0",
+                       .files = {{"index.js", "2\n"}},
+                       .published = fresh,
+                       .maintainers = {"alice", "bob"}}});
+  auto packument = nlohmann::json::parse(read_file(fs::path(root.path()) / "pad/index.json"));
+  CHECK(packument.at("time").at("1.0.0") == kLongAgo);
+  CHECK(packument.at("time").at("1.1.0") == fresh);
+  CHECK(packument.at("time").at("modified") == fresh);
+  CHECK(packument.at("time").at("created") == kLongAgo);
+  const auto& v = packument.at("versions").at("1.1.0");
+  CHECK(v.at("maintainers").at(1).at("name") == "bob");
+  CHECK(v.at("_npmUser").at("name") == "alice");
+  CHECK(fresh.size() == 24);
+  CHECK(fresh.ends_with(".000Z"));
 }
 
 TEST_CASE("npm installs from the fake registry, runs install scripts, and npm ci replays it",
