@@ -10,6 +10,7 @@
 
 #include "runner/cli/check_command.h"
 #include "runner/cli/cli.h"
+#include "runner/cli/package_commands.h"
 #include "runner/cli/profiles_command.h"
 #include "runner/cli/run_commands.h"
 #include "runner/deadline.h"
@@ -280,6 +281,12 @@ int main(int argc, char** argv) {
       return profiles_command(cl.profile_name, cl.options);
     case CommandLine::Action::Gc:
       return gc_command(cl.gc_all, cl.gc_older_than_days);
+    case CommandLine::Action::DbImport:
+      return db_import_command(cl.db_sources, cl.db_dir);
+    case CommandLine::Action::DbCheck:
+      return db_check_command(cl.db_sources, cl.db_dir, cl.options.vuln_severity);
+    case CommandLine::Action::Scan:
+      return scan_command(cl.scan);
   }
   return exit_code::kSafeinstallFailed;
 }

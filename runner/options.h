@@ -44,6 +44,10 @@ struct Options {
   std::vector<std::string> credentials;  // --credentials FILE: mounted read-only, unstripped
   std::vector<std::string> ro_binds;     // --ro-bind PATH: one more host path, read-only
   bool scripts_given = false;            // --scripts was given (else the profile's policy)
+  // Package policy (docs/policy.md): --osv-db DIR, else the profile's [policy] osv_db; the
+  // database `safeinstall db import` made is consulted as well. Empty severity: "high".
+  std::string osv_db;
+  std::string vuln_severity;
 };
 
 }  // namespace safeinstall::runner

@@ -26,7 +26,12 @@ constexpr const char* kDescription =
     "  safeinstall profiles     list the profiles and the layers they come from\n"
     "  safeinstall profiles show NAME\n"
     "                           the effective profile for this project, with where every\n"
-    "                           value was set\n\n"
+    "                           value was set\n"
+    "  safeinstall db import DIR|ZIP...\n"
+    "                           import an OSV database (JSON entries, or OSV's all.zip)\n"
+    "  safeinstall scan [--db DIR] [--package NAME@VER] [--json] PATH...\n"
+    "                           is a known-bad version installed in these projects, or was\n"
+    "                           it brought in by a kept run (exit 1 when found)\n\n"
     "The command's writes to the project are staged and judged; only expected changes reach\n"
     "the project by themselves.\n";
 
@@ -122,6 +127,10 @@ void define_options(CLI::App& app, Options& options, bool& version) {
       ->type_name("PATH")
       ->take_last()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--osv-db", options.osv_db,
+                 "Check new package versions against the OSV database in DIR (an imported "
+                 "one, or OSV JSON files) as well as the one `safeinstall db import` keeps")
+      ->type_name("DIR");
   app.add_flag("-v,--verbose", options.verbose, "Say more in the receipt");
   app.add_flag("-q,--quiet", options.quiet, "Print the receipt only when the run did not succeed");
   app.add_flag("-V,--version", version, "Print the version and exit");
@@ -222,6 +231,82 @@ CommandLine parse_profiles_subcommand(CommandLine cl, const std::vector<std::str
                    "safeinstall profiles: unexpected arguments\n" + usage, true);
 }
 
+// `db import SOURCE... [--into DIR]`; `db check [--db DIR] LOCKFILE...` measures the known-bad
+// check alone and is left out of the help.
+CommandLine parse_db_subcommand(CommandLine cl, const std::vector<std::string>& words) {
+  std::string verb = words.size() > 1 ? words[1] : "";
+  if (verb != "import" && verb != "check") {
+    std::string usage =
+        "usage: safeinstall db import [--into DIR] DIR|ZIP...\n"
+        "  Imports OSV entries (https://osv.dev: a directory of JSON files, or a zip such as\n"
+        "  https://osv-vulnerabilities.storage.googleapis.com/npm/all.zip) into a compact index\n"
+        "  in safeinstall's state dir; every run checks the package versions it brings in\n"
+        "  against it (see docs/policy.md).\n";
+    bool help = verb == "--help" || verb == "-h";
+    return exit_with(help ? exit_code::kSuccess : exit_code::kSafeinstallFailed, usage, !help);
+  }
+  CLI::App sub(verb == "import"
+                   ? "Import OSV entries (a directory of JSON files, or a zip of them such as "
+                     "OSV's per-ecosystem all.zip) into safeinstall's offline database."
+                   : "Check every package of LOCKFILE against the OSV database.",
+               "safeinstall db " + verb);
+  sub.formatter(std::make_shared<CLI::Formatter>());
+  if (verb == "import") {
+    sub.add_option("--into", cl.db_dir, "Write the index to DIR instead of the state dir")
+        ->type_name("DIR");
+    sub.add_option("SOURCE", cl.db_sources, "Directories and zips of OSV JSON entries")->required();
+  } else {
+    sub.add_option("--db", cl.db_dir, "The OSV database in DIR")->type_name("DIR");
+    sub.add_option("--vuln-severity", cl.options.vuln_severity,
+                   "Lowest vulnerability severity reported (default high)")
+        ->type_name("SEVERITY");
+    sub.add_option("LOCKFILE", cl.db_sources, "Lockfiles to check")->required();
+  }
+  std::vector<std::string> reversed(words.rbegin(), words.rend() - 2);
+  try {
+    sub.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return exit_with(exit_code::kSuccess, sub.help(), false);
+  } catch (const CLI::ParseError& e) {
+    return exit_with(exit_code::kSafeinstallFailed,
+                     "safeinstall db " + verb + ": " + e.what() + "\n\n" + sub.help(), true);
+  }
+  cl.action = verb == "import" ? CommandLine::Action::DbImport : CommandLine::Action::DbCheck;
+  return cl;
+}
+
+CommandLine parse_scan_subcommand(CommandLine cl, const std::vector<std::string>& words) {
+  CLI::App sub(
+      "Look for a package version (--package), or any version an OSV MAL- entry names (the\n"
+      "imported database and --db), in the lockfiles under each PATH (node_modules, .git,\n"
+      "vendor and the like are skipped) and in the reports of the runs safeinstall keeps;\n"
+      "for a run, say whether the package's scripts ran and which hosts the run reached.\n"
+      "Exit codes: 0 nothing found, 1 found, 125 something could not be read.",
+      "safeinstall scan");
+  sub.formatter(std::make_shared<CLI::Formatter>());
+  sub.add_option("--db", cl.scan.db, "Also the OSV database in DIR")->type_name("DIR");
+  sub.add_option("--package", cl.scan.packages, "Look for NAME@VERSION (or NAME: any version)")
+      ->type_name("NAME@VER")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub.add_flag("--json", cl.scan.json, "Print the result as JSON");
+  bool no_runs = false;
+  sub.add_flag("--no-runs", no_runs, "Leave the kept runs' reports out");
+  sub.add_option("PATH", cl.scan.paths, "Project directories (walked) and lockfiles");
+  std::vector<std::string> reversed(words.rbegin(), words.rend() - 1);
+  try {
+    sub.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return exit_with(exit_code::kSuccess, sub.help(), false);
+  } catch (const CLI::ParseError& e) {
+    return exit_with(exit_code::kSafeinstallFailed,
+                     "safeinstall scan: " + std::string(e.what()) + "\n\n" + sub.help(), true);
+  }
+  cl.scan.runs = !no_runs;
+  cl.action = CommandLine::Action::Scan;
+  return cl;
+}
+
 }  // namespace
 
 CommandLine parse_command_line(int argc, const char* const* argv) {
@@ -263,6 +348,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     cl.action = CommandLine::Action::Check;
     return cl;
   }
+  if (!explicit_dash && !command.empty() && command.front() == "db")
+    return parse_db_subcommand(std::move(cl), command);
+  if (!explicit_dash && !command.empty() && command.front() == "scan")
+    return parse_scan_subcommand(std::move(cl), command);
   if (!explicit_dash && !command.empty() && is_subcommand(command.front()))
     return parse_subcommand(std::move(cl), command);
   if (command.empty())

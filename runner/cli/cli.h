@@ -1,26 +1,43 @@
 #pragma once
 // The command line: `safeinstall [options] [--] COMMAND [ARGS...]`, `safeinstall check`, and
-// the run subcommands `runs`, `promote RUN_ID`, `discard RUN_ID`, `gc`.
+// the run subcommands `runs`, `promote RUN_ID`, `discard RUN_ID`, `gc`, and the package
+// commands `db import`, `db check` and `scan`.
 
 #include <string>
 
+#include "runner/cli/package_commands.h"
 #include "runner/options.h"
 
 namespace safeinstall::runner {
 
 struct CommandLine {
-  enum class Action { Run, Check, Exit, Runs, Promote, Discard, Gc, Profiles };
+  enum class Action {
+    Run,
+    Check,
+    Exit,
+    Runs,
+    Promote,
+    Discard,
+    Gc,
+    Profiles,
+    DbImport,
+    DbCheck,
+    Scan
+  };
   Action action = Action::Run;
   Options options;
   int exit_code = 0;   // for Exit
   std::string output;  // for Exit: help, version or an error, already formatted
   bool output_is_error = false;
-  std::string run_id;               // for Promote, Discard and `runs show`
-  bool runs_show = false;           // for Runs: `runs show RUN_ID`
-  bool json = false;                // for Runs: --json
-  bool gc_all = false;              // for Gc: held and staged runs too
-  double gc_older_than_days = 7.0;  // for Gc
-  std::string profile_name;         // for Profiles: `profiles show NAME`; empty lists them
+  std::string run_id;                   // for Promote, Discard and `runs show`
+  bool runs_show = false;               // for Runs: `runs show RUN_ID`
+  bool json = false;                    // for Runs: --json
+  bool gc_all = false;                  // for Gc: held and staged runs too
+  double gc_older_than_days = 7.0;      // for Gc
+  std::string profile_name;             // for Profiles: `profiles show NAME`; empty lists them
+  std::vector<std::string> db_sources;  // for DbImport (dirs, zips) and DbCheck (lockfiles)
+  std::string db_dir;                   // for DbImport (--into) and DbCheck (--db)
+  ScanRequest scan;                     // for Scan
 };
 
 CommandLine parse_command_line(int argc, const char* const* argv);

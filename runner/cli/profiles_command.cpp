@@ -73,14 +73,18 @@ bool policy_is_set(const PolicyLayer& p) {
          !p.allow_maintainers.empty();
 }
 
-void policy_sections(std::string& out, const PolicyLayer& p) {
-  if (policy_is_set(p)) {
+void policy_sections(std::string& out, const ProfileLayer& m) {
+  const PolicyLayer& p = m.policy;
+  bool known_bad = m.osv_db || m.vuln_severity;
+  if (policy_is_set(p) || known_bad) {
     out += "\n[policy]\n";
     release_age_lines(out, p.release_age);
     bool_line(out, "release_age_required", p.release_age_required);
     list_lines(out, "allow_packages", p.allow_packages);
     list_lines(out, "allow_maintainers", p.allow_maintainers);
     bool_line(out, "typosquats", p.typosquats);
+    optional_line(out, "osv_db", m.osv_db);
+    optional_line(out, "vuln_severity", m.vuln_severity);
     for (const auto& [name, layer] : p.ecosystems) {
       out += "\n[policy." + name + "]\n";
       release_age_lines(out, layer);
@@ -187,7 +191,7 @@ std::string render_profile(const ResolvedProfile& p) {
   number_line(out, "timeout", m.timeout);
   number_line(out, "disk", m.disk);
   number_line(out, "files", m.files);
-  policy_sections(out, m.policy);
+  policy_sections(out, m);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "runner/exit_codes.h"
+#include "runner/flow/package_flow.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
@@ -16,6 +17,7 @@
 #include "runner/judge/behaviour_findings.h"
 #include "runner/judge/manifest_edits.h"
 #include "runner/messages.h"
+#include "runner/packages/project_packages.h"
 #include "runner/policy/run_package_policy.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
@@ -152,6 +154,8 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   // Taken under the lock and before the sandbox starts: promotion compares against it.
   auto snapshot = take_snapshot(project);
   if (!snapshot) return propagate(snapshot);
+  // The lockfiles as they were, for what the run changes in them (the package policy).
+  PackageSet packages_before = read_project_packages(project);
   RunMeta meta;
   meta.project = project;
   meta.command = options.command;
@@ -170,7 +174,8 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   rec.staging = run->dir.staging;
   rec.note = run->meta.staging_note;
   rec.copy_promotion = run->meta.copy_promotion;
-  return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot)};
+  return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot),
+                   std::move(packages_before)};
 }
 
 namespace {
@@ -209,9 +214,12 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
                                             record.project, record.plan->autorun,
                                             record.outcome ? record.outcome->processes
                                                            : std::vector<ProcessRecord>{}));
+  auto packages = judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
+  record_findings(record, std::move(packages.findings));
   record_findings(record, package_policy_findings(record, staged.run.dir.upper(), options.scripts));
 
   VerdictInputs inputs;
+  if (!packages.hold_reason.empty()) inputs.hold_reasons.push_back(packages.hold_reason);
   inputs.findings = record.findings;
   if (staged_past_budget(record, budget))
     inputs.reject_reasons.push_back(

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "runner/options.h"
+#include "runner/packages/package_set.h"
 #include "runner/promotion/promotion.h"
 #include "runner/record/run_record.h"
 #include "runner/staging/project_snapshot.h"
@@ -29,6 +30,7 @@ struct StagedRun {
   ProjectLock lock;  // released last: nothing else touches the project meanwhile
   StoredRun run;
   ProjectSnapshot snapshot;
+  PackageSet packages_before;  // the project's lockfiles, read under the lock
 };
 
 // Locks the project (waiting, and saying so, while another run holds it), snapshots it,

@@ -105,6 +105,10 @@ std::vector<std::string> project_config_widening(const ProfileLayer& merged) {
     if (is_project_config(a.origin)) accepted += (accepted.empty() ? "" : ", ") + a.glob;
   if (!accepted.empty()) added.push_back("accepted auto-run files " + accepted);
   // ---- end [autorun] ----
+  // Only critical vulnerabilities hold the run: looser than the default (high).
+  if (merged.vuln_severity && is_project_config(merged.vuln_severity->origin) &&
+      merged.vuln_severity->value == "critical")
+    added.push_back("vulnerability threshold critical");
   return added;
 }
 
@@ -264,6 +268,10 @@ Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invo
   run.base = run.profile.base();
   use_default_limits(run.options, run.base);
   if (run.profile.merged.scripts) run.options.scripts = run.profile.merged.scripts->value;
+  if (run.options.osv_db.empty() && run.profile.merged.osv_db)
+    run.options.osv_db = run.profile.merged.osv_db->value;
+  if (run.profile.merged.vuln_severity)
+    run.options.vuln_severity = run.profile.merged.vuln_severity->value;
   auto extra_protected = globs_of(run.profile.merged.protected_paths, "");
   if (!extra_protected) return propagate(extra_protected);
   use_profile_protected(*extra_protected);

@@ -38,7 +38,7 @@ Result<std::optional<ReleaseAgeRule>> rule_of(const ReleaseAgeLayer& layer,
 }
 
 // Versions a run brought in: new names, and names whose version moved.
-std::vector<const PackageVersion*> new_versions(const PackageChanges& changes) {
+std::vector<const PackageVersion*> new_version_refs(const PackageChanges& changes) {
   std::vector<const PackageVersion*> out;
   for (const auto& p : changes.added) out.push_back(&p);
   for (const auto& c : changes.changed) out.push_back(&c.to);
@@ -202,7 +202,7 @@ std::vector<Finding> package_policy_findings(const PackagePolicyInput& input,
   auto add = [&](std::optional<Finding> f) {
     if (f) out.push_back(std::move(*f));
   };
-  for (const PackageVersion* p : new_versions(*input.changes)) {
+  for (const PackageVersion* p : new_version_refs(*input.changes)) {
     if (const ReleaseAgeRule* rule = settings.release_age_for(p->ecosystem))
       add(release_age_finding(*p, *rule, settings.release_age_required, input.metadata(*p),
                               input.now));
@@ -213,7 +213,7 @@ std::vector<Finding> package_policy_findings(const PackagePolicyInput& input,
     bool approved = any_matches(settings.allow_packages, p.name, p.version);
     if (settings.typosquats && !approved) add(typosquat_finding(p));
   }
-  for (const PackageVersion* p : new_versions(*input.changes)) {
+  for (const PackageVersion* p : new_version_refs(*input.changes)) {
     if (input.install_scripts.contains(package_id(*p)))
       out.push_back(install_script_finding(*p, settings));
   }

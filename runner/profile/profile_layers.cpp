@@ -381,6 +381,8 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
     if (!same) into.autorun_accept.push_back(accept);
   }
   // ---- end [autorun] ----
+  replace_if_set(into.osv_db, from.osv_db);
+  replace_if_set(into.vuln_severity, from.vuln_severity);
   merge_policy(into.policy, from.policy);
 }
 

@@ -675,6 +675,31 @@ Result<> read_policy_ecosystem(const Reader& r, const std::string& name, const t
   return {};
 }
 
+// [policy] osv_db and vuln_severity: the known-bad check (docs/policy.md).
+Result<> read_known_bad(const Reader& r, const toml::table& t, ProfileLayer& out) {
+  if (auto ok = take(r.string(t, "osv_db", "policy.osv_db", "\"~/osv\""), out.osv_db); !ok)
+    return ok;
+  if (out.osv_db) {
+    if (out.osv_db->value.empty())
+      return r.fail(t.get("osv_db")->source(), "`policy.osv_db` is empty",
+                    "policy.osv_db = \"/var/lib/osv\" (a directory)");
+    std::filesystem::path db = out.osv_db->value;
+    if (db.is_relative()) out.osv_db->value = (r.file().parent_path() / db).lexically_normal();
+  }
+  if (auto ok =
+          take(r.string(t, "vuln_severity", "policy.vuln_severity", "\"high\""), out.vuln_severity);
+      !ok)
+    return ok;
+  if (out.vuln_severity) {
+    const std::string& v = out.vuln_severity->value;
+    if (v != "low" && v != "medium" && v != "high" && v != "critical")
+      return r.fail(t.get("vuln_severity")->source(),
+                    "`policy.vuln_severity = \"" + v + "\"` is not a severity",
+                    "policy.vuln_severity = \"low\", \"medium\", \"high\" or \"critical\"");
+  }
+  return {};
+}
+
 Result<> read_policy(const Reader& r, const toml::table& root, ProfileLayer& out) {
   auto policy = r.table(root, "policy", "policy");
   if (!policy) return propagate(policy);
@@ -692,10 +717,10 @@ Result<> read_policy(const Reader& r, const toml::table& root, ProfileLayer& out
                     "one of: " + list + " (see docs/policy.md)");
     }
   }
-  if (auto ok = r.known_keys(
-          t, "[policy]",
-          {"min_release_age", "min_release_age_exclude", "release_age_required", "allow_packages",
-           "allow_maintainers", "typosquats", "npm", "pypi", "crates", "rubygems"});
+  if (auto ok = r.known_keys(t, "[policy]",
+                             {"min_release_age", "min_release_age_exclude", "release_age_required",
+                              "allow_packages", "allow_maintainers", "typosquats", "npm", "pypi",
+                              "crates", "rubygems", "osv_db", "vuln_severity"});
       !ok)
     return ok;
   if (auto ok = read_release_age(r, t, "policy", p.release_age); !ok) return ok;
@@ -710,8 +735,11 @@ Result<> read_policy(const Reader& r, const toml::table& root, ProfileLayer& out
       !ok)
     return ok;
   if (auto ok = check_package_patterns(r, p.allow_packages, t, "allow_packages"); !ok) return ok;
-  return take(r.strings(t, "allow_maintainers", "policy.allow_maintainers", "[\"alice\"]"),
-              p.allow_maintainers);
+  if (auto ok = take(r.strings(t, "allow_maintainers", "policy.allow_maintainers", "[\"alice\"]"),
+                     p.allow_maintainers);
+      !ok)
+    return ok;
+  return read_known_bad(r, t, out);
 }
 
 // [scripts] allow = ["esbuild", "sharp@0.33"]: the script policy becomes allow:esbuild,sharp

@@ -171,6 +171,10 @@ struct ProfileLayer {
   std::vector<AutoRunPointEntry> autorun_points;
   std::vector<AutoRunAcceptEntry> autorun_accept;
   // ---- end [autorun] ----
+  // [policy]: the offline OSV database (a directory; relative to the file that names it)
+  // and the lowest vulnerability severity that holds a run.
+  std::optional<Sourced<std::string>> osv_db;
+  std::optional<Sourced<std::string>> vuln_severity;
   // [policy], [policy.<ecosystem>], [scripts] (package policy)
   PolicyLayer policy;
 };

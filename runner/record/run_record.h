@@ -9,6 +9,7 @@
 
 #include "runner/finding.h"
 #include "runner/options.h"
+#include "runner/packages/package_set.h"
 #include "runner/plan/run_plan.h"
 #include "runner/record/audit_suggestion.h"
 #include "runner/staging/change_list.h"
@@ -81,6 +82,12 @@ struct RunRecord {
   // Behaviour, auto-run points and package policy, each with a severity (runner/judge);
   // any at kSuspiciousAt or above holds the run as suspicious.
   std::vector<Finding> findings;
+  // What the run changed in the project's locked packages (its lockfiles before the run
+  // and as staged); unset when the run was not judged.
+  std::optional<PackageChanges> packages;
+  // Lockfiles that could not be read before or after the run, and why the OSV database
+  // could not be used; the report's packages.errors.
+  std::vector<std::string> package_errors;
   // The install command's edits to the project's manifests (runner/judge/manifest_edits.h).
   std::vector<ManifestEdit> manifests;
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built

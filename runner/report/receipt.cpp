@@ -183,6 +183,27 @@ void describe_risk(std::string& out, const RunRecord& record, bool verbose) {
   }
 }
 
+// How many locked packages the run added, changed and removed, per ecosystem.
+void describe_packages(std::string& out, const RunRecord& record) {
+  for (const auto& e : record.package_errors) line(out, "packages:", e);
+  if (!record.packages || record.packages->empty()) return;
+  const PackageChanges& p = *record.packages;
+  std::vector<std::string> ecosystems;
+  auto note = [&](const PackageVersion& v) {
+    std::string name(to_string(v.ecosystem));
+    if (std::find(ecosystems.begin(), ecosystems.end(), name) == ecosystems.end())
+      ecosystems.push_back(name);
+  };
+  for (const auto& v : p.added) note(v);
+  for (const auto& c : p.changed) note(c.to);
+  for (const auto& v : p.removed) note(v);
+  std::string names;
+  for (const auto& e : ecosystems) names += (names.empty() ? "" : ", ") + e;
+  line(out, "packages:",
+       std::to_string(p.added.size()) + " added, " + std::to_string(p.changed.size()) +
+           " changed, " + std::to_string(p.removed.size()) + " removed (" + names + ")");
+}
+
 // What --audit learned, and where the suggestion is.
 void describe_audit(std::string& out, const AuditSuggestion& audit) {
   if (!audit.allow_hosts.empty())
@@ -247,6 +268,7 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     describe_throwaway_writes(out, record, verbose);
   }
   if (record.staging) describe_staging(out, *record.staging, verbose);
+  describe_packages(out, record);
   describe_manifests(out, record, verbose);
   describe_risk(out, record, verbose);
   if (record.audit) describe_audit(out, *record.audit);

@@ -194,6 +194,33 @@ json findings(const RunRecord& record) {
   return list;
 }
 
+json package_entry(const PackageVersion& p) {
+  return {{"ecosystem", to_string(p.ecosystem)},
+          {"name", p.name},
+          {"version", p.version},
+          {"direct", p.direct},
+          {"source", p.source}};
+}
+
+json packages(const RunRecord& record) {
+  json added = json::array(), removed = json::array(), changed = json::array();
+  if (record.packages) {
+    for (const auto& p : record.packages->added) added.push_back(package_entry(p));
+    for (const auto& p : record.packages->removed) removed.push_back(package_entry(p));
+    for (const auto& c : record.packages->changed)
+      changed.push_back({{"ecosystem", to_string(c.to.ecosystem)},
+                         {"name", c.to.name},
+                         {"from", c.from.version},
+                         {"to", c.to.version},
+                         {"direct", c.to.direct || c.from.direct},
+                         {"source", c.to.source}});
+  }
+  return {{"added", added},
+          {"removed", removed},
+          {"changed", changed},
+          {"errors", record.package_errors}};
+}
+
 json manifests(const RunRecord& record) {
   json list = json::array();
   for (const auto& edit : record.manifests) {
@@ -322,6 +349,7 @@ json build_report(const RunRecord& record) {
       {"violations", violations(record)},
       {"findings", findings(record)},
       {"risk", risk(record)},
+      {"packages", packages(record)},
       {"env_dropped", record.plan ? record.plan->env_dropped : std::vector<std::string>{}},
       {"config_dropped", config_dropped(record)},
       {"resources", resources(record)},

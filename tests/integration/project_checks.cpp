@@ -48,6 +48,13 @@ RunResult subcommand(const Scenario& s, const std::vector<std::string>& args) {
   return result;
 }
 
+const json* added_package(const json& report, const std::string& ecosystem,
+                          const std::string& name) {
+  for (const auto& p : report.at("packages").at("added"))
+    if (p.value("ecosystem", "") == ecosystem && p.value("name", "") == name) return &p;
+  return nullptr;
+}
+
 const json* change_at(const json& list, const std::string& path) {
   for (const auto& entry : list) {
     if (entry.at("path") == path) return &entry;

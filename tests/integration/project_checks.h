@@ -38,6 +38,10 @@ std::vector<nlohmann::json> violations_of_kind(const nlohmann::json& report,
                                                const std::string& kind);
 // The report's findings of one kind ("persistence", "direct-connect"…).
 std::vector<nlohmann::json> findings_of_kind(const nlohmann::json& report, const std::string& kind);
+// The report's packages.added entry for this ecosystem ("npm", "crates.io"…) and name, or
+// null: what the run's lockfile says it brought in.
+const nlohmann::json* added_package(const nlohmann::json& report, const std::string& ecosystem,
+                                    const std::string& name);
 // network.refused entries whose host contains `host`.
 std::vector<nlohmann::json> refused_hosts(const nlohmann::json& report, const std::string& host);
 // network.contacted entries whose host contains `host`.

@@ -99,6 +99,13 @@ TEST_CASE("cargo build runs a dependency's build.rs and promotes target/ and Car
   CHECK(build.report.at("profile") == "cargo");
   CHECK(build.report.at("verdict") == "promoted");
   CHECK(contains(project_file(s, "Cargo.lock"), "name = \"si-hooked\""));
+  const auto* hooked = added_package(build.report, "crates.io", "si-hooked");
+  REQUIRE(hooked != nullptr);
+  CHECK(hooked->at("source") == "Cargo.lock");
+  CHECK(hooked->at("direct") == true);
+  const auto* leaf = added_package(build.report, "crates.io", "si-leaf");
+  REQUIRE(leaf != nullptr);
+  CHECK(leaf->at("direct") == false);
   // The promoted binary carries what the dependency's build.rs generated.
   CHECK(run({s.project() + "/target/debug/app"}).out == "hooked+leaf+generated\n");
   for (const auto& change : build.report.at("files").at("project"))

@@ -95,6 +95,10 @@ TEST_CASE("composer install finds the project's repository and promotes vendor/ 
   CHECK(install.report.at("profile") == "composer");
   CHECK(install.report.at("verdict") == "promoted");
   CHECK(contains(project_file(s, "composer.lock"), "\"name\": \"si/base\""));
+  const auto* base = added_package(install.report, "Packagist", "si/base");
+  REQUIRE(base != nullptr);
+  CHECK(base->at("direct") == true);
+  CHECK(base->at("source") == "composer.lock");
   CHECK(in_project(s, "vendor/si/base/src/Base.php"));
   auto loaded = run({"php", "-r", "require 'vendor/autoload.php'; echo \\Si\\Base\\Base::NAME;"},
                     {.cwd = s.project()});

@@ -64,6 +64,14 @@ TEST_CASE("go mod tidy resolves from the proxy and promotes go.sum", "[install][
   CHECK(tidy.report.at("profile") == "go");
   CHECK(tidy.report.at("verdict") == "promoted");
   CHECK(contains(project_file(s, "go.sum"), "example.test/greet v1.1.0 h1:"));
+  // The report reads go.sum and go.mod: greet is required directly, upper only indirectly.
+  const auto* greet = added_package(tidy.report, "Go", "example.test/greet");
+  REQUIRE(greet != nullptr);
+  CHECK(greet->at("version") == "v1.1.0");
+  CHECK(greet->at("direct") == true);
+  const auto* upper = added_package(tidy.report, "Go", "example.test/upper");
+  REQUIRE(upper != nullptr);
+  CHECK(upper->at("direct") == false);
   CHECK(contains(project_file(s, "go.mod"), "example.test/upper v0.1.0 // indirect"));
   for (const auto& change : tidy.report.at("files").at("project"))
     CHECK(change.at("category") == "expected");

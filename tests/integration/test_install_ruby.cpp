@@ -123,6 +123,10 @@ TEST_CASE("bundle install finds the Gemfile's source and promotes vendor/bundle 
   CHECK(install.report.at("profile") == "bundler");
   CHECK(install.report.at("verdict") == "promoted");
   CHECK(contains(project_file(s, "Gemfile.lock"), "si-native (2.0.0)"));
+  const auto* native = added_package(install.report, "RubyGems", "si-native");
+  REQUIRE(native != nullptr);
+  CHECK(native->at("version") == "2.0.0");
+  CHECK(native->at("direct") == true);
   CHECK(in_project(s, "vendor/bundle"));
   check_all_expected(install);
   // Allowed because the Gemfile names it, and the receipt says where it came from.

@@ -77,6 +77,13 @@ TEST_CASE("yarn install runs a postinstall and promotes node_modules and yarn.lo
   CHECK(install.report.at("profile") == "yarn");
   CHECK(install.report.at("verdict") == "promoted");
   CHECK(contains(project_file(s, "yarn.lock"), "uses-left@^2.0.0"));
+  const auto* uses_left = added_package(install.report, "npm", "uses-left");
+  REQUIRE(uses_left != nullptr);
+  CHECK(uses_left->at("direct") == true);
+  CHECK(uses_left->at("source") == "yarn.lock");
+  const auto* left = added_package(install.report, "npm", "left-pad-lite");
+  REQUIRE(left != nullptr);
+  CHECK(left->at("direct") == false);
   CHECK(project_file(s, "node_modules/left-pad-lite/index.js") ==
         "module.exports = (s) => ' ' + s;\n");
   CHECK(project_file(s, "node_modules/uses-left/built.txt") == "built");

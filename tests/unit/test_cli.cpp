@@ -150,3 +150,33 @@ TEST_CASE("cli: help lists the subcommands and the staging exit codes") {
   CHECK_THAT(help.output, Catch::Contains("123 rejected"));
   CHECK_THAT(help.output, Catch::Contains("--no-promote"));
 }
+
+TEST_CASE("cli: scan, db import and db check") {
+  auto scan = parse({"scan", "--package", "a@1.0.0", "--package", "@s/b", "--json", "/p1", "/p2"});
+  REQUIRE(scan.action == CommandLine::Action::Scan);
+  CHECK(scan.scan.packages == std::vector<std::string>{"a@1.0.0", "@s/b"});
+  CHECK(scan.scan.paths == std::vector<std::string>{"/p1", "/p2"});
+  CHECK(scan.scan.json);
+  CHECK(scan.scan.runs);
+  auto no_runs = parse({"scan", "--db", "/osv", "--no-runs", "/p"});
+  CHECK(no_runs.scan.db == "/osv");
+  CHECK_FALSE(no_runs.scan.runs);
+  auto help = parse({"scan", "--help"});
+  CHECK(help.action == CommandLine::Action::Exit);
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("MAL-") != std::string::npos);
+
+  auto import = parse({"db", "import", "--into", "/db", "a.zip", "dir"});
+  REQUIRE(import.action == CommandLine::Action::DbImport);
+  CHECK(import.db_dir == "/db");
+  CHECK(import.db_sources == std::vector<std::string>{"a.zip", "dir"});
+  auto check = parse({"db", "check", "--db", "/db", "package-lock.json"});
+  REQUIRE(check.action == CommandLine::Action::DbCheck);
+  CHECK(check.db_sources == std::vector<std::string>{"package-lock.json"});
+  auto bad = parse({"db", "export"});
+  CHECK(bad.action == CommandLine::Action::Exit);
+  CHECK(bad.exit_code == 125);
+  auto osv = parse({"--osv-db", "/osv", "npm", "ci"});
+  CHECK(osv.options.osv_db == "/osv");
+  CHECK(osv.options.command == std::vector<std::string>{"npm", "ci"});
+}

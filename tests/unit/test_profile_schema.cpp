@@ -182,3 +182,26 @@ TEST_CASE("profile schema: a project cannot make more of the host visible") {
       "/p/.safeinstall.toml", LayerKind::Project);
   CHECK(fine);
 }
+
+TEST_CASE("profile schema: [policy] osv_db and vuln_severity") {
+  auto layer = parse_profile_layer("[policy]\nosv_db = \"osv\"\nvuln_severity = \"medium\"\n",
+                                   "/p/x.toml", LayerKind::Project);
+  REQUIRE(layer);
+  REQUIRE(layer->osv_db);
+  CHECK(layer->osv_db->value == "/p/osv");  // relative to the file naming it
+  CHECK(layer->osv_db->origin.text() == "/p/x.toml:2:10");
+  REQUIRE(layer->vuln_severity);
+  CHECK(layer->vuln_severity->value == "medium");
+  auto absolute =
+      parse_profile_layer("[policy]\nosv_db = \"/var/lib/osv\"\n", "/p/x.toml", LayerKind::Profile);
+  REQUIRE(absolute);
+  CHECK(absolute->osv_db->value == "/var/lib/osv");
+  check_error("[policy]\nvuln_severity = \"severe\"\n", "2:17",
+              "`policy.vuln_severity = \"severe\"` is not a severity",
+              "\"low\", \"medium\", \"high\" or \"critical\"");
+  check_error("[policy]\nosv_db = 3\n", "2:10", "`policy.osv_db` must be a string",
+              "policy.osv_db = ");
+  check_error("[policy]\nosv = \"x\"\n", "2:1", "unknown key `osv` in [policy]",
+              "osv_db, vuln_severity");
+  check_error("policy = 1\n", "1:10", "`policy` must be a table", "[policy]");
+}

@@ -101,3 +101,36 @@ TEST_CASE("receipt: the verdict and one line per host reached or refused") {
   CHECK_THAT(receipt, Catch::Contains("webhook.site:443 (not-allowed) ×2"));
   CHECK_THAT(receipt, Catch::Contains("x.example (A)"));
 }
+
+TEST_CASE(
+    "report: packages lists what the run changed in the lockfiles, and the receipt counts it") {
+  RunRecord record = record_with_network();
+  CHECK(build_report(record)["packages"] == json{{"added", json::array()},
+                                                 {"removed", json::array()},
+                                                 {"changed", json::array()},
+                                                 {"errors", json::array()}});
+  PackageChanges changes;
+  changes.added.push_back({Ecosystem::npm, "@s/left", "1.0.0", true, "package-lock.json"});
+  changes.removed.push_back({Ecosystem::pypi, "gone", "0.1", false, "requirements.txt"});
+  changes.changed.push_back({{Ecosystem::npm, "mid", "1.0.0", false, "package-lock.json"},
+                             {Ecosystem::npm, "mid", "1.1.0", false, "package-lock.json"}});
+  record.packages = changes;
+  record.package_errors.push_back("as staged: yarn.lock:3:1: entry for `x` has no version");
+  auto packages = build_report(record)["packages"];
+  CHECK(packages["added"] == json::array({{{"ecosystem", "npm"},
+                                           {"name", "@s/left"},
+                                           {"version", "1.0.0"},
+                                           {"direct", true},
+                                           {"source", "package-lock.json"}}}));
+  CHECK(packages["removed"][0]["ecosystem"] == "PyPI");
+  CHECK(packages["changed"] == json::array({{{"ecosystem", "npm"},
+                                             {"name", "mid"},
+                                             {"from", "1.0.0"},
+                                             {"to", "1.1.0"},
+                                             {"direct", false},
+                                             {"source", "package-lock.json"}}}));
+  CHECK(packages["errors"].size() == 1);
+  auto receipt = render_receipt(record, "", {}, false);
+  CHECK(receipt.find("packages:  1 added, 1 changed, 1 removed (npm, PyPI)") != std::string::npos);
+  CHECK(receipt.find("packages:  as staged: yarn.lock:3:1") != std::string::npos);
+}
