@@ -13,6 +13,7 @@
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/path_text.h"
+#include "runner/judge/auto_run_points.h"
 #include "runner/judge/behaviour_findings.h"
 #include "runner/judge/decoy_findings.h"
 #include "runner/judge/manifest_edits.h"
@@ -210,6 +211,10 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
                                              record.project, record.plan->dependency_manifests);
 
   record_findings(record, behaviour_findings(record));
+  record_findings(record, auto_run_findings(record.staging->changes, staged.run.dir.upper(),
+                                            record.project, record.plan->autorun,
+                                            record.outcome ? record.outcome->processes
+                                                           : std::vector<ProcessRecord>{}));
   auto packages = judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
   record_findings(record, std::move(packages.findings));
   record_findings(record, package_policy_findings(record, options.scripts));

@@ -101,6 +101,12 @@ std::vector<std::string> project_config_widening(const ProfileLayer& merged) {
   note("direct dirs ", merged.direct);
   note("environment variables ", merged.env_allow);
   note("credentials ", merged.credentials);
+  // ---- [autorun] ----
+  std::string accepted;
+  for (const auto& a : merged.autorun_accept)
+    if (is_project_config(a.origin)) accepted += (accepted.empty() ? "" : ", ") + a.glob;
+  if (!accepted.empty()) added.push_back("accepted auto-run files " + accepted);
+  // ---- end [autorun] ----
   // Only critical vulnerabilities hold the run: looser than the default (high).
   if (merged.vuln_severity && is_project_config(merged.vuln_severity->origin) &&
       merged.vuln_severity->value == "critical")
@@ -301,6 +307,9 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   auto expected = with_expect_flags(std::move(*profile_expected), run.options.expect);
   if (!expected) return propagate(expected);
   plan.expected_writes = std::move(*expected);
+  auto autorun = auto_run_rules_of(run.profile.merged);
+  if (!autorun) return propagate(autorun);
+  plan.autorun = std::move(*autorun);
   plan.package_policy = run.profile.merged.policy;
   return {};
 }

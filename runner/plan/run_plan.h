@@ -13,6 +13,7 @@
 #include "runner/options.h"
 #include "runner/plan/decoys.h"
 #include "runner/plan/toolchains.h"
+#include "runner/profile/auto_run_rules.h"
 #include "runner/profile/base_profile.h"
 #include "runner/profile/carryover/sanitized_config.h"
 #include "runner/profile/profile_schema.h"
@@ -59,6 +60,9 @@ struct RunPlan {
   // report, only their names.
   std::vector<Decoy> decoys;
   std::vector<std::string> decoy_tool_reads;  // the profile's tool reads these itself
+  // The profile's [autorun] points and acceptances: files under the expected paths that run
+  // by themselves later, checked before promotion.
+  AutoRunRules autorun;
   // An install command's manifests (the profile's [files] manifests): their dependency
   // sections may change. Empty for other commands.
   std::vector<std::string> dependency_manifests;

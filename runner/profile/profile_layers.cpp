@@ -370,6 +370,20 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
   replace_if_set(into.timeout, from.timeout);
   replace_if_set(into.disk, from.disk);
   replace_if_set(into.files, from.files);
+  // ---- [autorun] ----
+  for (const auto& point : from.autorun_points) {
+    bool same = std::ranges::any_of(into.autorun_points, [&](const auto& p) {
+      return p.check == point.check && p.paths == point.paths;
+    });
+    if (!same) into.autorun_points.push_back(point);
+  }
+  for (const auto& accept : from.autorun_accept) {
+    bool same = std::ranges::any_of(into.autorun_accept, [&](const auto& a) {
+      return a.glob == accept.glob && a.sha256 == accept.sha256;
+    });
+    if (!same) into.autorun_accept.push_back(accept);
+  }
+  // ---- end [autorun] ----
   replace_if_set(into.osv_db, from.osv_db);
   replace_if_set(into.vuln_severity, from.vuln_severity);
   merge_policy(into.policy, from.policy);

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "runner/fs/deep_glob.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/toml_input.h"
 #include "runner/profile/byte_size.h"
@@ -518,6 +519,137 @@ Result<> read_limits(const Reader& r, const toml::table& root, ProfileLayer& out
   return {};
 }
 
+// ---- [autorun] ----
+
+constexpr const char* kAutoRunPointExample =
+    "[[autorun.point]] check = \"pth\" paths = [\"**/site-packages/*.pth\"] severity = \"high\" "
+    "why = \"site.py runs its import lines at every start of python\"";
+constexpr const char* kAutoRunAcceptExample =
+    "accept = [\".venv/lib/python3.11/site-packages/foo.pth sha256:<64 hex digits>\"]";
+
+std::optional<AutoRunCheck> auto_run_check_named(std::string_view name) {
+  for (const auto& [check, text] : kAutoRunCheckNames)
+    if (name == text) return check;
+  return std::nullopt;
+}
+
+std::string auto_run_check_list() {
+  std::string list;
+  for (const auto& [check, text] : kAutoRunCheckNames)
+    list += (list.empty() ? "" : ", ") + std::string(text);
+  return list;
+}
+
+bool is_sha256_hex(std::string_view text) {
+  return text.size() == 64 && std::ranges::all_of(text, [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+         });
+}
+
+Result<AutoRunPointEntry> read_auto_run_point(const Reader& r, const toml::node& item) {
+  const auto* t = item.as_table();
+  if (t == nullptr)
+    return r.fail(item.source(), "each [[autorun.point]] must be a table", kAutoRunPointExample);
+  if (auto ok = r.known_keys(*t, "[[autorun.point]]", {"check", "paths", "severity", "why"}); !ok)
+    return propagate(ok);
+  AutoRunPointEntry entry;
+  entry.origin = r.origin(item.source());
+  std::optional<Sourced<std::string>> check, severity, why;
+  if (auto ok = take(r.string(*t, "check", "autorun.point.check", "\"pth\""), check); !ok)
+    return propagate(ok);
+  if (!check) return r.fail(item.source(), "[[autorun.point]] needs `check`", kAutoRunPointExample);
+  auto named = auto_run_check_named(check->value);
+  if (!named)
+    return r.fail(t->get("check")->source(), "unknown auto-run check `" + check->value + "`",
+                  "one of: " + auto_run_check_list());
+  entry.check = *named;
+  SourcedStrings paths;
+  if (auto ok = take(r.strings(*t, "paths", "autorun.point.paths", "[\"**/site-packages/*.pth\"]"),
+                     paths);
+      !ok)
+    return propagate(ok);
+  if (paths.empty())
+    return r.fail(item.source(), "[[autorun.point]] needs `paths`, a non-empty list of globs",
+                  kAutoRunPointExample);
+  if (auto ok = check_each(r, paths, *t, "paths",
+                           [&](const std::string& glob, const auto& at) -> Result<> {
+                             DeepGlobSet set;
+                             if (auto added = set.add(glob); !added)
+                               return r.fail(at, added.error().step, added.error().hint);
+                             return {};
+                           });
+      !ok)
+    return propagate(ok);
+  for (auto& p : paths) entry.paths.push_back(std::move(p.value));
+  if (auto ok = take(r.string(*t, "severity", "autorun.point.severity", "\"high\""), severity); !ok)
+    return propagate(ok);
+  if (severity) {
+    auto level = severity_from(severity->value);
+    if (!level)
+      return r.fail(t->get("severity")->source(), "unknown severity `" + severity->value + "`",
+                    "one of: info, low, medium, high, critical");
+    entry.severity = *level;
+  }
+  if (auto ok = take(r.string(*t, "why", "autorun.point.why", "\"sourced by every shell\""), why);
+      !ok)
+    return propagate(ok);
+  if (!why || why->value.empty())
+    return r.fail(item.source(), "[[autorun.point]] needs `why`: how a file there runs by itself",
+                  kAutoRunPointExample);
+  entry.why = why->value;
+  return entry;
+}
+
+Result<AutoRunAcceptEntry> read_auto_run_accept(const Reader& r, const std::string& text,
+                                                const toml::source_region& at) {
+  auto space = text.find_last_of(' ');
+  std::string glob = space == std::string::npos ? std::string() : text.substr(0, space);
+  while (!glob.empty() && glob.back() == ' ') glob.pop_back();
+  std::string hash = space == std::string::npos ? text : text.substr(space + 1);
+  if (glob.empty() || !hash.starts_with("sha256:"))
+    return r.fail(at, "`" + text + "` is not \"GLOB sha256:HEX\"", kAutoRunAcceptExample);
+  hash.erase(0, 7);
+  if (!is_sha256_hex(hash))
+    return r.fail(at, "`" + hash + "` is not a sha256 digest (64 hex digits)",
+                  kAutoRunAcceptExample);
+  std::ranges::transform(hash, hash.begin(),
+                         [](char c) { return static_cast<char>(std::tolower(c)); });
+  GlobSet set;
+  if (auto added = set.add(glob); !added) return r.fail(at, added.error().step, added.error().hint);
+  return AutoRunAcceptEntry{glob, hash, r.origin(at)};
+}
+
+Result<> read_autorun(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto autorun = r.table(root, "autorun", "autorun");
+  if (!autorun) return propagate(autorun);
+  if (*autorun == nullptr) return {};
+  const auto& t = **autorun;
+  if (auto ok = r.known_keys(t, "[autorun]", {"point", "accept"}); !ok) return ok;
+  if (const toml::node* points = t.get("point")) {
+    const auto* array = points->as_array();
+    if (array == nullptr)
+      return r.fail(points->source(), "`autorun.point` must be a list of tables",
+                    kAutoRunPointExample);
+    for (const auto& item : *array) {
+      auto point = read_auto_run_point(r, item);
+      if (!point) return propagate(point);
+      out.autorun_points.push_back(std::move(*point));
+    }
+  }
+  SourcedStrings accept;
+  if (auto ok = take(r.strings(t, "accept", "autorun.accept", "[\"GLOB sha256:HEX\"]"), accept);
+      !ok)
+    return ok;
+  const auto* array = accept.empty() ? nullptr : t.get("accept")->as_array();
+  for (std::size_t i = 0; i < accept.size(); ++i) {
+    auto entry = read_auto_run_accept(r, accept[i].value, (*array)[i].source());
+    if (!entry) return propagate(entry);
+    out.autorun_accept.push_back(std::move(*entry));
+  }
+  return {};
+}
+
+// ---- end [autorun] ----
 // ---- Package policy: [policy], [policy.<ecosystem>], [scripts] (docs/policy.md) ----
 
 Result<> check_package_patterns(const Reader& r, const SourcedStrings& values, const toml::table& t,
@@ -674,7 +806,9 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
                                {"extends", "description", "scripts", "match", "network", "files",
                                 "env", "credentials", "cache", "filesystem", "limits", "decoys",
                                 // package policy
-                                "policy"});
+                                "policy",
+                                // auto-run points
+                                "autorun"});
         !ok)
       return ok;
   } else {
@@ -691,7 +825,9 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
     if (auto ok = r.known_keys(root, ".safeinstall.toml",
                                {"profile", "description", "scripts", "network", "files", "env",
                                 // package policy
-                                "policy"});
+                                "policy",
+                                // auto-run points
+                                "autorun"});
         !ok)
       return ok;
   }
@@ -728,13 +864,19 @@ Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
   out.file = r.file();
   for (auto step :
        {read_top_level, read_match, read_network, read_files, read_env, read_credentials,
-        read_decoys, read_caches, read_filesystem, read_limits, read_policy}) {
+        read_decoys, read_caches, read_filesystem, read_limits, read_policy, read_autorun}) {
     if (auto ok = step(r, root, out); !ok) return propagate(ok);
   }
   return out;
 }
 
 }  // namespace
+
+std::string_view to_string(AutoRunCheck check) {
+  for (const auto& [value, name] : kAutoRunCheckNames)
+    if (value == check) return name;
+  return "?";
+}
 
 std::string Origin::text() const {
   if (line == 0) return file;

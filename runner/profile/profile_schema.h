@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "runner/finding.h"
 #include "sandbox/base/error.h"
 
 namespace safeinstall::runner {
@@ -42,6 +43,49 @@ struct ToolchainEntry {
   Origin origin;
 };
 
+// ---- [autorun]: files that run by themselves later (docs/profiles.md "[autorun]") ----
+
+// What is checked at a point; the checks are code (runner/judge/auto_run_points.h).
+enum class AutoRunCheck {
+  written,            // any file added or replaced there
+  replaced,           // a file the project already had, replaced or changed
+  pth,                // a .pth whose lines site.py executes
+  console_script,     // a venv bin/ script that is not the standard console-script launcher
+  bin_link,           // node_modules/.bin entry not declared by the package it points into
+  binstub,            // a RubyGems bin wrapper that is not the standard one
+  executable,         // a file with an x bit or a script or native-module extension
+  composer_autoload,  // an autoload "files" entry no installed package or composer.json declares
+};
+inline constexpr std::pair<AutoRunCheck, const char*> kAutoRunCheckNames[] = {
+    {AutoRunCheck::written, "written"},
+    {AutoRunCheck::replaced, "replaced"},
+    {AutoRunCheck::pth, "pth"},
+    {AutoRunCheck::console_script, "console-script"},
+    {AutoRunCheck::bin_link, "bin-link"},
+    {AutoRunCheck::binstub, "binstub"},
+    {AutoRunCheck::executable, "executable"},
+    {AutoRunCheck::composer_autoload, "composer-autoload"},
+};
+std::string_view to_string(AutoRunCheck check);
+
+// [[autorun.point]]: paths (deep globs, runner/fs/deep_glob.h), the check, its severity and
+// one line on why a file there runs by itself.
+struct AutoRunPointEntry {
+  AutoRunCheck check = AutoRunCheck::written;
+  std::vector<std::string> paths;
+  Severity severity = Severity::high;
+  std::string why;
+  Origin origin;
+};
+
+// [autorun] accept = ["GLOB sha256:HEX"]: a known file the user accepts at that content.
+struct AutoRunAcceptEntry {
+  std::string glob;    // runner/fs/path_globs.h syntax
+  std::string sha256;  // lowercase hex of the file's bytes (a symlink: of its target text)
+  Origin origin;
+};
+
+// ---- end [autorun] ----
 // ---- Package policy: [policy], [policy.<ecosystem>] and [scripts] (docs/policy.md) ----
 
 // The ecosystems [policy.<name>] may name.
@@ -127,6 +171,10 @@ struct ProfileLayer {
   std::optional<Sourced<std::uint64_t>> timeout;
   std::optional<Sourced<std::uint64_t>> disk;
   std::optional<Sourced<std::uint64_t>> files;
+  // ---- [autorun] ----
+  std::vector<AutoRunPointEntry> autorun_points;
+  std::vector<AutoRunAcceptEntry> autorun_accept;
+  // ---- end [autorun] ----
   // [policy]: the offline OSV database (a directory; relative to the file that names it)
   // and the lowest vulnerability severity that holds a run.
   std::optional<Sourced<std::string>> osv_db;

@@ -222,3 +222,19 @@ TEST_CASE("profiles: a project config that widens the sandbox is shown, and in C
                                 "dist/**") != std::string::npos);
   CHECK(read_file(s.project() + "/dist/x") == "ok\n");
 }
+
+TEST_CASE("profiles: a project config that accepts auto-run files widens the sandbox",
+          "[profiles][autorun]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  write_readable(s.project() + "/.safeinstall.toml",
+                 "[autorun]\naccept = [\".venv/lib/python3.11/site-packages/x.pth sha256:" +
+                     std::string(64, 'a') + "\"]\n");
+  auto refused = s.run({"/bin/true"}, {}, kCleanCiEnv);
+  CHECK(refused.exit_code() == 125);
+  CHECK(refused.result.err.find("widens the sandbox (accepted auto-run files "
+                                ".venv/lib/python3.11/site-packages/x.pth)") != std::string::npos);
+  auto trusted = s.run({"/bin/true"}, {"--trust-project-config"}, kCleanCiEnv);
+  CHECK(trusted.exit_code() == 0);
+}

@@ -177,6 +177,8 @@ std::string gemspec_of(const GemPackage& package, const std::vector<std::string>
   out += "  s.files = " + json(files).dump() + "\n";
   if (!package.extconf_rb.empty())
     out += "  s.extensions = [" + ruby_string("ext/" + package.name + "/extconf.rb") + "]\n";
+  if (!package.executables.empty())
+    out += "  s.bindir = \"bin\"\n  s.executables = " + json(package.executables).dump() + "\n";
   for (const auto& [name, requirement] : package.dependencies)
     out +=
         "  s.add_runtime_dependency " + ruby_string(name) + ", " + ruby_string(requirement) + "\n";

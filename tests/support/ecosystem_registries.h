@@ -79,6 +79,9 @@ struct GemPackage {
   // gem runs at install (it must leave a Makefile in the current directory; gem then runs
   // make and make install).
   std::string extconf_rb;
+  // Commands the gem installs (each bin/<name> among `files`): gem and bundler write a
+  // RubyGems wrapper for each into their bin directory.
+  std::vector<std::string> executables;
 };
 void write_gem_registry(const std::string& root, const std::string& base_url,
                         const std::vector<GemPackage>& packages);

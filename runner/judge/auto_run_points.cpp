@@ -1,0 +1,287 @@
+#include "runner/judge/auto_run_points.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "runner/fs/digest.h"
+#include "runner/judge/auto_run_content.h"
+#include "runner/judge/composer_autoload.h"
+#include "runner/judge/package_owners.h"
+
+namespace safeinstall::runner {
+namespace {
+
+// Larger files at an auto-run point are not read: they cannot be a standard launcher or a
+// known .pth, so they are reported as they are.
+constexpr std::size_t kMaxCheckedBytes = 1 << 20;
+constexpr std::size_t kPrefetchAhead = 16;
+
+struct Context {
+  const std::string& project;
+  const StagedFiles& files;
+  PackageOwners& owners;
+  // package.json of npm package dirs, parsed once however many .bin links lead into them.
+  mutable std::map<std::string, nlohmann::json> manifests;
+
+  const nlohmann::json& manifest_of(const std::string& package_dir) const {
+    auto [at, added] = manifests.try_emplace(package_dir);
+    if (added) {
+      auto text = files.read(package_dir + "/package.json", kMaxCheckedBytes);
+      if (text) at->second = nlohmann::json::parse(*text, nullptr, false);
+    }
+    return at->second;
+  }
+};
+
+// "name@version" from a package.json.
+std::string package_id(const nlohmann::json& manifest) {
+  if (!manifest.is_object() || !manifest.contains("name") || !manifest["name"].is_string())
+    return {};
+  std::string id = manifest["name"].get<std::string>();
+  if (manifest.contains("version") && manifest["version"].is_string())
+    id += "@" + manifest["version"].get<std::string>();
+  return id;
+}
+
+// What a failed check found: why the file runs by itself, and whose it is when the check
+// knows better than the path (a .bin link belongs to the package it points into).
+struct Failure {
+  std::string what;
+  std::string package;
+};
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string leaf(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::optional<std::string> content_of(const Change& c, const Context& ctx) {
+  if (c.type == EntryType::symlink) return c.symlink_target();
+  if (c.type != EntryType::file) return std::nullopt;
+  return ctx.files.read(c.path, kMaxCheckedBytes);
+}
+
+std::optional<Failure> check_pth(const Change& c, const Context& ctx) {
+  auto content = content_of(c, ctx);
+  if (!content) return Failure{"a .pth file too large to read or not a regular file", {}};
+  auto lines = unknown_executing_pth_lines(*content);
+  if (lines.empty()) return std::nullopt;
+  std::string first = lines.front().substr(0, 120);
+  return Failure{"a .pth file whose import line site.py runs at every start of python: " + first,
+                 {}};
+}
+
+std::optional<Failure> check_console_script(const Change& c, const Context& ctx) {
+  if (c.type != EntryType::file || leaf(c.path).starts_with("activate")) return std::nullopt;
+  auto content = content_of(c, ctx);
+  bool replaced = c.change == ChangeKind::modified;
+  if (!content) return Failure{"a bin/ file too large to check as a console-script launcher", {}};
+  // A binary a wheel ships (ruff, uv) is the package's own program; only launcher-shaped
+  // scripts, or a replaced one, are judged against the standard launcher.
+  if (!content->starts_with("#!") && !replaced) return std::nullopt;
+  std::string venv_bin = ctx.project + "/" + dir_of(c.path);
+  if (is_standard_console_script(*content, venv_bin)) return std::nullopt;
+  return Failure{std::string(replaced ? "a replaced" : "a") +
+                     " bin/ script that is not the standard console-script launcher: it runs "
+                     "whenever its command is typed in the venv",
+                 {}};
+}
+
+std::optional<Failure> check_binstub(const Change& c, const Context& ctx) {
+  if (c.type == EntryType::symlink)
+    return Failure{"a gem bin wrapper replaced by a symlink to " + c.symlink_target(), {}};
+  auto content = content_of(c, ctx);
+  if (content && is_standard_rubygems_wrapper(*content)) return std::nullopt;
+  return Failure{
+      "a gem bin wrapper that is not the one RubyGems writes: it runs whenever its "
+      "command is run through the bundle",
+      {}};
+}
+
+// The bin entries an npm package.json declares, as package-relative normalized paths.
+std::vector<std::pair<std::string, std::string>> declared_bins(const nlohmann::json& manifest) {
+  std::vector<std::pair<std::string, std::string>> bins;
+  if (!manifest.is_object() || !manifest.contains("bin")) return bins;
+  const auto& bin = manifest["bin"];
+  auto add = [&](const std::string& name, const std::string& target) {
+    if (auto path = normalized(target)) bins.emplace_back(name, *path);
+  };
+  if (bin.is_string() && manifest.contains("name") && manifest["name"].is_string())
+    add(leaf(manifest["name"].get<std::string>()), bin.get<std::string>());
+  if (bin.is_object())
+    for (const auto& [name, target] : bin.items())
+      if (target.is_string()) add(leaf(name), target.get<std::string>());
+  return bins;
+}
+
+// `directories.bin`: every file in that directory is a bin under its own name.
+bool in_declared_bin_dir(const nlohmann::json& manifest, const std::string& name,
+                         const std::string& inside) {
+  if (!manifest.is_object() || manifest.contains("bin") || !manifest.contains("directories"))
+    return false;
+  const auto& dirs = manifest["directories"];
+  if (!dirs.is_object() || !dirs.contains("bin") || !dirs["bin"].is_string()) return false;
+  auto dir = normalized(dirs["bin"].get<std::string>());
+  return dir && !dir->empty() && inside == *dir + "/" + name;
+}
+
+std::optional<Failure> check_bin_link(const Change& c, const Context& ctx) {
+  const std::string name = leaf(c.path);
+  if (c.type != EntryType::symlink)
+    return Failure{"node_modules/.bin/" + name + " is not a link into a package: it runs as `" +
+                       name + "` in every package script",
+                   {}};
+  const auto& resolved = c.symlink_resolves_to();
+  std::string modules = dir_of(dir_of(c.path));  // the node_modules holding .bin
+  std::string package_dir = resolved ? npm_package_dir(*resolved) : std::string();
+  bool in_sibling_package = !package_dir.empty() && (dir_of(package_dir) == modules ||
+                                                     dir_of(dir_of(package_dir)) == modules);
+  if (!resolved || !in_sibling_package)
+    return Failure{".bin/" + name + " points to " + c.symlink_target() +
+                       ", outside the packages of its node_modules",
+                   {}};
+  const auto& manifest = ctx.manifest_of(package_dir);
+  std::string package = package_id(manifest);
+  std::string inside = resolved->substr(package_dir.size() + 1);
+  for (const auto& [bin_name, target] : declared_bins(manifest))
+    if (bin_name == name && target == inside) return std::nullopt;
+  if (in_declared_bin_dir(manifest, name, inside)) return std::nullopt;
+  return Failure{".bin/" + name + " points to " + inside + " in " +
+                     (package.empty() ? package_dir : package) +
+                     ", which that package does not declare as its `" + name +
+                     "` bin: it runs as `" + name + "` in every package script",
+                 package};
+}
+
+// vendor/composer/autoload_files.php or autoload_static.php: every file it includes must be
+// one that installed.json or the root composer.json declares.
+std::optional<Failure> check_composer_autoload(const Change& c, const Context& ctx) {
+  auto content = content_of(c, ctx);
+  if (!content) return Failure{"an autoload file too large to read or not a regular file", {}};
+  std::string composer_dir = dir_of(c.path);  // vendor/composer
+  std::string vendor = dir_of(composer_dir);
+  auto installed = ctx.files.read(composer_dir + "/installed.json", kMaxCheckedBytes);
+  auto root = ctx.files.read("composer.json", kMaxCheckedBytes);
+  auto declared =
+      composer_declared_autoload_files(installed.value_or(""), root.value_or(""), vendor);
+  for (const auto& entry : composer_autoload_entries(*content, vendor)) {
+    if (std::ranges::find(declared, entry) != declared.end()) continue;
+    return Failure{"includes " + entry +
+                       ", which no installed package and not composer.json declares as an "
+                       "autoload file: it runs at every require of vendor/autoload.php",
+                   {}};
+  }
+  return std::nullopt;
+}
+
+std::optional<Failure> check_change(const AutoRunPoint& point, const Change& c,
+                                    const Context& ctx) {
+  switch (point.check) {
+    case AutoRunCheck::written:
+      return Failure{std::string(c.change == ChangeKind::modified ? "replaced" : "written"), {}};
+    case AutoRunCheck::replaced:
+      if (c.change != ChangeKind::modified) return std::nullopt;
+      return Failure{"replaced (the project had it)", {}};
+    case AutoRunCheck::pth:
+      return check_pth(c, ctx);
+    case AutoRunCheck::console_script:
+      return check_console_script(c, ctx);
+    case AutoRunCheck::bin_link:
+      return check_bin_link(c, ctx);
+    case AutoRunCheck::binstub:
+      return check_binstub(c, ctx);
+    case AutoRunCheck::composer_autoload:
+      return check_composer_autoload(c, ctx);
+    case AutoRunCheck::executable:
+      if (c.type == EntryType::file && (c.flags.executable || has_runnable_extension(c.path)))
+        return Failure{"an executable or loadable file", {}};
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+const AutoRunAcceptance* acceptance_of(const Change& c, const AutoRunRules& rules,
+                                       const Context& ctx) {
+  const AutoRunAcceptance* candidate = nullptr;
+  for (const auto& a : rules.accept)
+    if (a.glob.matches(c.path)) candidate = &a;
+  if (candidate == nullptr) return nullptr;
+  auto content = content_of(c, ctx);
+  if (!content) return nullptr;
+  std::string digest = hex_digest("sha256", *content);
+  for (const auto& a : rules.accept)
+    if (a.sha256 == digest && a.glob.matches(c.path)) return &a;
+  return nullptr;
+}
+
+// The .safeinstall.toml line that accepts this file at this content, for a file the user
+// knows.
+std::string how_to_accept(const Change& c, const Context& ctx) {
+  auto content = content_of(c, ctx);
+  if (!content) return {};
+  return "; if it is known, accept it with [autorun] accept = [\"" + c.path +
+         " sha256:" + hex_digest("sha256", *content) + "\"]";
+}
+
+std::string with_package(const std::string& package, const PackageOwners& owners) {
+  if (!package.empty()) return " (" + package + ")";
+  const auto& ran = owners.packages_that_ran();
+  if (ran.empty()) return {};
+  std::string list;
+  for (const auto& p : ran) list += (list.empty() ? "" : ", ") + p;
+  return " (written while code of " + list + " ran)";
+}
+
+}  // namespace
+
+std::vector<Finding> auto_run_findings(const ChangeList& changes, const std::string& upper_dir,
+                                       const std::string& project, const AutoRunRules& rules,
+                                       const std::vector<ProcessRecord>& processes) {
+  std::vector<Finding> out;
+  if (rules.points.empty()) return out;
+  StagedFiles files(upper_dir, project);
+  PackageOwners owners(changes, files, processes);
+  Context ctx{project, files, owners, {}};
+  // Every point's globs in one set: a node_modules has tens of thousands of changes and
+  // almost none is at any point, so each is tested once rather than once per point.
+  DeepGlobSet any_point;
+  for (const auto& point : rules.points) any_point.add_all(point.paths);
+  const auto& all = changes.changes;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    // Each path lives in its own allocation: asking for one a few changes ahead hides the
+    // memory latency that otherwise dominates a walk over tens of thousands of them.
+    if (i + kPrefetchAhead < all.size()) __builtin_prefetch(all[i + kPrefetchAhead].path.data());
+    const Change& c = all[i];
+    if (c.change == ChangeKind::deleted || c.type == EntryType::dir ||
+        c.category != Category::expected || !any_point.matches(c.path))
+      continue;
+    for (const auto& point : rules.points) {
+      if (!point.paths.matches(c.path)) continue;
+      auto failure = check_change(point, c, ctx);
+      if (!failure) continue;
+      std::string package = failure->package.empty() ? owners.owner_of(c.path) : failure->package;
+      Finding f{FindingKind::auto_run, point.severity, {}, package, c.path, 0};
+      if (const auto* accepted = acceptance_of(c, rules, ctx)) {
+        f.severity = Severity::info;
+        f.detail =
+            c.path + ": " + failure->what + " — accepted at this content by " + accepted->origin;
+      } else {
+        f.detail = c.path + ": " + failure->what + "; " + point.why +
+                   with_package(package, owners) + how_to_accept(c, ctx);
+      }
+      out.push_back(std::move(f));
+      break;  // one finding per file, from the first point that fails it
+    }
+  }
+  return out;
+}
+
+}  // namespace safeinstall::runner
