@@ -51,7 +51,8 @@ std::string location_of(const json& result) {
 
 }  // namespace
 
-TEST_CASE("--sarif writes SARIF 2.1.0 that the schema accepts, one result per finding", "[ci]") {
+TEST_CASE("sarif: the report as SARIF 2.1.0 that the schema accepts, one result per finding",
+          "[ci]") {
   Who who = GENERATE(Who::Root, Who::Unprivileged);
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
@@ -120,7 +121,9 @@ TEST_CASE("the Markdown summary goes to --summary or is appended to GITHUB_STEP_
   CHECK(read_file(step_summary) == text);
 }
 
-TEST_CASE("--sarif in a directory that cannot take the file fails before anything runs", "[ci]") {
+TEST_CASE(
+    "sarif: a --sarif file in a directory that cannot take the file fails before anything runs",
+    "[ci]") {
   Who who = GENERATE(Who::Root, Who::Unprivileged);
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
