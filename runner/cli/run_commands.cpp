@@ -11,6 +11,7 @@
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/messages.h"
+#include "runner/record/redact.h"
 #include "runner/staging/change_list.h"
 #include "runner/staging/project_snapshot.h"
 #include "runner/staging/verdict.h"
@@ -90,16 +91,10 @@ void line(const std::string& label, const std::string& text) {
   std::printf("  %-10s %s\n", label.c_str(), sandbox::printable(text).c_str());
 }
 
-std::string joined(const std::vector<std::string>& words) {
-  std::string text;
-  for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
-  return text;
-}
-
 void show_run_meta(const StoredRun& run) {
   std::printf("run %s\n", sandbox::printable(run.dir.id).c_str());
   line("project:", run.meta.project);
-  line("command:", joined(run.meta.command));
+  line("command:", shown_command(run.meta.command));
   line("created:", rfc3339(run.meta.created_at));
   line("verdict:", run.meta.verdict.empty() ? std::string("running") : run.meta.verdict);
   line("promoted:", run.meta.promoted ? "yes" : "no");

@@ -17,14 +17,8 @@
 namespace safeinstall::runner {
 namespace {
 
-std::string join(const std::vector<std::string>& argv) {
-  std::string text;
-  for (const auto& a : argv) text += (text.empty() ? "" : " ") + a;
-  return text;
-}
-
 std::string who(const std::vector<std::string>& argv, pid_t pid) {
-  return argv.empty() ? "pid " + std::to_string(pid) : join(redact_argv(argv));
+  return argv.empty() ? "pid " + std::to_string(pid) : shown_command(argv);
 }
 
 std::string by_package(const std::string& package) {
@@ -275,20 +269,6 @@ bool script_pipes_download_into_shell(const std::string& script) {
   return end_stage(false);
 }
 
-// The violation kinds judge() already records for these findings.
-std::optional<ViolationKind> mirrored_violation(const Finding& f) {
-  switch (f.kind) {
-    case FindingKind::survivor:
-      return ViolationKind::survivor;
-    case FindingKind::refused_syscall:
-      return ViolationKind::syscall;
-    case FindingKind::unlisted_script:
-      return ViolationKind::script;
-    default:
-      return std::nullopt;
-  }
-}
-
 ViolationKind violation_kind_of(FindingKind kind) {
   switch (kind) {
     case FindingKind::direct_connect:
@@ -316,6 +296,13 @@ ViolationKind violation_kind_of(FindingKind kind) {
     default:
       return ViolationKind::package;
   }
+}
+
+// The findings judge() already records as violations: a survivor, a refused syscall or script.
+std::optional<ViolationKind> mirrored_violation(const Finding& f) {
+  bool mirrored = f.kind == FindingKind::survivor || f.kind == FindingKind::refused_syscall ||
+                  f.kind == FindingKind::unlisted_script;
+  return mirrored ? std::optional(violation_kind_of(f.kind)) : std::nullopt;
 }
 
 // A unix-socket refusal is already an egress violation with the same pid.

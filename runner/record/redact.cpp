@@ -382,4 +382,10 @@ std::vector<std::string> redact_argv(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string shown_command(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const auto& a : redact_argv(argv)) text += (text.empty() ? "" : " ") + a;
+  return text;
+}
+
 }  // namespace safeinstall::runner

@@ -10,4 +10,8 @@ namespace safeinstall::runner {
 std::string redact(const std::string& text);
 std::vector<std::string> redact_argv(const std::vector<std::string>& argv);
 
+// The argv redacted and joined with spaces, as the receipt, findings and `runs show` name a
+// command.
+std::string shown_command(const std::vector<std::string>& argv);
+
 }  // namespace safeinstall::runner

@@ -10,12 +10,6 @@
 namespace safeinstall::runner {
 namespace {
 
-std::string join(const std::vector<std::string>& argv) {
-  std::string text;
-  for (const auto& a : argv) text += (text.empty() ? "" : " ") + a;
-  return text;
-}
-
 const ProcessRecord* recorded(const Outcome& outcome, pid_t pid) {
   for (auto it = outcome.processes.rbegin(); it != outcome.processes.rend(); ++it) {
     if (it->pid == pid) return &*it;
@@ -31,7 +25,7 @@ std::string attribution(const std::string& package, const std::string& script) {
 
 void record_survivors(RunRecord& record, const Outcome& outcome) {
   for (const auto& s : outcome.survivors) {
-    std::string who = s.argv.empty() ? "pid " + std::to_string(s.pid) : join(redact_argv(s.argv));
+    std::string who = s.argv.empty() ? "pid " + std::to_string(s.pid) : shown_command(s.argv);
     std::string detail = who + " was still running when the command exited; killed";
     // Who started it: the parent at its exec, before it was orphaned to init.
     pid_t spawner = s.ppid;
@@ -40,7 +34,7 @@ void record_survivors(RunRecord& record, const Outcome& outcome) {
       spawner = self->ppid;
     }
     if (const auto* parent = recorded(outcome, spawner)) {
-      detail += "; started by " + join(redact_argv(parent->argv)) + " (pid " +
+      detail += "; started by " + shown_command(parent->argv) + " (pid " +
                 std::to_string(parent->pid) + ")";
     } else if (s.ppid > 1) {
       detail += "; started by pid " + std::to_string(s.ppid);
@@ -52,7 +46,7 @@ void record_survivors(RunRecord& record, const Outcome& outcome) {
 // Refused syscalls and install scripts, as the recording supervisor saw them.
 void record_refusals(RunRecord& record, const Outcome& outcome) {
   for (const auto& r : outcome.refusals) {
-    std::string by = r.argv.empty() ? "pid " + std::to_string(r.pid) : join(redact_argv(r.argv));
+    std::string by = r.argv.empty() ? "pid " + std::to_string(r.pid) : shown_command(r.argv);
     if (r.kind == RefusalKind::script) {
       record.violations.push_back(
           {ViolationKind::script, r.what + " refused by --scripts: " + by, r.pid});
@@ -66,7 +60,7 @@ void record_refusals(RunRecord& record, const Outcome& outcome) {
     record.violations.push_back({ViolationKind::limit, limit, 0});
   for (const auto& a : outcome.direct_attempts) {
     if (a.kind != AttemptKind::unix_socket) continue;
-    std::string by = a.argv.empty() ? "pid " + std::to_string(a.pid) : join(redact_argv(a.argv));
+    std::string by = a.argv.empty() ? "pid " + std::to_string(a.pid) : shown_command(a.argv);
     record.violations.push_back({ViolationKind::egress,
                                  a.call + " to the unix socket " + a.address +
                                      " (outside the sandbox's home, /tmp and project) refused: " +
@@ -175,7 +169,7 @@ void suggest_for_audit(RunRecord& record) {
   sandbox::EgressPolicy profile_policy(record.plan->egress.patterns());
   record.audit =
       write_suggestion(suggest_additions(contacted, profile_policy, record.staging->changes),
-                       join(record.command), record.staging->run_dir);
+                       shown_command(record.command), record.staging->run_dir);
 }
 
 }  // namespace safeinstall::runner

@@ -185,12 +185,6 @@ void unexpected_change_results(const RunRecord& record, Rules& rules, json& resu
   }
 }
 
-std::string join_command(const std::vector<std::string>& argv) {
-  std::string text;
-  for (const auto& a : redact_argv(argv)) text += (text.empty() ? "" : " ") + a;
-  return text;
-}
-
 }  // namespace
 
 std::string_view sarif_level(Severity severity) {
@@ -210,7 +204,7 @@ nlohmann::json build_sarif(const RunRecord& record, const std::string& version) 
   bool passed = record.verdict == VerdictKind::promoted || record.verdict == VerdictKind::staged;
   json invocation = {{"executionSuccessful", passed},
                      {"exitCode", record.exit_code},
-                     {"commandLine", join_command(record.command)},
+                     {"commandLine", shown_command(record.command)},
                      {"properties",
                       {{"verdict", to_string(record.verdict)},
                        {"verdictReasons", record.verdict_reasons},

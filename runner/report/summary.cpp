@@ -9,17 +9,11 @@ namespace {
 // Findings listed in the summary's table; the report has them all.
 constexpr std::size_t kFindingRows = 50;
 
-std::string join_command(const std::vector<std::string>& argv) {
-  std::string text;
-  for (const auto& a : redact_argv(argv)) text += (text.empty() ? "" : " ") + a;
-  return text;
-}
-
 std::string verdict_heading(const RunRecord& record) {
   std::string verdict(to_string(record.verdict));
   RiskSummary risk = risk_of(record.findings);
   if (record.verdict == VerdictKind::held && risk.suspicious > 0) verdict += " as suspicious";
-  return "### safeinstall: " + markdown_cell(join_command(record.command)) + " — " + verdict +
+  return "### safeinstall: " + markdown_cell(shown_command(record.command)) + " — " + verdict +
          "\n\n";
 }
 
