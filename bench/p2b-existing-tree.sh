@@ -27,21 +27,6 @@ readonly CACHE_ROOT="${P2_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/safeinstall
 readonly RESULT_JSON="$BUILD_DIR/bench/p2b-existing-tree.json" # per command and round
 readonly NPM_FLAGS="--prefer-offline --ignore-scripts --no-audit --no-fund --no-update-notifier"
 
-work=""
-cleanup() {
-  if [ -n "$work" ] && [ -d "$work" ]; then
-    echo "$BENCH_NAME: removing $work" >&2
-    rm -rf -- "$work"
-  fi
-}
-trap cleanup EXIT
-
-make_project() {
-  mkdir -p "$1"
-  cp "$FIXTURE/package.json" "$FIXTURE/package-lock.json" "$1/"
-  chmod u+w "$1"/package*.json
-}
-
 # The shell command that puts PROJECT back as it was before `npm install PKG` (not timed).
 restore_before_install() { # PROJECT
   echo "cp '$work/pristine/package.json' '$work/pristine/package-lock.json' '$1/' &&" \
@@ -59,10 +44,10 @@ main() {
   BENCH_BINARIES=()
   build_targets safeinstall
   local safeinstall="$BUILD_DIR/safeinstall"
-  mkdir -p "$CACHE_ROOT" "$(dirname "$RESULT_JSON")"
-  work=$(mktemp -d "$CACHE_ROOT/p2b-work.XXXXXX")
-  make_project "$work/bare"
-  make_project "$work/sandboxed"
+  mkdir -p "$(dirname "$RESULT_JSON")"
+  make_work_dir "$CACHE_ROOT" p2b-work
+  make_fixture_project "$work/bare"
+  make_fixture_project "$work/sandboxed"
   local report="$work/report.json"
   local bare_npm="npm --cache '$work/bare-npm-cache'"
   local si="env CI=true SAFEINSTALL_CACHE_DIR='$work/si-caches' SAFEINSTALL_STATE_DIR='$work/si-state' \
