@@ -20,10 +20,16 @@
 #include "runner/messages.h"
 #include "runner/packages/project_packages.h"
 #include "runner/policy/run_package_policy.h"
+#include "runner/promotion/background_cleanup.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
+
+// From this many replaced or deleted project entries on, the old trees and the spent staging
+// are removed after the command returns (background_cleanup.h): removing a replaced
+// node_modules can take longer than promoting it. Smaller runs clean up at once.
+constexpr std::size_t kCleanUpInBackgroundFrom = 2000;
 namespace {
 
 // Changes listed before a y/N question; the report has them all.
@@ -276,10 +282,18 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
   po.allow_unexpected = allow_unexpected;
   po.allow_protected = allow_protected;
   po.conflicts = check ? &*check : nullptr;
+  po.defer_cleanup = std::ranges::count_if(changes.changes, [](const Change& c) {
+                       return c.real_type.has_value();
+                     }) >= static_cast<std::ptrdiff_t>(kCleanUpInBackgroundFrom);
   auto result = promote(run.dir, run.meta.project, changes, po);
   if (!result) {
     attempt.message = result.error().message();
     return attempt;
+  }
+  if (result->cleanup_deferred) {
+    staging.cleanup_in_background = finish_cleanup_in_background(run.dir).has_value();
+    // No process to spare: the old trees go now.
+    if (!staging.cleanup_in_background) (void)remove_trash(run.dir);
   }
   attempt.promoted = true;
   staging.promoted = true;

@@ -60,6 +60,9 @@ struct StagingRecord {
   ChangeList changes;  // files.project, categorized
   bool promoted = false;
   std::vector<std::string> promoted_entries;  // top-level entries now new in the project
+  // The replaced trees and the spent staging are removed by a process of their own, after
+  // safeinstall returns (background_cleanup.h).
+  bool cleanup_in_background = false;
   std::vector<std::pair<std::string, std::string>> skipped;  // {path, why not promoted}
   std::vector<std::string> next_steps;                       // commands the user may run next
 };

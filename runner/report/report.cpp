@@ -330,10 +330,16 @@ json staging(const StagingRecord& staging) {
   json skipped = json::array();
   for (const auto& [path, why] : staging.skipped)
     skipped.push_back({{"path", path}, {"reason", why}});
-  return {{"run_dir", staging.run_dir},   {"staging_dir", staging.staging},
-          {"note", staging.note},         {"copy_promotion", staging.copy_promotion},
-          {"promoted", staging.promoted}, {"promoted_entries", staging.promoted_entries},
-          {"skipped", skipped},           {"next", staging.next_steps}};
+  return {{"run_dir", staging.run_dir},
+          {"staging_dir", staging.staging},
+          {"note", staging.note},
+          {"copy_promotion", staging.copy_promotion},
+          {"promoted", staging.promoted},
+          {"promoted_entries", staging.promoted_entries},
+          {"skipped", skipped},
+          {"next", staging.next_steps},
+          {"cleanup",
+           staging.promoted ? (staging.cleanup_in_background ? "background" : "done") : "none"}};
 }
 
 // Names only: the sanitizers never hand out a value.
