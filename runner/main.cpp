@@ -279,7 +279,7 @@ int run(const Options& given, PrunePolicy& prune) {
     record.exit_code = exit_code::kSafeinstallFailed;
     record.duration = elapsed();
     judge(record);
-    keep_tool_logs(logs, staged->run.dir.path);
+    record.logs = keep_tool_logs(logs, staged->run.dir.path);
     settle_unrun(record, *staged, *store);
     finish(record, options, *base);
     return exit_code::kSafeinstallFailed;
@@ -307,10 +307,10 @@ int main(int argc, char** argv) {
     case CommandLine::Action::Check:
       return run_check(cl.options.verbose);
     case CommandLine::Action::Run: {
-      std::optional<PrunePolicy> prune;
-      int exit = run(cl.options, prune.emplace());
+      PrunePolicy prune;
+      int exit = run(cl.options, prune);
       // Only once the run has let go of its project's lock, so its own runs can go too.
-      prune_after_run(*prune);
+      prune_after_run(prune);
       return exit;
     }
     case CommandLine::Action::Runs:

@@ -132,6 +132,17 @@ void show_report_summary(const nlohmann::json& report) {
   }
   if (total > shown)
     line("change:", "… and " + std::to_string(total - shown) + " more in the report");
+  const auto hints = report.value("suggestions", nlohmann::json::object());
+  if (auto withheld = string_at(hints, "withheld"); !withheld.empty())
+    line("suspicious:", withheld);
+  for (const auto& config : hints.value("config", nlohmann::json::array()))
+    if (config.is_string()) line("to pass:", config.get<std::string>());
+  std::string flags;
+  for (const auto& flag : hints.value("flags", nlohmann::json::array()))
+    if (flag.is_string()) flags += (flags.empty() ? "" : " ") + flag.get<std::string>();
+  if (!flags.empty()) line("to pass:", "or run with " + flags);
+  for (const auto& log : report.value("logs", nlohmann::json::array()))
+    if (log.is_object()) line("log:", string_at(log, "path"));
   const auto staging = report.value("staging", nlohmann::json::object());
   for (const auto& step : staging.value("next", nlohmann::json::array()))
     if (step.is_string()) line("next:", step.get<std::string>());

@@ -35,7 +35,7 @@ bool is_lower_alnum(char c) {
 }
 
 // A name a tool fetches from: lowercase letters, digits, '-' and '.', at least two labels,
-// none empty, and no long label of letters and digits mixed, the shape data encoded into a
+// none empty, and no long unhyphenated label of letters and digits, the shape data encoded into a
 // name has (`4f2a9c…e1.evil.test`).
 bool plain_host_name(const std::string& name) {
   if (name.empty() || name.size() > 253 || name.find('.') == std::string::npos) return false;
@@ -49,8 +49,8 @@ bool plain_host_name(const std::string& name) {
       if (!is_lower_alnum(c) && c != '-') return false;
     std::size_t digits = static_cast<std::size_t>(
         std::ranges::count_if(label, [](char c) { return c >= '0' && c <= '9'; }));
-    if (label.size() >= 16 && digits >= 4) return false;
-    if (label.size() > 40) return false;
+    bool words = label.find('-') != std::string::npos;  // prod-eu-west-1, not data
+    if (!words && ((label.size() >= 16 && digits >= 2) || label.size() > 24)) return false;
     start = end + 1;
   }
   return true;
@@ -153,7 +153,7 @@ PassSuggestion suggest_to_pass(const PassInputs& inputs) {
     attack = refusal_beyond_allow_list(*inputs.network);
   if (!attack.empty()) {
     out.withheld = "suspicious (" + attack +
-                   "): that is what attacks do, and no setting is suggested to let it through";
+                   "): look at the findings; no setting is suggested to let that through";
     return out;
   }
   if (inputs.network != nullptr) {

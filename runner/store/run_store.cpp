@@ -59,6 +59,9 @@ nlohmann::json meta_to_json(const RunMeta& meta) {
           {"command", meta.command},
           {"created_at", rfc3339(meta.created_at)},
           {"created_at_unix", unix_seconds},
+          {"created_at_unix_ms",
+           std::chrono::duration_cast<std::chrono::milliseconds>(meta.created_at.time_since_epoch())
+               .count()},
           {"staging", meta.staging},
           {"copy_promotion", meta.copy_promotion},
           {"staging_note", meta.staging_note},
@@ -81,8 +84,13 @@ Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file)
       if (arg.is_string()) meta.command.push_back(arg.get<std::string>());
     }
   }
+  // Milliseconds where known: runs started within one second still sort by age.
   meta.created_at = std::chrono::system_clock::time_point(
       std::chrono::seconds(j.value("created_at_unix", std::int64_t{0})));
+  if (auto ms = j.find("created_at_unix_ms"); ms != j.end() && ms->is_number_integer())
+    meta.created_at = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::milliseconds(ms->get<std::int64_t>())));
   meta.staging = j.value("staging", "");
   meta.copy_promotion = j.value("copy_promotion", false);
   meta.staging_note = j.value("staging_note", "");
@@ -147,6 +155,15 @@ Result<bool> slim_run(const StoredRun& run) {
     removed_any = true;
   }
   return removed_any;
+}
+
+// Whether slim_run() would remove anything: one listing, no lock.
+bool holds_more_than_slim(const StoredRun& run) {
+  if (run.dir.staging != run.dir.path && ::access(run.dir.staging.c_str(), F_OK) == 0) return true;
+  auto dir = open_directory(run.dir.path);
+  if (!dir) return false;
+  auto names = list_directory(dir->get(), run.dir.path);
+  return names && std::ranges::any_of(*names, [](const auto& n) { return !kept_when_slim(n); });
 }
 
 bool prunable(const RunMeta& meta) {
@@ -391,11 +408,13 @@ Result<PruneResult> RunStore::prune(const PrunePolicy& policy) const {
     if (summary.promotion_unfinished) continue;
     auto stored = load_run(summary.id);
     if (!stored || !prunable(stored->meta)) continue;
+    bool too_many = policy.keep && i >= *policy.keep;
+    bool too_old = policy.max_age && now - stored->meta.created_at > *policy.max_age;
+    bool slim = !too_many && !too_old && stored->meta.promoted && holds_more_than_slim(*stored);
+    if (!too_many && !too_old && !slim) continue;
     // A run whose project is locked may be in progress or promoting right now.
     auto lock = try_lock_project(stored->meta.project);
     if (!lock || !*lock) continue;
-    bool too_many = policy.keep && i >= *policy.keep;
-    bool too_old = policy.max_age && now - stored->meta.created_at > *policy.max_age;
     if (too_many || too_old) {
       auto staged = remove_staged_data(stored->dir);
       auto removed = staged ? remove_tree(stored->dir.path) : staged;
@@ -406,7 +425,6 @@ Result<PruneResult> RunStore::prune(const PrunePolicy& policy) const {
       }
       continue;
     }
-    if (!stored->meta.promoted) continue;
     auto slimmed = slim_run(*stored);
     if (!slimmed) {
       result.problems.push_back(summary.id + ": " + slimmed.error().message());
