@@ -1,6 +1,7 @@
 #include "runner/flow/cache_flow.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_text.h"
@@ -79,6 +80,7 @@ std::string merge_kept_cache(const CacheDecl& decl, const std::string& root,
   }
   if (auto removed = remove_cache_staging(cache); !removed)
     said += "; leftovers: " + removed.error().message();
+  ::rmdir(staging.c_str());
   return said;
 }
 
@@ -155,6 +157,7 @@ std::vector<std::string> merge_kept_caches(const StoredRun& run) {
     std::string staging = run.dir.caches() + "/" + decl.name;
     if (is_directory(staging + "/upper")) said.push_back(merge_kept_cache(decl, *root, staging));
   }
+  ::rmdir(run.dir.caches().c_str());  // when nothing is left for inspection
   return said;
 }
 
