@@ -13,7 +13,7 @@
 #include "runner/fs/path_globs.h"
 #include "runner/messages.h"
 #include "runner/plan/profile_loader.h"
-#include "runner/profile/durations.h"
+#include "runner/profile/release_age.h"
 #include "runner/record/redact.h"
 #include "runner/staging/change_list.h"
 #include "runner/staging/project_snapshot.h"
@@ -301,9 +301,9 @@ int prune_runs_command(const std::string& older_than, long long keep) {
     return fail(base.error().message());
   }
   if (!older_than.empty()) {
-    auto age = parse_age(older_than);
+    auto age = parse_age(std::string_view(older_than));
     if (!age) return fail("--older-than: " + age.error().message());
-    policy.max_age = std::chrono::seconds(*age);
+    policy.max_age = *age;
   }
   if (keep >= 0) policy.keep = static_cast<std::size_t>(keep);
   auto store = open_run_store();

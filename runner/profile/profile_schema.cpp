@@ -13,7 +13,6 @@
 #include "runner/fs/toml_input.h"
 #include "runner/profile/byte_size.h"
 #include "runner/profile/decoy_names.h"
-#include "runner/profile/durations.h"
 #include "runner/profile/package_pattern.h"
 #include "runner/profile/release_age.h"
 #include "runner/profile/script_policy.h"
@@ -530,11 +529,13 @@ Result<> read_runs(const Reader& r, const toml::table& root, ProfileLayer& out) 
   if (auto ok = take(r.count(t, "keep", "keep"), out.runs_keep); !ok) return ok;
   if (const toml::node* node = t.get("max_age")) {
     const auto* text = node->as_string();
-    auto age = text != nullptr ? parse_age(text->get()) : Result<std::uint64_t>(0);
-    if (text == nullptr || !age || *age == 0)
+    auto age = text != nullptr ? parse_age(std::string_view(text->get()))
+                               : Result<std::chrono::seconds>(std::chrono::seconds(0));
+    if (text == nullptr || !age || age->count() == 0)
       return r.fail(node->source(), "`max_age` must be an age",
-                    "max_age = \"30d\" (d, w, h, m, s)");
-    out.runs_max_age = Sourced<std::uint64_t>{*age, r.origin(node->source())};
+                    "max_age = \"30d\" (a whole number and m, h, d or w)");
+    out.runs_max_age =
+        Sourced<std::uint64_t>{static_cast<std::uint64_t>(age->count()), r.origin(node->source())};
   }
   return {};
 }

@@ -127,7 +127,7 @@ TEST_CASE("runs: pruning by [runs] keep and by hand keeps held runs", "[runs]") 
 
   // Held runs stay until the user says: promoted, it is then pruned like any other.
   REQUIRE(subcommand(s, {"promote", held_id}).exit_code == 0);
-  CHECK(subcommand(s, {"runs", "prune", "--older-than", "0s", "--keep", "5"}).exit_code == 0);
+  CHECK(subcommand(s, {"runs", "prune", "--older-than", "0m", "--keep", "5"}).exit_code == 0);
   CHECK(run_ids(s).empty());
   CHECK(project_file(s, "x.txt") == "x\n");
 }

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include "runner/cli/cli.h"
-#include "runner/profile/durations.h"
 #include "runner/profile/profile_layers.h"
 #include "runner/profile/profile_schema.h"
 
@@ -17,20 +16,6 @@ CommandLine parse(std::vector<const char*> args) {
 }
 
 }  // namespace
-
-TEST_CASE("runs config: ages in days, weeks, hours, minutes and seconds") {
-  CHECK(parse_age("30d") == std::uint64_t{30 * 86400});
-  CHECK(parse_age("30") == std::uint64_t{30 * 86400});
-  CHECK(parse_age("2w") == std::uint64_t{14 * 86400});
-  CHECK(parse_age("12h") == std::uint64_t{12 * 3600});
-  CHECK(parse_age("45m") == std::uint64_t{45 * 60});
-  CHECK(parse_age("90s") == std::uint64_t{90});
-  CHECK_FALSE(parse_age("30x"));
-  CHECK_FALSE(parse_age("d"));
-  CHECK_FALSE(parse_age("-3d"));
-  CHECK_FALSE(parse_age("99999999999999999999d"));
-  CHECK_FALSE(parse_age("40000d"));
-}
 
 TEST_CASE("runs config: [runs] keep and max_age in a profile layer, never in a project's") {
   auto layer = parse_profile_layer("[runs]\nkeep = 20\nmax_age = \"7d\"\n",
