@@ -1,5 +1,6 @@
 #include "runner/cli/run_commands.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -18,6 +19,7 @@
 #include "runner/staging/change_list.h"
 #include "runner/staging/project_snapshot.h"
 #include "runner/staging/verdict.h"
+#include "sandbox/base/env_vars.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/confine/limit_cgroups.h"
 
@@ -289,6 +291,23 @@ PrunePolicy prune_policy_of(const BaseProfile& base) {
   PrunePolicy policy;
   if (base.runs_keep) policy.keep = static_cast<std::size_t>(*base.runs_keep);
   if (base.runs_max_age) policy.max_age = std::chrono::seconds(*base.runs_max_age);
+  // For one shell or CI job: the environment over the profile.
+  if (std::string keep = getenv_string("SAFEINSTALL_RUNS_KEEP"); !keep.empty()) {
+    std::size_t value = 0;
+    auto [end, ec] = std::from_chars(keep.data(), keep.data() + keep.size(), value);
+    if (ec == std::errc() && end == keep.data() + keep.size()) {
+      policy.keep = value;
+    } else {
+      tell("SAFEINSTALL_RUNS_KEEP=" + keep + " is not a number of runs; [runs] keep applies");
+    }
+  }
+  if (std::string age = getenv_string("SAFEINSTALL_RUNS_MAX_AGE"); !age.empty()) {
+    if (auto parsed = parse_age(std::string_view(age))) {
+      policy.max_age = *parsed;
+    } else {
+      tell("SAFEINSTALL_RUNS_MAX_AGE: " + parsed.error().message() + "; [runs] max_age applies");
+    }
+  }
   return policy;
 }
 

@@ -19,7 +19,8 @@ int promote_command(const std::string& run_id, bool allow_protected);
 int discard_command(const std::string& run_id);
 int gc_command(bool include_kept, double older_than_days);
 
-// [runs] keep and max_age of the profile as a prune policy.
+// [runs] keep and max_age of the profile as a prune policy; $SAFEINSTALL_RUNS_KEEP and
+// $SAFEINSTALL_RUNS_MAX_AGE ("30d") replace them.
 PrunePolicy prune_policy_of(const BaseProfile& base);
 // `runs prune [--older-than AGE] [--keep N]`: each flag not given comes from [runs] in the
 // base profile's layers (built-in, system, user).

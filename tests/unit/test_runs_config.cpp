@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "runner/cli/cli.h"
+#include "runner/cli/run_commands.h"
 #include "runner/profile/profile_layers.h"
 #include "runner/profile/profile_schema.h"
 
@@ -57,4 +58,27 @@ TEST_CASE("cli: runs prune with --older-than and --keep") {
   CHECK(both.prune_keep == 5);
   CHECK(parse({"runs", "prune", "--keep", "-1"}).exit_code == 125);
   CHECK(parse({"runs", "prune", "extra"}).exit_code == 125);
+}
+
+TEST_CASE("runs config: SAFEINSTALL_RUNS_KEEP and SAFEINSTALL_RUNS_MAX_AGE replace [runs]") {
+  BaseProfile base;
+  base.runs_keep = 50;
+  base.runs_max_age = 30 * 86400;
+  ::unsetenv("SAFEINSTALL_RUNS_KEEP");
+  ::unsetenv("SAFEINSTALL_RUNS_MAX_AGE");
+  auto profile = prune_policy_of(base);
+  CHECK(profile.keep == std::size_t{50});
+  CHECK(profile.max_age == std::chrono::seconds(30 * 86400));
+  ::setenv("SAFEINSTALL_RUNS_KEEP", "3", 1);
+  ::setenv("SAFEINSTALL_RUNS_MAX_AGE", "12h", 1);
+  auto env = prune_policy_of(base);
+  CHECK(env.keep == std::size_t{3});
+  CHECK(env.max_age == std::chrono::seconds(12 * 3600));
+  ::setenv("SAFEINSTALL_RUNS_KEEP", "many", 1);
+  ::setenv("SAFEINSTALL_RUNS_MAX_AGE", "soon", 1);
+  auto bad = prune_policy_of(base);
+  CHECK(bad.keep == std::size_t{50});
+  CHECK(bad.max_age == std::chrono::seconds(30 * 86400));
+  ::unsetenv("SAFEINSTALL_RUNS_KEEP");
+  ::unsetenv("SAFEINSTALL_RUNS_MAX_AGE");
 }
