@@ -132,10 +132,11 @@ Result<void> remove_staged_data(const RunDir& run) {
   return {};
 }
 
-// What a promoted run keeps: what `runs` and `runs show` read.
-bool kept_when_slim(const std::string& name) {
+// What a promoted run keeps: what `runs` and `runs show` read, and the tool's logs when the
+// command failed (promoted with --promote-on-failure: the receipt names them).
+bool kept_when_slim(const std::string& name, const RunMeta& meta) {
   return name == "meta.json" || name == "report.json" || name == "receipt.txt" ||
-         name == "audit.toml";
+         name == "audit.toml" || (name == "logs" && meta.exit_code > 0);
 }
 
 Result<bool> slim_run(const StoredRun& run) {
@@ -149,7 +150,7 @@ Result<bool> slim_run(const StoredRun& run) {
   auto names = list_directory(dir->get(), run.dir.path);
   if (!names) return propagate(names);
   for (const auto& name : *names) {
-    if (kept_when_slim(name)) continue;
+    if (kept_when_slim(name, run.meta)) continue;
     if (auto removed = remove_tree_at(dir->get(), name, run.dir.path + "/" + name); !removed)
       return propagate(removed);
     removed_any = true;
@@ -163,7 +164,8 @@ bool holds_more_than_slim(const StoredRun& run) {
   auto dir = open_directory(run.dir.path);
   if (!dir) return false;
   auto names = list_directory(dir->get(), run.dir.path);
-  return names && std::ranges::any_of(*names, [](const auto& n) { return !kept_when_slim(n); });
+  return names &&
+         std::ranges::any_of(*names, [&](const auto& n) { return !kept_when_slim(n, run.meta); });
 }
 
 bool prunable(const RunMeta& meta) {

@@ -368,6 +368,14 @@ TEST_CASE("run store: prune slims promoted runs and removes finished ones, never
     CHECK(pruned->slimmed.empty());
     CHECK(exists(failed_old.dir.path));
   }
+  SECTION("a promoted run whose command failed keeps the tool's logs its receipt names") {
+    promoted.meta.exit_code = 1;
+    REQUIRE(s.store.save_meta(promoted.dir, promoted.meta));
+    auto pruned = s.store.prune({});
+    REQUIRE(pruned);
+    CHECK(exists(promoted.dir.path + "/logs/npm/a.log"));
+    CHECK_FALSE(exists(promoted.dir.upper()));
+  }
   SECTION("without rules only promoted runs are slimmed") {
     auto pruned = s.store.prune({});
     REQUIRE(pruned);
