@@ -394,7 +394,25 @@ json build_report(const RunRecord& record) {
     report["audit"] = {{"file", record.audit->file},
                        {"allow_hosts", record.audit->allow_hosts},
                        {"expected", record.audit->expected},
-                       {"protected", record.audit->protected_paths}};
+                       {"protected", record.audit->protected_paths},
+                       {"inconclusive", record.audit->inconclusive()}};
+  }
+  if (record.pass) {
+    report["suggestions"] = {{"allow_hosts", record.pass->allow_hosts},
+                             {"expected", record.pass->expected},
+                             {"config", record.pass->config_lines()},
+                             {"flags", record.pass->flags()},
+                             {"withheld", record.pass->withheld}};
+  }
+  if (!record.logs.empty()) {
+    json logs = json::array();
+    for (const auto& log : record.logs)
+      logs.push_back({{"tool", log.tool},
+                      {"inside", log.inside},
+                      {"path", log.path},
+                      {"size", log.size},
+                      {"truncated", log.truncated}});
+    report["logs"] = logs;
   }
   if (record.outcome && record.outcome->timed_out) {
     report["timed_out"] = true;
