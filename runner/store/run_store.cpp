@@ -410,6 +410,7 @@ Result<PruneResult> RunStore::prune(const PrunePolicy& policy) const {
     if (summary.promotion_unfinished) continue;
     auto stored = load_run(summary.id);
     if (!stored || !prunable(stored->meta)) continue;
+    if (cleanup_pending(stored->dir)) continue;  // its old trees are going in the background
     bool too_many = policy.keep && i >= *policy.keep;
     bool too_old = policy.max_age && now - stored->meta.created_at > *policy.max_age;
     bool slim = !too_many && !too_old && stored->meta.promoted && holds_more_than_slim(*stored);
@@ -470,6 +471,21 @@ Result<ProjectLock> RunStore::lock_project(const std::string& project,
   if (::flock(fd.get(), LOCK_EX) != 0)
     return sys_error("wait for the lock on " + project + " (" + file + ")");
   return ProjectLock(std::move(fd));
+}
+
+Result<std::optional<UniqueFd>> lock_run_dir(const RunDir& run) {
+  UniqueFd fd(::open(run.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error("open run dir " + run.path + " to lock it");
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return std::optional<UniqueFd>{};
+    return sys_error("lock run dir " + run.path);
+  }
+  return std::optional<UniqueFd>(std::move(fd));
+}
+
+bool cleanup_pending(const RunDir& run) {
+  auto journal = load_journal(run.journal_file());
+  return journal && *journal && (*journal)->state == JournalState::committed;
 }
 
 }  // namespace safeinstall::runner

@@ -190,4 +190,11 @@ struct StagingChoice {
 };
 Result<StagingChoice> choose_staging(const std::string& run_path, const std::string& project);
 
+// Held by whoever removes a promoted run's old trees (the detached cleaner of a large
+// promotion, start-up recovery); nullopt when another process holds it.
+Result<std::optional<sandbox::UniqueFd>> lock_run_dir(const RunDir& run);
+
+// The run's promotion is committed but its old trees are not removed yet: pruning waits.
+bool cleanup_pending(const RunDir& run);
+
 }  // namespace safeinstall::runner

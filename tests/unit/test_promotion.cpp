@@ -793,10 +793,10 @@ TEST_CASE("promotion: a deferred cleanup is finished by a detached process that 
   REQUIRE(result->cleanup_deferred);
   {
     // While someone cleans, nobody else may: recovery at start-up skips the run.
-    auto held = lock_run_cleanup(s.run);
+    auto held = lock_run_dir(s.run);
     REQUIRE(held);
     REQUIRE(*held);
-    auto second = lock_run_cleanup(s.run);
+    auto second = lock_run_dir(s.run);
     REQUIRE(second);
     CHECK_FALSE(*second);
   }
