@@ -283,6 +283,7 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
   po.allow_unexpected = allow_unexpected;
   po.allow_protected = allow_protected;
   po.conflicts = check ? &*check : nullptr;
+  po.snapshot = snapshot;
   po.defer_cleanup = std::ranges::count_if(changes.changes, [](const Change& c) {
                        return c.real_type.has_value();
                      }) >= static_cast<std::ptrdiff_t>(kCleanUpInBackgroundFrom);
