@@ -20,6 +20,7 @@
 #include "runner/messages.h"
 #include "runner/packages/project_packages.h"
 #include "runner/policy/run_package_policy.h"
+#include "runner/staging/local_dependency_links.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
 
@@ -205,6 +206,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   auto changes =
       list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
+  accept_local_dependency_links(*changes, record.project, record.plan->local_dependencies);
   categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
   record.manifests = accept_dependency_edits(record.staging->changes, staged.run.dir.upper(),
