@@ -28,7 +28,10 @@ std::string read_manifest(const fs::path& file) {
 }
 
 std::string resolved(const fs::path& base, const std::string& path) {
-  return (fs::path(path).is_absolute() ? fs::path(path) : base / path).lexically_normal().string();
+  std::string normal =
+      (fs::path(path).is_absolute() ? fs::path(path) : base / path).lexically_normal().string();
+  if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
 }
 
 void from_package_json(const fs::path& project, std::vector<std::string>& out) {
@@ -133,14 +136,14 @@ Result<std::vector<std::string>> local_dependency_dirs(const std::vector<std::st
     std::error_code ec;
     std::string real = fs::canonical(path, ec).string();
     if (ec) continue;  // missing: the package manager says so itself
-    if (sandbox::is_within(real, project)) continue;
-    if (real == "/" || sandbox::is_within(project, real))
-      return (refusal(path, "it holds the project"));
-    if (!home.empty() && sandbox::is_within(home, real))
-      return (refusal(path, "it is the home directory or holds it"));
+    if (is_within(real, project)) continue;
+    if (!home.empty() && is_within(home, real))
+      return refusal(path, "it is the home directory or holds it");
+    if (real == "/" || is_within(project, real))
+      return refusal(path, "it holds the project");
     for (const auto& secret : secrets)
-      if (sandbox::is_within(real, secret) || sandbox::is_within(secret, real))
-        return (refusal(path, "it is or holds a hidden path (" + secret + ")"));
+      if (is_within(real, secret) || is_within(secret, real))
+        return refusal(path, "it is or holds a hidden path (" + secret + ")");
     if (std::ranges::find(dirs, real) == dirs.end()) dirs.push_back(real);
   }
   return dirs;

@@ -29,7 +29,7 @@ std::size_t accept_local_dependency_links(ChangeList& changes, const std::string
     std::string target = absolute_target(project, change);
     if (!target.empty() && target.back() == '/') target.pop_back();
     bool declared = std::ranges::any_of(local_dependencies, [&](const std::string& dir) {
-      return sandbox::is_within(target, dir);
+      return is_within(target, dir);
     });
     if (!declared) continue;
     change.flags.symlink_escape = false;

@@ -36,7 +36,7 @@ struct Tree {
   }
 };
 
-Change link(const std::string& path, const std::string& target) {
+Change symlink_change(const std::string& path, const std::string& target) {
   Change c;
   c.path = path;
   c.type = EntryType::symlink;
@@ -123,10 +123,10 @@ TEST_CASE("local dependencies: the run plan binds them read-only and records the
 
 TEST_CASE("local dependencies: links into them are accepted, other escapes are not") {
   ChangeList changes;
-  changes.changes.push_back(link("node_modules/sib", "../../sib"));
-  changes.changes.push_back(link("node_modules/abs", "/work/sib/lib"));
-  changes.changes.push_back(link("node_modules/other", "../../sibling"));
-  changes.changes.push_back(link("node_modules/up", "../../sib/../etc"));
+  changes.changes.push_back(symlink_change("node_modules/sib", "../../sib"));
+  changes.changes.push_back(symlink_change("node_modules/abs", "/work/sib/lib"));
+  changes.changes.push_back(symlink_change("node_modules/other", "../../sibling"));
+  changes.changes.push_back(symlink_change("node_modules/up", "../../sib/../etc"));
   CHECK(accept_local_dependency_links(changes, "/work/project", {"/work/sib"}) == 2);
   CHECK_FALSE(changes.changes[0].flags.symlink_escape);
   CHECK_FALSE(changes.changes[1].flags.symlink_escape);
