@@ -139,8 +139,7 @@ Result<std::vector<std::string>> local_dependency_dirs(const std::vector<std::st
     if (is_within(real, project)) continue;
     if (!home.empty() && is_within(home, real))
       return refusal(path, "it is the home directory or holds it");
-    if (real == "/" || is_within(project, real))
-      return refusal(path, "it holds the project");
+    if (real == "/" || is_within(project, real)) return refusal(path, "it holds the project");
     for (const auto& secret : secrets)
       if (is_within(real, secret) || is_within(secret, real))
         return refusal(path, "it is or holds a hidden path (" + secret + ")");

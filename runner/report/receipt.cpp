@@ -267,8 +267,9 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     for (const auto& t : plan.toolchains) toolchains.push_back(t.path);
     if (!toolchains.empty()) line(out, "read-only:", list_some(toolchains, verbose ? 1000 : 4));
     if (!plan.local_dependencies.empty())
-      line(out, "local deps:", list_some(plan.local_dependencies, verbose ? 1000 : 4) +
-                                   " (read-only, named by the manifest)");
+      line(out, "local deps:",
+           list_some(plan.local_dependencies, verbose ? 1000 : 4) +
+               " (read-only, named by the manifest)");
   }
   if (record.outcome) {
     describe_scripts(out, record, verbose);
