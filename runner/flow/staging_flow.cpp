@@ -107,6 +107,7 @@ void keep_for_later(RunRecord& record, const std::string& run_id) {
 
 void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& record) {
   staged.run.meta.direct_dirs = direct_dir_names(*record.plan);
+  staged.run.meta.local_dependencies = record.plan->local_dependencies;
   staged.run.meta.verdict = std::string(to_string(record.verdict));
   staged.run.meta.promoted = record.staging->promoted;
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)

@@ -69,6 +69,9 @@ struct RunMeta {
   bool discarded = false;
   // Top-level names staged through a plain bind, not the overlay (change_list.h).
   std::vector<std::string> direct_dirs;
+  // Directories outside the project its manifests named (RunPlan::local_dependencies): links
+  // into them are not symlink escapes when the run is promoted later.
+  std::vector<std::string> local_dependencies;
 };
 
 struct RunSummary {

@@ -80,3 +80,23 @@ TEST_CASE("local dependencies: a manifest naming the project's parent is refused
   CHECK(contains(run.result.err, s.root()));
   CHECK_FALSE(in_project(s, "ran.txt"));
 }
+
+TEST_CASE("local dependencies: a kept run's link to ../sib is promoted later by promote RUN_ID",
+          "[npm][local-deps]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
+  FakeInternet net(SI_SINK_PATH);
+  write_npm_registry(net.registry_root(), "http://registry.test/", {});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  std::string sib = make_sibling(s);
+  host_write(s, "package.json",
+             R"({"name":"demo","version":"1.0.0","dependencies":{"sib":"file:../sib"}})");
+  auto staged = run_npm(s, {"install"}, {"--no-promote"});
+  REQUIRE(staged.report.contains("run_id"));
+  CHECK_FALSE(in_project(s, "node_modules/sib"));
+  auto promoted = subcommand(s, {"promote", staged.report.at("run_id").get<std::string>()});
+  CHECK(promoted.exit_code == 0);
+  CHECK(fs::is_symlink(s.project() + "/node_modules/sib"));
+  CHECK(fs::equivalent(s.project() + "/node_modules/sib", sib));
+}
