@@ -343,6 +343,12 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
     return exit_with(exit_code::kSuccess, app.help(), false);
+  } catch (const CLI::ValidationError& e) {
+    // A value out of its range: the error says the range; the whole help would bury it.
+    return exit_with(
+        exit_code::kSafeinstallFailed,
+        "safeinstall: " + std::string(e.what()) + "\n(safeinstall --help lists the options)\n",
+        true);
   } catch (const CLI::ParseError& e) {
     std::string message = "safeinstall: " + std::string(e.what()) + "\n\n" + app.help();
     return exit_with(exit_code::kSafeinstallFailed, message, true);

@@ -227,3 +227,10 @@ TEST_CASE("cli: --format takes sarif, markdown or json") {
   CHECK(bad.exit_code == 125);
   CHECK_THAT(bad.output, Catch::Contains("--format"));
 }
+
+TEST_CASE("cli: a range error is the error alone, not buried under the help") {
+  auto zero = parse({"--timeout", "0", "npm", "ci"});
+  CHECK(zero.output ==
+        "safeinstall: --timeout: must be between 1 s and 7 d (604800 s), got 0\n"
+        "(safeinstall --help lists the options)\n");
+}
