@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "runner/fs/path_globs.h"
+#include "runner/promotion/background_cleanup.h"
 #include "runner/promotion/promotion.h"
 #include "runner/staging/project_snapshot.h"
 #include "runner/staging/verdict.h"
@@ -735,4 +736,79 @@ TEST_CASE(
   // How long it took is reported, not asserted: on a loaded machine a time budget fails
   // without anything being wrong (the test runner's own timeout bounds a hang).
   WARN(summary);
+}
+
+// `npm ci` over an existing node_modules: node_modules itself stays, each package directory
+// is removed and made anew (opaque), most files with the very same content.
+TEST_CASE("promotion: packages recreated inside a kept node_modules replace their real ones") {
+  Scenario s("si-promote-reinstall");
+  s.build({{"package.json", "{}"},
+           {"node_modules/.package-lock.json", "old"},
+           {"node_modules/a/index.js", "a1"},
+           {"node_modules/a/old.js", "gone with the old version"},
+           {"node_modules/b/index.js", "b1"},
+           {"node_modules/b/keep.js", "deleted too"},
+           {"node_modules/b/evil", "the real file stays"},
+           {"node_modules/c/index.js", "untouched"}},
+          {{"node_modules/.package-lock.json", "new"},
+           {"node_modules/a/index.js", "a2"},
+           {"node_modules/a/lib/", ""},
+           {"node_modules/a/lib/x.js", "x"},
+           {"node_modules/b/index.js", "b2"},
+           {"node_modules/b/evil", "->/etc/passwd"}},
+          {}, {"node_modules/a", "node_modules/b"},
+          {{"package.json", "{}"},
+           {"node_modules/.package-lock.json", "new"},
+           {"node_modules/a/index.js", "a2"},
+           {"node_modules/a/lib/x.js", "x"},
+           {"node_modules/b/index.js", "b2"},
+           {"node_modules/b/evil", "the real file stays"},
+           {"node_modules/c/index.js", "untouched"}});
+  if (!s.usable) {
+    WARN("whiteouts or opaque xattrs refused here; skipped");
+    return;
+  }
+  ino_t staged_a = inode_of(s.run.upper() + "/node_modules/a/index.js");
+  ino_t untouched = inode_of(s.project + "/node_modules/c/index.js");
+  auto result = s.promote_with(allow_all(), expected_writes_for("npm"));
+  REQUIRE(result);
+  CHECK(s.project_now() == s.expected());
+  CHECK(inode_of(s.project + "/node_modules/a/index.js") == staged_a);
+  CHECK(inode_of(s.project + "/node_modules/c/index.js") == untouched);
+  REQUIRE(result->skipped.size() == 1);
+  CHECK(result->skipped[0].path == "node_modules/b/evil");
+}
+
+TEST_CASE("promotion: a deferred cleanup is finished by a detached process that holds the lock") {
+  Scenario s("si-promote-background");
+  s.build(kOld, kStaged, kWhiteouts, kOpaque, kNew);
+  if (!s.usable) {
+    WARN("whiteouts or opaque xattrs refused here; skipped");
+    return;
+  }
+  auto options = allow_all();
+  options.defer_cleanup = true;
+  auto result = s.promote_with(options, expected_writes_for("npm"));
+  REQUIRE(result);
+  REQUIRE(result->cleanup_deferred);
+  {
+    // While someone cleans, nobody else may: recovery at start-up skips the run.
+    auto held = lock_run_cleanup(s.run);
+    REQUIRE(held);
+    REQUIRE(*held);
+    auto second = lock_run_cleanup(s.run);
+    REQUIRE(second);
+    CHECK_FALSE(*second);
+  }
+  REQUIRE(finish_cleanup_in_background(s.run));
+  auto done = [&] {
+    auto journal = load_journal(s.run.journal_file());
+    return journal && *journal && (*journal)->state == JournalState::done;
+  };
+  for (int i = 0; i < 300 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(done());
+  CHECK_FALSE(exists(s.run.trash()));
+  CHECK_FALSE(exists(s.run.upper()));
+  CHECK(s.project_now() == s.expected());
 }
