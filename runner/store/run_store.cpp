@@ -69,6 +69,7 @@ nlohmann::json meta_to_json(const RunMeta& meta) {
           {"promoted", meta.promoted},
           {"discarded", meta.discarded},
           {"direct_dirs", meta.direct_dirs},
+          {"local_dependencies", meta.local_dependencies},
           {"exit_code", meta.exit_code}};
 }
 
@@ -101,6 +102,10 @@ Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file)
     meta.exit_code = code->get<int>();
   for (const auto& name : j.value("direct_dirs", nlohmann::json::array())) {
     if (name.is_string()) meta.direct_dirs.push_back(name.get<std::string>());
+  }
+  for (const auto& dir : j.value("local_dependencies", nlohmann::json::array())) {
+    if (dir.is_string() && dir.get<std::string>().starts_with('/'))
+      meta.local_dependencies.push_back(dir.get<std::string>());
   }
   if (!valid_run_id(meta.run_id) || meta.project.empty() || meta.project.front() != '/' ||
       meta.staging.empty() || meta.staging.front() != '/') {

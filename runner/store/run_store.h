@@ -70,6 +70,9 @@ struct RunMeta {
   bool discarded = false;
   // Top-level names staged through a plain bind, not the overlay (change_list.h).
   std::vector<std::string> direct_dirs;
+  // Directories outside the project its manifests named (RunPlan::local_dependencies): links
+  // into them are not symlink escapes when the run is promoted later.
+  std::vector<std::string> local_dependencies;
   // The command's exit status as the report has it; -1 until known (and in runs kept by
   // older versions). Cache additions kept with a held run merge only after an exit of 0.
   int exit_code = -1;
