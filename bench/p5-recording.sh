@@ -74,10 +74,10 @@ npm = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 ex = {r["command"]: r for r in json.load(open(sys.argv[2]))["results"]}
 peak_kib = int(sys.argv[3])
 ratio = npm["recording"]["median"] / npm["off"]["median"]
-print(f"npm ci (axios, warm cache): recording {npm['recording']['median']:.2f} s, "
+print(f"P5 npm ci (axios, warm cache): recording {npm['recording']['median']:.2f} s, "
       f"off {npm['off']['median']:.2f} s, ratio {ratio:.3f} (goal <= 1.02)")
 s, off, b = ex["safeinstall"]["median"], ex["safeinstall-off"]["median"], ex["bwrap"]["median"]
-print(f"1,000 execve of /bin/true: safeinstall {s:.3f} s, recording off {off:.3f} s, "
+print(f"P5 1,000 execve of /bin/true: safeinstall {s:.3f} s, recording off {off:.3f} s, "
       f"bwrap {b:.3f} s; safeinstall/bwrap {s / b:.2f}, recording on/off {s / off:.2f}")
-print(f"safeinstall peak RSS over the axios install and its promotion: {peak_kib / 1024:.1f} MiB (goal <= 16 MiB)")
+print(f"P5 safeinstall peak RSS over the axios install and its promotion: {peak_kib / 1024:.1f} MiB (goal <= 16 MiB)")
 PY
