@@ -323,7 +323,11 @@ std::vector<OptionSpec> option_specs(const CLI::App& app) {
     for (const auto& s : option->get_snames()) spec.names.push_back("-" + s);
     for (const auto& l : option->get_lnames()) spec.names.push_back("--" + l);
     if (spec.names.empty()) continue;
-    if (option->get_items_expected_min() > 0) spec.value = option->get_type_name();
+    // The type name with its validator's, "SECONDS:POSITIVE": the first part is the name.
+    if (option->get_items_expected_min() > 0) {
+      std::string type = option->get_type_name();
+      spec.value = type.substr(0, type.find(':'));
+    }
     spec.repeatable = option->get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;
     spec.help = option->get_description();
     out.push_back(std::move(spec));

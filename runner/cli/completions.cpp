@@ -34,18 +34,17 @@ std::vector<std::string> all_names(const std::vector<OptionSpec>& options) {
   return names;
 }
 
-// The first sentence of a help text, on one line: what zsh and fish show beside a candidate.
+// A help text on one line, up to its first "; " and at most about 90 characters: what zsh
+// and fish show beside a candidate.
 std::string summary_of(const std::string& help) {
   std::string out;
   for (char c : help) {
     if (c == '\n') c = ' ';
-    if ((c == ' ' && (out.ends_with(".") || out.ends_with(";") || out.ends_with(":"))) ||
-        out.size() > 90)
-      break;
+    if (c == ' ' && (out.ends_with(";") || out.size() > 90)) break;
     out += c;
   }
-  while (!out.empty() && (out.back() == '.' || out.back() == ';' || out.back() == ':' ||
-                          out.back() == ' ' || out.back() == ','))
+  while (!out.empty() &&
+         (out.back() == '.' || out.back() == ';' || out.back() == ' ' || out.back() == ','))
     out.pop_back();
   return out;
 }

@@ -121,7 +121,9 @@ TEST_CASE("cmake --install: stripped binary, profiles, man page and completions"
     INFO(option);
     CHECK(page.find(roff_option(option)) != std::string::npos);
   }
-  CHECK(page.find("built\\-in") != std::string::npos);  // the FILES section
+  // safeinstall.h2m's sections, after those of --help.
+  CHECK(page.find(".SH FILES") != std::string::npos);
+  CHECK(page.find("SAFEINSTALL_PROFILE_DIR") != std::string::npos);
 
   std::pair<const char*, const char*> completions[] = {
       {"share/bash-completion/completions/safeinstall", "bash"},
@@ -165,6 +167,8 @@ TEST_CASE("cpack -G DEB: a .deb with the binary, profiles, man page and completi
   CHECK_THAT(fields.out, Catch::Matches("[\\s\\S]*Depends: [^\n]*libc6[\\s\\S]*"));
   CHECK(fields.out.find("Maintainer: ") != std::string::npos);
   CHECK(fields.out.find("Description: run package managers as hostile code") != std::string::npos);
+  CHECK(fields.out.find("\n Linux namespaces with a seccomp filter") != std::string::npos);
+  CHECK(fields.out.find("\n ;") == std::string::npos);  // a CMake list would be joined by ;
 }
 
 TEST_CASE("bash completion: options, subcommands, profile names", "[packaging]") {
@@ -229,7 +233,7 @@ TEST_CASE("zsh and fish completions: the shells accept them and fish completes",
     return result.out;
   };
   CHECK(complete("safeinstall --pro").find("--profile\t") != std::string::npos);
-  CHECK(complete("safeinstall --profile ").find("npm\n") != std::string::npos);
+  CHECK(complete("safeinstall --profile ").find("\nnpm\t") != std::string::npos);
   CHECK(complete("safeinstall pro").find("profiles\t") != std::string::npos);
   CHECK(complete("safeinstall profiles show ").find("cargo\n") != std::string::npos);
   auto gc = complete("safeinstall gc --");
