@@ -169,6 +169,17 @@ TEST_CASE("cpack -G DEB: a .deb with the binary, profiles, man page and completi
   CHECK(fields.out.find("Description: run package managers as hostile code") != std::string::npos);
   CHECK(fields.out.find("\n Linux namespaces with a seccomp filter") != std::string::npos);
   CHECK(fields.out.find("\n ;") == std::string::npos);  // a CMake list would be joined by ;
+
+  // Unpacked, the binary reads the profiles the package put beside it.
+  std::string unpacked = out.path() + "/root";
+  REQUIRE(run_logged({"dpkg-deb", "-x", deb, unpacked}).exit_code == 0);
+  RunOptions clean;
+  clean.inherit_env = false;
+  clean.env_overrides = {"PATH=/usr/bin:/bin", "HOME=" + out.path()};
+  auto profiles = run_logged({unpacked + "/usr/bin/safeinstall", "profiles"}, clean);
+  CHECK(profiles.exit_code == 0);
+  CHECK(profiles.out.find("    from:    " + unpacked +
+                          "/usr/share/safeinstall/profiles/npm.toml") != std::string::npos);
 }
 
 TEST_CASE("bash completion: options, subcommands, profile names", "[packaging]") {
