@@ -43,7 +43,7 @@ TEST_CASE("completions: the command specs are the parser's options") {
     CHECK(std::ranges::find(names, sub) != names.end());
   for (const auto& spec : specs) {
     if (spec.name == "gc") CHECK(option_named(spec, "--older-than") != nullptr);
-    if (spec.name == "runs") CHECK(spec.words == std::vector<std::string>{"show"});
+    if (spec.name == "runs") CHECK(spec.words == std::vector<std::string>{"show", "prune"});
   }
 }
 
