@@ -10,6 +10,7 @@
 
 #include "runner/cli/check_command.h"
 #include "runner/cli/cli.h"
+#include "runner/cli/completions.h"
 #include "runner/cli/package_commands.h"
 #include "runner/cli/profiles_command.h"
 #include "runner/cli/run_commands.h"
@@ -356,6 +357,8 @@ int main(int argc, char** argv) {
       return db_check_command(cl.db_sources, cl.db_dir, cl.options.vuln_severity);
     case CommandLine::Action::Scan:
       return scan_command(cl.scan);
+    case CommandLine::Action::Completions:
+      return completions_command(cl.completions);
   }
   return exit_code::kSafeinstallFailed;
 }

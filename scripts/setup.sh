@@ -16,6 +16,9 @@ packages=(
   zip unzip
   # The Public Suffix List: host patterns such as *.co.uk are refused as too broad.
   publicsuffix
+  # Packaging: the man page is help2man's rendering of --help; `cpack -G DEB` reads the shared
+  # library dependencies with dpkg-shlibdeps (dpkg-dev); the completion tests run zsh and fish.
+  help2man dpkg-dev zsh fish
 )
 
 missing=()

@@ -1,6 +1,8 @@
 #include "runner/cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iterator>
 
 #include "runner/cli/option_ranges.h"
 #include "runner/exit_codes.h"
@@ -177,20 +179,20 @@ CommandLine exit_with(int code, std::string output, bool error) {
   return cl;
 }
 
-// `runs`, `promote RUN_ID`, `discard RUN_ID`, `gc`: their own small parsers, so each one's
-// --help lists only what it takes.
-CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& words) {
-  const std::string& name = words.front();
-  CLI::App sub(name == "runs" ? "List kept runs with their verdict and age; `runs show RUN_ID` "
-                                "prints one: its verdict, findings and changes; `runs prune` "
-                                "removes finished runs (never held or staged ones)."
-               : name == "promote" ? "Promote a kept run's staged changes into its project."
-               : name == "discard" ? "Throw a kept run's staged changes away."
-                                   : "Remove finished runs and promotion leftovers.",
-               "safeinstall " + name);
-  sub.formatter(std::make_shared<CLI::Formatter>());
-  bool show = name == "runs" && words.size() > 1 && words[1] == "show";
-  bool prune = name == "runs" && words.size() > 1 && words[1] == "prune";
+std::string subcommand_help(const std::string& name) {
+  return name == "runs"      ? "List kept runs with their verdict and age; `runs show RUN_ID` "
+                               "prints one: its verdict, findings and changes; `runs prune` "
+                               "removes finished runs (never held or staged ones)."
+         : name == "promote" ? "Promote a kept run's staged changes into its project."
+         : name == "discard" ? "Throw a kept run's staged changes away."
+                             : "Remove finished runs and promotion leftovers.";
+}
+
+// `verb`: the word after `runs` ("show", "prune"), else empty.
+void define_subcommand_options(CLI::App& sub, const std::string& name, const std::string& verb,
+                               CommandLine& cl) {
+  bool show = name == "runs" && verb == "show";
+  bool prune = name == "runs" && verb == "prune";
   if (name == "promote" || name == "discard" || show) {
     sub.add_option("RUN_ID", cl.run_id, "A run id, as `safeinstall runs` lists them")->required();
   }
@@ -220,6 +222,18 @@ CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& wor
         ->type_name("DAYS")
         ->check(within(days_range()));
   }
+}
+
+// `runs`, `promote RUN_ID`, `discard RUN_ID`, `gc`: their own small parsers, so each one's
+// --help lists only what it takes.
+CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& words) {
+  const std::string& name = words.front();
+  CLI::App sub(subcommand_help(name), "safeinstall " + name);
+  sub.formatter(std::make_shared<CLI::Formatter>());
+  std::string verb = name == "runs" && words.size() > 1 ? words[1] : "";
+  bool show = verb == "show";
+  bool prune = verb == "prune";
+  define_subcommand_options(sub, name, show || prune ? verb : "", cl);
   // `runs show RUN_ID`: the word `show` is the subcommand's, not an argument.
   std::vector<std::string> reversed(words.rbegin(), words.rend() - (show || prune ? 2 : 1));
   cl.runs_show = show;
@@ -253,6 +267,20 @@ CommandLine parse_profiles_subcommand(CommandLine cl, const std::vector<std::str
                    "safeinstall profiles: unexpected arguments\n" + usage, true);
 }
 
+void define_db_options(CLI::App& sub, const std::string& verb, CommandLine& cl) {
+  if (verb == "import") {
+    sub.add_option("--into", cl.db_dir, "Write the index to DIR instead of the state dir")
+        ->type_name("DIR");
+    sub.add_option("SOURCE", cl.db_sources, "Directories and zips of OSV JSON entries")->required();
+  } else {
+    sub.add_option("--db", cl.db_dir, "The OSV database in DIR")->type_name("DIR");
+    sub.add_option("--vuln-severity", cl.options.vuln_severity,
+                   "Lowest vulnerability severity reported (default high)")
+        ->type_name("SEVERITY");
+    sub.add_option("LOCKFILE", cl.db_sources, "Lockfiles to check")->required();
+  }
+}
+
 // `db import SOURCE... [--into DIR]`; `db check [--db DIR] LOCKFILE...` measures the known-bad
 // check alone and is left out of the help.
 CommandLine parse_db_subcommand(CommandLine cl, const std::vector<std::string>& words) {
@@ -273,17 +301,7 @@ CommandLine parse_db_subcommand(CommandLine cl, const std::vector<std::string>& 
                    : "Check every package of LOCKFILE against the OSV database.",
                "safeinstall db " + verb);
   sub.formatter(std::make_shared<CLI::Formatter>());
-  if (verb == "import") {
-    sub.add_option("--into", cl.db_dir, "Write the index to DIR instead of the state dir")
-        ->type_name("DIR");
-    sub.add_option("SOURCE", cl.db_sources, "Directories and zips of OSV JSON entries")->required();
-  } else {
-    sub.add_option("--db", cl.db_dir, "The OSV database in DIR")->type_name("DIR");
-    sub.add_option("--vuln-severity", cl.options.vuln_severity,
-                   "Lowest vulnerability severity reported (default high)")
-        ->type_name("SEVERITY");
-    sub.add_option("LOCKFILE", cl.db_sources, "Lockfiles to check")->required();
-  }
+  define_db_options(sub, verb, cl);
   std::vector<std::string> reversed(words.rbegin(), words.rend() - 2);
   try {
     sub.parse(reversed);
@@ -297,6 +315,51 @@ CommandLine parse_db_subcommand(CommandLine cl, const std::vector<std::string>& 
   return cl;
 }
 
+void define_scan_options(CLI::App& sub, CommandLine& cl, bool& no_runs) {
+  sub.add_option("--db", cl.scan.db, "Also the OSV database in DIR")->type_name("DIR");
+  sub.add_option("--package", cl.scan.packages, "Look for NAME@VERSION (or NAME: any version)")
+      ->type_name("NAME@VER")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub.add_flag("--json", cl.scan.json, "Print the result as JSON");
+  sub.add_flag("--no-runs", no_runs, "Leave the kept runs' reports out");
+  sub.add_option("PATH", cl.scan.paths, "Project directories (walked) and lockfiles");
+}
+
+// `completions bash|zsh|fish` prints a shell's completion script, generated from
+// command_specs(); `completions profile-names` is what those scripts run to complete
+// --profile. Left out of the help: the installed scripts are what users see.
+CommandLine parse_completions_subcommand(CommandLine cl, const std::vector<std::string>& words) {
+  const std::string kinds[] = {"bash", "zsh", "fish", "profile-names"};
+  if (words.size() == 2 && std::ranges::find(kinds, words[1]) != std::end(kinds)) {
+    cl.action = CommandLine::Action::Completions;
+    cl.completions = words[1];
+    return cl;
+  }
+  return exit_with(exit_code::kSafeinstallFailed, "usage: safeinstall completions bash|zsh|fish\n",
+                   true);
+}
+
+// The options CLI11 knows of `app`, positional arguments left out.
+std::vector<OptionSpec> option_specs(const CLI::App& app) {
+  std::vector<OptionSpec> out;
+  for (const CLI::Option* option : app.get_options()) {
+    OptionSpec spec;
+    for (const auto& s : option->get_snames()) spec.names.push_back("-" + s);
+    for (const auto& l : option->get_lnames()) spec.names.push_back("--" + l);
+    if (spec.names.empty()) continue;
+    // The type name with its validator's, "SECONDS:POSITIVE": the first part is the name.
+    if (option->get_items_expected_min() > 0) {
+      std::string type = option->get_type_name();
+      spec.value = type.substr(0, type.find(':'));
+    }
+    spec.repeatable = option->get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;
+    spec.help = option->get_description();
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
 CommandLine parse_scan_subcommand(CommandLine cl, const std::vector<std::string>& words) {
   CLI::App sub(
       "Look for a package version (--package), or any version an OSV MAL- entry names (the\n"
@@ -306,15 +369,8 @@ CommandLine parse_scan_subcommand(CommandLine cl, const std::vector<std::string>
       "Exit codes: 0 nothing found, 1 found, 125 something could not be read.",
       "safeinstall scan");
   sub.formatter(std::make_shared<CLI::Formatter>());
-  sub.add_option("--db", cl.scan.db, "Also the OSV database in DIR")->type_name("DIR");
-  sub.add_option("--package", cl.scan.packages, "Look for NAME@VERSION (or NAME: any version)")
-      ->type_name("NAME@VER")
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub.add_flag("--json", cl.scan.json, "Print the result as JSON");
   bool no_runs = false;
-  sub.add_flag("--no-runs", no_runs, "Leave the kept runs' reports out");
-  sub.add_option("PATH", cl.scan.paths, "Project directories (walked) and lockfiles");
+  define_scan_options(sub, cl, no_runs);
   std::vector<std::string> reversed(words.rbegin(), words.rend() - 1);
   try {
     sub.parse(reversed);
@@ -380,6 +436,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     return parse_db_subcommand(std::move(cl), command);
   if (!explicit_dash && !command.empty() && command.front() == "scan")
     return parse_scan_subcommand(std::move(cl), command);
+  if (!explicit_dash && !command.empty() && command.front() == "completions")
+    return parse_completions_subcommand(std::move(cl), command);
   if (!explicit_dash && !command.empty() && is_subcommand(command.front()))
     return parse_subcommand(std::move(cl), command);
   if (command.empty())
@@ -387,6 +445,31 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
                      "safeinstall: no command given\n\n" + app.help(), true);
   cl.options.command = command;
   return cl;
+}
+
+std::vector<CommandSpec> command_specs() {
+  CommandLine cl;
+  bool flag = false;
+  std::vector<CommandSpec> specs;
+  CLI::App app(kDescription, "safeinstall");
+  define_options(app, cl.options, flag);
+  specs.push_back({"", "", {}, option_specs(app)});
+  specs.push_back({"check", "Test whether this host can build the sandbox", {}, {}});
+  for (const char* name : {"runs", "promote", "discard", "gc"}) {
+    CLI::App sub;
+    define_subcommand_options(sub, name, "", cl);
+    std::vector<std::string> words;
+    if (std::string(name) == "runs") words = {"show", "prune"};
+    specs.push_back({name, subcommand_help(name), words, option_specs(sub)});
+  }
+  specs.push_back({"profiles", "List the profiles, or show one", {"show"}, {}});
+  CLI::App db_import;
+  define_db_options(db_import, "import", cl);
+  specs.push_back({"db", "Import an OSV database", {"import"}, option_specs(db_import)});
+  CLI::App scan;
+  define_scan_options(scan, cl, flag);
+  specs.push_back({"scan", "Look for known-bad package versions", {}, option_specs(scan)});
+  return specs;
 }
 
 }  // namespace safeinstall::runner

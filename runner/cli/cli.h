@@ -22,7 +22,8 @@ struct CommandLine {
     Profiles,
     DbImport,
     DbCheck,
-    Scan
+    Scan,
+    Completions
   };
   Action action = Action::Run;
   Options options;
@@ -41,8 +42,27 @@ struct CommandLine {
   std::vector<std::string> db_sources;  // for DbImport (dirs, zips) and DbCheck (lockfiles)
   std::string db_dir;                   // for DbImport (--into) and DbCheck (--db)
   ScanRequest scan;                     // for Scan
+  std::string completions;              // for Completions: bash, zsh, fish or profile-names
 };
 
 CommandLine parse_command_line(int argc, const char* const* argv);
+
+// The options and subcommands as the parsers above define them, for the shell completions
+// (runner/cli/completions.h).
+struct OptionSpec {
+  std::vector<std::string> names;  // "-y", "--yes"
+  std::string value;               // the value's type name ("DIR", "NAME"); empty for a flag
+  bool repeatable = false;         // every occurrence counts (--allow-host)
+  std::string help;
+};
+
+struct CommandSpec {
+  std::string name;  // empty for the main command line
+  std::string help;
+  std::vector<std::string> words;  // words that may follow the name: `runs show`, `db import`
+  std::vector<OptionSpec> options;
+};
+
+std::vector<CommandSpec> command_specs();
 
 }  // namespace safeinstall::runner

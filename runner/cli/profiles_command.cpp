@@ -95,13 +95,11 @@ void policy_sections(std::string& out, const ProfileLayer& m) {
 
 // ---- end of package policy ----
 
+// "built-in" or the path of each file, lowest layer first.
 std::string layers_of(const std::string& name, const LayerDirs& dirs) {
   std::string out;
-  for (const auto& dir : {dirs.builtin, dirs.system, dirs.user}) {
-    auto file = dir / (name + ".toml");
-    if (!dir.empty() && ::access(file.c_str(), R_OK) == 0)
-      out += (out.empty() ? "" : ", ") + file.string();
-  }
+  for (const auto& file : profile_files(name, dirs))
+    out += (out.empty() ? "" : ", ") + shown_origin(file);
   return out;
 }
 

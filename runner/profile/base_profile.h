@@ -41,8 +41,8 @@ struct BaseProfile {
   std::optional<std::uint64_t> runs_max_age;
 };
 
-// Directories searched for profiles, most specific first: $SAFEINSTALL_PROFILE_DIR, the
-// installed share/safeinstall/profiles beside the binary, the source tree's profiles/.
-std::vector<std::filesystem::path> profile_search_path();
+// share/safeinstall/profiles beside the binary (<prefix>/bin/safeinstall): where
+// `cmake --install` and the .deb put the profiles.
+std::filesystem::path installed_profile_dir();
 
 }  // namespace safeinstall::runner

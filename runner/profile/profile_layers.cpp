@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
+#include <cstdlib>
 #include <iterator>
 #include <map>
 
@@ -35,14 +35,11 @@ void replace_if_set(std::optional<T>& into, const std::optional<T>& from) {
   if (from) into = from;
 }
 
-// The files of one profile name, lowest layer first.
+// The layers of one profile name, lowest first.
 Result<std::vector<ProfileLayer>> own_layers(const std::string& name, const LayerDirs& dirs) {
   std::vector<ProfileLayer> layers;
-  for (const auto& dir : {dirs.builtin, dirs.system, dirs.user}) {
-    if (dir.empty()) continue;
-    auto file = dir / (name + ".toml");
-    if (!readable(file)) continue;
-    auto layer = load_profile_layer(file, LayerKind::Profile);
+  for (const auto& file : profile_files(name, dirs)) {
+    auto layer = load_profile_file(file, LayerKind::Profile);
     if (!layer) return propagate(layer);
     layers.push_back(std::move(*layer));
   }
@@ -55,9 +52,14 @@ std::string list_of(const std::vector<std::string>& names) {
   return out;
 }
 
-// The extends chain, base first, then the profile's own layers.
-Result<std::vector<ProfileLayer>> chain_of(const std::string& name, const LayerDirs& dirs,
-                                           std::vector<std::string>& visiting) {
+// The extends chain, base first, then the profile's own layers (from `own_from` on).
+struct Chain {
+  std::vector<ProfileLayer> layers;
+  std::size_t own_from = 0;
+};
+
+Result<Chain> chain_of(const std::string& name, const LayerDirs& dirs,
+                       std::vector<std::string>& visiting) {
   if (std::ranges::find(visiting, name) != visiting.end())
     return plain_error("profile `" + name + "` extends itself through " + list_of(visiting),
                        "make the chain of `extends` end at \"base\"");
@@ -69,18 +71,19 @@ Result<std::vector<ProfileLayer>> chain_of(const std::string& name, const LayerD
                        "profiles: " + list_of(available_profiles(dirs)));
   std::optional<Sourced<std::string>> extends;
   for (const auto& layer : *own) replace_if_set(extends, layer.extends);
-  std::vector<ProfileLayer> chain;
+  Chain chain;
   std::string parent = extends ? extends->value : (name == "base" ? "" : "base");
   if (!parent.empty()) {
-    if (own_layers(parent, dirs).value_or(std::vector<ProfileLayer>{}).empty())
+    if (profile_files(parent, dirs).empty())
       return plain_error((extends ? extends->origin.text() + ": " : std::string()) + "profile `" +
                              name + "` extends `" + parent + "`, which does not exist",
                          "profiles: " + list_of(available_profiles(dirs)));
     auto parents = chain_of(parent, dirs, visiting);
     if (!parents) return propagate(parents);
-    chain = std::move(*parents);
+    chain.layers = std::move(parents->layers);
   }
-  std::ranges::move(*own, std::back_inserter(chain));
+  chain.own_from = chain.layers.size();
+  std::ranges::move(*own, std::back_inserter(chain.layers));
   return chain;
 }
 
@@ -130,12 +133,10 @@ std::string command_stem(std::span<const std::string> argv) {
 // Whether any file of the profile mentions the stem as the start of a string: a profile that
 // does not cannot match, and is not parsed (the common case costs one read per file).
 bool may_match(const std::string& name, const LayerDirs& dirs, const std::string& stem) {
-  for (const auto& dir : {dirs.builtin, dirs.system, dirs.user}) {
-    if (dir.empty()) continue;
-    std::ifstream in(dir / (name + ".toml"));
-    if (!in) continue;
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (text.find("\"" + stem) != std::string::npos || text.find("'" + stem) != std::string::npos)
+  for (const auto& file : profile_files(name, dirs)) {
+    auto text = read_profile_text(file);
+    if (!text) continue;
+    if (text->find("\"" + stem) != std::string::npos || text->find("'" + stem) != std::string::npos)
       return true;
   }
   return false;
@@ -172,14 +173,10 @@ Result<ResolvedProfile> assemble(const std::string& name, const LayerDirs& dirs,
   if (!chain) return propagate(chain);
   ResolvedProfile resolved;
   resolved.name = name;
-  std::size_t own_from = chain->size();
-  for (std::size_t i = chain->size(); i-- > 0;) {
-    if ((*chain)[i].file.stem() != name) break;
-    own_from = i;
-  }
-  for (std::size_t i = 0; i < chain->size(); ++i) {
-    merge_layer(resolved.merged, (*chain)[i], i >= own_from);
-    resolved.files.push_back((*chain)[i].file);
+  const auto& layers = chain->layers;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    merge_layer(resolved.merged, layers[i], i >= chain->own_from);
+    resolved.files.push_back(layers[i].file);
   }
   if (project) {
     merge_layer(resolved.merged, *project, false);
@@ -236,31 +233,34 @@ Result<BaseProfile> load_base_profile(const std::filesystem::path& file) {
   return profile.base();
 }
 
+namespace {
+
+LayerDirs builtin_layer_dirs(const std::string& profile_dir) {
+  LayerDirs dirs;
+  dirs.builtin = profile_dir;
+  dirs.installed = installed_profile_dir();
+  dirs.compiled_in = true;
+  return dirs;
+}
+
+}  // namespace
+
 Result<BaseProfile> load_default_base_profile() {
-  std::string searched;
-  for (const auto& dir : profile_search_path()) {
-    auto file = dir / "base.toml";
-    if (::access(file.c_str(), R_OK) == 0) return load_base_profile(file);
-    searched += "\n  " + file.string();
-  }
-  return plain_error("no base profile found; looked in:" + searched,
-                     "set SAFEINSTALL_PROFILE_DIR to the directory holding base.toml");
+  const char* env = std::getenv("SAFEINSTALL_PROFILE_DIR");
+  auto files = profile_files("base", builtin_layer_dirs(env == nullptr ? "" : env));
+  if (files.empty()) return plain_error("no base profile found");
+  auto layer = load_profile_file(files.front(), LayerKind::Profile);
+  if (!layer) return propagate(layer);
+  ResolvedProfile profile;
+  profile.name = "base";
+  profile.files = {files.front().origin};
+  merge_layer(profile.merged, *layer, true);
+  return profile.base();
 }
 
 Result<LayerDirs> default_layer_dirs(const std::vector<std::string>& env,
                                      const std::string& project) {
-  LayerDirs dirs;
-  std::string searched;
-  for (const auto& dir : profile_search_path()) {
-    if (readable(dir / "base.toml")) {
-      dirs.builtin = dir;
-      break;
-    }
-    searched += "\n  " + (dir / "base.toml").string();
-  }
-  if (dirs.builtin.empty())
-    return plain_error("no base profile found; looked in:" + searched,
-                       "set SAFEINSTALL_PROFILE_DIR to the directory holding base.toml");
+  LayerDirs dirs = builtin_layer_dirs(env_value(env, "SAFEINSTALL_PROFILE_DIR"));
   std::string system = env_value(env, "SAFEINSTALL_SYSTEM_DIR");
   dirs.system = system.empty() ? fs::path("/etc/safeinstall") : fs::path(system);
   if (auto config =
@@ -268,21 +268,6 @@ Result<LayerDirs> default_layer_dirs(const std::vector<std::string>& env,
     dirs.user = fs::path(*config) / "safeinstall";
   dirs.project = project;
   return dirs;
-}
-
-std::vector<std::string> available_profiles(const LayerDirs& dirs) {
-  std::vector<std::string> names;
-  for (const auto& dir : {dirs.builtin, dirs.system, dirs.user}) {
-    std::error_code ec;
-    if (dir.empty() || !fs::is_directory(dir, ec)) continue;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.path().extension() != ".toml") continue;
-      std::string name = entry.path().stem().string();
-      if (std::ranges::find(names, name) == names.end()) names.push_back(name);
-    }
-  }
-  std::ranges::sort(names);
-  return names;
 }
 
 // ---- Package policy: lists add up, single values are replaced, per ecosystem too ----

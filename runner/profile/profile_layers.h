@@ -1,5 +1,5 @@
 #pragma once
-// Profiles in layers: built-in (the profile directory beside the binary) < /etc/safeinstall/
+// Profiles in layers: built-in (compiled in, or replaced by a file on disk) < /etc/safeinstall/
 // < ~/.config/safeinstall/ < the project's .safeinstall.toml < command-line flags. A profile's
 // own layers come after those of the profile it extends (`extends = "base"`). Lists add up
 // (hosts, globs, env names); single values and [env.set] entries are replaced by the later
@@ -13,21 +13,15 @@
 #include <vector>
 
 #include "runner/profile/base_profile.h"
+#include "runner/profile/profile_files.h"
 #include "runner/profile/profile_schema.h"
 #include "sandbox/base/error.h"
 
 namespace safeinstall::runner {
 
-struct LayerDirs {
-  std::filesystem::path builtin;  // holds base.toml
-  std::filesystem::path system;   // /etc/safeinstall
-  std::filesystem::path user;     // ~/.config/safeinstall
-  std::filesystem::path project;  // the project directory (its .safeinstall.toml)
-};
-
-// The directories for this invoker: the first entry of profile_search_path() holding
-// base.toml, $SAFEINSTALL_SYSTEM_DIR or /etc/safeinstall, $XDG_CONFIG_HOME/safeinstall or
-// HOME/.config/safeinstall.
+// The directories for this invoker: $SAFEINSTALL_PROFILE_DIR and installed_profile_dir()
+// over the compiled-in profiles, $SAFEINSTALL_SYSTEM_DIR or
+// /etc/safeinstall, $XDG_CONFIG_HOME/safeinstall or HOME/.config/safeinstall.
 Result<LayerDirs> default_layer_dirs(const std::vector<std::string>& env,
                                      const std::string& project);
 
@@ -52,14 +46,12 @@ struct FlagLayer {
   std::vector<std::string> credentials;
 };
 
-// Every profile name found in the layer directories (base included), sorted.
-std::vector<std::string> available_profiles(const LayerDirs& dirs);
-
 // One base profile file (base.toml), read with the schema of every profile file; errors name
 // file:line:col and the expected form.
 Result<BaseProfile> load_base_profile(const std::filesystem::path& file);
 
-// Finds base.toml on profile_search_path() and loads it.
+// The built-in base profile: base.toml in $SAFEINSTALL_PROFILE_DIR or installed_profile_dir(),
+// else the compiled-in one.
 Result<BaseProfile> load_default_base_profile();
 
 // Merges `from` into `into`: lists appended (repeats dropped), single values replaced.
