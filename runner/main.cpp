@@ -13,6 +13,7 @@
 #include "runner/cli/package_commands.h"
 #include "runner/cli/profiles_command.h"
 #include "runner/cli/run_commands.h"
+#include "runner/cli/setup_command.h"
 #include "runner/deadline.h"
 #include "runner/exit_codes.h"
 #include "runner/flow/cache_flow.h"
@@ -302,6 +303,8 @@ int main(int argc, char** argv) {
       return db_check_command(cl.db_sources, cl.db_dir, cl.options.vuln_severity);
     case CommandLine::Action::Scan:
       return scan_command(cl.scan);
+    case CommandLine::Action::Setup:
+      return setup_command(cl.setup);
   }
   return exit_code::kSafeinstallFailed;
 }

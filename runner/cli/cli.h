@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runner/cli/package_commands.h"
+#include "runner/cli/setup_command.h"
 #include "runner/options.h"
 
 namespace safeinstall::runner {
@@ -22,7 +23,8 @@ struct CommandLine {
     Profiles,
     DbImport,
     DbCheck,
-    Scan
+    Scan,
+    Setup
   };
   Action action = Action::Run;
   Options options;
@@ -38,6 +40,7 @@ struct CommandLine {
   std::vector<std::string> db_sources;  // for DbImport (dirs, zips) and DbCheck (lockfiles)
   std::string db_dir;                   // for DbImport (--into) and DbCheck (--db)
   ScanRequest scan;                     // for Scan
+  SetupRequest setup;                   // for Setup
 };
 
 CommandLine parse_command_line(int argc, const char* const* argv);
