@@ -91,9 +91,9 @@ Result<std::vector<std::string>> write_all_shims(const std::string& dir) {
 void print_sandboxed(const std::vector<ShimSpec>& specs) {
   std::printf("sandboxed through them (every other call runs the tool itself):\n");
   for (const auto& spec : specs) {
-    std::string forms = spec.always ? "every call" : "";
-    if (spec.bare) forms += "no subcommand";
+    std::string forms = spec.bare ? "no subcommand" : "";
     for (const auto& form : spec.install) forms += (forms.empty() ? "" : ", ") + form;
+    if (spec.always) forms = "every call but --version and --help";
     std::string global;
     for (const auto& option : spec.global) global += (global.empty() ? "" : " ") + option;
     std::printf("  %-8s %s%s\n", spec.tool.c_str(), forms.c_str(),

@@ -1,7 +1,7 @@
 // safeinstall-shim: the interpreter of the shim files `safeinstall setup` writes. The kernel
 // runs it as `safeinstall-shim SHIM_FILE ARGS...`; it reads the file, and either runs the real
 // tool with ARGS untouched (most calls: `npm --version`, `npm run dev`) or hands an install
-// to safeinstall (`npm ci` → `safeinstall -q -- /usr/bin/npm ci`).
+// to safeinstall (`npm ci` → `safeinstall -q -- npm ci`, with the shims off PATH).
 //
 // Every call of a shimmed tool pays for this program's start, so it links no library beyond
 // libc, initialises nothing, and decides before it allocates anything. Recursion is ruled out
@@ -70,13 +70,16 @@ const char* leaf_of(const char* path) {
   return slash == nullptr ? path : slash + 1;
 }
 
-// `safeinstall -q -- REAL ARGS...` with a PATH that reaches no shim.
-int run_in_sandbox(const ShimTable& table, const char* real, const char* path_list,
-                   const struct stat& self, int argc, char** argv) {
+// `safeinstall -q -- TOOL ARGS...` with a PATH that reaches no shim: the sandbox finds the
+// same real tool by its name as the lookup did (every directory holding a shim of it is gone),
+// and the receipt shows the command as it was typed.
+int run_in_sandbox(const ShimTable& table, const char* path_list, const struct stat& self, int argc,
+                   char** argv) {
   std::string safeinstall(table.safeinstall);
+  std::string tool(table.tool);
   std::string path = path_without_shims(path_list, table.tool, self);
   ::setenv("PATH", path.c_str(), 1);
-  std::vector<const char*> args{safeinstall.c_str(), "-q", "--", real};
+  std::vector<const char*> args{safeinstall.c_str(), "-q", "--", tool.c_str()};
   for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);
   ::execv(safeinstall.c_str(), const_cast<char* const*>(args.data()));
@@ -113,7 +116,7 @@ int main(int argc, char** argv) {
   std::span<const char* const> args(const_cast<const char* const*>(argv + 2),
                                     static_cast<std::size_t>(argc - 2));
   if (route_of(table, args) == Route::sandbox)
-    return run_in_sandbox(table, real, path_list, self, argc, argv);
+    return run_in_sandbox(table, path_list, self, argc, argv);
   // The tool itself, as if there were no shim: argv[0] its name, the arguments untouched.
   argv[1] = const_cast<char*>(leaf_of(real));
   ::execv(real, argv + 1);
