@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   // The tool itself, as if there were no shim: argv[0] its name, the arguments untouched.
   argv[1] = const_cast<char*>(leaf_of(real));
   ::execv(real, argv + 1);
-  std::fprintf(stderr, "safeinstall-shim: cannot run %s: %s\n", real, std::strerror(errno));
-  return errno == ENOENT ? exit_code::kNotFound : exit_code::kNotExecutable;
+  int failed = errno;
+  std::fprintf(stderr, "safeinstall-shim: cannot run %s: %s\n", real, std::strerror(failed));
+  return failed == ENOENT ? exit_code::kNotFound : exit_code::kNotExecutable;
 }
