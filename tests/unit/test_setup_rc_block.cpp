@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "runner/cli/cli.h"
 #include "runner/setup/rc_block.h"
 #include "runner/setup/shell_aliases.h"
 #include "tests/unit/staging_test_support.h"
@@ -131,4 +132,37 @@ TEST_CASE("shell aliases: one per tool, quoted for the shell", "[setup]") {
   CHECK(shell_from("/usr/bin/zsh").value() == Shell::zsh);
   CHECK_FALSE(shell_from("/bin/tcsh"));
   CHECK_FALSE(shell_from(""));
+}
+
+namespace {
+
+safeinstall::runner::CommandLine parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "safeinstall");
+  return parse_command_line(static_cast<int>(args.size()), args.data());
+}
+
+}  // namespace
+
+TEST_CASE("setup command line: a shell, --ci DIR, --remove, and nothing else", "[setup]") {
+  auto aliases = parse({"setup", "--shell", "zsh"});
+  REQUIRE(aliases.action == CommandLine::Action::Setup);
+  CHECK(aliases.setup.shell == "zsh");
+  CHECK_FALSE(aliases.setup.remove);
+  auto ci = parse({"setup", "--ci", "/opt/shims", "--remove"});
+  REQUIRE(ci.action == CommandLine::Action::Setup);
+  CHECK(ci.setup.ci_dir == "/opt/shims");
+  CHECK(ci.setup.remove);
+  for (const auto& wrong : {std::vector<const char*>{"setup", "--shell", "tcsh"},
+                            std::vector<const char*>{"setup", "--ci", "/x", "--shell", "bash"},
+                            std::vector<const char*>{"setup", "extra"}}) {
+    auto refused = parse(wrong);
+    CHECK(refused.action == CommandLine::Action::Exit);
+    CHECK(refused.exit_code == 125);
+  }
+  auto help = parse({"setup", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("only installs run in the") != std::string::npos);
+  // After `--`, setup is a command like any other.
+  auto command = parse({"--", "setup"});
+  CHECK(command.action == CommandLine::Action::Run);
 }
