@@ -56,3 +56,24 @@ build_targets() {
   tail -n 5 "$log" | sed 's/^/  /' >&2
   rm -f "$log"
 }
+
+# A work directory under DIR removed when the script exits; its path in $work.
+work=""
+remove_work_dir() {
+  if [ -n "$work" ] && [ -d "$work" ]; then
+    echo "$BENCH_NAME: removing $work" >&2
+    rm -rf -- "$work"
+  fi
+}
+make_work_dir() { # DIR PREFIX
+  mkdir -p "$1"
+  work=$(mktemp -d "$1/$2.XXXXXX")
+  trap remove_work_dir EXIT
+}
+
+# A project holding the fixture's package.json and package-lock.json, writable.
+make_fixture_project() { # DIR
+  mkdir -p "$1"
+  cp "$FIXTURE/package.json" "$FIXTURE/package-lock.json" "$1/"
+  chmod u+w "$1"/package*.json
+}

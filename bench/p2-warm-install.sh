@@ -33,15 +33,6 @@ readonly CACHE_ROOT="${P2_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/safeinstall
 readonly RESULT_JSON="$BUILD_DIR/bench/p2-warm-install.json" # per round: -roundN.json
 readonly NPM_FLAGS="${P2_NPM_FLAGS:---prefer-offline --ignore-scripts --no-audit --no-fund --no-update-notifier}"
 
-work=""
-cleanup() {
-  if [ -n "$work" ] && [ -d "$work" ]; then
-    echo "p2-warm-install: removing $work" >&2
-    rm -rf -- "$work"
-  fi
-}
-trap cleanup EXIT
-
 # The command that moves a previous run's tree out of the way before a timed run. Not rm -rf:
 # on ext4 without a journal (this kind of VM) the inode allocator skips inodes deleted in the
 # last seconds, and 40k fresh deletions next door would slow whichever run comes next by
@@ -50,22 +41,15 @@ set_aside() { # DIR
   echo "if [ -d '$1' ]; then mv '$1' \"\$(mktemp -d '$work/discarded.XXXXXX')\"; fi; sync"
 }
 
-make_project() {
-  mkdir -p "$1"
-  cp "$FIXTURE/package.json" "$FIXTURE/package-lock.json" "$1/"
-  chmod u+w "$1"/package*.json
-}
-
 main() {
   require_tools hyperfine cmake npm "$PYTHON"
   [ -f "$FIXTURE/package-lock.json" ] || die "no fixture at $FIXTURE"
   BENCH_BINARIES=()
   build_targets safeinstall
   local safeinstall="$BUILD_DIR/safeinstall"
-  mkdir -p "$CACHE_ROOT"
-  work=$(mktemp -d "$CACHE_ROOT/p2-work.XXXXXX")
-  make_project "$work/bare"
-  make_project "$work/sandboxed"
+  make_work_dir "$CACHE_ROOT" p2-work
+  make_fixture_project "$work/bare"
+  make_fixture_project "$work/sandboxed"
   mkdir -p "$work/bare-npm-cache"
   local report="$work/report.json"
 

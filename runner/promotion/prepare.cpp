@@ -6,6 +6,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <unordered_set>
@@ -44,6 +45,29 @@ Result<std::uint64_t> inode_of(int dirfd, const std::string& name, const std::st
   if (!*st) return plain_error("prepare " + shown + ": it vanished");
   return static_cast<std::uint64_t>((*st)->st_ino);
 }
+
+// The directory the last change was applied in, kept open: changes come sorted, so most share
+// it with the one before.
+class ParentDirCache {
+ public:
+  Result<int> open(int root, std::string_view relative, const std::string& shown) {
+    if (fd_ && root == root_ && relative == relative_) return fd_.get();
+    fd_.reset();
+    auto opened = open_beneath(root, relative, O_PATH | O_DIRECTORY, shown);
+    if (!opened) return propagate(opened);
+    fd_ = std::move(*opened);
+    root_ = root;
+    relative_ = relative;
+    return fd_.get();
+  }
+  // After a removal the kept directory may be gone from the tree.
+  void forget() { fd_.reset(); }
+
+ private:
+  UniqueFd fd_;
+  int root_ = -1;
+  std::string relative_;
+};
 
 class Preparer {
  public:
@@ -167,6 +191,7 @@ class Preparer {
   // --- building a merged directory ------------------------------------------------------
 
   Result<void> prepare_build(EntryPlan& plan, std::size_t index) {
+    dest_parent_.forget();  // another plan's directory, whose fd number may come back
     int dest_parent = places_.copy_mode ? places_.project_fd.get() : build_fd_.get();
     std::string dest_name = places_.new_version_name(index);
     plan.source = places_.new_version_path(index);
@@ -210,17 +235,34 @@ class Preparer {
     return {};
   }
 
-  // Real subtrees that promoted changes delete or replace anyway: not worth linking.
+  // Real entries that promoted changes delete or replace anyway: linking them only to unlink
+  // them again would double the work of a reinstall (`npm ci` over an existing node_modules
+  // rewrites every file). An opaque directory shows nothing of its real counterpart.
+  // A skipped change keeps the real entry it would have replaced, so the directories above it
+  // are linked from the real tree even when opaque.
   std::unordered_set<std::string> subtrees_replaced(const EntryPlan& plan) const {
+    std::vector<std::string_view> skipped;
+    for (const Change* c : plan.changes) {
+      if (c != plan.head && !promotable(*c, options_)) skipped.push_back(c->path);
+    }
+    std::ranges::sort(skipped);
     std::unordered_set<std::string> paths;
     for (const Change* c : plan.changes) {
-      if (c == plan.head || !promotable(*c, options_)) continue;
-      if (c->change == ChangeKind::deleted ||
-          (c->replaces_real_subtree() && c->type != EntryType::dir)) {
-        paths.insert(c->path);
-      }
+      if (c == plan.head || !promotable(*c, options_) || !c->real_type) continue;
+      bool real_dir_kept = *c->real_type == EntryType::dir && c->type == EntryType::dir &&
+                           !c->opaque && c->change != ChangeKind::deleted;
+      if (real_dir_kept) continue;
+      if (c->type == EntryType::dir && holds_any(skipped, c->path)) continue;
+      paths.insert(c->path);
     }
     return paths;
+  }
+
+  // `sorted` holds a path inside `dir`.
+  static bool holds_any(const std::vector<std::string_view>& sorted, const std::string& dir) {
+    std::string prefix = dir + "/";
+    auto first = std::lower_bound(sorted.begin(), sorted.end(), std::string_view(prefix));
+    return first != sorted.end() && first->starts_with(prefix);
   }
 
   // Recreates the real directory `from` in `to`: directories made anew with the same mode,
@@ -294,9 +336,10 @@ class Preparer {
   // Applies one promotable change under `dest` (the new version of top-level `top`).
   Result<void> apply(int dest, const std::string& top, const Change& c) {
     std::string rel = c.path.substr(top.size() + 1);
-    auto parent = open_beneath(dest, parent_of(rel), O_PATH | O_DIRECTORY, "new " + c.path);
+    auto parent = dest_parent_.open(dest, parent_of(rel), "new " + c.path);
     if (!parent) {
       int err = parent.error().err;
+      if (c.change == ChangeKind::deleted && (err == ENOENT || err == ENOTDIR)) return {};
       if (err == ENOENT || err == ENOTDIR) {
         skip(result_, c, "its directory is not promoted");
         return {};
@@ -304,38 +347,41 @@ class Preparer {
       return propagate(parent);
     }
     std::string leaf = leaf_of(rel);
-    auto existing = stat_entry(parent->get(), leaf, "new " + c.path);
+    auto existing = stat_entry(*parent, leaf, "new " + c.path);
     if (!existing) return propagate(existing);
-    if (c.change == ChangeKind::deleted)
-      return remove_tree_at(parent->get(), leaf, "new " + c.path);
+    if (c.change == ChangeKind::deleted) {
+      if (!*existing) return {};  // never linked: its real subtree is replaced
+      dest_parent_.forget();
+      return remove_tree_at(*parent, leaf, "new " + c.path);
+    }
     if (c.type == EntryType::dir && *existing && S_ISDIR((*existing)->st_mode)) {
-      if (::fchmodat(parent->get(), leaf.c_str(), promotable_mode(c.mode), 0) != 0)
+      if (::fchmodat(*parent, leaf.c_str(), promotable_mode(c.mode), 0) != 0)
         return sys_error("chmod new " + c.path);
       return {};
     }
     if (*existing) {
-      if (auto removed = remove_tree_at(parent->get(), leaf, "new " + c.path); !removed)
-        return removed;
+      dest_parent_.forget();
+      if (auto removed = remove_tree_at(*parent, leaf, "new " + c.path); !removed) return removed;
     }
     if (c.type == EntryType::dir) {
-      if (::mkdirat(parent->get(), leaf.c_str(), 0700) != 0 ||
-          ::fchmodat(parent->get(), leaf.c_str(), promotable_mode(c.mode), 0) != 0) {
+      if (::mkdirat(*parent, leaf.c_str(), 0700) != 0 ||
+          ::fchmodat(*parent, leaf.c_str(), promotable_mode(c.mode), 0) != 0) {
         return sys_error("create new " + c.path);
       }
       return {};
     }
-    auto staged = open_beneath(places_.upper_fd.get(), parent_of(c.path), O_PATH | O_DIRECTORY,
-                               "staged " + c.path);
+    auto staged =
+        staged_parent_.open(places_.upper_fd.get(), parent_of(c.path), "staged " + c.path);
     if (!staged) return propagate(staged);
-    auto staged_st = stat_entry(staged->get(), leaf, "staged " + c.path);
+    auto staged_st = stat_entry(*staged, leaf, "staged " + c.path);
     if (!staged_st) return propagate(staged_st);
     if (!*staged_st || entry_type_of((*staged_st)->st_mode) != c.type) {
       return plain_error("promote " + c.path +
                          ": the staged entry no longer matches the change list");
     }
     if (c.type == EntryType::symlink)
-      return copy_tree_at(staged->get(), leaf, parent->get(), leaf, "staged " + c.path);
-    return place_file(staged->get(), parent->get(), leaf, c, **staged_st);
+      return copy_tree_at(*staged, leaf, *parent, leaf, "staged " + c.path);
+    return place_file(*staged, *parent, leaf, c, **staged_st);
   }
 
   // A staged file into the new version: linked when it is its only name, else copied.
@@ -373,6 +419,8 @@ class Preparer {
   const PromotionOptions& options_;
   PromotionResult& result_;
   UniqueFd build_fd_;
+  ParentDirCache dest_parent_;
+  ParentDirCache staged_parent_;
   // Real paths of the entry being built that promoted changes delete or replace anyway.
   std::unordered_set<std::string> not_linked_;
 };

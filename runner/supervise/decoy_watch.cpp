@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <thread>
 
 #include "sandbox/base/proc.h"
 
@@ -152,6 +153,13 @@ std::vector<DecoyRead> DecoyWatch::reads(const ProcessTree& tree) const {
     out.push_back(std::move(read));
   }
   return out;
+}
+
+void DecoyWatch::close_in_background(sandbox::UniqueFd also) {
+  std::thread([watch = std::move(fd_), dup = std::move(also)]() mutable {
+    dup.reset();
+    watch.reset();
+  }).detach();
 }
 
 }  // namespace safeinstall::runner

@@ -55,6 +55,10 @@ class DecoyWatch {
   // ancestor's, before the read).
   std::vector<DecoyRead> reads(const ProcessTree& tree) const;
 
+  // Closes the watch without waiting: the kernel frees its marks after an RCU grace period
+  // (10-20 ms), which the last close would sit out. `also` (a dup of the fd) goes with it.
+  void close_in_background(sandbox::UniqueFd also);
+
   // Past this many reads, more are dropped: a loop opening a decoy cannot grow the record.
   static constexpr std::size_t kMaxReads = 256;
 

@@ -135,7 +135,10 @@ class Supervision {
     io_.run();
     outcome_.network = gateway_.record().entries();
     collect_recording();
-    if (decoy_watch_) outcome_.decoy_reads = decoy_watch_->reads(recorder_.tree());
+    if (decoy_watch_) {
+      outcome_.decoy_reads = decoy_watch_->reads(recorder_.tree());
+      decoy_watch_->close_in_background(UniqueFd(decoy_events_->release()));
+    }
     return outcome_;
   }
 

@@ -736,3 +736,44 @@ TEST_CASE(
   // without anything being wrong (the test runner's own timeout bounds a hang).
   WARN(summary);
 }
+
+// `npm ci` over an existing node_modules: node_modules itself stays, each package directory
+// is removed and made anew (opaque), most files with the very same content.
+TEST_CASE("promotion: packages recreated inside a kept node_modules replace their real ones") {
+  Scenario s("si-promote-reinstall");
+  s.build({{"package.json", "{}"},
+           {"node_modules/.package-lock.json", "old"},
+           {"node_modules/a/index.js", "a1"},
+           {"node_modules/a/old.js", "gone with the old version"},
+           {"node_modules/b/index.js", "b1"},
+           {"node_modules/b/keep.js", "deleted too"},
+           {"node_modules/b/evil", "the real file stays"},
+           {"node_modules/c/index.js", "untouched"}},
+          {{"node_modules/.package-lock.json", "new"},
+           {"node_modules/a/index.js", "a2"},
+           {"node_modules/a/lib/", ""},
+           {"node_modules/a/lib/x.js", "x"},
+           {"node_modules/b/index.js", "b2"},
+           {"node_modules/b/evil", "->/etc/passwd"}},
+          {}, {"node_modules/a", "node_modules/b"},
+          {{"package.json", "{}"},
+           {"node_modules/.package-lock.json", "new"},
+           {"node_modules/a/index.js", "a2"},
+           {"node_modules/a/lib/x.js", "x"},
+           {"node_modules/b/index.js", "b2"},
+           {"node_modules/b/evil", "the real file stays"},
+           {"node_modules/c/index.js", "untouched"}});
+  if (!s.usable) {
+    WARN("whiteouts or opaque xattrs refused here; skipped");
+    return;
+  }
+  ino_t staged_a = inode_of(s.run.upper() + "/node_modules/a/index.js");
+  ino_t untouched = inode_of(s.project + "/node_modules/c/index.js");
+  auto result = s.promote_with(allow_all(), expected_writes_for("npm"));
+  REQUIRE(result);
+  CHECK(s.project_now() == s.expected());
+  CHECK(inode_of(s.project + "/node_modules/a/index.js") == staged_a);
+  CHECK(inode_of(s.project + "/node_modules/c/index.js") == untouched);
+  REQUIRE(result->skipped.size() == 1);
+  CHECK(result->skipped[0].path == "node_modules/b/evil");
+}
