@@ -24,6 +24,7 @@
 #include "runner/plan/profile_loader.h"
 #include "runner/plan/recording_settings.h"
 #include "runner/plan/run_plan.h"
+#include "runner/plan/tool_logs.h"
 #include "runner/profile/base_profile.h"
 #include "runner/record/run_record.h"
 #include "runner/report/receipt.h"
@@ -119,9 +120,16 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base) 
   write_ci_views(record, options);
   bool clean =
       record.verdict == VerdictKind::promoted && record.exit_code == 0 && record.violations.empty();
+  std::string receipt =
+      render_receipt(record, options.report_path, base.env_secret, options.verbose);
+  // Kept with the run: `runs show` and a pruned run still have it.
+  if (record.staging) {
+    auto written =
+        write_file_atomically(RunDir::at(record.staging->run_dir).receipt_file(), receipt, false);
+    if (!written) tell(written.error().message());
+  }
   if (options.quiet && clean) return;
-  std::fputs(render_receipt(record, options.report_path, base.env_secret, options.verbose).c_str(),
-             stderr);
+  std::fputs(receipt.c_str(), stderr);
 }
 
 // The command ran (or failed to start) in the sandbox: fill in what the outcome says.
@@ -155,8 +163,9 @@ std::optional<std::chrono::milliseconds> timeout_of(const RunPlan& plan) {
 // has not passed. The report and the receipt come last, always.
 int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& store,
                       const Options& options, const BaseProfile& base,
-                      std::vector<CacheStaging> caches, const Deadline& deadline,
-                      const StagingBudget& budget) {
+                      std::vector<CacheStaging> caches, const std::vector<ToolLogs>& logs,
+                      const Deadline& deadline, const StagingBudget& budget) {
+  record.logs = keep_tool_logs(logs, staged.run.dir.path);
   auto stop_at = [&](const std::string& step) {
     int exit = settle_past_deadline(record, staged, store, step);
     finish(record, options, base);
@@ -181,7 +190,11 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
   }
   if (deadline.passed()) return stop_at("promotion");
   int exit = settle(record, staged, *verdict, store, options);
-  if (options.audit) suggest_for_audit(record);
+  if (options.audit) {
+    suggest_for_audit(record);
+  } else {
+    suggest_how_to_pass(record);
+  }
   // Merges new cache entries only after a promoted run, and not past the deadline.
   if (deadline.passed()) {
     tell("--timeout expired: the run's new package-cache entries were not kept");
@@ -192,11 +205,13 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
   return exit;
 }
 
-int run(const Options& given) {
+// `prune`: what the profile's [runs] says to keep, for after the run.
+int run(const Options& given, PrunePolicy& prune) {
   // The profile first: it completes the options (the script policy) and shapes the plan.
   auto invoker = current_invoker();
   auto profile = resolve_run_profile(given, invoker);
   if (!profile) return fail(profile.error().message());
+  prune = prune_policy_of(profile->base);
   const Options& options = profile->options;
   const BaseProfile* base = &profile->base;
   auto started = std::chrono::system_clock::now();
@@ -240,6 +255,12 @@ int run(const Options& given) {
   if (!staged) return fail(staged.error().message());
   // Package caches: the persistent cache as an overlay in the home, writes staged beside.
   auto caches = stage_caches(record, staged->run.dir.path);
+  // The tool's own logs: written into the run's dir instead of the throwaway home.
+  auto logs = tool_logs_for(record.command, record.plan->home, staged->run.dir.path);
+  if (auto mounted = mount_tool_logs(*record.plan, logs); !mounted) {
+    tell("the tool's logs are not kept for this run: " + mounted.error().message());
+    logs.clear();
+  }
   // Decoy credentials: written in the run's dir, bound into the home, watched from here.
   place_decoys(*record.plan, staged->run.dir.path);
   for (const auto& decoy : record.plan->decoys)
@@ -247,6 +268,7 @@ int run(const Options& given) {
   // --disk and --files bound everything the command stages: the project and the caches.
   recording->staged_dirs = {staged->run.dir.upper()};
   for (const auto& cache : caches) recording->staged_dirs.push_back(cache.upper);
+  for (const auto& l : logs) recording->staged_dirs.push_back(l.staged);
   record.limits = recording->limits;
 
   // --timeout counts from here and covers what follows the command as well.
@@ -258,6 +280,7 @@ int run(const Options& given) {
     record.exit_code = exit_code::kSafeinstallFailed;
     record.duration = elapsed();
     judge(record);
+    record.logs = keep_tool_logs(logs, staged->run.dir.path);
     settle_unrun(record, *staged, *store);
     finish(record, options, *base);
     return exit_code::kSafeinstallFailed;
@@ -266,8 +289,8 @@ int run(const Options& given) {
       supervise(*sandbox, deadline.remaining(),
                 GatewaySettings{record.plan->egress, record.plan->gateway}, *recording);
   record_outcome(record, std::move(outcome), options, elapsed());
-  return after_the_command(record, *staged, *store, options, *base, std::move(caches), deadline,
-                           recording->limits.staged);
+  return after_the_command(record, *staged, *store, options, *base, std::move(caches), logs,
+                           deadline, recording->limits.staged);
 }
 
 }  // namespace
@@ -284,10 +307,16 @@ int main(int argc, char** argv) {
       return cl.exit_code;
     case CommandLine::Action::Check:
       return run_check(cl.options.verbose);
-    case CommandLine::Action::Run:
-      return run(cl.options);
+    case CommandLine::Action::Run: {
+      PrunePolicy prune;
+      int exit = run(cl.options, prune);
+      // Only once the run has let go of its project's lock, so its own runs can go too.
+      prune_after_run(prune);
+      return exit;
+    }
     case CommandLine::Action::Runs:
       if (cl.runs_show) return show_run_command(cl.run_id, cl.json);
+      if (cl.runs_prune) return prune_runs_command(cl.prune_older_than, cl.prune_keep);
       return list_runs_command(cl.options.project, cl.json);
     case CommandLine::Action::Promote:
       return promote_command(cl.run_id, cl.options.allow_protected);

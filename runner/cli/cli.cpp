@@ -17,6 +17,8 @@ constexpr const char* kDescription =
     "                           list kept runs with their verdict and age\n"
     "  safeinstall runs show RUN_ID [--json]\n"
     "                           one run: verdict, findings, changes, its report\n"
+    "  safeinstall runs prune [--older-than AGE] [--keep N]\n"
+    "                           remove finished runs (never held ones)\n"
     "  safeinstall promote [--allow-protected] RUN_ID\n"
     "                           promote a kept run's staged changes into its project\n"
     "  safeinstall discard RUN_ID\n"
@@ -179,19 +181,30 @@ CommandLine exit_with(int code, std::string output, bool error) {
 CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& words) {
   const std::string& name = words.front();
   CLI::App sub(name == "runs" ? "List kept runs with their verdict and age; `runs show RUN_ID` "
-                                "prints one: its verdict, findings and changes."
+                                "prints one: its verdict, findings and changes; `runs prune` "
+                                "removes finished runs (never held or staged ones)."
                : name == "promote" ? "Promote a kept run's staged changes into its project."
                : name == "discard" ? "Throw a kept run's staged changes away."
                                    : "Remove finished runs and promotion leftovers.",
                "safeinstall " + name);
   sub.formatter(std::make_shared<CLI::Formatter>());
   bool show = name == "runs" && words.size() > 1 && words[1] == "show";
+  bool prune = name == "runs" && words.size() > 1 && words[1] == "prune";
   if (name == "promote" || name == "discard" || show) {
     sub.add_option("RUN_ID", cl.run_id, "A run id, as `safeinstall runs` lists them")->required();
   }
   if (name == "runs") {
-    sub.add_flag("--json", cl.json, "Print JSON (`runs show --json`: the run's report)");
-    if (!show) {
+    if (!prune)
+      sub.add_flag("--json", cl.json, "Print JSON (`runs show --json`: the run's report)");
+    if (prune) {
+      sub.add_option("--older-than", cl.prune_older_than,
+                     "Remove finished runs older than AGE (30d, 12h; default: [runs] max_age)")
+          ->type_name("AGE");
+      sub.add_option("--keep", cl.prune_keep,
+                     "Keep the N newest runs (default: [runs] keep); held runs are always kept")
+          ->type_name("N")
+          ->check(CLI::NonNegativeNumber);
+    } else if (!show) {
       sub.add_option("--project", cl.options.project, "Only the runs of project DIR")
           ->type_name("DIR");
     }
@@ -207,8 +220,9 @@ CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& wor
         ->check(CLI::NonNegativeNumber);
   }
   // `runs show RUN_ID`: the word `show` is the subcommand's, not an argument.
-  std::vector<std::string> reversed(words.rbegin(), words.rend() - (show ? 2 : 1));
+  std::vector<std::string> reversed(words.rbegin(), words.rend() - (show || prune ? 2 : 1));
   cl.runs_show = show;
+  cl.runs_prune = prune;
   try {
     sub.parse(reversed);
   } catch (const CLI::CallForHelp&) {

@@ -33,6 +33,9 @@ struct CommandLine {
   bool output_is_error = false;
   std::string run_id;                   // for Promote, Discard and `runs show`
   bool runs_show = false;               // for Runs: `runs show RUN_ID`
+  bool runs_prune = false;              // for Runs: `runs prune`
+  std::string prune_older_than;         // for `runs prune --older-than AGE`
+  long long prune_keep = -1;            // for `runs prune --keep N`; -1: the profile's
   bool json = false;                    // for Runs: --json
   bool gc_all = false;                  // for Gc: held and staged runs too
   double gc_older_than_days = 7.0;      // for Gc

@@ -1,5 +1,6 @@
 #include "runner/cli/run_commands.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -7,14 +8,18 @@
 #include <nlohmann/json.hpp>
 
 #include "runner/exit_codes.h"
+#include "runner/flow/cache_flow.h"
 #include "runner/flow/staging_flow.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
 #include "runner/messages.h"
+#include "runner/plan/profile_loader.h"
+#include "runner/profile/release_age.h"
 #include "runner/record/redact.h"
 #include "runner/staging/change_list.h"
 #include "runner/staging/project_snapshot.h"
 #include "runner/staging/verdict.h"
+#include "sandbox/base/env_vars.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/confine/limit_cgroups.h"
 
@@ -129,6 +134,17 @@ void show_report_summary(const nlohmann::json& report) {
   }
   if (total > shown)
     line("change:", "… and " + std::to_string(total - shown) + " more in the report");
+  const auto hints = report.value("suggestions", nlohmann::json::object());
+  if (auto withheld = string_at(hints, "withheld"); !withheld.empty())
+    line("suspicious:", withheld);
+  for (const auto& config : hints.value("config", nlohmann::json::array()))
+    if (config.is_string()) line("to pass:", config.get<std::string>());
+  std::string flags;
+  for (const auto& flag : hints.value("flags", nlohmann::json::array()))
+    if (flag.is_string()) flags += (flags.empty() ? "" : " ") + flag.get<std::string>();
+  if (!flags.empty()) line("to pass:", "or run with " + flags);
+  for (const auto& log : report.value("logs", nlohmann::json::array()))
+    if (log.is_object()) line("log:", string_at(log, "path"));
   const auto staging = report.value("staging", nlohmann::json::object());
   for (const auto& step : staging.value("next", nlohmann::json::array()))
     if (step.is_string()) line("next:", step.get<std::string>());
@@ -234,6 +250,7 @@ int promote_command(const std::string& run_id, bool allow_protected) {
        std::to_string(staging.promoted_entries.size()) + " top-level entries)");
   for (const auto& [path, why] : staging.skipped) tell_detail("left out", path + " (" + why + ")");
   if (staging.copy_promotion || !staging.note.empty()) tell_detail("note", staging.note);
+  for (const auto& said : merge_kept_caches(*run)) tell_detail("cache", said);
   return exit_code::kSuccess;
 }
 
@@ -268,6 +285,69 @@ int gc_command(bool include_kept, double older_than_days) {
   for (const auto& problem : result->problems)
     std::fprintf(stderr, "  %s\n", sandbox::printable(problem).c_str());
   return result->problems.empty() ? exit_code::kSuccess : exit_code::kSafeinstallFailed;
+}
+
+PrunePolicy prune_policy_of(const BaseProfile& base) {
+  PrunePolicy policy;
+  if (base.runs_keep) policy.keep = static_cast<std::size_t>(*base.runs_keep);
+  if (base.runs_max_age) policy.max_age = std::chrono::seconds(*base.runs_max_age);
+  // For one shell or CI job: the environment over the profile.
+  if (std::string keep = getenv_string("SAFEINSTALL_RUNS_KEEP"); !keep.empty()) {
+    std::size_t value = 0;
+    auto [end, ec] = std::from_chars(keep.data(), keep.data() + keep.size(), value);
+    if (ec == std::errc() && end == keep.data() + keep.size()) {
+      policy.keep = value;
+    } else {
+      tell("SAFEINSTALL_RUNS_KEEP=" + keep + " is not a number of runs; [runs] keep applies");
+    }
+  }
+  if (std::string age = getenv_string("SAFEINSTALL_RUNS_MAX_AGE"); !age.empty()) {
+    if (auto parsed = parse_age(std::string_view(age))) {
+      policy.max_age = *parsed;
+    } else {
+      tell("SAFEINSTALL_RUNS_MAX_AGE: " + parsed.error().message() + "; [runs] max_age applies");
+    }
+  }
+  return policy;
+}
+
+int prune_runs_command(const std::string& older_than, long long keep) {
+  PrunePolicy policy;
+  auto base = housekeeping_profile(current_invoker());
+  if (base) {
+    policy = prune_policy_of(*base);
+  } else if (older_than.empty() || keep < 0) {
+    return fail(base.error().message());
+  }
+  if (!older_than.empty()) {
+    auto age = parse_age(std::string_view(older_than));
+    if (!age) return fail("--older-than: " + age.error().message());
+    policy.max_age = *age;
+  }
+  if (keep >= 0) policy.keep = static_cast<std::size_t>(keep);
+  auto store = open_run_store();
+  if (!store) return fail(store.error().message());
+  auto result = store->prune(policy);
+  if (!result) return fail(result.error().message());
+  std::fprintf(stderr, "safeinstall: removed %zu runs, reduced %zu promoted runs to their report\n",
+               result->removed.size(), result->slimmed.size());
+  for (const auto& id : result->removed) tell_detail("removed", id);
+  for (const auto& problem : result->problems)
+    std::fprintf(stderr, "  %s\n", sandbox::printable(problem).c_str());
+  return result->problems.empty() ? exit_code::kSuccess : exit_code::kSafeinstallFailed;
+}
+
+void prune_after_run(const PrunePolicy& policy) {
+  auto dir = default_state_dir();
+  if (!dir) return;
+  auto store = RunStore::open(*dir);
+  if (!store) return;
+  auto result = store->prune(policy);
+  if (!result) {
+    tell("pruning kept runs: " + result.error().message());
+    return;
+  }
+  for (const auto& problem : result->problems) tell("pruning kept runs: " + problem);
 }
 
 }  // namespace safeinstall::runner

@@ -1,5 +1,9 @@
 #include "runner/flow/cache_flow.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runner/fs/fs_tree.h"
 #include "runner/fs/path_text.h"
 #include "runner/messages.h"
 #include "runner/plan/run_plan.h"
@@ -33,6 +37,51 @@ void record_tampering(RunRecord& record, const CacheStaging& cache, const CacheR
 
 bool trusted(const RunRecord& record) {
   return record.verdict == VerdictKind::promoted && record.exit_code == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Kept for a later promotion, which would make it trusted.
+bool promotable_later(const RunRecord& record) {
+  return (record.verdict == VerdictKind::held || record.verdict == VerdictKind::staged) &&
+         record.exit_code == 0;
+}
+
+std::string merged_text(const CacheMergeResult& merged) {
+  return std::to_string(merged.files_added) + " files and " +
+         std::to_string(merged.entries_appended) + " index entries added";
+}
+
+// One kept cache of a stored run: reviewed as after the run, then merged.
+std::string merge_kept_cache(const CacheDecl& decl, const std::string& root,
+                             const std::string& staging) {
+  CacheStaging cache;
+  cache.decl = decl;
+  cache.root = root;
+  cache.persistent = root + "/" + decl.name;
+  cache.upper = staging + "/upper";
+  cache.work = staging + "/work";
+  if (auto made = make_private_directory(cache.persistent); !made)
+    return "the " + decl.name + " cache: " + made.error().message();
+  auto review = review_cache(cache);
+  if (!review) return "the " + decl.name + " cache was left as it was: " + review.error().message();
+  if (review->tampered())
+    return "the " + decl.name + " cache: the run changed existing entries (" +
+           review->tampering.front().path + ": " + review->tampering.front().problem +
+           "); nothing it wrote was merged";
+  std::string said = "the " + decl.name + " cache: nothing new to add";
+  if (!review->empty()) {
+    auto merged = merge_cache(cache, *review);
+    if (!merged) return "the " + decl.name + " cache was not updated: " + merged.error().message();
+    said = "the " + decl.name + " cache: " + merged_text(*merged);
+  }
+  if (auto removed = remove_cache_staging(cache); !removed)
+    said += "; leftovers: " + removed.error().message();
+  ::rmdir(staging.c_str());
+  return said;
 }
 
 }  // namespace
@@ -89,9 +138,27 @@ void settle_caches(const RunRecord& record, const std::vector<ReviewedCache>& ca
       if (auto merged = merge_cache(cache, *review); !merged)
         tell("the " + cache.decl.name + " cache was not updated: " + merged.error().message());
     }
+    if (promotable_later(record) && !review->empty()) continue;
     if (auto removed = remove_cache_staging(cache); !removed)
       tell("leftovers of the " + cache.decl.name + " cache: " + removed.error().message());
   }
+}
+
+std::vector<std::string> merge_kept_caches(const StoredRun& run) {
+  std::vector<std::string> said;
+  if (!is_directory(run.dir.caches())) return said;
+  if (run.meta.exit_code != 0) {
+    [[maybe_unused]] auto removed = remove_tree(run.dir.caches());
+    return said;
+  }
+  auto root = default_cache_root();
+  if (!root) return {"the package caches were not updated: " + root.error().message()};
+  for (const auto& decl : builtin_caches(run.meta.command)) {
+    std::string staging = run.dir.caches() + "/" + decl.name;
+    if (is_directory(staging + "/upper")) said.push_back(merge_kept_cache(decl, *root, staging));
+  }
+  ::rmdir(run.dir.caches().c_str());  // when nothing is left for inspection
+  return said;
 }
 
 }  // namespace safeinstall::runner

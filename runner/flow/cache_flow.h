@@ -17,6 +17,7 @@
 #include "runner/cache/package_cache.h"
 #include "runner/record/run_record.h"
 #include "runner/staging/staging_usage.h"
+#include "runner/store/run_store.h"
 
 namespace safeinstall::runner {
 
@@ -37,8 +38,15 @@ struct ReviewedCache {
 std::vector<ReviewedCache> review_caches(RunRecord& record, std::vector<CacheStaging> caches,
                                          const StagingBudget& budget);
 
-// After settle(): merges what a trusted run added and removes the run's cache staging (kept
-// when it holds tampering, for inspection).
+// After settle(): merges what a trusted run added and removes the run's cache staging. It is
+// kept when it holds tampering, for inspection, and when the run is kept for a later
+// `safeinstall promote` (held or staged, the command exited 0): merge_kept_caches() then
+// merges it.
 void settle_caches(const RunRecord& record, const std::vector<ReviewedCache>& caches);
+
+// `safeinstall promote` of a kept run: what the run added to each cache is reviewed again
+// against the cache as it is now — the same verification as after a promoted run — and
+// merged; the run's cache staging then goes. Returns one line per cache for the user.
+std::vector<std::string> merge_kept_caches(const StoredRun& run);
 
 }  // namespace safeinstall::runner

@@ -20,10 +20,16 @@
 #include "runner/messages.h"
 #include "runner/packages/project_packages.h"
 #include "runner/policy/run_package_policy.h"
+#include "runner/promotion/background_cleanup.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
+
+// From this many replaced or deleted project entries on, the old trees and the spent staging
+// are removed after the command returns (background_cleanup.h): removing a replaced
+// node_modules can take longer than promoting it. Smaller runs clean up at once.
+constexpr std::size_t kCleanUpInBackgroundFrom = 2000;
 namespace {
 
 // Changes listed before a y/N question; the report has them all.
@@ -108,6 +114,7 @@ void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& rec
   staged.run.meta.direct_dirs = direct_dir_names(*record.plan);
   staged.run.meta.verdict = std::string(to_string(record.verdict));
   staged.run.meta.promoted = record.staging->promoted;
+  staged.run.meta.exit_code = record.exit_code;
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
     tell(saved.error().message());
 }
@@ -276,10 +283,18 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
   po.allow_unexpected = allow_unexpected;
   po.allow_protected = allow_protected;
   po.conflicts = check ? &*check : nullptr;
+  po.defer_cleanup = std::ranges::count_if(changes.changes, [](const Change& c) {
+                       return c.real_type.has_value();
+                     }) >= static_cast<std::ptrdiff_t>(kCleanUpInBackgroundFrom);
   auto result = promote(run.dir, run.meta.project, changes, po);
   if (!result) {
     attempt.message = result.error().message();
     return attempt;
+  }
+  if (result->cleanup_deferred) {
+    staging.cleanup_in_background = finish_cleanup_in_background(run.dir).has_value();
+    // No process to spare: the old trees go now.
+    if (!staging.cleanup_in_background) (void)remove_trash(run.dir);
   }
   attempt.promoted = true;
   staging.promoted = true;
@@ -289,9 +304,26 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
   return attempt;
 }
 
+namespace {
+
+// A failed run that changed nothing holds nothing to promote or discard: its staged dirs go
+// now and it stays listed, discarded, with its report.
+void discard_empty_run(RunRecord& record, StagedRun& staged, const RunStore& store) {
+  if (auto discarded = store.discard(staged.run.dir.id); !discarded) {
+    tell(discarded.error().message());
+    record.staging->next_steps.push_back("safeinstall discard " + staged.run.dir.id);
+    return;
+  }
+  staged.run.meta.discarded = true;
+}
+
+}  // namespace
+
 void settle_unrun(RunRecord& record, StagedRun& staged, const RunStore& store) {
-  record.staging->next_steps.push_back("safeinstall discard " + staged.run.dir.id);
+  bool never_ran = record.sandbox_error.has_value();
+  if (!never_ran) record.staging->next_steps.push_back("safeinstall discard " + staged.run.dir.id);
   save_outcome(store, staged, record);
+  if (never_ran) discard_empty_run(record, staged, store);
 }
 
 int settle_past_deadline(RunRecord& record, StagedRun& staged, const RunStore& store,
@@ -345,8 +377,12 @@ int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const R
       record.staging->next_steps.push_back("safeinstall discard " + id);
       break;
     case VerdictKind::failed:
-      record.verdict_reasons.push_back("nothing was promoted");
-      record.staging->next_steps.push_back("safeinstall discard " + id);
+      if (record.staging->changes.changes.empty()) {
+        record.verdict_reasons.push_back("the command changed nothing in the project");
+      } else {
+        record.verdict_reasons.push_back("nothing was promoted");
+        record.staging->next_steps.push_back("safeinstall discard " + id);
+      }
       break;
     case VerdictKind::staged:
       keep_for_later(record, id);
@@ -372,6 +408,8 @@ int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const R
     }
   }
   save_outcome(store, staged, record);
+  if (record.verdict == VerdictKind::failed && record.staging->changes.changes.empty())
+    discard_empty_run(record, staged, store);
   return exit;
 }
 

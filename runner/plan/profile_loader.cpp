@@ -280,6 +280,14 @@ Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invo
   return run;
 }
 
+Result<BaseProfile> housekeeping_profile(const Invoker& invoker) {
+  auto dirs = default_layer_dirs(invoker.env, "");
+  if (!dirs) return propagate(dirs);
+  auto resolved = resolve_named_profile("base", {}, *dirs);
+  if (!resolved) return propagate(resolved);
+  return resolved->base();
+}
+
 Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
   std::string hosts;
   for (const auto& h : run.profile.merged.hosts) {

@@ -24,6 +24,10 @@ struct RunProfile {
 // protected globs the verdict's (path_globs.h use_profile_protected).
 Result<RunProfile> resolve_run_profile(const Options& given, const Invoker& invoker);
 
+// The base profile over the built-in, system and user layers, without a project's: the
+// invoker's own housekeeping settings ([runs]) for commands that run no command.
+Result<BaseProfile> housekeeping_profile(const Invoker& invoker);
+
 // Adds what the profile asks for to a plan made with run.base and run.options, the expected
 // project writes (the profile's and --expect) among them.
 Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invoker);

@@ -237,11 +237,6 @@ std::size_t depth(const std::string& path) {
   return std::ranges::count(path, '/');
 }
 
-// Parents before children, so every mount lands on top of the one that should hold it.
-void order_mounts(std::vector<MountSpec>& mounts) {
-  std::ranges::stable_sort(mounts, {}, [](const MountSpec& m) { return depth(m.target); });
-}
-
 Result<std::uint64_t> size_option(const std::string& flag_value, std::uint64_t profile_value,
                                   const char* flag) {
   if (flag_value.empty()) return profile_value;
@@ -344,6 +339,10 @@ Result<> stage_project(RunPlan& plan, const ProjectStaging& staging) {
   }
   order_mounts(mounts);
   return {};
+}
+
+void order_mounts(std::vector<MountSpec>& mounts) {
+  std::ranges::stable_sort(mounts, {}, [](const MountSpec& m) { return depth(m.target); });
 }
 
 Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches) {

@@ -92,6 +92,9 @@ Result<> stage_project(RunPlan& plan, const ProjectStaging& staging);
 // itself is hidden wherever the home does not already hide it.
 Result<> mount_caches(RunPlan& plan, const std::vector<CacheStaging>& caches);
 
+// Parents before children, so every mount lands on top of the one that should hold it.
+void order_mounts(std::vector<sandbox::MountSpec>& mounts);
+
 Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
                               const Invoker& invoker);
 

@@ -35,6 +35,10 @@ struct BaseProfile {
   std::optional<std::uint64_t> timeout;
   std::optional<std::uint64_t> disk;
   std::optional<std::uint64_t> files;
+  // [runs]: kept runs pruned after each run (runs newer than `runs_keep` kept; finished ones
+  // older than `runs_max_age` seconds removed); nullopt where no layer sets one.
+  std::optional<std::uint64_t> runs_keep;
+  std::optional<std::uint64_t> runs_max_age;
 };
 
 // Directories searched for profiles, most specific first: $SAFEINSTALL_PROFILE_DIR, the

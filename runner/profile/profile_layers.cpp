@@ -220,6 +220,8 @@ BaseProfile ResolvedProfile::base() const {
   base.timeout = value_of(merged.timeout);
   base.disk = value_of(merged.disk);
   base.files = value_of(merged.files);
+  base.runs_keep = value_of(merged.runs_keep);
+  base.runs_max_age = value_of(merged.runs_max_age);
   return base;
 }
 
@@ -371,6 +373,8 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
   replace_if_set(into.pids, from.pids);
   replace_if_set(into.cpu_time, from.cpu_time);
   replace_if_set(into.timeout, from.timeout);
+  replace_if_set(into.runs_keep, from.runs_keep);
+  replace_if_set(into.runs_max_age, from.runs_max_age);
   replace_if_set(into.disk, from.disk);
   replace_if_set(into.files, from.files);
   // ---- [autorun] ----

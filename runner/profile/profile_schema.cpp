@@ -527,6 +527,27 @@ Result<> read_limits(const Reader& r, const toml::table& root, ProfileLayer& out
   return {};
 }
 
+// [runs]: the user's own housekeeping, so never a project's (see read_top_level).
+Result<> read_runs(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  auto runs = r.table(root, "runs", "runs");
+  if (!runs) return propagate(runs);
+  if (*runs == nullptr) return {};
+  const auto& t = **runs;
+  if (auto ok = r.known_keys(t, "[runs]", {"keep", "max_age"}); !ok) return ok;
+  if (auto ok = take(r.count(t, "keep", "keep"), out.runs_keep); !ok) return ok;
+  if (const toml::node* node = t.get("max_age")) {
+    const auto* text = node->as_string();
+    auto age = text != nullptr ? parse_age(std::string_view(text->get()))
+                               : Result<std::chrono::seconds>(std::chrono::seconds(0));
+    if (text == nullptr || !age || age->count() == 0)
+      return r.fail(node->source(), "`max_age` must be an age",
+                    "max_age = \"30d\" (a whole number and m, h, d or w)");
+    out.runs_max_age =
+        Sourced<std::uint64_t>{static_cast<std::uint64_t>(age->count()), r.origin(node->source())};
+  }
+  return {};
+}
+
 // ---- [autorun] ----
 
 constexpr const char* kAutoRunPointExample =
@@ -810,13 +831,14 @@ Result<> read_scripts_table(const Reader& r, const toml::table& t, ProfileLayer&
 
 Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& out) {
   if (r.kind() == LayerKind::Profile) {
-    if (auto ok = r.known_keys(root, "a profile",
-                               {"extends", "description", "scripts", "match", "network", "files",
-                                "env", "credentials", "cache", "filesystem", "limits", "decoys",
-                                // package policy
-                                "policy",
-                                // auto-run points
-                                "autorun"});
+    if (auto ok =
+            r.known_keys(root, "a profile",
+                         {"extends", "description", "scripts", "match", "network", "files", "env",
+                          "credentials", "cache", "filesystem", "limits", "decoys", "runs",
+                          // package policy
+                          "policy",
+                          // auto-run points
+                          "autorun"});
         !ok)
       return ok;
   } else {
@@ -825,7 +847,7 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
     if (const toml::node* match = root.get("match"))
       return r.fail(match->source(), "[match] belongs in a profile file, not in .safeinstall.toml",
                     "choose the profile for this project with profile = \"NAME\"");
-    for (const char* key : {"filesystem", "limits", "cache", "credentials", "decoys"}) {
+    for (const char* key : {"filesystem", "limits", "cache", "credentials", "decoys", "runs"}) {
       if (const toml::node* node = root.get(key))
         return r.fail(node->source(), "[" + std::string(key) + "] cannot be set by a project",
                       "set it in ~/.config/safeinstall/NAME.toml or /etc/safeinstall/NAME.toml");
@@ -870,9 +892,9 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
 Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
   ProfileLayer out;
   out.file = r.file();
-  for (auto step :
-       {read_top_level, read_match, read_network, read_files, read_env, read_credentials,
-        read_decoys, read_caches, read_filesystem, read_limits, read_policy, read_autorun}) {
+  for (auto step : {read_top_level, read_match, read_network, read_files, read_env,
+                    read_credentials, read_decoys, read_caches, read_filesystem, read_limits,
+                    read_runs, read_policy, read_autorun}) {
     if (auto ok = step(r, root, out); !ok) return propagate(ok);
   }
   return out;

@@ -178,6 +178,9 @@ struct ProfileLayer {
   std::optional<Sourced<std::uint64_t>> timeout;
   std::optional<Sourced<std::uint64_t>> disk;
   std::optional<Sourced<std::uint64_t>> files;
+  // [runs]: automatic pruning of kept runs (runs_keep: newer runs kept; runs_max_age: seconds).
+  std::optional<Sourced<std::uint64_t>> runs_keep;
+  std::optional<Sourced<std::uint64_t>> runs_max_age;
   // ---- [autorun] ----
   std::vector<AutoRunPointEntry> autorun_points;
   std::vector<AutoRunAcceptEntry> autorun_accept;

@@ -92,8 +92,9 @@ Result<PromotionResult> promote(const RunDir& run, const std::string& project,
   strip_promoted_xattrs(*places, work);
   result.commit_time = since(commit_start);
 
-  result.cleanup_deferred = options.defer_cleanup;
-  if (!options.defer_cleanup) {
+  // Copy-based scratch lies inside the project: it goes now.
+  result.cleanup_deferred = options.defer_cleanup && !places->copy_mode;
+  if (!result.cleanup_deferred) {
     auto cleanup_start = Clock::now();
     if (auto cleaned = finish_cleanup(run, journal); !cleaned) return propagate(cleaned);
     result.cleanup_time = since(cleanup_start);

@@ -32,7 +32,8 @@ struct PromotionOptions {
   bool allow_unexpected = false;  // --yes (or a yes on a terminal)
   bool allow_protected = false;   // --allow-protected
   // Leave old trees in trash for remove_trash() (or recovery, or gc) so promote() returns as
-  // soon as the project is new; removing a large old node_modules takes seconds.
+  // soon as the project is new; removing a large old node_modules takes seconds. Not for a
+  // copy-based promotion, whose scratch is inside the project.
   bool defer_cleanup = false;
   bool force_copy = false;  // copy-based even on one filesystem (tests)
   // The project checked against the run's snapshot (find_conflicts) by the caller, under the

@@ -1,5 +1,7 @@
 #include "runner/record/audit_suggestion.h"
 
+#include "runner/record/expected_globs.h"
+
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cstdio>
@@ -10,37 +12,6 @@
 namespace safeinstall::runner {
 namespace {
 
-std::string top_level_of(const std::string& path) {
-  return path.substr(0, path.find('/'));
-}
-
-// fnmatch(3) reads *, ? and [ as patterns: a path holding one is matched literally.
-std::string literal_glob(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-// The top-level entries the run created as whole new directories: one `dir/**` covers them.
-std::set<std::string> new_top_level_dirs(const ChangeList& changes) {
-  std::set<std::string> dirs;
-  for (const auto& c : changes.changes) {
-    if (c.path.find('/') == std::string::npos && c.type == EntryType::dir &&
-        c.change == ChangeKind::added)
-      dirs.insert(c.path);
-  }
-  return dirs;
-}
-
-std::string host_pattern_text(const std::string& host, std::uint16_t port) {
-  bool ipv6 = host.find(':') != std::string::npos;
-  std::string shown = ipv6 ? "[" + host + "]" : host;
-  return port == sandbox::kDefaultAllowedPort ? shown : shown + ":" + std::to_string(port);
-}
-
 toml::array array_of(const std::vector<std::string>& values) {
   toml::array out;
   for (const auto& v : values) out.push_back(v);
@@ -49,35 +20,40 @@ toml::array array_of(const std::vector<std::string>& values) {
 
 }  // namespace
 
+std::string host_pattern_text(const std::string& host, std::uint16_t port) {
+  bool ipv6 = host.find(':') != std::string::npos;
+  std::string shown = ipv6 ? "[" + host + "]" : host;
+  return port == sandbox::kDefaultAllowedPort ? shown : shown + ":" + std::to_string(port);
+}
+
 AuditSuggestion suggest_additions(const std::deque<sandbox::ContactedHost>& contacted,
                                   const sandbox::EgressPolicy& profile_policy,
                                   const ChangeList& changes) {
-  std::set<std::string> hosts, expected, protected_paths;
+  std::set<std::string> hosts, protected_paths;
   for (const auto& entry : contacted) {
     if (entry.host.empty() || entry.port == 0) continue;
     if (!profile_policy.allows(entry.host, entry.port))
       hosts.insert(host_pattern_text(entry.host, entry.port));
   }
-  auto new_dirs = new_top_level_dirs(changes);
-  for (const auto& c : changes.changes) {
-    if (c.category == Category::protected_) {
-      protected_paths.insert(c.path);
-    } else if (c.category == Category::unexpected) {
-      auto top = top_level_of(c.path);
-      expected.insert(new_dirs.contains(top) ? literal_glob(top) + "/**" : literal_glob(c.path));
-    }
-  }
-  return {{hosts.begin(), hosts.end()},
-          {expected.begin(), expected.end()},
-          {protected_paths.begin(), protected_paths.end()},
-          {}};
+  for (const auto& c : changes.changes)
+    if (c.category == Category::protected_) protected_paths.insert(c.path);
+  AuditSuggestion suggestion;
+  suggestion.allow_hosts = {hosts.begin(), hosts.end()};
+  suggestion.expected = expected_globs_for(changes);
+  suggestion.protected_paths = {protected_paths.begin(), protected_paths.end()};
+  return suggestion;
 }
 
 std::string render_suggestion(const AuditSuggestion& suggestion, const std::string& command) {
   std::ostringstream out;
   out << "# safeinstall --audit of `" << command << "`: what this run needed beyond its profile.\n"
       << "# Review every line, then add what you trust to the project's .safeinstall.toml.\n";
-  if (suggestion.empty()) out << "# Nothing to add: the run needed nothing its profile lacks.\n";
+  if (suggestion.inconclusive()) {
+    out << "# Inconclusive: the command failed (exit " << suggestion.failed_exit
+        << "), so it may have stopped\n# before it needed more. Fix the failure and audit again.\n";
+  } else if (suggestion.empty()) {
+    out << "# Nothing to add: the run needed nothing its profile lacks.\n";
+  }
   toml::table table;
   if (!suggestion.allow_hosts.empty())
     table.insert("network", toml::table{{"allow", array_of(suggestion.allow_hosts)}});

@@ -19,9 +19,16 @@ struct AuditSuggestion {
   std::vector<std::string> expected;         // as [files] expected takes them: dir/**, a/file
   std::vector<std::string> protected_paths;  // written, never suggested
   std::string file;                          // where the suggestion was written, if it was
+  // The command failed (its exit code, else 0): it may have stopped before it needed
+  // anything, so an empty suggestion proves nothing.
+  int failed_exit = 0;
 
   bool empty() const { return allow_hosts.empty() && expected.empty(); }
+  bool inconclusive() const { return failed_exit != 0; }
 };
+
+// A host and port as [network] allow and --allow-host take them: `host`, `host:80`, `[::1]`.
+std::string host_pattern_text(const std::string& host, std::uint16_t port);
 
 // `contacted`: the hosts the gateway let through; `profile_policy`: what the run's profile
 // and flags allow (not the audit's allow-everything policy); `changes` categorized.

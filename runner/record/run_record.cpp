@@ -167,9 +167,23 @@ void suggest_for_audit(RunRecord& record) {
   static const std::deque<sandbox::ContactedHost> kNone;
   const auto& contacted = record.outcome ? record.outcome->network.contacted : kNone;
   sandbox::EgressPolicy profile_policy(record.plan->egress.patterns());
-  record.audit =
-      write_suggestion(suggest_additions(contacted, profile_policy, record.staging->changes),
-                       shown_command(record.command), record.staging->run_dir);
+  auto suggestion = suggest_additions(contacted, profile_policy, record.staging->changes);
+  suggestion.failed_exit = record.exit_code;
+  record.audit = write_suggestion(std::move(suggestion), shown_command(record.command),
+                                  record.staging->run_dir);
+}
+
+void suggest_how_to_pass(RunRecord& record) {
+  bool held = record.verdict == VerdictKind::held;
+  if (!record.outcome || (!held && record.verdict != VerdictKind::failed)) return;
+  PassInputs inputs;
+  inputs.changes = held && record.staging ? &record.staging->changes : nullptr;
+  inputs.manifests = &record.manifests;
+  inputs.network = &record.outcome->network;
+  inputs.findings = &record.findings;
+  auto suggestion = suggest_to_pass(inputs);
+  if (suggestion.empty() && suggestion.withheld.empty()) return;
+  record.pass = std::move(suggestion);
 }
 
 }  // namespace safeinstall::runner

@@ -11,7 +11,9 @@
 #include "runner/options.h"
 #include "runner/packages/package_set.h"
 #include "runner/plan/run_plan.h"
+#include "runner/plan/tool_logs.h"
 #include "runner/record/audit_suggestion.h"
+#include "runner/record/pass_suggestion.h"
 #include "runner/staging/change_list.h"
 #include "runner/staging/manifest_edit.h"
 #include "runner/staging/verdict.h"
@@ -60,6 +62,9 @@ struct StagingRecord {
   ChangeList changes;  // files.project, categorized
   bool promoted = false;
   std::vector<std::string> promoted_entries;  // top-level entries now new in the project
+  // The replaced trees and the spent staging are removed by a process of their own, after
+  // safeinstall returns (background_cleanup.h).
+  bool cleanup_in_background = false;
   std::vector<std::pair<std::string, std::string>> skipped;  // {path, why not promoted}
   std::vector<std::string> next_steps;                       // commands the user may run next
 };
@@ -93,6 +98,10 @@ struct RunRecord {
   std::optional<std::string> sandbox_error;  // why the sandbox could not be built
   std::optional<StagingRecord> staging;
   std::optional<AuditSuggestion> audit;  // --audit: what would have let the run pass
+  // A held (or failed) run: the settings that would have let it pass, or why none is given.
+  std::optional<PassSuggestion> pass;
+  // Logs the tool wrote in the throwaway home, kept in the run dir (runner/plan/tool_logs.h).
+  std::vector<KeptLog> logs;
   // The step after the command that --timeout stopped ("listing the staged changes"); empty
   // when none did.
   std::string timed_out_step;
@@ -108,5 +117,10 @@ void judge(RunRecord& record);
 // as audit.toml in the run's dir (never into the project) and keeps it in the record for the
 // report and the receipt.
 void suggest_for_audit(RunRecord& record);
+
+// After the verdict of a run without --audit: for a held run, the `.safeinstall.toml` lines
+// and flags that would have let it pass (writes and hosts); for a failed one, the hosts it
+// was refused. Left unset when there is nothing to say.
+void suggest_how_to_pass(RunRecord& record);
 
 }  // namespace safeinstall::runner

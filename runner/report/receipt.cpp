@@ -218,9 +218,34 @@ void describe_audit(std::string& out, const AuditSuggestion& audit) {
   if (!audit.expected.empty()) line(out, "audit:", "would expect " + list_some(audit.expected, 8));
   if (!audit.protected_paths.empty())
     line(out, "audit:", "protected, never suggested: " + list_some(audit.protected_paths, 8));
-  if (audit.empty()) line(out, "audit:", "the run needed nothing beyond its profile");
+  if (audit.inconclusive()) {
+    line(out, "audit:",
+         "inconclusive: the command failed (exit " + std::to_string(audit.failed_exit) +
+             "), so it may have stopped before it needed more; fix the failure and audit again");
+  } else if (audit.empty()) {
+    line(out, "audit:", "the run needed nothing beyond its profile");
+  }
   if (!audit.file.empty())
     line(out, "audit:", "suggested .safeinstall.toml additions: " + audit.file);
+}
+
+// What would have let a held run pass: the project config lines, then the same as flags.
+void describe_pass(std::string& out, const PassSuggestion& pass) {
+  if (!pass.withheld.empty()) line(out, pass.empty() ? "suspicious:" : "to pass:", pass.withheld);
+  if (pass.empty()) return;
+  line(out, "to pass:", "add to the project's .safeinstall.toml (review it first):");
+  for (const auto& config : pass.config_lines()) line(out, "", "  " + config);
+  std::string flags;
+  for (const auto& flag : pass.flags()) flags += (flags.empty() ? "" : " ") + flag;
+  line(out, "to pass:", "or run with " + flags);
+}
+
+// Where the tool's own logs went: its messages name a place in the discarded home.
+void describe_logs(std::string& out, const std::vector<KeptLog>& logs) {
+  for (const auto& log : logs)
+    line(out, "log:",
+         log.tool + "'s log " + log.inside + " is kept as " + log.path +
+             (log.truncated ? " (its last " + std::to_string(kMaxLogBytes >> 10) + " KiB)" : ""));
 }
 
 void describe_staging(std::string& out, const StagingRecord& staging, bool verbose) {
@@ -280,6 +305,9 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
   describe_risk(out, record, verbose);
   if (record.audit) describe_audit(out, *record.audit);
   for (const auto& reason : record.verdict_reasons) line(out, "why:", reason);
+  if (record.pass) describe_pass(out, *record.pass);
+  bool clean = record.verdict == VerdictKind::promoted && record.exit_code == 0;
+  if (!clean || verbose) describe_logs(out, record.logs);
   if (record.staging) {
     for (const auto& step : record.staging->next_steps) line(out, "next:", step);
   }

@@ -330,10 +330,16 @@ json staging(const StagingRecord& staging) {
   json skipped = json::array();
   for (const auto& [path, why] : staging.skipped)
     skipped.push_back({{"path", path}, {"reason", why}});
-  return {{"run_dir", staging.run_dir},   {"staging_dir", staging.staging},
-          {"note", staging.note},         {"copy_promotion", staging.copy_promotion},
-          {"promoted", staging.promoted}, {"promoted_entries", staging.promoted_entries},
-          {"skipped", skipped},           {"next", staging.next_steps}};
+  return {{"run_dir", staging.run_dir},
+          {"staging_dir", staging.staging},
+          {"note", staging.note},
+          {"copy_promotion", staging.copy_promotion},
+          {"promoted", staging.promoted},
+          {"promoted_entries", staging.promoted_entries},
+          {"skipped", skipped},
+          {"next", staging.next_steps},
+          {"cleanup",
+           staging.promoted ? (staging.cleanup_in_background ? "background" : "done") : "none"}};
 }
 
 // Names only: the sanitizers never hand out a value.
@@ -388,7 +394,25 @@ json build_report(const RunRecord& record) {
     report["audit"] = {{"file", record.audit->file},
                        {"allow_hosts", record.audit->allow_hosts},
                        {"expected", record.audit->expected},
-                       {"protected", record.audit->protected_paths}};
+                       {"protected", record.audit->protected_paths},
+                       {"inconclusive", record.audit->inconclusive()}};
+  }
+  if (record.pass) {
+    report["suggestions"] = {{"allow_hosts", record.pass->allow_hosts},
+                             {"expected", record.pass->expected},
+                             {"config", record.pass->config_lines()},
+                             {"flags", record.pass->flags()},
+                             {"withheld", record.pass->withheld}};
+  }
+  if (!record.logs.empty()) {
+    json logs = json::array();
+    for (const auto& log : record.logs)
+      logs.push_back({{"tool", log.tool},
+                      {"inside", log.inside},
+                      {"path", log.path},
+                      {"size", log.size},
+                      {"truncated", log.truncated}});
+    report["logs"] = logs;
   }
   if (record.outcome && record.outcome->timed_out) {
     report["timed_out"] = true;

@@ -59,13 +59,17 @@ nlohmann::json meta_to_json(const RunMeta& meta) {
           {"command", meta.command},
           {"created_at", rfc3339(meta.created_at)},
           {"created_at_unix", unix_seconds},
+          {"created_at_unix_ms",
+           std::chrono::duration_cast<std::chrono::milliseconds>(meta.created_at.time_since_epoch())
+               .count()},
           {"staging", meta.staging},
           {"copy_promotion", meta.copy_promotion},
           {"staging_note", meta.staging_note},
           {"verdict", meta.verdict},
           {"promoted", meta.promoted},
           {"discarded", meta.discarded},
-          {"direct_dirs", meta.direct_dirs}};
+          {"direct_dirs", meta.direct_dirs},
+          {"exit_code", meta.exit_code}};
 }
 
 Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file) {
@@ -80,14 +84,21 @@ Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file)
       if (arg.is_string()) meta.command.push_back(arg.get<std::string>());
     }
   }
+  // Milliseconds where known: runs started within one second still sort by age.
   meta.created_at = std::chrono::system_clock::time_point(
       std::chrono::seconds(j.value("created_at_unix", std::int64_t{0})));
+  if (auto ms = j.find("created_at_unix_ms"); ms != j.end() && ms->is_number_integer())
+    meta.created_at = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::milliseconds(ms->get<std::int64_t>())));
   meta.staging = j.value("staging", "");
   meta.copy_promotion = j.value("copy_promotion", false);
   meta.staging_note = j.value("staging_note", "");
   meta.verdict = j.value("verdict", "");
   meta.promoted = j.value("promoted", false);
   meta.discarded = j.value("discarded", false);
+  if (auto code = j.find("exit_code"); code != j.end() && code->is_number_integer())
+    meta.exit_code = code->get<int>();
   for (const auto& name : j.value("direct_dirs", nlohmann::json::array())) {
     if (name.is_string()) meta.direct_dirs.push_back(name.get<std::string>());
   }
@@ -119,6 +130,46 @@ Result<void> remove_staged_data(const RunDir& run) {
     if (auto removed = remove_tree(dir); !removed) return removed;
   }
   return {};
+}
+
+// What a promoted run keeps: what `runs` and `runs show` read, and the tool's logs when the
+// command failed (promoted with --promote-on-failure: the receipt names them).
+bool kept_when_slim(const std::string& name, const RunMeta& meta) {
+  return name == "meta.json" || name == "report.json" || name == "receipt.txt" ||
+         name == "audit.toml" || (name == "logs" && meta.exit_code > 0);
+}
+
+Result<bool> slim_run(const StoredRun& run) {
+  bool removed_any = false;
+  if (run.dir.staging != run.dir.path && ::access(run.dir.staging.c_str(), F_OK) == 0) {
+    if (auto removed = remove_tree(run.dir.staging); !removed) return propagate(removed);
+    removed_any = true;
+  }
+  auto dir = open_directory(run.dir.path);
+  if (!dir) return propagate(dir);
+  auto names = list_directory(dir->get(), run.dir.path);
+  if (!names) return propagate(names);
+  for (const auto& name : *names) {
+    if (kept_when_slim(name, run.meta)) continue;
+    if (auto removed = remove_tree_at(dir->get(), name, run.dir.path + "/" + name); !removed)
+      return propagate(removed);
+    removed_any = true;
+  }
+  return removed_any;
+}
+
+// Whether slim_run() would remove anything: one listing, no lock.
+bool holds_more_than_slim(const StoredRun& run) {
+  if (run.dir.staging != run.dir.path && ::access(run.dir.staging.c_str(), F_OK) == 0) return true;
+  auto dir = open_directory(run.dir.path);
+  if (!dir) return false;
+  auto names = list_directory(dir->get(), run.dir.path);
+  return names &&
+         std::ranges::any_of(*names, [&](const auto& n) { return !kept_when_slim(n, run.meta); });
+}
+
+bool prunable(const RunMeta& meta) {
+  return meta.promoted || meta.discarded || meta.verdict == "rejected" || meta.verdict == "failed";
 }
 
 }  // namespace
@@ -344,6 +395,43 @@ Result<GcResult> RunStore::gc(std::chrono::seconds max_age, bool include_kept) c
       } else {
         result.problems.push_back(name + ": " + removed.error().message());
       }
+    }
+  }
+  return result;
+}
+
+Result<PruneResult> RunStore::prune(const PrunePolicy& policy) const {
+  auto runs = list_runs();  // newest first
+  if (!runs) return propagate(runs);
+  auto now = std::chrono::system_clock::now();
+  PruneResult result;
+  for (std::size_t i = 0; i < runs->size(); ++i) {
+    const RunSummary& summary = (*runs)[i];
+    if (summary.promotion_unfinished) continue;
+    auto stored = load_run(summary.id);
+    if (!stored || !prunable(stored->meta)) continue;
+    bool too_many = policy.keep && i >= *policy.keep;
+    bool too_old = policy.max_age && now - stored->meta.created_at > *policy.max_age;
+    bool slim = !too_many && !too_old && stored->meta.promoted && holds_more_than_slim(*stored);
+    if (!too_many && !too_old && !slim) continue;
+    // A run whose project is locked may be in progress or promoting right now.
+    auto lock = try_lock_project(stored->meta.project);
+    if (!lock || !*lock) continue;
+    if (too_many || too_old) {
+      auto staged = remove_staged_data(stored->dir);
+      auto removed = staged ? remove_tree(stored->dir.path) : staged;
+      if (removed) {
+        result.removed.push_back(summary.id);
+      } else {
+        result.problems.push_back(summary.id + ": " + removed.error().message());
+      }
+      continue;
+    }
+    auto slimmed = slim_run(*stored);
+    if (!slimmed) {
+      result.problems.push_back(summary.id + ": " + slimmed.error().message());
+    } else if (*slimmed) {
+      result.slimmed.push_back(summary.id);
     }
   }
   return result;

@@ -48,6 +48,7 @@ struct RunDir {
   std::string trash() const { return staging + "/trash"; }  // old trees until removed
   std::string meta_file() const { return path + "/meta.json"; }
   std::string report_file() const { return path + "/report.json"; }
+  std::string receipt_file() const { return path + "/receipt.txt"; }
   std::string journal_file() const { return path + "/journal.json"; }
   std::string snapshot_file() const { return path + "/snapshot.bin"; }
   std::string caches() const { return path + "/caches"; }  // package caches' upper/work dirs
@@ -69,6 +70,9 @@ struct RunMeta {
   bool discarded = false;
   // Top-level names staged through a plain bind, not the overlay (change_list.h).
   std::vector<std::string> direct_dirs;
+  // The command's exit status as the report has it; -1 until known (and in runs kept by
+  // older versions). Cache additions kept with a held run merge only after an exit of 0.
+  int exit_code = -1;
 };
 
 struct RunSummary {
@@ -85,6 +89,19 @@ struct RunSummary {
 struct StoredRun {
   RunDir dir;
   RunMeta meta;
+};
+
+// Which finished runs automatic pruning and `safeinstall runs prune` remove ([runs] in the
+// profiles; flags of `runs prune`). Unset: that rule does not apply.
+struct PrunePolicy {
+  std::optional<std::size_t> keep;              // runs (of any state) newer than it kept
+  std::optional<std::chrono::seconds> max_age;  // finished runs older than this removed
+};
+
+struct PruneResult {
+  std::vector<std::string> removed;  // whole runs
+  std::vector<std::string> slimmed;  // promoted runs reduced to their report and receipt
+  std::vector<std::string> problems;
 };
 
 struct GcResult {
@@ -136,6 +153,14 @@ class RunStore {
   // or failed (held and staged ones too when `include_kept`), and every run's trash and
   // build leftovers. Runs with an unfinished promotion are left for recovery.
   Result<GcResult> gc(std::chrono::seconds max_age, bool include_kept = false) const;
+
+  // Promoted runs keep only meta.json, report.json and receipt.txt (their staged trees,
+  // snapshot, decoys and logs go); then runs that are finished with — promoted, discarded,
+  // rejected or failed — are removed when more than `policy.keep` runs are newer or they are
+  // older than `policy.max_age`. Held and staged runs are never pruned: only the user's
+  // `discard` or `gc --all` removes them. Runs whose project is locked (a run or promotion
+  // in progress) and runs with an unfinished promotion are left alone.
+  Result<PruneResult> prune(const PrunePolicy& policy) const;
 
   // Blocking per-project lock; `on_wait` is called once if another run holds it (the runner
   // prints "waiting for another safeinstall run on <project>").

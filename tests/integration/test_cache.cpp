@@ -179,3 +179,61 @@ TEST_CASE("a package that rewrites and deletes cache entries gets nothing merged
   CHECK(subcommand(s, {"discard", id}).exit_code == 0);
   CHECK_FALSE(fs::exists(staged_cache));
 }
+
+TEST_CASE("a held npm install adds to the cache when promoted later, and nothing when discarded",
+          "[cache][npm]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
+  FakeInternet net(SI_SINK_PATH);
+  // Its install script writes into the project, outside what npm's profile expects: held.
+  write_npm_registry(
+      net.registry_root(), "http://registry.test/",
+      {{.name = "held-dep", .version = "1.0.0", .files = {{"index.js", "module.exports = 1;\n"}}},
+       {.name = "held-app",
+        .version = "2.0.0",
+        .dependencies = {{"held-dep", "^1.0.0"}},
+        .scripts = {{"postinstall",
+                     "node -e \"require('fs').writeFileSync(process.env.INIT_CWD + "
+                     "'/generated.txt', 'x')\""}},
+        .files = {{"index.js", "module.exports = require('held-dep');\n"}}}});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  host_write(s, "package.json",
+             R"({"name":"demo","version":"1.0.0","dependencies":{"held-app":"2.0.0"}})");
+
+  SECTION("promoted: the cache gains the run's tarballs, verified, and serves the next install") {
+    auto held = run_npm(s, {"install"});
+    REQUIRE(held.exit_code() == kExitHeld);
+    REQUIRE(held.report.at("verdict") == "held");
+    CHECK(blobs(s).empty());  // nothing merged while held
+    std::string id = held.report.at("run_id");
+    std::string staged_cache = s.home() + "/.local/state/safeinstall/runs/" + id + "/caches/npm";
+    CHECK(fs::exists(staged_cache + "/upper"));
+
+    auto promoted = subcommand(s, {"promote", id});
+    INFO("promote: " << promoted.err);
+    REQUIRE(promoted.exit_code == 0);
+    CHECK(contains(promoted.err, "the npm cache:"));
+    CHECK(blobs(s).size() >= 2);
+    CHECK(blobs_intact(s));
+    CHECK_FALSE(fs::exists(staged_cache));
+
+    // Served offline from the cache now: no tarball fetched again.
+    fs::remove_all(s.project() + "/node_modules");
+    std::size_t before = net.log(FakeInternet::Log::Registry).size();
+    auto offline = run_npm(s, {"ci", "--offline"}, {"--expect", "generated.txt"});
+    CHECK(offline.exit_code() == 0);
+    CHECK(read_file(s.project() + "/node_modules/held-dep/index.js") == "module.exports = 1;\n");
+    CHECK(tarball_downloads(net.log(FakeInternet::Log::Registry).substr(before)) == 0);
+  }
+  SECTION("discarded: the run's cache additions go with it") {
+    auto held = run_npm(s, {"install"});
+    REQUIRE(held.exit_code() == kExitHeld);
+    std::string id = held.report.at("run_id");
+    std::string staged_cache = s.home() + "/.local/state/safeinstall/runs/" + id + "/caches/npm";
+    CHECK(fs::exists(staged_cache + "/upper"));
+    REQUIRE(subcommand(s, {"discard", id}).exit_code == 0);
+    CHECK_FALSE(fs::exists(staged_cache));
+    CHECK(blobs(s).empty());
+  }
+}

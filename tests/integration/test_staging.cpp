@@ -562,3 +562,33 @@ TEST_CASE("npm install NAME: the dependency added to package.json is expected an
   CHECK(sneaky.report.at("manifests").at(0).at("accepted") == false);
   CHECK(contains(sneaky.result.err, "package.json changed beyond its dependencies: scripts"));
 }
+
+// A replaced tree of thousands of entries is removed after safeinstall returns, by a process
+// of its own; the project is whole at once, and the run dir is emptied soon after.
+TEST_CASE("a large promotion returns before the old tree is removed, which follows on its own",
+          "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  std::string make_tree =
+      "mkdir -p out && cd out && for d in $(seq 50); do mkdir d$d && "
+      "(cd d$d && for f in $(seq 45); do echo $1 > f$f; done); done";
+  auto first = shell(s, "set -- old; " + make_tree, {"--expect", "out/**"});
+  REQUIRE(first.exit_code() == 0);
+  auto second = shell(s, "set -- new; rm -rf out && " + make_tree, {"--expect", "out/**"});
+  REQUIRE(second.exit_code() == 0);
+  CHECK(second.report.at("verdict") == "promoted");
+  CHECK(second.report.at("staging").at("cleanup") == "background");
+  CHECK(first.report.at("staging").at("cleanup") == "done");  // nothing to replace yet
+  CHECK(read_file(s.project() + "/out/d50/f45") == "new\n");
+  CHECK(read_file(s.project() + "/out/d1/f1") == "new\n");
+
+  std::string run_dir = state_dir(s) + "/runs/" + run_id(second);
+  auto cleaned = [&] {
+    return !path_exists(run_dir + "/trash") && !path_exists(run_dir + "/upper") &&
+           json::parse(read_file(run_dir + "/journal.json")).at("state") == "done";
+  };
+  for (int i = 0; i < 600 && !cleaned(); ++i) std::this_thread::sleep_for(100ms);
+  CHECK(cleaned());
+  CHECK(read_file(s.project() + "/out/d25/f7") == "new\n");
+}

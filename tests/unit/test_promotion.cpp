@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "runner/fs/path_globs.h"
+#include "runner/promotion/background_cleanup.h"
 #include "runner/promotion/promotion.h"
 #include "runner/staging/project_snapshot.h"
 #include "runner/staging/verdict.h"
@@ -776,4 +777,38 @@ TEST_CASE("promotion: packages recreated inside a kept node_modules replace thei
   CHECK(inode_of(s.project + "/node_modules/c/index.js") == untouched);
   REQUIRE(result->skipped.size() == 1);
   CHECK(result->skipped[0].path == "node_modules/b/evil");
+}
+
+TEST_CASE("promotion: a deferred cleanup is finished by a detached process that holds the lock") {
+  Scenario s("si-promote-background");
+  s.build(kOld, kStaged, kWhiteouts, kOpaque, kNew);
+  if (!s.usable) {
+    WARN("whiteouts or opaque xattrs refused here; skipped");
+    return;
+  }
+  auto options = allow_all();
+  options.defer_cleanup = true;
+  auto result = s.promote_with(options, expected_writes_for("npm"));
+  REQUIRE(result);
+  REQUIRE(result->cleanup_deferred);
+  {
+    // While someone cleans, nobody else may: recovery at start-up skips the run.
+    auto held = lock_run_cleanup(s.run);
+    REQUIRE(held);
+    REQUIRE(*held);
+    auto second = lock_run_cleanup(s.run);
+    REQUIRE(second);
+    CHECK_FALSE(*second);
+  }
+  REQUIRE(finish_cleanup_in_background(s.run));
+  auto done = [&] {
+    auto journal = load_journal(s.run.journal_file());
+    return journal && *journal && (*journal)->state == JournalState::done;
+  };
+  for (int i = 0; i < 300 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(done());
+  CHECK_FALSE(exists(s.run.trash()));
+  CHECK_FALSE(exists(s.run.upper()));
+  CHECK(s.project_now() == s.expected());
 }

@@ -300,3 +300,98 @@ TEST_CASE("run store: staging next to the project when the state dir is on anoth
     CHECK(copy_run->meta.staging_note.find("promotion copies") != std::string::npos);
   }
 }
+
+TEST_CASE("run store: prune slims promoted runs and removes finished ones, never held ones") {
+  Store s;
+  auto now = std::chrono::system_clock::now();
+  auto at = [&](int hours_ago) { return now - std::chrono::hours(hours_ago); };
+  auto finish = [&](StoredRun& run, const std::string& verdict) {
+    run.meta.verdict = verdict;
+    run.meta.promoted = verdict == "promoted";
+    REQUIRE(s.store.save_meta(run.dir, run.meta));
+    write_file(run.dir.report_file(), "{}");
+    write_file(run.dir.receipt_file(), "safeinstall: ...\n");
+  };
+  auto held_old = s.create("r1-held-old", at(24 * 90));
+  finish(held_old, "held");
+  auto failed_old = s.create("r2-failed-old", at(24 * 40));
+  finish(failed_old, "failed");
+  auto promoted = s.create("r3-promoted", at(3));
+  finish(promoted, "promoted");
+  write_file(promoted.dir.upper() + "/node_modules/x/index.js", "x");
+  write_file(promoted.dir.snapshot_file(), "snapshot");
+  write_file(promoted.dir.path + "/logs/npm/a.log", "log");
+  write_file(promoted.dir.caches() + "/npm/upper/x", "x");
+  auto staged = s.create("r4-staged", at(2));
+  finish(staged, "staged");
+  auto rejected = s.create("r5-rejected", at(1));
+  finish(rejected, "rejected");
+
+  SECTION("by age and by count") {
+    auto pruned = s.store.prune({.keep = 3, .max_age = std::chrono::hours(24 * 30)});
+    REQUIRE(pruned);
+    CHECK(pruned->problems.empty());
+    // r2 is older than 30 days; held r1 is older still and beyond the count, and stays.
+    CHECK(pruned->removed == std::vector<std::string>{"r2-failed-old"});
+    CHECK_FALSE(exists(failed_old.dir.path));
+    CHECK(exists(held_old.dir.upper()));
+    // The promoted run keeps its meta, report and receipt only.
+    CHECK(pruned->slimmed == std::vector<std::string>{"r3-promoted"});
+    CHECK(exists(promoted.dir.meta_file()));
+    CHECK(exists(promoted.dir.report_file()));
+    CHECK(exists(promoted.dir.receipt_file()));
+    for (const auto& gone :
+         {promoted.dir.upper(), promoted.dir.work(), promoted.dir.snapshot_file(),
+          promoted.dir.path + "/logs", promoted.dir.caches()})
+      CHECK_FALSE(exists(gone));
+    CHECK(exists(staged.dir.upper()));
+    CHECK(exists(rejected.dir.upper()));
+
+    auto again = s.store.prune({.keep = 1, .max_age = {}});
+    REQUIRE(again);
+    // Newer than it: r5 only. Held r1 and staged r4 stay whatever their place.
+    CHECK(again->removed == std::vector<std::string>{"r3-promoted"});
+    CHECK(exists(held_old.dir.path));
+    CHECK(exists(staged.dir.path));
+    CHECK(exists(rejected.dir.path));
+    auto runs = s.store.list_runs();
+    REQUIRE(runs);
+    CHECK(runs->size() == 3);
+  }
+  SECTION("a run whose project is locked is left alone") {
+    auto lock = s.store.try_lock_project(s.project);
+    REQUIRE(lock);
+    REQUIRE(*lock);
+    auto pruned = s.store.prune({.keep = 0, .max_age = std::chrono::seconds(0)});
+    REQUIRE(pruned);
+    CHECK(pruned->removed.empty());
+    CHECK(pruned->slimmed.empty());
+    CHECK(exists(failed_old.dir.path));
+  }
+  SECTION("a promoted run whose command failed keeps the tool's logs its receipt names") {
+    promoted.meta.exit_code = 1;
+    REQUIRE(s.store.save_meta(promoted.dir, promoted.meta));
+    auto pruned = s.store.prune({});
+    REQUIRE(pruned);
+    CHECK(exists(promoted.dir.path + "/logs/npm/a.log"));
+    CHECK_FALSE(exists(promoted.dir.upper()));
+  }
+  SECTION("without rules only promoted runs are slimmed") {
+    auto pruned = s.store.prune({});
+    REQUIRE(pruned);
+    CHECK(pruned->removed.empty());
+    CHECK(pruned->slimmed == std::vector<std::string>{"r3-promoted"});
+    auto twice = s.store.prune({});
+    REQUIRE(twice);
+    CHECK(twice->slimmed.empty());
+  }
+}
+
+TEST_CASE("run store: the exit code is kept in meta.json, unknown in older runs") {
+  Store s;
+  auto run = s.create("r-exit");
+  CHECK(run.meta.exit_code == -1);
+  run.meta.exit_code = 0;
+  REQUIRE(s.store.save_meta(run.dir, run.meta));
+  CHECK(s.store.load_run("r-exit")->meta.exit_code == 0);
+}
