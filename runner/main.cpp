@@ -22,6 +22,7 @@
 #include "runner/messages.h"
 #include "runner/plan/decoys.h"
 #include "runner/plan/profile_loader.h"
+#include "runner/plan/project_access.h"
 #include "runner/plan/recording_settings.h"
 #include "runner/plan/run_plan.h"
 #include "runner/plan/tool_logs.h"
@@ -30,6 +31,7 @@
 #include "runner/report/receipt.h"
 #include "runner/report/report.h"
 #include "runner/report/sarif.h"
+#include "runner/report/stdout_view.h"
 #include "runner/report/summary.h"
 #include "runner/store/run_store.h"
 #include "runner/supervise/supervisor.h"
@@ -70,6 +72,21 @@ std::string summary_destination(const Options& options, bool& append) {
   return getenv_string("GITHUB_STEP_SUMMARY");
 }
 
+// Every file the run will write besides the project, tried before anything runs: a run
+// whose report or SARIF would be lost is not started.
+Result<> check_output_paths(const Options& options) {
+  for (const auto& [path, flag] :
+       {std::pair{&options.report_path, "--report"}, std::pair{&options.sarif_path, "--sarif"},
+        std::pair{&options.summary_path, "--summary"}}) {
+    if (path->empty()) continue;
+    if (auto writable = check_report_path(*path, flag); !writable) return writable;
+  }
+  bool append = false;
+  std::string summary = summary_destination(options, append);
+  if (append && !summary.empty()) return check_appendable(summary, "$GITHUB_STEP_SUMMARY");
+  return {};
+}
+
 Result<> append_to_file(const std::string& path, const std::string& text) {
   sandbox::UniqueFd fd(
       ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
@@ -100,7 +117,8 @@ void write_ci_views(const RunRecord& record, const Options& options) {
   if (!written) tell(written.error().message());
 }
 
-void finish(RunRecord& record, const Options& options, const BaseProfile& base) {
+void finish(RunRecord& record, const Options& options, const BaseProfile& base,
+            const StdoutView& view) {
   auto report = build_report(record);
   const ChangeList* project_changes = record.staging ? &record.staging->changes : nullptr;
   // The run dir's copy is written first; --report gets a copy of that file.
@@ -118,6 +136,10 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base) 
     if (!written) tell(written.error().message());
   }
   write_ci_views(record, options);
+  if (auto shown =
+          view.write(record, report, project_changes, options.report_path, SAFEINSTALL_VERSION);
+      !shown)
+    tell(shown.error().message());
   bool clean =
       record.verdict == VerdictKind::promoted && record.exit_code == 0 && record.violations.empty();
   std::string receipt =
@@ -164,11 +186,12 @@ std::optional<std::chrono::milliseconds> timeout_of(const RunPlan& plan) {
 int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& store,
                       const Options& options, const BaseProfile& base,
                       std::vector<CacheStaging> caches, const std::vector<ToolLogs>& logs,
-                      const Deadline& deadline, const StagingBudget& budget) {
+                      const Deadline& deadline, const StagingBudget& budget,
+                      const StdoutView& view) {
   record.logs = keep_tool_logs(logs, staged.run.dir.path);
   auto stop_at = [&](const std::string& step) {
     int exit = settle_past_deadline(record, staged, store, step);
-    finish(record, options, base);
+    finish(record, options, base, view);
     return exit;
   };
   if (deadline.passed()) return stop_at("reviewing the package caches");
@@ -185,7 +208,7 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
     record.verdict_reasons.push_back("the staged changes could not be listed: " +
                                      verdict.error().message() + "; nothing was promoted");
     settle_unrun(record, staged, store);
-    finish(record, options, base);
+    finish(record, options, base, view);
     return exit_code::kSafeinstallFailed;
   }
   if (deadline.passed()) return stop_at("promotion");
@@ -201,7 +224,7 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
   } else {
     settle_caches(record, reviewed_caches);
   }
-  finish(record, options, base);
+  finish(record, options, base, view);
   return exit;
 }
 
@@ -228,13 +251,12 @@ int run(const Options& given, PrunePolicy& prune) {
 
   // Everything that can be refused is refused before anything runs, the report's place too:
   // a run whose report would be lost is not started.
-  for (const auto* path : {&options.report_path, &options.sarif_path, &options.summary_path}) {
-    if (path->empty()) continue;
-    if (auto writable = check_report_path(*path); !writable)
-      return fail(writable.error().message());
-  }
+  if (auto writable = check_output_paths(options); !writable)
+    return fail(writable.error().message());
   auto plan = make_run_plan(options, *base, invoker);
   if (!plan) return fail(plan.error().message());
+  if (auto writable = check_project_writable(plan->project); !writable)
+    return fail(writable.error().message());
   if (auto applied = apply_profile(*plan, *profile, invoker); !applied)
     return fail(applied.error().message());
   // Audit mode learns what the command needs: any public host is let through and recorded.
@@ -271,6 +293,9 @@ int run(const Options& given, PrunePolicy& prune) {
   for (const auto& l : logs) recording->staged_dirs.push_back(l.staged);
   record.limits = recording->limits;
 
+  // From here on stdout carries only the --format view, written when the run is settled.
+  auto view = StdoutView::take(options.format);
+  if (!view) return fail(view.error().message());
   // --timeout counts from here and covers what follows the command as well.
   const Deadline deadline = Deadline::after(timeout_of(*record.plan));
   auto sandbox = sandbox::launch(record.plan->spec);
@@ -282,7 +307,7 @@ int run(const Options& given, PrunePolicy& prune) {
     judge(record);
     record.logs = keep_tool_logs(logs, staged->run.dir.path);
     settle_unrun(record, *staged, *store);
-    finish(record, options, *base);
+    finish(record, options, *base, *view);
     return exit_code::kSafeinstallFailed;
   }
   Outcome outcome =
@@ -290,7 +315,7 @@ int run(const Options& given, PrunePolicy& prune) {
                 GatewaySettings{record.plan->egress, record.plan->gateway}, *recording);
   record_outcome(record, std::move(outcome), options, elapsed());
   return after_the_command(record, *staged, *store, options, *base, std::move(caches), logs,
-                           deadline, recording->limits.staged);
+                           deadline, recording->limits.staged, *view);
 }
 
 }  // namespace

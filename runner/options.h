@@ -14,6 +14,9 @@ struct Options {
   std::string sarif_path;            // --sarif FILE: the run as SARIF 2.1.0
   // --summary FILE: the run as Markdown; empty: $GITHUB_STEP_SUMMARY when set (appended)
   std::string summary_path;
+  // --format sarif|markdown|json: stdout carries that view of the run and nothing else (the
+  // command's stdout and the receipt go to stderr); empty: stdout is the command's.
+  std::string format;
   std::optional<double> timeout_seconds;
   bool verbose = false;
   bool quiet = false;  // no receipt unless something went wrong

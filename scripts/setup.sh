@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libseccomp-dev libcap-dev libboost1.81-dev libtomlplusplus-dev catch2
-  nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libyaml-cpp-dev libzip-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libyaml-cpp-dev libzip-dev libpugixml-dev
   clang libclang-rt-14-dev clang-16 libclang-rt-16-dev clang-format
   iproute2 util-linux procps curl ca-certificates
   nodejs npm bubblewrap hyperfine python3 python3-jsonschema

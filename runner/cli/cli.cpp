@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "runner/cli/option_ranges.h"
 #include "runner/exit_codes.h"
 
 namespace safeinstall::runner {
@@ -54,9 +55,14 @@ void define_options(CLI::App& app, Options& options, bool& version) {
                  "Write a Markdown summary of the run to FILE (default: append to "
                  "$GITHUB_STEP_SUMMARY when it is set)")
       ->type_name("FILE");
+  app.add_option("--format", options.format,
+                 "Print the run as FORMAT on stdout: sarif, markdown or json (the report); the "
+                 "command's own output and the receipt go to stderr")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"sarif", "markdown", "json"}));
   app.add_option("--timeout", options.timeout_seconds, "Kill the sandbox after SECONDS")
       ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+      ->check(within(seconds_range()));
   app.add_option("--pass-env", options.pass_env,
                  "Let environment variable NAME into the sandbox even if it looks secret")
       ->type_name("NAME")
@@ -81,11 +87,11 @@ void define_options(CLI::App& app, Options& options, bool& version) {
       ->type_name("SIZE");
   app.add_option("--pids", options.pids, "Kill the sandbox when it reaches N processes and threads")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(within(process_range()));
   app.add_option("--cpu-time", options.cpu_time_seconds,
                  "Kill the sandbox when its processes used SECONDS of CPU time")
       ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+      ->check(within(seconds_range()));
   app.add_option("--disk", options.disk,
                  "Kill the sandbox when it staged more than SIZE in the project and caches "
                  "(e.g. 4G); nothing is promoted")
@@ -94,7 +100,7 @@ void define_options(CLI::App& app, Options& options, bool& version) {
                  "Kill the sandbox when it staged more than N files and directories; nothing "
                  "is promoted")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(within(file_count_range()));
   app.add_flag("--no-decoys", options.no_decoys,
                "Put no decoy credentials in the throwaway home (see [decoys] in the profiles)");
   app.add_flag("--no-promote", options.no_promote,
@@ -217,7 +223,7 @@ CommandLine parse_subcommand(CommandLine cl, const std::vector<std::string>& wor
     sub.add_flag("--all", cl.gc_all, "Remove held and staged runs too");
     sub.add_option("--older-than", cl.gc_older_than_days, "Only runs older than DAYS (default 7)")
         ->type_name("DAYS")
-        ->check(CLI::NonNegativeNumber);
+        ->check(within(days_range()));
   }
   // `runs show RUN_ID`: the word `show` is the subcommand's, not an argument.
   std::vector<std::string> reversed(words.rbegin(), words.rend() - (show || prune ? 2 : 1));
@@ -356,6 +362,12 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
     return exit_with(exit_code::kSuccess, app.help(), false);
+  } catch (const CLI::ValidationError& e) {
+    // A value out of its range: the error says the range; the whole help would bury it.
+    return exit_with(
+        exit_code::kSafeinstallFailed,
+        "safeinstall: " + std::string(e.what()) + "\n(safeinstall --help lists the options)\n",
+        true);
   } catch (const CLI::ParseError& e) {
     std::string message = "safeinstall: " + std::string(e.what()) + "\n\n" + app.help();
     return exit_with(exit_code::kSafeinstallFailed, message, true);

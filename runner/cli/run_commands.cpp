@@ -17,6 +17,7 @@
 #include "runner/profile/release_age.h"
 #include "runner/record/redact.h"
 #include "runner/staging/change_list.h"
+#include "runner/staging/local_dependency_links.h"
 #include "runner/staging/project_snapshot.h"
 #include "runner/staging/verdict.h"
 #include "sandbox/base/env_vars.h"
@@ -46,6 +47,7 @@ std::string state_of(const RunSummary& run) {
 Result<ChangeList> staged_changes(const StoredRun& run) {
   auto changes = list_changes(run.dir.upper(), run.meta.project, {}, run.meta.direct_dirs);
   if (!changes) return changes;
+  accept_local_dependency_links(*changes, run.meta.project, run.meta.local_dependencies);
   const GlobSet expected =
       run.meta.command.empty() ? GlobSet{} : expected_writes_for(run.meta.command.front());
   categorize(*changes, protected_paths(), expected);

@@ -21,6 +21,7 @@
 #include "runner/packages/project_packages.h"
 #include "runner/policy/run_package_policy.h"
 #include "runner/promotion/background_cleanup.h"
+#include "runner/staging/local_dependency_links.h"
 #include "sandbox/base/escaped_text.h"
 #include "sandbox/base/path_text.h"
 
@@ -112,6 +113,7 @@ void keep_for_later(RunRecord& record, const std::string& run_id) {
 
 void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& record) {
   staged.run.meta.direct_dirs = direct_dir_names(*record.plan);
+  staged.run.meta.local_dependencies = record.plan->local_dependencies;
   staged.run.meta.verdict = std::string(to_string(record.verdict));
   staged.run.meta.promoted = record.staging->promoted;
   staged.run.meta.exit_code = record.exit_code;
@@ -212,6 +214,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   auto changes =
       list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
+  accept_local_dependency_links(*changes, record.project, record.plan->local_dependencies);
   categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
   record.manifests = accept_dependency_edits(record.staging->changes, staged.run.dir.upper(),
@@ -283,6 +286,7 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
   po.allow_unexpected = allow_unexpected;
   po.allow_protected = allow_protected;
   po.conflicts = check ? &*check : nullptr;
+  po.snapshot = snapshot;
   po.defer_cleanup = std::ranges::count_if(changes.changes, [](const Change& c) {
                        return c.real_type.has_value();
                      }) >= static_cast<std::ptrdiff_t>(kCleanUpInBackgroundFrom);

@@ -15,6 +15,7 @@
 
 #include "runner/fs/path_text.h"
 #include "runner/plan/environment.h"
+#include "runner/plan/local_dependencies.h"
 #include "runner/profile/byte_size.h"
 #include "sandbox/base/env_vars.h"
 #include "sandbox/base/path_text.h"
@@ -226,6 +227,28 @@ void keep_asked_for(std::vector<std::string>& hidden, const std::vector<std::str
   }
 }
 
+// The secrets a manifest may never name: the base profile's hidden paths, not the user homes
+// it hides as a whole (a sibling of a project in the home is what file:../x means).
+std::vector<std::string> secret_paths(const BaseProfile& base) {
+  std::vector<std::string> secrets;
+  for (const auto& path : expand_hidden(base.hide)) {
+    std::error_code ec;
+    auto real = fs::canonical(path, ec);
+    if (!ec && real != "/") secrets.push_back(real.string());
+  }
+  return secrets;
+}
+
+Result<> show_local_dependencies(RunPlan& plan, const BaseProfile& base) {
+  auto dirs = local_dependency_dirs(declared_local_dependencies(plan.project), plan.project,
+                                    plan.home, secret_paths(base));
+  if (!dirs) return propagate(dirs);
+  plan.local_dependencies = std::move(*dirs);
+  for (const auto& dir : plan.local_dependencies)
+    plan.spec.mounts.push_back({MountKind::BindReadOnly, dir, dir});
+  return {};
+}
+
 void add_system_mounts(std::vector<MountSpec>& mounts, std::uint64_t tmp_size) {
   mounts.push_back({MountKind::Dev, "/dev"});
   mounts.push_back({MountKind::Proc, "/proc"});
@@ -400,6 +423,7 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   spec.mounts.push_back({MountKind::Tmpfs, plan.home, {}, *home_size, 0700});
   for (const auto& t : plan.toolchains)
     spec.mounts.push_back({MountKind::BindReadOnly, t.path, t.source});
+  if (auto r = show_local_dependencies(plan, base); !r) return propagate(r);
   spec.mounts.push_back({MountKind::BindReadWrite, plan.project, plan.project});
   drop_needless_hides(plan);
   order_mounts(spec.mounts);

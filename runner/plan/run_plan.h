@@ -41,6 +41,9 @@ struct RunPlan {
   std::vector<WithheldSettings> config_dropped;  // settings kept out of carried configuration
   std::vector<std::string> visible;  // host paths the sandbox sees read-only (the allow-list)
   std::vector<std::string> hidden;   // host paths hidden inside those
+  // Directories outside the project its manifests name as local dependencies (file:../x),
+  // shown read-only at the same path (runner/plan/local_dependencies.h).
+  std::vector<std::string> local_dependencies;
   std::vector<VisiblePath> toolchains;
   std::optional<double> timeout_seconds;
   sandbox::EgressPolicy egress;

@@ -9,6 +9,7 @@
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/toml_input.h"
 #include "runner/profile/carryover/config_text.h"
+#include "runner/profile/markup_sources.h"
 #include "sandbox/base/env_vars.h"
 #include "sandbox/egress/egress_policy.h"
 
@@ -58,6 +59,13 @@ class Collector {
   void url(std::string_view url, const std::string& source, bool from_project) {
     add(host_pattern_of_url(url), source, from_project);
   }
+  // URLs a parser found in `file`; a file that did not parse is named in a note, with where.
+  void urls(const MarkupUrls& found, const fs::path& file, bool from_project) {
+    if (!found.error.empty())
+      out.notes.push_back("not read for registries: " + shown(file) + ": " + found.error);
+    for (const auto& u : found.urls) url(u, shown(file), from_project);
+  }
+
   void add(const std::string& pattern, const std::string& source, bool from_project) {
     if (pattern.empty()) return;
     auto parsed = sandbox::parse_host_pattern(pattern);
@@ -104,14 +112,16 @@ void read_npmrc(Collector& c) {
 }
 
 void read_yarnrc(Collector& c) {
-  static const std::regex server(R"(^\s*npmRegistryServer\s*:\s*(\S+))");
+  // .yarnrc.yml is YAML; the classic .yarnrc is yarn 1's own `key value` lines.
   static const std::regex classic(R"(^\s*"?registry"?\s+(\S+))");
-  for (const auto& [file, from_project] :
-       candidates(c.in_, {".yarnrc.yml", ".yarnrc"}, {".yarnrc.yml", ".yarnrc"})) {
+  for (const auto& [file, from_project] : candidates(c.in_, {".yarnrc.yml"}, {".yarnrc.yml"})) {
+    std::string text = config_text(file);
+    if (!text.empty()) c.urls(yarnrc_registry_urls(text), file, from_project);
+  }
+  for (const auto& [file, from_project] : candidates(c.in_, {".yarnrc"}, {".yarnrc"})) {
     for (const auto& line : lines_of(config_text(file))) {
       std::smatch m;
-      if (std::regex_search(line, m, server) || std::regex_search(line, m, classic))
-        c.url(trim(m[1].str()), c.shown(file), from_project);
+      if (std::regex_search(line, m, classic)) c.url(trim(m[1].str()), c.shown(file), from_project);
     }
   }
   c.url(env_value(c.in_, "YARN_NPM_REGISTRY_SERVER"), "YARN_NPM_REGISTRY_SERVER", false);
@@ -217,8 +227,6 @@ void read_pyproject(Collector& c) {
 
 void read_bundler(Collector& c) {
   static const std::regex gemfile(R"(^\s*source\s*\(?\s*["']([^"']+)["'])");
-  static const std::regex mirror(R"(^\s*BUNDLE_MIRROR__\S+\s*:\s*"?([^"\s]+))");
-  static const std::regex gemrc(R"(^\s*-\s*(https?://\S+))");
   for (const auto& [file, from_project] : candidates(c.in_, {"Gemfile", "gems.rb"}, {})) {
     for (const auto& line : lines_of(config_text(file))) {
       std::smatch m;
@@ -227,16 +235,12 @@ void read_bundler(Collector& c) {
   }
   for (const auto& [file, from_project] :
        candidates(c.in_, {".bundle/config"}, {".bundle/config"})) {
-    for (const auto& line : lines_of(config_text(file))) {
-      std::smatch m;
-      if (std::regex_search(line, m, mirror)) c.url(m[1].str(), c.shown(file), from_project);
-    }
+    std::string text = config_text(file);
+    if (!text.empty()) c.urls(bundler_mirror_urls(text), file, from_project);
   }
   for (const auto& [file, from_project] : candidates(c.in_, {}, {".gemrc"})) {
-    for (const auto& line : lines_of(config_text(file))) {
-      std::smatch m;
-      if (std::regex_search(line, m, gemrc)) c.url(m[1].str(), c.shown(file), from_project);
-    }
+    std::string text = config_text(file);
+    if (!text.empty()) c.urls(gemrc_source_urls(text), file, from_project);
   }
 }
 
@@ -304,14 +308,11 @@ void read_go(Collector& c) {
 }
 
 void read_nuget(Collector& c) {
-  static const std::regex source(R"re(<add\s[^>]*value\s*=\s*"(https?://[^"]+)")re",
-                                 std::regex::icase);
   for (const auto& [file, from_project] :
        candidates(c.in_, {"NuGet.Config", "nuget.config", "NuGet.config"},
                   {".nuget/NuGet/NuGet.Config"})) {
     std::string text = config_text(file);
-    for (std::sregex_iterator it(text.begin(), text.end(), source), end; it != end; ++it)
-      c.url((*it)[1].str(), c.shown(file), from_project);
+    if (!text.empty()) c.urls(nuget_source_urls(text), file, from_project);
   }
 }
 
@@ -330,16 +331,10 @@ void read_composer(Collector& c) {
 // <url> inside <mirrors>, <repositories> and <pluginRepositories>; never the project's own
 // <url> (a homepage).
 void read_maven(Collector& c) {
-  static const std::regex block(R"(<(mirrors|repositories|pluginRepositories)>([\s\S]*?)</\1>)");
-  static const std::regex url(R"(<url>\s*([^<\s]+)\s*</url>)");
   for (const auto& [file, from_project] :
        candidates(c.in_, {"pom.xml", ".mvn/settings.xml"}, {".m2/settings.xml"})) {
     std::string text = config_text(file);
-    for (std::sregex_iterator b(text.begin(), text.end(), block), end; b != end; ++b) {
-      std::string inner = (*b)[2].str();
-      for (std::sregex_iterator u(inner.begin(), inner.end(), url); u != end; ++u)
-        c.url((*u)[1].str(), c.shown(file), from_project);
-    }
+    if (!text.empty()) c.urls(maven_repository_urls(text), file, from_project);
   }
 }
 

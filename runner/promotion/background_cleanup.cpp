@@ -38,22 +38,12 @@ void detach_from_caller() {
 [[noreturn]] void clean_up_and_exit(const RunDir& run) {
   detach_from_caller();
   ::prctl(PR_SET_NAME, "si-cleanup");  // what ps shows beside the caller's command line
-  auto lock = lock_run_cleanup(run);
+  auto lock = lock_run_dir(run);
   bool ok = lock && *lock && remove_trash(run).has_value();
   ::_exit(ok ? 0 : 1);
 }
 
 }  // namespace
-
-Result<std::optional<UniqueFd>> lock_run_cleanup(const RunDir& run) {
-  UniqueFd fd(::open(run.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return sys_error("open run dir " + run.path + " to lock it");
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return std::optional<UniqueFd>{};
-    return sys_error("lock run dir " + run.path);
-  }
-  return std::optional<UniqueFd>(std::move(fd));
-}
 
 Result<void> finish_cleanup_in_background(const RunDir& run) {
   pid_t child = ::fork();

@@ -2,7 +2,6 @@
 // before anything else touches their projects.
 
 #include "runner/fs/fs_tree.h"
-#include "runner/promotion/background_cleanup.h"
 #include "runner/promotion/promotion.h"
 #include "runner/store/promotion_journal.h"
 
@@ -22,7 +21,7 @@ Result<std::vector<RecoveredRun>> recover_interrupted_promotions(const RunStore&
     if (!journal || !*journal) continue;
     auto state = (*journal)->state;
     if (state == JournalState::done || state == JournalState::rolled_back) continue;
-    auto cleaner = lock_run_cleanup(stored->dir);
+    auto cleaner = lock_run_dir(stored->dir);
     if (!cleaner) return propagate(cleaner);
     if (!*cleaner) continue;  // its old trees are being removed right now
     auto lock = store.try_lock_project(stored->meta.project);

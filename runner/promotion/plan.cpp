@@ -5,13 +5,10 @@
 #include <string_view>
 
 #include "runner/fs/fs_tree.h"
+#include "runner/staging/project_snapshot.h"
 
 namespace safeinstall::runner {
 namespace {
-
-std::string_view top_level_of(std::string_view path) {
-  return path.substr(0, path.find('/'));
-}
 
 bool allowed(const Change& c, const PromotionOptions& options) {
   switch (c.category) {
@@ -79,6 +76,83 @@ Result<void> decide(EntryPlan& plan, const PromotionPlaces& places, const Promot
   return {};
 }
 
+// Promotion goes below a real directory, instead of rebuilding it, only when it held at least
+// this many entries as the run began...
+constexpr std::size_t kDescendFromEntries = 2000;
+// ...and the run touched at most this many of the entries right below it.
+constexpr std::size_t kDescendAtMostTouched = 64;
+
+// The entry one level below `dir` ("" for the project itself) that `path` is or lies in.
+std::string_view entry_below(std::string_view dir, std::string_view path) {
+  std::size_t start = dir.empty() ? 0 : dir.size() + 1;
+  std::size_t slash = path.find('/', start);
+  return slash == std::string_view::npos ? path : path.substr(0, slash);
+}
+
+// `changes` (all below `dir`) grouped by their entry one level below it. Names view into
+// the change list, which outlives the plans.
+std::vector<EntryPlan> group_below(std::string_view dir,
+                                   const std::vector<const Change*>& changes) {
+  std::map<std::string_view, EntryPlan> by_name;
+  for (const Change* c : changes) {
+    std::string_view name = entry_below(dir, c->path);
+    auto& plan = by_name[name];
+    plan.changes.push_back(c);
+    if (name.size() == c->path.size()) plan.head = c;
+  }
+  std::vector<EntryPlan> plans;
+  plans.reserve(by_name.size());
+  for (auto& [name, plan] : by_name) {
+    plan.name = std::string(name);
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+// A large real directory the run kept (not replaced, its mode unchanged) and changed in a few
+// places: rebuilding it would link every unchanged entry to move a handful.
+bool worth_descending(const EntryPlan& plan, const PromotionOptions& options) {
+  if (options.snapshot == nullptr || plan.kind != PlanKind::build) return false;
+  if (!plan.real || !S_ISDIR(plan.real->st_mode)) return false;
+  if (!plan.upper || !S_ISDIR(plan.upper->st_mode)) return false;
+  if (const Change* head = plan.head; head != nullptr) {
+    if (head->opaque || head->type != EntryType::dir || head->change == ChangeKind::deleted ||
+        promotable_mode(head->mode) != (plan.real->st_mode & 07777)) {
+      return false;
+    }
+  }
+  if (options.snapshot->below(plan.name).size() < kDescendFromEntries) return false;
+  std::size_t touched = 0;
+  std::string_view last;
+  for (const Change* c : plan.changes) {
+    if (c == plan.head) continue;
+    std::string_view entry = entry_below(plan.name, c->path);
+    if (entry == last) continue;
+    last = entry;
+    if (++touched > kDescendAtMostTouched) return false;
+  }
+  return touched > 0;
+}
+
+Result<void> plan_below(std::string_view dir, const std::vector<const Change*>& changes,
+                        const PromotionPlaces& places, const PromotionOptions& options,
+                        PromotionResult& result, std::vector<EntryPlan>& plans) {
+  for (auto& plan : group_below(dir, changes)) {
+    if (auto decided = decide(plan, places, options, result); !decided) return propagate(decided);
+    if (!worth_descending(plan, options)) {
+      plans.push_back(std::move(plan));
+      continue;
+    }
+    std::vector<const Change*> inside;
+    for (const Change* c : plan.changes) {
+      if (c != plan.head) inside.push_back(c);
+    }
+    if (auto below = plan_below(plan.name, inside, places, options, result, plans); !below)
+      return below;
+  }
+  return {};
+}
+
 }  // namespace
 
 bool promotable(const Change& c, const PromotionOptions& options) {
@@ -109,21 +183,12 @@ Result<std::vector<EntryPlan>> plan_entries(const PromotionPlaces& places,
                                             const ChangeList& changes,
                                             const PromotionOptions& options,
                                             PromotionResult& result) {
-  // Keys view into the change list, which outlives the plan: no string per change.
-  std::map<std::string_view, EntryPlan> by_name;
-  for (const auto& c : changes.changes) {
-    std::string_view top = top_level_of(c.path);
-    auto& plan = by_name[top];
-    plan.changes.push_back(&c);
-    if (top.size() == c.path.size()) plan.head = &c;
-  }
+  std::vector<const Change*> all;
+  all.reserve(changes.changes.size());
+  for (const auto& c : changes.changes) all.push_back(&c);
   std::vector<EntryPlan> plans;
-  plans.reserve(by_name.size());
-  for (auto& [name, plan] : by_name) {
-    plan.name = std::string(name);
-    if (auto decided = decide(plan, places, options, result); !decided) return propagate(decided);
-    plans.push_back(std::move(plan));
-  }
+  if (auto planned = plan_below("", all, places, options, result, plans); !planned)
+    return propagate(planned);
   return plans;
 }
 

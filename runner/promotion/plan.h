@@ -14,6 +14,12 @@
 //   - skip: nothing under the entry is promoted (each change says why).
 // Which changes are promoted at all: expected ones always, the others only when the options
 // allow them, and never special files or symlinks leaving the project.
+//
+// One exception to the unit: a real directory of thousands of entries (by the run's
+// snapshot) that the run kept and changed in a few dozen places at most — a new package in
+// an existing node_modules — is not rebuilt; the entries below it are planned as above, each
+// wholly old or new, and the directory itself stays. Kill -9 still leaves every planned entry
+// old or new, and recovery rolls the rest forward.
 
 #include <sys/stat.h>
 
@@ -47,7 +53,8 @@ bool promotable(const Change& c, const PromotionOptions& options);
 std::string why_not(const Change& c);
 void skip(PromotionResult& result, const Change& c, std::string reason);
 
-// One plan per top-level entry `changes` touches, from what the project and the staged tree
+// One plan per top-level entry `changes` touches (or per entry below a large directory, as
+// above), from what the project and the staged tree
 // hold now. Changes left out are recorded in result.skipped. Fails when the staged tree no
 // longer matches the change list.
 Result<std::vector<EntryPlan>> plan_entries(const PromotionPlaces& places,

@@ -26,6 +26,7 @@
 namespace safeinstall::runner {
 
 struct ConflictCheck;
+class ProjectSnapshot;
 
 struct PromotionOptions {
   // Expected changes are always promoted; the others only when allowed.
@@ -40,6 +41,10 @@ struct PromotionOptions {
   // lock it holds: when set and not clean, nothing is promoted. The caller checks once and
   // uses the same result for what it tells the user.
   const ConflictCheck* conflicts = nullptr;
+  // The project as the run began: a large real directory the run changed only in a few
+  // places (`npm install PKG` in an existing node_modules) is then promoted entry by entry
+  // below it instead of being rebuilt whole (plan.h).
+  const ProjectSnapshot* snapshot = nullptr;
   // Test hook: called after each step's rename into the project.
   std::function<void(const std::string& entry)> after_step;
 };

@@ -291,6 +291,10 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
     std::vector<std::string> toolchains;
     for (const auto& t : plan.toolchains) toolchains.push_back(t.path);
     if (!toolchains.empty()) line(out, "read-only:", list_some(toolchains, verbose ? 1000 : 4));
+    if (!plan.local_dependencies.empty())
+      line(out, "local deps:",
+           list_some(plan.local_dependencies, verbose ? 1000 : 4) +
+               " (read-only, named by the manifest)");
   }
   if (record.outcome) {
     describe_scripts(out, record, verbose);

@@ -320,6 +320,7 @@ json sandbox_description(const RunPlan& plan, const std::optional<Outcome>& outc
           {"home", plan.home},
           {"visible", plan.visible},
           {"hidden", plan.hidden},
+          {"local_dependencies", plan.local_dependencies},
           {"toolchains", toolchains},
           {"network", "loopback only; egress through the gateway"},
           {"allowed_hosts", plan.allow_hosts},
@@ -431,6 +432,7 @@ namespace {
 class ReportFile {
  public:
   explicit ReportFile(const std::string& path) : file_(std::fopen(path.c_str(), "we")) {}
+  explicit ReportFile(std::FILE* file) : file_(file) {}
   ~ReportFile() {
     if (file_ != nullptr) std::fclose(file_);
   }
@@ -493,40 +495,77 @@ Result<> write_through_temporary(const std::string& path,
 
 }  // namespace
 
-Result<> write_report(const std::string& path, const nlohmann::json& report,
-                      const ChangeList* project_changes) {
+namespace {
+
+// The report's text, with files.project streamed from the change list in place of its
+// placeholder.
+void fill_report(ReportFile& out, const nlohmann::json& report, const ChangeList* project_changes) {
   std::string text = report.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   // Appended piecewise: GCC 12 at -O3 warns (-Wrestrict) on "\"" + std::string(...).
   std::string placeholder = "\"";
   placeholder.append(kProjectChangesPlaceholder).append("\"");
   auto at = text.find(placeholder);
-  return write_through_temporary(path, [&](ReportFile& out) {
-    if (at == std::string::npos) {
-      out.write(text);
-      return;
-    }
-    out.write(std::string_view(text).substr(0, at));
-    if (project_changes != nullptr) {
-      write_project_changes(out, *project_changes);
-    } else {
-      out.write("[]");
-    }
-    out.write(std::string_view(text).substr(at + placeholder.size()));
-  });
+  if (at == std::string::npos) {
+    out.write(text);
+    return;
+  }
+  out.write(std::string_view(text).substr(0, at));
+  if (project_changes != nullptr) {
+    write_project_changes(out, *project_changes);
+  } else {
+    out.write("[]");
+  }
+  out.write(std::string_view(text).substr(at + placeholder.size()));
 }
 
-Result<> check_report_path(const std::string& path) {
+}  // namespace
+
+Result<> write_report(const std::string& path, const nlohmann::json& report,
+                      const ChangeList* project_changes) {
+  return write_through_temporary(
+      path, [&](ReportFile& out) { fill_report(out, report, project_changes); });
+}
+
+Result<> write_report_to(int fd, const nlohmann::json& report, const ChangeList* project_changes) {
+  int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return sys_error("write the report to descriptor " + std::to_string(fd));
+  std::FILE* file = ::fdopen(copy, "w");
+  if (file == nullptr) {
+    ::close(copy);
+    return sys_error("write the report to descriptor " + std::to_string(fd));
+  }
+  ReportFile out(file);
+  fill_report(out, report, project_changes);
+  if (!out.close()) return sys_error("write the report to descriptor " + std::to_string(fd));
+  return {};
+}
+
+Result<> check_report_path(const std::string& path, const std::string& option) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return plain_error("--report " + path + " is a directory", "name a file");
+    return plain_error(option + " " + path + " is a directory", "name a file");
   // The very file write_report will create first, created and removed again.
   std::string temporary = temporary_sibling(path);
   sandbox::UniqueFd file(
       ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!file)
-    return sys_error("--report " + path + ": cannot create a file there",
+    return sys_error(option + " " + path + ": cannot create a file there",
                      "name a writable directory; nothing was run");
   ::unlink(temporary.c_str());
+  return {};
+}
+
+Result<> check_appendable(const std::string& path, const std::string& what) {
+  if (::access(path.c_str(), F_OK) == 0) {
+    if (::access(path.c_str(), W_OK) != 0)
+      return sys_error(what + " " + path + " cannot be appended to",
+                       "make it writable or unset it; nothing was run");
+    return {};
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (::access(dir.empty() ? "." : dir.c_str(), W_OK | X_OK) != 0)
+    return sys_error(what + " " + path + ": cannot create a file there",
+                     "name a writable directory; nothing was run");
   return {};
 }
 

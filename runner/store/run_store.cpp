@@ -69,6 +69,7 @@ nlohmann::json meta_to_json(const RunMeta& meta) {
           {"promoted", meta.promoted},
           {"discarded", meta.discarded},
           {"direct_dirs", meta.direct_dirs},
+          {"local_dependencies", meta.local_dependencies},
           {"exit_code", meta.exit_code}};
 }
 
@@ -101,6 +102,10 @@ Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file)
     meta.exit_code = code->get<int>();
   for (const auto& name : j.value("direct_dirs", nlohmann::json::array())) {
     if (name.is_string()) meta.direct_dirs.push_back(name.get<std::string>());
+  }
+  for (const auto& dir : j.value("local_dependencies", nlohmann::json::array())) {
+    if (dir.is_string() && dir.get<std::string>().starts_with('/'))
+      meta.local_dependencies.push_back(dir.get<std::string>());
   }
   if (!valid_run_id(meta.run_id) || meta.project.empty() || meta.project.front() != '/' ||
       meta.staging.empty() || meta.staging.front() != '/') {
@@ -410,6 +415,7 @@ Result<PruneResult> RunStore::prune(const PrunePolicy& policy) const {
     if (summary.promotion_unfinished) continue;
     auto stored = load_run(summary.id);
     if (!stored || !prunable(stored->meta)) continue;
+    if (cleanup_pending(stored->dir)) continue;  // its old trees are going in the background
     bool too_many = policy.keep && i >= *policy.keep;
     bool too_old = policy.max_age && now - stored->meta.created_at > *policy.max_age;
     bool slim = !too_many && !too_old && stored->meta.promoted && holds_more_than_slim(*stored);
@@ -470,6 +476,21 @@ Result<ProjectLock> RunStore::lock_project(const std::string& project,
   if (::flock(fd.get(), LOCK_EX) != 0)
     return sys_error("wait for the lock on " + project + " (" + file + ")");
   return ProjectLock(std::move(fd));
+}
+
+Result<std::optional<UniqueFd>> lock_run_dir(const RunDir& run) {
+  UniqueFd fd(::open(run.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return sys_error("open run dir " + run.path + " to lock it");
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return std::optional<UniqueFd>{};
+    return sys_error("lock run dir " + run.path);
+  }
+  return std::optional<UniqueFd>(std::move(fd));
+}
+
+bool cleanup_pending(const RunDir& run) {
+  auto journal = load_journal(run.journal_file());
+  return journal && *journal && (*journal)->state == JournalState::committed;
 }
 
 }  // namespace safeinstall::runner

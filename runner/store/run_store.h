@@ -70,6 +70,9 @@ struct RunMeta {
   bool discarded = false;
   // Top-level names staged through a plain bind, not the overlay (change_list.h).
   std::vector<std::string> direct_dirs;
+  // Directories outside the project its manifests named (RunPlan::local_dependencies): links
+  // into them are not symlink escapes when the run is promoted later.
+  std::vector<std::string> local_dependencies;
   // The command's exit status as the report has it; -1 until known (and in runs kept by
   // older versions). Cache additions kept with a held run merge only after an exit of 0.
   int exit_code = -1;
@@ -189,5 +192,12 @@ struct StagingChoice {
   std::string note;
 };
 Result<StagingChoice> choose_staging(const std::string& run_path, const std::string& project);
+
+// Held by whoever removes a promoted run's old trees (the detached cleaner of a large
+// promotion, start-up recovery); nullopt when another process holds it.
+Result<std::optional<sandbox::UniqueFd>> lock_run_dir(const RunDir& run);
+
+// The run's promotion is committed but its old trees are not removed yet: pruning waits.
+bool cleanup_pending(const RunDir& run);
 
 }  // namespace safeinstall::runner

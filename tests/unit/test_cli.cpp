@@ -185,3 +185,52 @@ TEST_CASE("cli: scan, db import and db check") {
   CHECK(osv.options.osv_db == "/osv");
   CHECK(osv.options.command == std::vector<std::string>{"npm", "ci"});
 }
+
+TEST_CASE("cli: numeric options out of range say the range in the option's unit") {
+  auto zero = parse({"--timeout", "0", "npm", "ci"});
+  REQUIRE(zero.action == CommandLine::Action::Exit);
+  CHECK(zero.exit_code == 125);
+  CHECK_THAT(zero.output, Catch::Contains("--timeout: must be between 1 s and 7 d"));
+  CHECK_THAT(zero.output, Catch::Contains("got 0"));
+  // Not the limits of a double.
+  CHECK_THAT(zero.output, !Catch::Contains("1.79769"));
+  CHECK_THAT(zero.output, !Catch::Contains("2.22507"));
+  CHECK_THAT(parse({"--timeout", "soon", "true"}).output, Catch::Contains("got soon"));
+  CHECK_THAT(parse({"--timeout", "inf", "true"}).output, Catch::Contains("got inf"));
+  CHECK(parse({"--timeout", "604800", "true"}).action == CommandLine::Action::Run);
+  CHECK(parse({"--timeout", "604801", "true"}).exit_code == 125);
+  CHECK_THAT(parse({"--cpu-time", "0", "true"}).output,
+             Catch::Contains("--cpu-time: must be between 1 s and 7 d"));
+  CHECK_THAT(parse({"--pids", "0", "true"}).output,
+             Catch::Contains("--pids: must be a whole number between 1 and 4194304, got 0"));
+  CHECK_THAT(parse({"--pids", "2.5", "true"}).output, Catch::Contains("got 2.5"));
+  CHECK(parse({"--pids", "512", "true"}).options.pids == 512);
+  CHECK_THAT(parse({"--files", "-1", "true"}).output,
+             Catch::Contains("--files: must be a whole number between 1 and"));
+  auto gc = parse({"gc", "--older-than", "-1"});
+  CHECK(gc.exit_code == 125);
+  CHECK_THAT(gc.output, Catch::Contains("--older-than: must be between 0 and 36500 days, got -1"));
+  CHECK(parse({"gc", "--older-than", "0"}).action == CommandLine::Action::Gc);
+  // A long pasted value is cut short in the error.
+  std::string digits(300, '9');
+  auto huge = parse({"--timeout", digits.c_str(), "true"});
+  CHECK(huge.exit_code == 125);
+  CHECK(huge.output.find(digits) == std::string::npos);
+}
+
+TEST_CASE("cli: --format takes sarif, markdown or json") {
+  CHECK(parse({"--format", "sarif", "npm", "ci"}).options.format == "sarif");
+  CHECK(parse({"--format=json", "npm", "ci"}).options.format == "json");
+  CHECK(parse({"--format", "markdown", "npm", "ci"}).options.format == "markdown");
+  CHECK(parse({"npm", "ci"}).options.format.empty());
+  auto bad = parse({"--format", "xml", "npm", "ci"});
+  CHECK(bad.exit_code == 125);
+  CHECK_THAT(bad.output, Catch::Contains("--format"));
+}
+
+TEST_CASE("cli: a range error is the error alone, not buried under the help") {
+  auto zero = parse({"--timeout", "0", "npm", "ci"});
+  CHECK(zero.output ==
+        "safeinstall: --timeout: must be between 1 s and 7 d (604800 s), got 0\n"
+        "(safeinstall --help lists the options)\n");
+}

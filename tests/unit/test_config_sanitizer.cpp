@@ -429,3 +429,17 @@ TEST_CASE("a cafile that holds a private key is not bound into the sandbox") {
   auto carried = carry_over_tool_config(home, "/home/me", {});
   for (const auto& m : carried.mounts) CHECK(m.target != "/home/me/.ssh/id_rsa");
 }
+
+TEST_CASE(".yarnrc.yml, .gemrc, .bundle/config: a file yaml-cpp refuses is not carried at all") {
+  for (auto dialect : {ConfigDialect::YarnBerry, ConfigDialect::Gemrc, ConfigDialect::Bundler}) {
+    auto c = sanitize_config(
+        "npmRegistryServer: https://y.example\nyarnPath: [unclosed\n:sources:\n- "
+        "https://g.example\n",
+        dialect);
+    CHECK(c.text.empty());
+    CHECK_FALSE(c.dropped.empty());
+  }
+  // The same settings in a document that parses are kept.
+  auto ok = sanitize_config("npmRegistryServer: https://y.example\n", ConfigDialect::YarnBerry);
+  CHECK(has(ok.text, "npmRegistryServer: https://y.example\n"));
+}

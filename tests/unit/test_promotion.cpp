@@ -793,10 +793,10 @@ TEST_CASE("promotion: a deferred cleanup is finished by a detached process that 
   REQUIRE(result->cleanup_deferred);
   {
     // While someone cleans, nobody else may: recovery at start-up skips the run.
-    auto held = lock_run_cleanup(s.run);
+    auto held = lock_run_dir(s.run);
     REQUIRE(held);
     REQUIRE(*held);
-    auto second = lock_run_cleanup(s.run);
+    auto second = lock_run_dir(s.run);
     REQUIRE(second);
     CHECK_FALSE(*second);
   }
@@ -811,4 +811,57 @@ TEST_CASE("promotion: a deferred cleanup is finished by a detached process that 
   CHECK_FALSE(exists(s.run.trash()));
   CHECK_FALSE(exists(s.run.upper()));
   CHECK(s.project_now() == s.expected());
+}
+
+// `npm install PKG` in a project with a large node_modules: the few entries it touched are
+// promoted one by one, and the directory itself, with every unchanged entry, stays.
+TEST_CASE("promotion: a few changes in a large kept directory are promoted entry by entry") {
+  Tree old_project = {{"package.json", "{}"},
+                      {"node_modules/.package-lock.json", "old"},
+                      {"node_modules/old-pkg/index.js", "old"},
+                      {"node_modules/.bin/old", "->../old-pkg/index.js"}};
+  for (int p = 0; p < 30; ++p) {
+    for (int f = 0; f < 70; ++f) {
+      old_project["node_modules/pkg" + std::to_string(p) + "/f" + std::to_string(f) + ".js"] = "x";
+    }
+  }
+  Tree staged = {{"package.json", "{\"dependencies\":{}}"},
+                 {"node_modules/.package-lock.json", "new"},
+                 {"node_modules/dayjs/index.js", "dayjs"},
+                 {"node_modules/.bin/dayjs", "->../dayjs/index.js"}};
+  Tree new_project = old_project;
+  new_project.erase("node_modules/old-pkg/index.js");
+  new_project["package.json"] = "{\"dependencies\":{}}";
+  new_project["node_modules/.package-lock.json"] = "new";
+  new_project["node_modules/dayjs/index.js"] = "dayjs";
+  new_project["node_modules/.bin/dayjs"] = "->../dayjs/index.js";
+
+  for (bool with_snapshot : {true, false}) {
+    Scenario s(with_snapshot ? "si-promote-descend" : "si-promote-rebuild");
+    s.build(old_project, staged, {"node_modules/old-pkg"}, {}, new_project);
+    if (!s.usable) {
+      WARN("whiteouts or opaque xattrs refused here; skipped");
+      return;
+    }
+    auto snapshot = take_snapshot(s.project);
+    REQUIRE(snapshot);
+    ino_t node_modules = inode_of(s.project + "/node_modules");
+    ino_t unchanged = inode_of(s.project + "/node_modules/pkg7/f3.js");
+    auto options = allow_all();
+    if (with_snapshot) options.snapshot = &*snapshot;
+    auto result = s.promote_with(options, expected_writes_for("npm"));
+    REQUIRE(result);
+    CHECK(s.project_now() == s.expected());
+    CHECK(inode_of(s.project + "/node_modules/pkg7/f3.js") == unchanged);
+    if (with_snapshot) {
+      CHECK(inode_of(s.project + "/node_modules") == node_modules);
+      CHECK(result->promoted ==
+            std::vector<std::string>{"node_modules/.bin", "node_modules/.package-lock.json",
+                                     "node_modules/dayjs", "node_modules/old-pkg", "package.json"});
+    } else {
+      CHECK(inode_of(s.project + "/node_modules") != node_modules);
+      CHECK(result->promoted == std::vector<std::string>{"node_modules", "package.json"});
+    }
+    CHECK_FALSE(exists(s.run.trash()));
+  }
 }

@@ -1,5 +1,7 @@
 #include "runner/profile/carryover/yaml_config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <optional>
 #include <span>
@@ -201,8 +203,29 @@ class YamlSanitizer : SettingWalk {
 
 }  // namespace
 
+namespace {
+
+bool parses_as_yaml(std::string_view text) {
+  try {
+    YAML::Load(std::string(text));
+    return true;
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 SanitizedConfig sanitize_yaml_config(std::string_view text, ConfigDialect dialect) {
-  return YamlSanitizer(dialect).run(text);
+  // yaml-cpp has the last word on the shape: a file the real parser refuses is not read line
+  // by line for settings (the tool would refuse it too), and a rebuilt text it would read
+  // differently is not handed over.
+  SanitizedConfig refused;
+  note_dropped(refused, "");
+  if (!parses_as_yaml(text)) return refused;
+  SanitizedConfig kept = YamlSanitizer(dialect).run(text);
+  if (!parses_as_yaml(kept.text)) return refused;
+  return kept;
 }
 
 }  // namespace safeinstall::runner
