@@ -14,6 +14,7 @@
 #include "runner/cli/package_commands.h"
 #include "runner/cli/profiles_command.h"
 #include "runner/cli/run_commands.h"
+#include "runner/cli/setup_command.h"
 #include "runner/deadline.h"
 #include "runner/exit_codes.h"
 #include "runner/flow/cache_flow.h"
@@ -359,6 +360,8 @@ int main(int argc, char** argv) {
       return scan_command(cl.scan);
     case CommandLine::Action::Completions:
       return completions_command(cl.completions);
+    case CommandLine::Action::Setup:
+      return setup_command(cl.setup);
   }
   return exit_code::kSafeinstallFailed;
 }

@@ -14,6 +14,8 @@ packages=(
   # (tests/support/npm_registry.h, ecosystem_registries.h), and the archivers that build them.
   python3-pip python3-venv ruby ruby-bundler cargo golang-go composer php-cli php-zip yarnpkg
   zip unzip
+  # Shells whose rc files `safeinstall setup` writes aliases into (bash is always there).
+  zsh fish
   # The Public Suffix List: host patterns such as *.co.uk are refused as too broad.
   publicsuffix
   # Packaging: the man page is help2man's rendering of --help; `cpack -G DEB` reads the shared

@@ -36,7 +36,12 @@ constexpr const char* kDescription =
     "                           import an OSV database (JSON entries, or OSV's all.zip)\n"
     "  safeinstall scan [--db DIR] [--package NAME@VER] [--json] PATH...\n"
     "                           is a known-bad version installed in these projects, or was\n"
-    "                           it brought in by a kept run (exit 1 when found)\n\n"
+    "                           it brought in by a kept run (exit 1 when found)\n"
+    "  safeinstall setup [--shell bash|zsh|fish] [--remove]\n"
+    "                           aliases for npm, pip, cargo... that sandbox their installs\n"
+    "                           only; everything else runs the tool itself\n"
+    "  safeinstall setup --ci DIR [--remove]\n"
+    "                           the same as PATH shims in DIR, for CI\n\n"
     "The command's writes to the project are staged and judged; only expected changes reach\n"
     "the project by themselves.\n";
 
@@ -438,6 +443,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     return parse_scan_subcommand(std::move(cl), command);
   if (!explicit_dash && !command.empty() && command.front() == "completions")
     return parse_completions_subcommand(std::move(cl), command);
+  if (!explicit_dash && !command.empty() && command.front() == "setup")
+    return parse_setup_subcommand(std::move(cl), command);
   if (!explicit_dash && !command.empty() && is_subcommand(command.front()))
     return parse_subcommand(std::move(cl), command);
   if (command.empty())

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runner/cli/package_commands.h"
+#include "runner/cli/setup_command.h"
 #include "runner/options.h"
 
 namespace safeinstall::runner {
@@ -23,7 +24,8 @@ struct CommandLine {
     DbImport,
     DbCheck,
     Scan,
-    Completions
+    Completions,
+    Setup
   };
   Action action = Action::Run;
   Options options;
@@ -43,6 +45,7 @@ struct CommandLine {
   std::string db_dir;                   // for DbImport (--into) and DbCheck (--db)
   ScanRequest scan;                     // for Scan
   std::string completions;              // for Completions: bash, zsh, fish or profile-names
+  SetupRequest setup;                   // for Setup
 };
 
 CommandLine parse_command_line(int argc, const char* const* argv);

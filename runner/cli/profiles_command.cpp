@@ -141,9 +141,13 @@ std::string render_profile(const ResolvedProfile& p) {
   optional_line(out, "description", m.description);
   optional_line(out, "scripts", m.scripts);
   optional_line(out, "profile", m.profile);
-  list_section(
-      out, "match",
-      {{"commands", m.commands}, {"install", m.install}, {"project_files", m.project_files}});
+  list_section(out, "match",
+               {{"commands", m.commands},
+                {"install", m.install},
+                {"project_files", m.project_files},
+                {"always", m.always},
+                {"bare", m.bare},
+                {"global", m.global}});
   list_section(out, "network", {{"allow", m.hosts}, {"discover", m.discover}});
   list_section(out, "files",
                {{"expected", m.expected},

@@ -307,6 +307,9 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
     append_unique(into.commands, from.commands);
     append_unique(into.install, from.install);
     append_unique(into.project_files, from.project_files);
+    append_unique(into.always, from.always);
+    append_unique(into.bare, from.bare);
+    append_unique(into.global, from.global);
   }
   append_unique(into.hosts, from.hosts);
   append_unique(into.discover, from.discover);

@@ -172,7 +172,15 @@ Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out)
   if (!match) return propagate(match);
   if (*match == nullptr) return {};
   const auto& t = **match;
-  if (auto ok = r.known_keys(t, "[match]", {"commands", "install", "project_files"}); !ok)
+  if (auto ok = r.known_keys(t, "[match]",
+                             {"commands", "install", "project_files", "always", "bare", "global"});
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "always", "match.always", "[\"npx\"]"), out.always); !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "bare", "match.bare", "[\"yarn\"]"), out.bare); !ok) return ok;
+  if (auto ok = take(r.strings(t, "global", "match.global", "[\"-g\", \"--global\"]"), out.global);
+      !ok)
     return ok;
   if (auto ok = take(r.strings(t, "project_files", "match.project_files", "[\".yarnrc.yml\"]"),
                      out.project_files);

@@ -124,6 +124,13 @@ struct ProfileLayer {
   // [match]
   SourcedStrings commands;  // "npm", "python -m pip", "corepack yarn"
   SourcedStrings install;   // "install", "ci", "add package"
+  // For aliases and PATH shims (`safeinstall setup`), which sandbox installs only: commands
+  // whose every call installs ("npx"), commands that install when called without a
+  // subcommand ("yarn"), and options that make a call act outside the project, so that it
+  // runs unsandboxed ("-g").
+  SourcedStrings always;
+  SourcedStrings bare;
+  SourcedStrings global;
   // Only when the project holds one of these (yarn berry: ".yarnrc.yml"); such a profile wins
   // over one matching the same command without this condition.
   SourcedStrings project_files;

@@ -35,9 +35,11 @@ const Installation& Installation::get() {
     i.dir = dir.path();
     fs::permissions(i.dir, fs::perms(0755));
     i.safeinstall = i.dir + "/safeinstall";
+    i.shim = i.dir + "/safeinstall-shim";
     i.probe = i.dir + "/si-probe";
     i.profiles = i.dir + "/profiles";
     copy_executable(SAFEINSTALL_BINARY, i.safeinstall);
+    copy_executable(SAFEINSTALL_SHIM_BINARY, i.shim);
     copy_executable(SI_PROBE_PATH, i.probe);
     fs::copy(SAFEINSTALL_PROFILES_DIR, i.profiles, fs::copy_options::recursive);
     for (const auto& entry : fs::recursive_directory_iterator(i.profiles))

@@ -21,11 +21,13 @@ inline constexpr const char* kCanarySecret = "canary-ssh-key-0c1d2e";
 
 const char* name_of(Who who);
 
-// Copies of safeinstall, the probe and the profiles in a directory every user can read:
-// the build tree may live under a home directory the unprivileged user cannot enter.
+// Copies of safeinstall, safeinstall-shim (beside it, where `safeinstall setup` looks), the
+// probe and the profiles in a directory every user can read: the build tree may live under a
+// home directory the unprivileged user cannot enter.
 struct Installation {
   std::string dir;
   std::string safeinstall;
+  std::string shim;
   std::string probe;
   std::string profiles;
   static const Installation& get();
