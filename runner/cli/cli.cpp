@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "runner/cli/option_ranges.h"
+#include "runner/cli/setup_command.h"
 #include "runner/exit_codes.h"
 
 namespace safeinstall::runner {
@@ -476,6 +477,13 @@ std::vector<CommandSpec> command_specs() {
   CLI::App scan;
   define_scan_options(scan, cl, flag);
   specs.push_back({"scan", "Look for known-bad package versions", {}, option_specs(scan)});
+  CLI::App setup;
+  define_setup_options(setup, cl.setup);
+  specs.push_back({"setup",
+                   "Write shell aliases, or PATH shims for CI, that run installs in the "
+                   "sandbox",
+                   {},
+                   option_specs(setup)});
   return specs;
 }
 

@@ -173,16 +173,20 @@ int remove_aliases(const std::string& shell_name) {
 
 }  // namespace
 
+void define_setup_options(CLI::App& sub, SetupRequest& setup) {
+  auto* shell = sub.add_option("--shell", setup.shell, "bash, zsh or fish (default: $SHELL)")
+                    ->type_name("SHELL")
+                    ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  sub.add_option("--ci", setup.ci_dir, "Write PATH shims into DIR instead of aliases")
+      ->type_name("DIR")
+      ->excludes(shell);
+  sub.add_flag("--remove", setup.remove, "Remove the aliases (or the shims in DIR)");
+}
+
 CommandLine parse_setup_subcommand(CommandLine cl, const std::vector<std::string>& words) {
   CLI::App sub(kDescription, "safeinstall setup");
   sub.formatter(std::make_shared<CLI::Formatter>());
-  auto* shell = sub.add_option("--shell", cl.setup.shell, "bash, zsh or fish (default: $SHELL)")
-                    ->type_name("SHELL")
-                    ->check(CLI::IsMember({"bash", "zsh", "fish"}));
-  sub.add_option("--ci", cl.setup.ci_dir, "Write PATH shims into DIR instead of aliases")
-      ->type_name("DIR")
-      ->excludes(shell);
-  sub.add_flag("--remove", cl.setup.remove, "Remove the aliases (or the shims in DIR)");
+  define_setup_options(sub, cl.setup);
   std::vector<std::string> reversed(words.rbegin(), words.rend() - 1);
   try {
     sub.parse(reversed);

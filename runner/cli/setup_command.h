@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace safeinstall::runner {
 
 struct SetupRequest {
@@ -17,6 +21,8 @@ struct SetupRequest {
 struct CommandLine;
 // Parses `setup ...` (`words` starts with "setup") into `cl`.
 CommandLine parse_setup_subcommand(CommandLine cl, const std::vector<std::string>& words);
+// The options of `setup`, for parsing and for the shell completions alike.
+void define_setup_options(CLI::App& sub, SetupRequest& setup);
 
 int setup_command(const SetupRequest& request);
 
