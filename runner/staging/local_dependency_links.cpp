@@ -28,9 +28,8 @@ std::size_t accept_local_dependency_links(ChangeList& changes, const std::string
     if (!change.flags.symlink_escape || change.type != EntryType::symlink) continue;
     std::string target = absolute_target(project, change);
     if (!target.empty() && target.back() == '/') target.pop_back();
-    bool declared = std::ranges::any_of(local_dependencies, [&](const std::string& dir) {
-      return is_within(target, dir);
-    });
+    bool declared = std::ranges::any_of(
+        local_dependencies, [&](const std::string& dir) { return is_within(target, dir); });
     if (!declared) continue;
     change.flags.symlink_escape = false;
     ++accepted;
