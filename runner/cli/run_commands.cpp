@@ -344,7 +344,7 @@ void prune_after_run(const PrunePolicy& policy) {
   if (!dir) return;
   auto store = RunStore::open(*dir);
   if (!store) return;
-  auto result = store->prune(policy);
+  auto result = store->prune_after_run(policy);
   if (!result) {
     tell("pruning kept runs: " + result.error().message());
     return;

@@ -443,6 +443,49 @@ Result<PruneResult> RunStore::prune(const PrunePolicy& policy) const {
   return result;
 }
 
+namespace {
+
+// "20261207T061736Z-2e2c82ac": the run's creation time, to the second, in UTC.
+std::optional<std::chrono::system_clock::time_point> created_at_of_run_id(std::string_view id) {
+  struct tm tm {};
+  std::string stamp(id.substr(0, 16));
+  const char* end = ::strptime(stamp.c_str(), "%Y%m%dT%H%M%SZ", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+}
+
+}  // namespace
+
+Result<PruneResult> RunStore::prune_after_run(const PrunePolicy& policy) const {
+  auto dir = open_directory(runs_dir());
+  if (!dir) return propagate(dir);
+  auto names = list_directory(dir->get(), runs_dir());
+  if (!names) return propagate(names);
+  std::erase_if(*names, [](const std::string& name) { return !valid_run_id(name); });
+  if (names->empty()) return PruneResult{};
+  auto now = std::chrono::system_clock::now();
+  bool past_keep = policy.keep && names->size() > *policy.keep;
+  bool past_age = policy.max_age && std::ranges::any_of(*names, [&](const std::string& name) {
+                    auto created = created_at_of_run_id(name);
+                    return !created || now - *created > *policy.max_age;
+                  });
+  if (past_keep || past_age) return prune(policy);
+  PruneResult result;
+  auto newest = load_run(*std::ranges::max_element(*names));
+  if (!newest || !newest->meta.promoted || cleanup_pending(newest->dir) ||
+      !holds_more_than_slim(*newest))
+    return result;
+  auto lock = try_lock_project(newest->meta.project);
+  if (!lock || !*lock) return result;
+  auto slimmed = slim_run(*newest);
+  if (!slimmed) {
+    result.problems.push_back(newest->dir.id + ": " + slimmed.error().message());
+  } else if (*slimmed) {
+    result.slimmed.push_back(newest->dir.id);
+  }
+  return result;
+}
+
 std::string RunStore::lock_file_for(const std::string& project) const {
   return state_dir_ + "/locks/" + hex(fnv1a(project)) + ".lock";
 }

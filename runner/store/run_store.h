@@ -164,6 +164,10 @@ class RunStore {
   // `discard` or `gc --all` removes them. Runs whose project is locked (a run or promotion
   // in progress) and runs with an unfinished promotion are left alone.
   Result<PruneResult> prune(const PrunePolicy& policy) const;
+  // After each run: the whole prune only when the run ids (which start with their creation
+  // time) say a run is past `keep` or `max_age`; otherwise only the newest run is slimmed.
+  // Spares every run a read of every kept run's metadata.
+  Result<PruneResult> prune_after_run(const PrunePolicy& policy) const;
 
   // Blocking per-project lock; `on_wait` is called once if another run holds it (the runner
   // prints "waiting for another safeinstall run on <project>").

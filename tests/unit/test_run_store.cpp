@@ -395,3 +395,38 @@ TEST_CASE("run store: the exit code is kept in meta.json, unknown in older runs"
   REQUIRE(s.store.save_meta(run.dir, run.meta));
   CHECK(s.store.load_run("r-exit")->meta.exit_code == 0);
 }
+
+TEST_CASE(
+    "run store: after a run only the newest is slimmed, unless ids say a run is past the rules") {
+  Store s;
+  auto now = std::chrono::system_clock::now();
+  auto promoted_run = [&](const std::string& id) {
+    auto run = s.create(id, now);
+    run.meta.verdict = "promoted";
+    run.meta.promoted = true;
+    REQUIRE(s.store.save_meta(run.dir, run.meta));
+    write_file(run.dir.report_file(), "{}");
+    write_file(run.dir.snapshot_file(), "snapshot");
+    return run;
+  };
+  // Ids as runs get them: their creation time first, so the newest sorts last.
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
+  auto older = promoted_run(std::string(stamp) + "-00000001");
+  auto newest = promoted_run(std::string(stamp) + "-00000002");
+
+  SECTION("within keep and max_age: the newest run only") {
+    auto pruned = s.store.prune_after_run({.keep = 5, .max_age = std::chrono::hours(24)});
+    REQUIRE(pruned);
+    CHECK(pruned->slimmed == std::vector<std::string>{newest.dir.id});
+    CHECK(exists(older.dir.snapshot_file()));
+    CHECK_FALSE(exists(newest.dir.snapshot_file()));
+  }
+  SECTION("past keep: the whole prune") {
+    auto pruned = s.store.prune_after_run({.keep = 1, .max_age = {}});
+    REQUIRE(pruned);
+    CHECK(pruned->removed == std::vector<std::string>{older.dir.id});
+    CHECK(pruned->slimmed == std::vector<std::string>{newest.dir.id});
+  }
+}
