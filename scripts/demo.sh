@@ -202,8 +202,20 @@ main() {
   else
     problem "steal.js did not finish: nothing was shown"
   fi
-  local leaks
+  local leaks decoy file
   leaks=$(grep -c '^ *LEAKED' "$run_log" || true)
+  # A credential file the sandbox planted as a decoy holds a fake made for this run, never the
+  # host's: steal.js cannot tell, so its "LEAKED" there is the trap working, if the report
+  # recorded the read.
+  while read -r decoy; do
+    [ -n "$decoy" ] || continue
+    grep -q "^ *LEAKED *read $decoy " "$run_log" || continue
+    file=${decoy/#\~/$home}
+    if grep -q 'credential-read' "$report" && ! grep -qF "$(cat "$file" 2>/dev/null || echo none)" "$report"; then
+      ok "steal.js read the decoy $decoy: a fake made for this run, not the host's; recorded as credential-read"
+      leaks=$((leaks - 1))
+    fi
+  done < <("$PYTHON" -c 'import json, sys; print("\n".join(json.load(open(sys.argv[1]))["sandbox"].get("decoys", [])))' "$report")
   if [ "$leaks" -eq 0 ]; then ok "steal.js reported no LEAKED attempt"; else problem "steal.js reported $leaks LEAKED attempt(s)"; fi
 
   # An NXDOMAIN is fine only if safeinstall's DNS stub gave it (and so recorded the name).
