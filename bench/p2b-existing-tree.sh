@@ -27,7 +27,14 @@ readonly CACHE_ROOT="${P2_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/safeinstall
 readonly RESULT_JSON="$BUILD_DIR/bench/p2b-existing-tree.json" # per command and round
 readonly NPM_FLAGS="--prefer-offline --ignore-scripts --no-audit --no-fund --no-update-notifier"
 
-# The shell command that puts PROJECT back as it was before `npm install PKG` (not timed).
+# The shell command that puts PROJECT's package.json and lockfile back as the fixture has
+# them (not timed): `npm install PKG` may re-resolve other entries of the lockfile, after
+# which `npm ci` refuses it.
+restore_manifests() { # PROJECT
+  echo "cp '$work/pristine/package.json' '$work/pristine/package-lock.json' '$1/' && sync"
+}
+
+# The same, and the tree as it was before `npm install PKG` (not timed).
 restore_before_install() { # PROJECT
   echo "cp '$work/pristine/package.json' '$work/pristine/package-lock.json' '$1/' &&" \
     "cp '$work/pristine/hidden-lock.json' '$1/node_modules/.package-lock.json' &&" \
@@ -71,7 +78,9 @@ main() {
     local out=(--export-json /dev/null) # round 0 warms up, not counted
     [ "$round" -gt 0 ] && out=(--export-json "${RESULT_JSON%.json}-ci-round$round.json")
     hyperfine --style basic --runs 1 "${out[@]}" \
-      --command-name "npm ci" "$ci_bare" --command-name "safeinstall npm ci" "$ci_si" >&2
+      --prepare "$(restore_manifests "$work/bare")" --command-name "npm ci" "$ci_bare" \
+      --prepare "$(restore_manifests "$work/sandboxed")" \
+      --command-name "safeinstall npm ci" "$ci_si" >&2
     [ "$(verdict_of "$report")" = promoted ] || die "safeinstall npm ci was not promoted ($report)"
     [ "$round" -gt 0 ] && out=(--export-json "${RESULT_JSON%.json}-install-round$round.json")
     hyperfine --style basic --runs 1 "${out[@]}" \
