@@ -584,10 +584,14 @@ TEST_CASE("a large promotion returns before the old tree is removed, which follo
   CHECK(read_file(s.project() + "/out/d1/f1") == "new\n");
 
   std::string run_dir = state_dir(s) + "/runs/" + run_id(second);
+  // Once cleaned, the run may also be slimmed to its report (the journal goes then too).
   auto cleaned = [&] {
-    return !path_exists(run_dir + "/trash") && !path_exists(run_dir + "/upper") &&
-           json::parse(read_file(run_dir + "/journal.json")).at("state") == "done";
+    if (path_exists(run_dir + "/trash") || path_exists(run_dir + "/upper")) return false;
+    if (!path_exists(run_dir + "/journal.json")) return true;
+    auto journal = json::parse(read_file(run_dir + "/journal.json"), nullptr, false);
+    return journal.is_object() && journal.value("state", "") == "done";
   };
+
   for (int i = 0; i < 600 && !cleaned(); ++i) std::this_thread::sleep_for(100ms);
   CHECK(cleaned());
   CHECK(read_file(s.project() + "/out/d25/f7") == "new\n");
