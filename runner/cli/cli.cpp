@@ -176,15 +176,6 @@ bool is_subcommand(const std::string& word) {
   return word == "runs" || word == "promote" || word == "discard" || word == "gc";
 }
 
-CommandLine exit_with(int code, std::string output, bool error) {
-  CommandLine cl;
-  cl.action = CommandLine::Action::Exit;
-  cl.exit_code = code;
-  cl.output = std::move(output);
-  cl.output_is_error = error;
-  return cl;
-}
-
 std::string subcommand_help(const std::string& name) {
   return name == "runs"      ? "List kept runs with their verdict and age; `runs show RUN_ID` "
                                "prints one: its verdict, findings and changes; `runs prune` "
@@ -392,6 +383,15 @@ CommandLine parse_scan_subcommand(CommandLine cl, const std::vector<std::string>
 }
 
 }  // namespace
+
+CommandLine exit_with(int code, std::string output, bool error) {
+  CommandLine cl;
+  cl.action = CommandLine::Action::Exit;
+  cl.exit_code = code;
+  cl.output = std::move(output);
+  cl.output_is_error = error;
+  return cl;
+}
 
 CommandLine parse_command_line(int argc, const char* const* argv) {
   CommandLine cl;

@@ -49,6 +49,8 @@ struct CommandLine {
 };
 
 CommandLine parse_command_line(int argc, const char* const* argv);
+// A command line that only prints `output` (to stderr when `error`) and exits with `code`.
+CommandLine exit_with(int code, std::string output, bool error);
 
 // The options and subcommands as the parsers above define them, for the shell completions
 // (runner/cli/completions.h).

@@ -34,15 +34,6 @@ constexpr const char* kDescription =
     "  safeinstall setup [--shell SHELL | --ci DIR] --remove\n"
     "        take them out again (without --shell or --ci: from every shell)";
 
-CommandLine setup_exit(int code, std::string output, bool error) {
-  CommandLine cl;
-  cl.action = CommandLine::Action::Exit;
-  cl.exit_code = code;
-  cl.output = std::move(output);
-  cl.output_is_error = error;
-  return cl;
-}
-
 std::string absolute(const std::string& path) {
   std::error_code ec;
   auto made = fs::absolute(path, ec);
@@ -191,10 +182,10 @@ CommandLine parse_setup_subcommand(CommandLine cl, const std::vector<std::string
   try {
     sub.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    return setup_exit(exit_code::kSuccess, sub.help(), false);
+    return exit_with(exit_code::kSuccess, sub.help(), false);
   } catch (const CLI::ParseError& e) {
-    return setup_exit(exit_code::kSafeinstallFailed,
-                      "safeinstall setup: " + std::string(e.what()) + "\n\n" + sub.help(), true);
+    return exit_with(exit_code::kSafeinstallFailed,
+                     "safeinstall setup: " + std::string(e.what()) + "\n\n" + sub.help(), true);
   }
   cl.action = CommandLine::Action::Setup;
   return cl;
