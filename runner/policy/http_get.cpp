@@ -54,8 +54,20 @@ asio::awaitable<std::vector<tcp::endpoint>> permitted_endpoints(
   co_return out;
 }
 
+struct Answer {
+  unsigned status = 0;
+  std::string location;  // of a redirect
+  std::string body;      // of a 200
+};
+
+constexpr int kMaxRedirects = 5;
+
+bool is_redirect(unsigned status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
 template <typename Stream>
-asio::awaitable<std::string> exchange(Stream& stream, const Url& url, const HttpGetLimits& limits) {
+asio::awaitable<Answer> exchange(Stream& stream, const Url& url, const HttpGetLimits& limits) {
   http::request<http::empty_body> request{http::verb::get, url.target, 11};
   request.set(http::field::host, host_header(url));
   request.set(http::field::user_agent, "safeinstall");
@@ -67,12 +79,17 @@ asio::awaitable<std::string> exchange(Stream& stream, const Url& url, const Http
   parser.body_limit(limits.max_body);
   co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
   auto& response = parser.get();
-  if (response.result() != http::status::ok)
-    throw Failure("HTTP " + std::to_string(response.result_int()));
-  co_return std::move(response.body());
+  Answer answer{response.result_int(), {}, {}};
+  if (is_redirect(answer.status))
+    answer.location = std::string(response[http::field::location]);
+  else if (response.result() == http::status::ok)
+    answer.body = std::move(response.body());
+  else
+    throw Failure("HTTP " + std::to_string(answer.status));
+  co_return answer;
 }
 
-asio::awaitable<std::string> fetch(const Url& url, const sandbox::EgressPolicy& allowed,
+asio::awaitable<Answer> fetch_once(const Url& url, const sandbox::EgressPolicy& allowed,
                                    const HttpGetLimits& limits) {
   auto executor = co_await asio::this_coro::executor;
   auto endpoints = co_await permitted_endpoints(url, allowed);
@@ -95,6 +112,46 @@ asio::awaitable<std::string> fetch(const Url& url, const sandbox::EgressPolicy& 
   co_await beast::get_lowest_layer(stream).async_connect(endpoints.front(), asio::use_awaitable);
   co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
   co_return co_await exchange(stream, url, limits);
+}
+
+// Where a redirect leads: an absolute URL, or a path on the same server. It must be a host the
+// profile allows, as the first URL was, and never from https down to http.
+Url redirect_target(const Url& from, const std::string& location,
+                    const sandbox::EgressPolicy& allowed) {
+  if (location.empty()) throw Failure("a redirect without a Location");
+  Url to = from;
+  if (location.find("://") != std::string::npos) {
+    auto parsed = parse_url(location);
+    if (!parsed) throw Failure("redirected to " + location + ": " + parsed.error().step);
+    to = std::move(*parsed);
+  } else if (location.starts_with("//")) {
+    auto parsed = parse_url(from.scheme + ":" + location);
+    if (!parsed) throw Failure("redirected to " + location + ": " + parsed.error().step);
+    to = std::move(*parsed);
+  } else if (location.starts_with('/')) {
+    to.target = location;
+  } else {
+    std::string dir = from.target.substr(0, from.target.find_first_of('?'));
+    to.target = dir.substr(0, dir.rfind('/') + 1) + location;
+  }
+  if (from.scheme == "https" && to.scheme != "https")
+    throw Failure("redirected from https to " + location + ", which is not followed");
+  if (!allowed.allows(to.host, to.port))
+    throw Failure("redirected to " + location + ": " + host_header(to) +
+                  " is not among the hosts the profile allows");
+  return to;
+}
+
+asio::awaitable<std::string> fetch(const Url& first, const sandbox::EgressPolicy& allowed,
+                                   const HttpGetLimits& limits) {
+  Url url = first;
+  for (int redirects = 0;; ++redirects) {
+    Answer answer = co_await fetch_once(url, allowed, limits);
+    if (!is_redirect(answer.status)) co_return std::move(answer.body);
+    if (redirects == kMaxRedirects)
+      throw Failure("more than " + std::to_string(kMaxRedirects) + " redirects");
+    url = redirect_target(url, answer.location, allowed);
+  }
 }
 
 std::string no_answer(const HttpGetLimits& limits) {

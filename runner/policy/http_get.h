@@ -2,7 +2,9 @@
 // One HTTP(S) GET from the runner itself (outside the sandbox), for registry metadata: only
 // to a host and port the run's egress policy allows, only to the addresses that policy
 // permits once resolved (public ones, or those listed exactly), with certificate and host
-// name checks for https, one deadline for the whole exchange and a cap on the body.
+// name checks for https, one deadline for the whole exchange and a cap on the body. Redirects
+// (a registry's tarballs and documents moved to a CDN or mirror) are followed up to five times,
+// each to a host the policy allows as well, never from https down to http.
 
 #include <chrono>
 #include <cstddef>
@@ -32,8 +34,8 @@ struct Url {
 // http:// and https:// URLs without user info; the error says what is wrong.
 Result<Url> parse_url(std::string_view text);
 
-// The body of a 200 answer; any other status, a refused host, a timeout or a body past the
-// cap is an error naming the URL.
+// The body of a 200 answer, after redirects; any other status, a refused host, a timeout or a body
+// past the cap is an error naming the URL.
 Result<std::string> http_get(std::string_view url, const sandbox::EgressPolicy& allowed,
                              const HttpGetLimits& limits = {});
 

@@ -1,6 +1,9 @@
 #include "runner/policy/registry_client.h"
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string_view>
 
 namespace safeinstall::runner {
 namespace {
@@ -8,6 +11,27 @@ namespace {
 std::string with_slash(std::string url) {
   if (!url.ends_with('/')) url += '/';
   return url;
+}
+
+std::string trimmed(std::string text) {
+  text.erase(0, text.find_first_not_of(" \t"));
+  text.erase(text.find_last_not_of(" \t\r") + 1);
+  return text;
+}
+
+// "@myorg:registry" -> "@myorg"; npm reads configuration keys case-insensitively from the
+// environment, where the scope keeps its case.
+std::optional<std::string> scope_of_registry_key(std::string_view key) {
+  constexpr std::string_view kSuffix = ":registry";
+  if (key.size() <= kSuffix.size() + 1 || key.front() != '@') return std::nullopt;
+  std::string_view suffix = key.substr(key.size() - kSuffix.size());
+  if (!std::ranges::equal(suffix, kSuffix, [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == b;
+      }))
+    return std::nullopt;
+  std::string scope(key.substr(0, key.size() - kSuffix.size()));
+  if (scope.find('/') != std::string::npos) return std::nullopt;
+  return scope;
 }
 
 std::string env_value(const std::vector<std::string>& env, std::string_view name) {
@@ -32,23 +56,30 @@ std::string flag_value(const std::vector<std::string>& argv,
   return value;
 }
 
-std::string npmrc_registry(const std::string& text) {
-  std::string value;
+// The `registry=` line and the `@scope:registry=` lines of an .npmrc, the last of each.
+struct NpmrcRegistries {
+  std::string registry;
+  std::map<std::string, std::string> scopes;
+};
+
+NpmrcRegistries npmrc_registries(const std::string& text) {
+  NpmrcRegistries out;
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     std::string line =
         text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     start = end == std::string::npos ? text.size() : end + 1;
-    line.erase(0, line.find_first_not_of(" \t"));
-    if (!line.starts_with("registry")) continue;
     auto eq = line.find('=');
-    if (eq == std::string::npos || line.find_first_not_of(" \t", 8) != eq) continue;
-    value = line.substr(eq + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    value.erase(value.find_last_not_of(" \t\r") + 1);
+    if (eq == std::string::npos) continue;
+    std::string key = trimmed(line.substr(0, eq));
+    std::string value = trimmed(line.substr(eq + 1));
+    if (key == "registry")
+      out.registry = value;
+    else if (auto scope = scope_of_registry_key(key))
+      out.scopes[*scope] = value;
   }
-  return value;
+  return out;
 }
 
 // A PEP 503 index URL ("https://pypi.org/simple/") -> the site its JSON API lives on.
@@ -65,6 +96,14 @@ std::string npm_escaped(const std::string& name) {
   return out;
 }
 
+const std::string& npm_registry_for(const RegistryBases& bases, const std::string& name) {
+  if (name.starts_with('@')) {
+    auto scoped = bases.npm_scopes.find(name.substr(0, name.find('/')));
+    if (scoped != bases.npm_scopes.end()) return scoped->second;
+  }
+  return bases.npm;
+}
+
 }  // namespace
 
 RegistryBases registry_bases(const std::vector<std::string>& argv,
@@ -74,8 +113,34 @@ RegistryBases registry_bases(const std::vector<std::string>& argv,
   std::string npm = flag_value(argv, {"--registry"});
   if (npm.empty()) npm = env_value(env, "npm_config_registry");
   if (npm.empty()) npm = env_value(env, "NPM_CONFIG_REGISTRY");
-  if (npm.empty()) npm = npmrc_registry(project_npmrc);
+  NpmrcRegistries npmrc = npmrc_registries(project_npmrc);
+  if (npm.empty()) npm = npmrc.registry;
   if (!npm.empty()) bases.npm = with_slash(npm);
+  // Lowest precedence first: the project's .npmrc, then the environment, then the flags.
+  for (auto& [scope, url] : npmrc.scopes) bases.npm_scopes[scope] = with_slash(url);
+  for (const auto& entry : env) {
+    constexpr std::string_view kPrefix = "npm_config_";
+    auto eq = entry.find('=');
+    if (eq == std::string::npos || eq <= kPrefix.size()) continue;
+    std::string lowered = entry.substr(0, kPrefix.size());
+    for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lowered != kPrefix) continue;
+    auto scope =
+        scope_of_registry_key(std::string_view(entry).substr(kPrefix.size(), eq - kPrefix.size()));
+    if (scope && eq + 1 < entry.size()) bases.npm_scopes[*scope] = with_slash(entry.substr(eq + 1));
+  }
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    std::string_view arg = argv[i];
+    if (!arg.starts_with("--@")) continue;
+    auto eq = arg.find('=');
+    auto scope = scope_of_registry_key(
+        arg.substr(2, eq == std::string_view::npos ? std::string_view::npos : eq - 2));
+    if (!scope) continue;
+    if (eq != std::string_view::npos)
+      bases.npm_scopes[*scope] = with_slash(std::string(arg.substr(eq + 1)));
+    else if (i + 1 < argv.size())
+      bases.npm_scopes[*scope] = with_slash(argv[i + 1]);
+  }
   std::string pypi = flag_value(argv, {"--index-url", "-i"});
   if (pypi.empty()) pypi = env_value(env, "PIP_INDEX_URL");
   if (!pypi.empty()) bases.pypi = pypi_site(pypi);
@@ -85,7 +150,7 @@ RegistryBases registry_bases(const std::vector<std::string>& argv,
 Result<std::string> metadata_url(const RegistryBases& bases, const PackageVersion& p) {
   switch (p.ecosystem) {
     case Ecosystem::npm:
-      return bases.npm + npm_escaped(p.name);
+      return npm_registry_for(bases, p.name) + npm_escaped(p.name);
     case Ecosystem::pypi:
       return bases.pypi + "pypi/" + p.name + "/" + p.version + "/json";
     case Ecosystem::crates_io:

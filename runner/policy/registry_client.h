@@ -20,13 +20,15 @@ namespace safeinstall::runner {
 
 struct RegistryBases {
   std::string npm = "https://registry.npmjs.org/";
+  std::map<std::string, std::string> npm_scopes;  // "@myorg" -> its registry (@scope:registry)
   std::string pypi = "https://pypi.org/";
   std::string crates = "https://crates.io/";
   std::string rubygems = "https://rubygems.org/";
 };
 
 // The registries a run used, from its argv, the sandbox's environment (NAME=VALUE) and the
-// project's .npmrc (its `registry=` line, when given).
+// project's .npmrc (its `registry=` and `@scope:registry=` lines, when given). A scoped
+// package's metadata comes from its scope's registry, as npm fetched it.
 RegistryBases registry_bases(const std::vector<std::string>& argv,
                              const std::vector<std::string>& env, const std::string& project_npmrc);
 

@@ -350,6 +350,30 @@ TEST_CASE("registry client: the registry a run used, and each metadata URL") {
   CHECK(*metadata_url(defaults, gem) == "https://rubygems.org/api/v1/versions/rails.json");
 }
 
+TEST_CASE("registry client: a scoped package's metadata comes from its scope's registry") {
+  auto from_npmrc = registry_bases(
+      {"npm", "ci"}, {},
+      "registry=https://mirror.example/\n@corp:registry = https://npm.corp.example/api/\n");
+  CHECK(*metadata_url(from_npmrc, npm("@corp/tool", "1.0.0")) ==
+        "https://npm.corp.example/api/@corp%2ftool");
+  CHECK(*metadata_url(from_npmrc, npm("@other/tool", "1.0.0")) ==
+        "https://mirror.example/@other%2ftool");
+  CHECK(*metadata_url(from_npmrc, npm("corp", "1.0.0")) == "https://mirror.example/corp");
+  // The environment outranks the project's file, a flag outranks both.
+  auto from_env = registry_bases({"npm", "ci"}, {"NPM_CONFIG_@corp:REGISTRY=https://env.example"},
+                                 "@corp:registry=https://npm.corp.example/\n");
+  CHECK(from_env.npm_scopes.at("@corp") == "https://env.example/");
+  auto from_flag = registry_bases({"npm", "ci", "--@corp:registry=https://flag.example/x"},
+                                  {"npm_config_@corp:registry=https://env.example"}, "");
+  CHECK(*metadata_url(from_flag, npm("@corp/tool", "2.0.0")) ==
+        "https://flag.example/x/@corp%2ftool");
+  auto spaced = registry_bases({"npm", "ci", "--@corp:registry", "https://f2.example"}, {}, "");
+  CHECK(spaced.npm_scopes.at("@corp") == "https://f2.example/");
+  // Keys that only look like one are not scopes.
+  auto odd = registry_bases({"npm", "ci"}, {}, "@:registry=https://a/\n@a/b:registry=https://b/\n");
+  CHECK(odd.npm_scopes.empty());
+}
+
 TEST_CASE("registry client: a host the profile does not allow is never asked") {
   auto allowed = safeinstall::sandbox::EgressPolicy::parse({"registry.test:80"});
   REQUIRE(allowed);

@@ -39,6 +39,12 @@ class OneShotServer {
   }
   ~OneShotServer() {
     release_.set_value();
+    // A server nobody asked (a refused redirect's target) still waits in accept(): closing
+    // the acceptor does not wake it, a connection does.
+    boost::system::error_code ec;
+    tcp::socket poke(io_);
+    poke.connect(acceptor_.local_endpoint(), ec);
+    poke.close(ec);
     acceptor_.close();
     thread_.join();
   }
@@ -151,6 +157,66 @@ TEST_CASE("registry fetch: refused hosts, non-public addresses, errors and silen
   auto not_found = http_get("http://" + base404 + "/nope", allowing(base404));
   REQUIRE_FALSE(not_found);
   CHECK(not_found.error().message().find("HTTP 404") != std::string::npos);
+}
+
+std::string redirect(const std::string& location) {
+  return "HTTP/1.1 302 Found\r\nLocation: " + location +
+         "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+}
+
+safeinstall::sandbox::EgressPolicy allowing_all(const std::vector<std::string>& patterns) {
+  auto policy = safeinstall::sandbox::EgressPolicy::parse(patterns);
+  REQUIRE(policy);
+  return *policy;
+}
+
+TEST_CASE("registry fetch: redirects are followed to allowed hosts only, five at most") {
+  OneShotServer target(ok(R"({"moved":true})"));
+  const std::string target_base = "127.0.0.1:" + std::to_string(target.port());
+  OneShotServer mover(redirect("http://" + target_base + "/cdn/left-pad"));
+  const std::string mover_base = "127.0.0.1:" + std::to_string(mover.port());
+
+  SECTION("to an allowed host: its body, asked for at the new path") {
+    auto body =
+        http_get("http://" + mover_base + "/left-pad", allowing_all({mover_base, target_base}));
+    REQUIRE(body);
+    CHECK(*body == R"({"moved":true})");
+    CHECK(target.request().starts_with("GET /cdn/left-pad HTTP/1.1\r\n"));
+  }
+  SECTION("to a host the profile does not allow: refused, never asked") {
+    auto body = http_get("http://" + mover_base + "/left-pad", allowing(mover_base));
+    REQUIRE_FALSE(body);
+    CHECK(body.error().message().find(
+              "redirected to http://" + target_base + "/cdn/left-pad: " + target_base +
+              " is not among the hosts the profile allows") != std::string::npos);
+  }
+}
+
+// Servers that redirect one to the next `redirects` times before the last answers 200; the
+// first one asked is bases.back().
+struct RedirectChain {
+  std::vector<std::unique_ptr<OneShotServer>> servers;
+  std::vector<std::string> bases;
+
+  explicit RedirectChain(int redirects) {
+    add(ok("{}"));
+    for (int i = 0; i < redirects; ++i) add(redirect("http://" + bases.back() + "/next"));
+  }
+  void add(std::string answer) {
+    servers.push_back(std::make_unique<OneShotServer>(std::move(answer)));
+    bases.push_back("127.0.0.1:" + std::to_string(servers.back()->port()));
+  }
+};
+
+TEST_CASE("registry fetch: a chain of more than five redirects ends in an error") {
+  RedirectChain six(6);
+  auto body = http_get("http://" + six.bases.back() + "/first", allowing_all(six.bases));
+  REQUIRE_FALSE(body);
+  CHECK(body.error().message().find("more than 5 redirects") != std::string::npos);
+  RedirectChain five(5);
+  auto followed = http_get("http://" + five.bases.back() + "/first", allowing_all(five.bases));
+  REQUIRE(followed);
+  CHECK(*followed == "{}");
 }
 
 TEST_CASE("registry fetch: HTTPS checks the certificate and the host it names") {
