@@ -144,6 +144,7 @@ std::string render_profile(const ResolvedProfile& p) {
   list_section(out, "match",
                {{"commands", m.commands},
                 {"install", m.install},
+                {"build", m.build},
                 {"project_files", m.project_files},
                 {"always", m.always},
                 {"bare", m.bare},
@@ -153,7 +154,8 @@ std::string render_profile(const ResolvedProfile& p) {
                {{"expected", m.expected},
                 {"protected", m.protected_paths},
                 {"direct", m.direct},
-                {"manifests", m.manifests}});
+                {"manifests", m.manifests},
+                {"outputs", m.outputs}});
   out +=
       "# and always protected: .git/**, .github/**, CI, editor and package manager config "
       "(built in)\n";

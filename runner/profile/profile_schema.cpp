@@ -11,6 +11,7 @@
 #include "runner/fs/deep_glob.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/toml_input.h"
+#include "runner/profile/build_outputs.h"
 #include "runner/profile/byte_size.h"
 #include "runner/profile/decoy_names.h"
 #include "runner/profile/package_pattern.h"
@@ -172,8 +173,9 @@ Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out)
   if (!match) return propagate(match);
   if (*match == nullptr) return {};
   const auto& t = **match;
-  if (auto ok = r.known_keys(t, "[match]",
-                             {"commands", "install", "project_files", "always", "bare", "global"});
+  if (auto ok = r.known_keys(
+          t, "[match]",
+          {"commands", "install", "build", "project_files", "always", "bare", "global"});
       !ok)
     return ok;
   if (auto ok = take(r.strings(t, "always", "match.always", "[\"npx\"]"), out.always); !ok)
@@ -192,6 +194,9 @@ Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out)
     return ok;
   if (auto ok = take(r.strings(t, "install", "match.install", "[\"install\", \"ci\", \"add\"]"),
                      out.install);
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "build", "match.build", "[\"run build\", \"test\"]"), out.build);
       !ok)
     return ok;
   if (!out.commands.empty()) {
@@ -244,15 +249,36 @@ Result<> read_network(const Reader& r, const toml::table& root, ProfileLayer& ou
       });
 }
 
+Result<> check_glob(const Reader& r, const std::string& glob, const toml::source_region& at) {
+  GlobSet set;
+  if (auto added = set.add(glob); !added) return r.fail(at, added.error().step, added.error().hint);
+  return {};
+}
+
 Result<> check_globs(const Reader& r, const SourcedStrings& globs, const toml::table& t,
                      const char* key) {
   if (globs.empty()) return {};
-  return check_each(r, globs, t, key, [&](const std::string& glob, const auto& at) -> Result<> {
-    GlobSet set;
-    if (auto added = set.add(glob); !added)
-      return r.fail(at, added.error().step, added.error().hint);
-    return {};
+  return check_each(r, globs, t, key, [&](const std::string& glob, const auto& at) {
+    return check_glob(r, glob, at);
   });
+}
+
+// [files] outputs: globs, or `${-OPTION}` for the path a build command gives that option.
+Result<> check_outputs(const Reader& r, const SourcedStrings& outputs, const toml::table& t) {
+  if (outputs.empty()) return {};
+  return check_each(
+      r, outputs, t, "outputs", [&](const std::string& entry, const auto& at) -> Result<> {
+        if (entry.find("${") == std::string::npos) return check_glob(r, entry, at);
+        auto option = output_option_of(entry);
+        bool option_like =
+            option && std::ranges::all_of(*option, [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+            });
+        if (!option_like)
+          return r.fail(at, "`" + entry + "` is neither a glob nor an option's value",
+                        "a glob (\"dist/**\") or ${-o}: the path the command gives option -o");
+        return {};
+      });
 }
 
 // [files] direct names top-level directories of the project: one path component each.
@@ -272,8 +298,15 @@ Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out)
   if (!files) return propagate(files);
   if (*files == nullptr) return {};
   const auto& t = **files;
-  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct", "manifests"}); !ok)
+  if (auto ok =
+          r.known_keys(t, "[files]", {"expected", "protected", "direct", "manifests", "outputs"});
+      !ok)
     return ok;
+  if (auto ok =
+          take(r.strings(t, "outputs", "files.outputs", "[\"dist/**\", \"${-o}\"]"), out.outputs);
+      !ok)
+    return ok;
+  if (auto ok = check_outputs(r, out.outputs, t); !ok) return ok;
   if (auto ok =
           take(r.strings(t, "manifests", "files.manifests", "[\"package.json\"]"), out.manifests);
       !ok)

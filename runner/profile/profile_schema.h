@@ -133,6 +133,7 @@ struct ProfileLayer {
   SourcedStrings global;
   // Only when the project holds one of these (yarn berry: ".yarnrc.yml"); such a profile wins
   // over one matching the same command without this condition.
+  SourcedStrings build;     // "run build", "test": commands whose outputs [files] outputs names
   SourcedStrings project_files;
   // [network]
   SourcedStrings hosts;
@@ -156,6 +157,9 @@ struct ProfileLayer {
   // [decoys]: decoy credentials in the throwaway home (runner/plan/decoys.h)
   std::optional<Sourced<bool>> decoys_enabled;
   SourcedStrings decoy_skip;        // no decoy at these: "~/.npmrc"
+  // What a [match] build command writes ("dist/**", "target/**", "${-o}": the value of its
+  // -o option): expected for those commands only (runner/profile/build_outputs.h).
+  SourcedStrings outputs;
   SourcedStrings decoy_tool_reads;  // the tool reads these itself
   // [[cache]]
   std::vector<CacheEntry> caches;
