@@ -267,6 +267,10 @@ int run(const Options& given, PrunePolicy& prune) {
   apply_recording(*recording, plan->spec);
   recording->command = {plan->spec.argv, plan->spec.cwd};
   recording->own_dirs = {plan->home, "/tmp", plan->project};
+  // The local dependencies are read-only: a write into one is refused by the mount and
+  // recorded, which needs the sandbox to notify writes by path.
+  recording->read_only_dirs = plan->local_dependencies;
+  plan->spec.record_path_writes = plan->spec.record_syscalls && !plan->local_dependencies.empty();
   record.project = plan->project;
   record.plan = std::move(*plan);
 

@@ -5,11 +5,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <array>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
 
 #include "runner/profile/script_policy.h"
 #include "runner/supervise/process_tree.h"
+#include "runner/supervise/read_only_writes.h"
 #include "runner/supervise/syscall_recorder.h"
 #include "sandbox/seccomp/seccomp_filter.h"
 #include "sandbox/seccomp/seccomp_notify.h"
@@ -121,4 +128,89 @@ TEST_CASE("recording: refused calls are notified, recorded and answered EPERM") 
   ::waitpid(child, &status, 0);
   for (int fd : {report[0], report[1], listener_number[0], listener_number[1], pidfd, listener})
     ::close(fd);
+}
+
+TEST_CASE("recording: the path arguments a writing call names") {
+  std::array<std::uint64_t, 6> a{10, 20, 30, 40, 50, 60};
+  auto args = [&](const char* call) {
+    std::vector<std::pair<int, std::uint64_t>> out;
+    for (const auto& p : runner::written_path_arguments(call, a))
+      out.emplace_back(p.dirfd, p.address);
+    return out;
+  };
+  using V = std::vector<std::pair<int, std::uint64_t>>;
+  CHECK(args("open") == V{{AT_FDCWD, 10}});
+  CHECK(args("openat") == V{{10, 20}});
+  CHECK(args("rename") == V{{AT_FDCWD, 10}, {AT_FDCWD, 20}});
+  CHECK(args("renameat2") == V{{10, 20}, {30, 40}});
+  CHECK(args("symlink") == V{{AT_FDCWD, 20}});
+  CHECK(args("symlinkat") == V{{20, 30}});
+  CHECK(args("linkat") == V{{30, 40}});
+  CHECK(args("getpid").empty());
+  // An ia32 caller's AT_FDCWD arrives as a 32-bit -100.
+  std::array<std::uint64_t, 6> narrow{0xffffff9cULL, 20};
+  CHECK(runner::written_path_arguments("mkdirat", narrow)[0].dirfd == AT_FDCWD);
+  for (const auto& call : sandbox::path_write_syscalls()) {
+    INFO(call);
+    CHECK_FALSE(runner::written_path_arguments(call, a).empty());
+  }
+}
+
+// Writes by path are notified only in RecordWrites, an open for reading not at all; the
+// recorder keeps those aimed into a watched directory and lets every one continue.
+TEST_CASE("recording: writes by path into a watched directory are recorded and continue") {
+  char pattern[] = "/tmp/si-rec-XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  std::string dir = pattern;
+  std::string watched = dir + "/watched";
+  REQUIRE(::mkdir(watched.c_str(), 0700) == 0);
+  int listener_number[2];
+  REQUIRE(::pipe(listener_number) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
+      auto listener = sandbox::install_seccomp_filter(sandbox::FilterMode::RecordWrites);
+      if (listener) {
+        int fd = listener->get();
+        (void)!::write(listener_number[1], &fd, sizeof fd);
+        ::close(::open("/etc/hostname", O_RDONLY | O_CLOEXEC));               // not notified
+        ::close(::open((watched + "/x").c_str(), O_WRONLY | O_CREAT, 0600));  // recorded
+        ::mkdir((dir + "/other").c_str(), 0700);                              // notified only
+      }
+    }
+    ::_exit(0);
+  }
+  int fd_in_child = -1;
+  REQUIRE(::read(listener_number[0], &fd_in_child, sizeof fd_in_child) == sizeof fd_in_child);
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  REQUIRE(pidfd >= 0);
+  int listener = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, fd_in_child, 0));
+  REQUIRE(listener >= 0);
+  runner::SyscallRecorder recorder(runner::ScriptPolicy{}, {}, {},
+                                   runner::ReadOnlyWatch({watched}));
+  std::vector<std::string> calls;
+  for (;;) {
+    struct pollfd p {
+      listener, POLLIN, 0
+    };
+    if (::poll(&p, 1, 10000) != 1 || (p.revents & POLLIN) == 0) break;  // hung up (or stuck)
+    auto notification = sandbox::receive_notification(listener);
+    if (!notification || !*notification) continue;
+    calls.push_back(sandbox::syscall_name((*notification)->arch, (*notification)->syscall));
+    recorder.handle(listener, **notification);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(calls.size() == 2);
+  CHECK(calls.at(0) == "openat");
+  REQUIRE(recorder.write_attempts().size() == 1);
+  CHECK(recorder.write_attempts()[0].path == watched + "/x");
+  CHECK(recorder.write_attempts()[0].call == "openat");
+  CHECK(recorder.refusals().empty());
+  // Each call went on in the kernel.
+  CHECK(::access((watched + "/x").c_str(), F_OK) == 0);
+  CHECK(::access((dir + "/other").c_str(), F_OK) == 0);
+  for (int fd : {listener_number[0], listener_number[1], pidfd, listener}) ::close(fd);
+  std::filesystem::remove_all(dir);
 }
