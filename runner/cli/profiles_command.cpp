@@ -174,6 +174,12 @@ std::string render_profile(const ResolvedProfile& p) {
     out += "path = " + quoted(cache.path) + "\n";
     if (!cache.env.empty()) out += "env = " + quoted(cache.env) + "\n";
   }
+  for (const auto& log : m.logs) {
+    out += "\n[[logs]]  # " + log.origin.text() + "\n";
+    out += "path = " + quoted(log.path) + "\n";
+    if (!log.env.empty()) out += "env = " + quoted(log.env) + "\n";
+    if (!log.file.empty()) out += "file = " + quoted(log.file) + "\n";
+  }
   list_section(out, "filesystem",
                {{"visible", m.visible}, {"hide", m.hide}, {"readonly", m.readonly}});
   if (m.hide_user_homes)

@@ -322,20 +322,22 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   if (run.options.no_decoys) decoys.enabled = false;
   plan_decoys(plan, decoys);
   for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
+  for (const auto& log : run.profile.merged.logs)
+    plan.log_places.push_back({plan.home + "/" + log.path.substr(2), log.env, log.file});
   if (run.profile.is_install(run.options.command)) {
     for (const auto& m : run.profile.merged.manifests) plan.dependency_manifests.push_back(m.value);
   }
   // The flag layer holds --expect too; with_expect_flags adds those with the flag's own errors.
   auto profile_expected = globs_of(run.profile.merged.expected, "--expect");
   if (!profile_expected) return propagate(profile_expected);
-  auto expected = with_expect_flags(std::move(*profile_expected), run.options.expect);
-  if (!expected) return propagate(expected);
   // A build command's outputs (npm run build: dist/**) are expected for it alone.
   if (run.profile.is_build(run.options.command)) {
     auto outputs = globs_of(build_outputs_of(run, plan), "");
     if (!outputs) return propagate(outputs);
     profile_expected->add_all(*outputs);
   }
+  auto expected = with_expect_flags(std::move(*profile_expected), run.options.expect);
+  if (!expected) return propagate(expected);
   plan.expected_writes = std::move(*expected);
   auto autorun = auto_run_rules_of(run.profile.merged);
   if (!autorun) return propagate(autorun);

@@ -346,6 +346,13 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
     else
       into.caches.push_back(cache);
   }
+  for (const auto& log : from.logs) {
+    auto same = std::ranges::find_if(into.logs, [&](const auto& l) { return l.path == log.path; });
+    if (same != into.logs.end())
+      *same = log;
+    else
+      into.logs.push_back(log);
+  }
   append_unique(into.visible, from.visible);
   append_unique(into.hide, from.hide);
   append_unique(into.readonly, from.readonly);

@@ -443,6 +443,41 @@ Result<> read_caches(const Reader& r, const toml::table& root, ProfileLayer& out
   return {};
 }
 
+Result<> read_logs(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  static constexpr const char* kForm =
+      "[[logs]] path = \"~/.npm/_logs\" env = \"npm_config_logs_dir\" (file = \"pip.log\")";
+  const toml::node* node = root.get("logs");
+  if (node == nullptr) return {};
+  const auto* array = node->as_array();
+  if (array == nullptr) return r.fail(node->source(), "`logs` must be a list of tables", kForm);
+  for (const auto& item : *array) {
+    const auto* t = item.as_table();
+    if (t == nullptr) return r.fail(item.source(), "each [[logs]] must be a table", kForm);
+    if (auto ok = r.known_keys(*t, "[[logs]]", {"path", "env", "file"}); !ok) return ok;
+    std::optional<Sourced<std::string>> path, env, file;
+    if (auto ok = take(r.string(*t, "path", "logs.path", "\"~/.npm/_logs\""), path); !ok) return ok;
+    if (auto ok = take(r.string(*t, "env", "logs.env", "\"PIP_LOG\""), env); !ok) return ok;
+    if (auto ok = take(r.string(*t, "file", "logs.file", "\"pip.log\""), file); !ok) return ok;
+    if (!path || !is_home_relative(path->value))
+      return r.fail(path ? t->get("path")->source() : item.source(),
+                    "[[logs]] needs `path`, a directory in the home", "path = \"~/.npm/_logs\"");
+    if (env && !is_env_name(env->value))
+      return r.fail(t->get("env")->source(),
+                    "`" + env->value + "` is not an environment variable name",
+                    "env = \"npm_config_logs_dir\"");
+    if (file && (file->value.empty() || file->value.find('/') != std::string::npos ||
+                 file->value.front() == '.' || !file->value.ends_with(".log")))
+      return r.fail(t->get("file")->source(), "`" + file->value + "` is not a log file's name",
+                    "file = \"pip.log\": a name ending in .log, no '/'");
+    if (file && !env)
+      return r.fail(t->get("file")->source(), "[[logs]] `file` needs `env`, the variable naming it",
+                    kForm);
+    out.logs.push_back({path->value, env ? env->value : std::string(),
+                        file ? file->value : std::string(), r.origin(item.source())});
+  }
+  return {};
+}
+
 Result<> read_toolchains(const Reader& r, const toml::table& fs, ProfileLayer& out) {
   const toml::node* node = fs.get("toolchain");
   if (node == nullptr) return {};
@@ -867,7 +902,7 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
     if (auto ok =
             r.known_keys(root, "a profile",
                          {"extends", "description", "scripts", "match", "network", "files", "env",
-                          "credentials", "cache", "filesystem", "limits", "decoys", "runs",
+                          "credentials", "cache", "logs", "filesystem", "limits", "decoys", "runs",
                           // package policy
                           "policy",
                           // auto-run points
@@ -880,7 +915,8 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
     if (const toml::node* match = root.get("match"))
       return r.fail(match->source(), "[match] belongs in a profile file, not in .safeinstall.toml",
                     "choose the profile for this project with profile = \"NAME\"");
-    for (const char* key : {"filesystem", "limits", "cache", "credentials", "decoys", "runs"}) {
+    for (const char* key :
+         {"filesystem", "limits", "cache", "logs", "credentials", "decoys", "runs"}) {
       if (const toml::node* node = root.get(key))
         return r.fail(node->source(), "[" + std::string(key) + "] cannot be set by a project",
                       "set it in ~/.config/safeinstall/NAME.toml or /etc/safeinstall/NAME.toml");
@@ -926,8 +962,8 @@ Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
   ProfileLayer out;
   out.file = r.file();
   for (auto step : {read_top_level, read_match, read_network, read_files, read_env,
-                    read_credentials, read_decoys, read_caches, read_filesystem, read_limits,
-                    read_runs, read_policy, read_autorun}) {
+                    read_credentials, read_decoys, read_caches, read_logs, read_filesystem,
+                    read_limits, read_runs, read_policy, read_autorun}) {
     if (auto ok = step(r, root, out); !ok) return propagate(ok);
   }
   return out;
