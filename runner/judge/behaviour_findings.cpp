@@ -108,10 +108,12 @@ void protected_writes(const RunRecord& record, std::vector<Finding>& out) {
 }
 
 // A local dependency outside the project is shown read-only: the write failed (EROFS), but
-// a package that tried to change a sibling project's files is named all the same.
+// a package that tried to change a sibling project's files is named all the same. One by no
+// package's process (npm's own chmod of a linked package's bin) is recorded as low: the tool
+// saw the error and says so itself.
 void read_only_writes(const Outcome& outcome, std::vector<Finding>& out) {
   for (const auto& w : outcome.write_attempts) {
-    out.push_back({FindingKind::refused_write, Severity::high,
+    out.push_back({FindingKind::refused_write, w.package.empty() ? Severity::low : Severity::high,
                    w.call + " of " + w.path +
                        " refused (EROFS): a local dependency outside the project, read-only, by " +
                        who(w.argv, w.pid) + by_package(w.package),
