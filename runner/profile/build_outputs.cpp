@@ -27,18 +27,24 @@ std::optional<std::string> option_value(std::span<const std::string> argv,
 
 namespace {
 
-// The glob for the path an option names, relative to the project, or nothing when it lies
-// outside it, is the project itself, or holds glob characters (it would stand for more).
-std::optional<std::string> glob_for_path(const std::string& value, const std::string& project,
-                                         const std::string& cwd) {
-  if (value.empty() || value.find_first_of("*?[]\\") != std::string::npos) return std::nullopt;
+// The globs for the path an option names, relative to the project — the directories the
+// command makes on the way too (`-o bin/app`: bin, bin/app) — or none when it lies outside
+// it, is the project itself, or holds glob characters (it would stand for more).
+std::vector<std::string> globs_for_path(const std::string& value, const std::string& project,
+                                        const std::string& cwd) {
+  if (value.empty() || value.find_first_of("*?[]\\") != std::string::npos) return {};
   std::string full = lexically_normal(value, cwd);
-  if (!is_within(full, project) || full == lexically_normal(project)) return std::nullopt;
+  if (!is_within(full, project) || full == lexically_normal(project)) return {};
   std::string relative = full.substr(lexically_normal(project).size());
   if (relative.starts_with('/')) relative.erase(0, 1);
-  if (relative.empty()) return std::nullopt;
+  if (relative.empty()) return {};
+  std::vector<std::string> globs;
+  for (auto slash = relative.find('/'); slash != std::string::npos;
+       slash = relative.find('/', slash + 1))
+    globs.push_back(relative.substr(0, slash));
   // `-o bin/` is a directory the command fills.
-  return value.ends_with('/') ? relative + "/**" : relative;
+  globs.push_back(value.ends_with('/') ? relative + "/**" : relative);
+  return globs;
 }
 
 }  // namespace
@@ -55,7 +61,8 @@ std::vector<std::string> build_output_globs(const std::vector<std::string>& entr
     }
     auto value = option_value(argv, *option);
     if (!value) continue;
-    if (auto glob = glob_for_path(*value, project, cwd)) globs.push_back(*glob);
+    auto more = globs_for_path(*value, project, cwd);
+    globs.insert(globs.end(), more.begin(), more.end());
   }
   return globs;
 }

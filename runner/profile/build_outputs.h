@@ -19,8 +19,9 @@ std::optional<std::string> output_option_of(std::string_view entry);
 std::optional<std::string> option_value(std::span<const std::string> argv, std::string_view option);
 
 // The globs `entries` stand for in this command: globs as they are, `${-o}` as the
-// project-relative path its value names (`dir/**` for a value ending in `/`), or nothing
-// when the option is absent or names a place outside the project. `cwd` is the command's
+// project-relative path its value names (`dir/**` for a value ending in `/`) and the
+// directories above it, or nothing when the option is absent or names a place outside the
+// project. `cwd` is the command's
 // working directory, inside `project`.
 std::vector<std::string> build_output_globs(const std::vector<std::string>& entries,
                                             std::span<const std::string> argv,

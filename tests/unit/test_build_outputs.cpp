@@ -33,10 +33,13 @@ TEST_CASE("build outputs: globs pass as they are, ${-o} becomes the project path
     return build_output_globs(entries, words(argv), "/p", cwd);
   };
   CHECK(globs({"go", "build"}) == words({"dist/**"}));
-  CHECK(globs({"go", "build", "-o", "bin/app"}) == words({"dist/**", "bin/app"}));
+  // The directories it makes on the way are its outputs too.
+  CHECK(globs({"go", "build", "-o", "bin/app"}) == words({"dist/**", "bin", "bin/app"}));
+  CHECK(globs({"go", "build", "-o", "app"}) == words({"dist/**", "app"}));
   CHECK(globs({"go", "build", "-o", "bin/"}) == words({"dist/**", "bin/**"}));
-  CHECK(globs({"go", "build", "-o", "/p/out/app"}) == words({"dist/**", "out/app"}));
-  CHECK(globs({"go", "build", "-o", "../x/app"}, "/p/cmd") == words({"dist/**", "x/app"}));
+  CHECK(globs({"go", "build", "-o", "/p/out/x/app"}) ==
+        words({"dist/**", "out", "out/x", "out/x/app"}));
+  CHECK(globs({"go", "build", "-o", "../x/app"}, "/p/cmd") == words({"dist/**", "x", "x/app"}));
   // Outside the project, the project itself, or a glob: nothing is expected for it.
   CHECK(globs({"go", "build", "-o", "/usr/local/bin/app"}) == words({"dist/**"}));
   CHECK(globs({"go", "build", "-o", "../app"}) == words({"dist/**"}));
