@@ -84,7 +84,11 @@ std::vector<ToolLogs> tool_logs_for(const std::string& tool, const std::vector<L
   for (const auto& place : places) {
     // Each place its own bound directory; their logs all go to <run dir>/logs/<tool>/.
     std::string staged = run_dir + "/tool-logs/" + tool;
-    if (!logs.empty()) staged += "-" + std::to_string(logs.size());
+    // Appended piecewise: GCC 12's -Wrestrict misreads `"-" + std::to_string(n)` at -O3.
+    if (!logs.empty()) {
+      staged += '-';
+      staged += std::to_string(logs.size());
+    }
     ToolLogs one{tool, place.inside, staged, {}};
     if (!place.env.empty())
       one.env.emplace_back(place.env,
