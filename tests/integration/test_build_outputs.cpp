@@ -1,10 +1,21 @@
 // A build command's outputs are expected for it: the real `npm run build` writing dist/ is
-// promoted, the same script writing a CI workflow is not, and `--expect` still adds paths.
+// promoted, the same script writing a CI workflow is not, and `--expect` still adds paths;
+// the real `go build -o PATH` promotes PATH.
 #include <catch2/catch.hpp>
 
 #include "tests/integration/harness.h"
 #include "tests/integration/project_checks.h"
 #include "tests/integration/skip.h"
+
+// Skips (with the reason printed) without the sandbox or without `program` on PATH.
+#define SKIP_UNLESS_TOOL(who, program)                                                    \
+  SKIP_UNLESS_SANDBOX(who);                                                               \
+  do {                                                                                    \
+    if (::safeinstall::test::which(program).empty()) {                                    \
+      WARN("skipped: " << program << " is not installed (scripts/setup.sh installs it)"); \
+      return;                                                                             \
+    }                                                                                     \
+  } while (false)
 
 using namespace safeinstall::test;
 using namespace std::chrono_literals;
@@ -21,14 +32,20 @@ void write_build_script(const Scenario& s, const std::string& script) {
   write_script(s, "build", script);
 }
 
+// TOOL ARGS... in the sandbox, in CI mode, with flags of safeinstall's.
+SandboxRun tool(const Scenario& s, const std::vector<std::string>& command,
+                const std::vector<std::string>& flags = {}) {
+  auto run = s.run(command, flags, kCleanCiEnv, 180s);
+  UNSCOPED_INFO(Catch::Detail::stringify(command)
+                << "\nexit " << run.exit_code() << "\nstderr: " << run.result.err);
+  return run;
+}
+
 SandboxRun npm(const Scenario& s, const std::vector<std::string>& args,
                const std::vector<std::string>& flags = {}) {
   std::vector<std::string> command{"npm"};
   command.insert(command.end(), args.begin(), args.end());
-  auto run = s.run(command, flags, kCleanCiEnv, 120s);
-  UNSCOPED_INFO(Catch::Detail::stringify(command)
-                << "\nexit " << run.exit_code() << "\nstderr: " << run.result.err);
-  return run;
+  return tool(s, command, flags);
 }
 
 }  // namespace
@@ -36,11 +53,7 @@ SandboxRun npm(const Scenario& s, const std::vector<std::string>& args,
 TEST_CASE("build outputs: npm run build writing dist/ is promoted, a workflow it writes is held",
           "[build][npm]") {
   Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_SANDBOX(who);
-  if (which("npm").empty()) {
-    WARN("skipped: npm is not installed (scripts/setup.sh installs it)");
-    return;
-  }
+  SKIP_UNLESS_TOOL(who, "npm");
   Scenario s(who);
   write_build_script(s, "mkdir -p dist && echo built > dist/app.js");
   auto built = npm(s, {"run", "build"});
@@ -79,31 +92,18 @@ TEST_CASE("build outputs: npm run build writing dist/ is promoted, a workflow it
 TEST_CASE("build outputs: go build -o PATH promotes PATH, go build without -o is held",
           "[build][go]") {
   Who who = GENERATE(Who::Root, Who::Unprivileged);
-  SKIP_UNLESS_SANDBOX(who);
-  if (which("go").empty()) {
-    WARN("skipped: go is not installed (scripts/setup.sh installs it)");
-    return;
-  }
+  SKIP_UNLESS_TOOL(who, "go");
   Scenario s(who);
   host_write(s, "go.mod", "module example.test/app\n\ngo 1.19\n");
   host_write(s, "main.go", "package main\n\nfunc main() { println(\"built\") }\n");
-  auto go = [&](const std::vector<std::string>& args) {
-    std::vector<std::string> command{"go"};
-    command.insert(command.end(), args.begin(), args.end());
-    auto run = s.run(command, {}, kCleanCiEnv, 180s);
-    UNSCOPED_INFO(Catch::Detail::stringify(command)
-                  << "\nexit " << run.exit_code() << "\nstderr: " << run.result.err);
-    return run;
-  };
-
-  auto named = go({"build", "-o", "bin/app", "."});
+  auto named = tool(s, {"go", "build", "-o", "bin/app", "."});
   CHECK(named.exit_code() == 0);
   REQUIRE(named.report.is_object());
   CHECK(named.report.at("verdict") == "promoted");
   CHECK(in_project(s, "bin/app"));
 
   // No -o: the binary lands in the project unannounced, and waits for a review.
-  auto unnamed = go({"build"});
+  auto unnamed = tool(s, {"go", "build"});
   CHECK(unnamed.exit_code() == kExitHeld);
   CHECK_FALSE(in_project(s, "app"));
 }
