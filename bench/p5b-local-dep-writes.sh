@@ -26,6 +26,8 @@ build_targets safeinstall
 
 work="$(mktemp -d /tmp/si-p5b.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
+# The staged runs (--no-promote) are kept in a state dir of the work dir, removed with it.
+export SAFEINSTALL_STATE_DIR="$work/state"
 mkdir -p "$work/sib" "$work/with" "$work/without"
 echo '{"name":"sib","version":"1.0.0"}' >"$work/sib/package.json"
 echo '{"name":"with","dependencies":{"sib":"file:../sib"}}' >"$work/with/package.json"
