@@ -1,7 +1,7 @@
 # Part of `cmake --install` (see CMakeLists.txt beside this file): has the binary being
 # installed write its completions and, through help2man, its man page, then installs them.
 # Set by the caller: SAFEINSTALL_BINARY, SAFEINSTALL_HELP2MAN (may be empty),
-# SAFEINSTALL_MAN_INCLUDE, SAFEINSTALL_GENERATED_DIR.
+# SAFEINSTALL_MAN_INCLUDE, SAFEINSTALL_GENERATED_DIR, SAFEINSTALL_GZIP.
 # A directory of this run's own: `cmake --install` and cpack may run at the same time.
 string(RANDOM LENGTH 12 run)
 set(SAFEINSTALL_GENERATED_DIR ${SAFEINSTALL_GENERATED_DIR}/${run})
@@ -43,8 +43,15 @@ if(SAFEINSTALL_HELP2MAN)
   if(NOT status EQUAL 0)
     message(FATAL_ERROR "help2man failed: ${status}")
   endif()
+  # Compressed, as Debian policy (12.1) asks and man reads everywhere: gzip -9n, so that the
+  # same page makes the same bytes (no name, no time stamp).
+  execute_process(COMMAND ${SAFEINSTALL_GZIP} -9n ${SAFEINSTALL_GENERATED_DIR}/safeinstall.1
+                  RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "gzip of the man page failed: ${status}")
+  endif()
   file(INSTALL DESTINATION ${CMAKE_INSTALL_PREFIX}/share/man/man1 TYPE FILE
-       FILES ${SAFEINSTALL_GENERATED_DIR}/safeinstall.1)
+       FILES ${SAFEINSTALL_GENERATED_DIR}/safeinstall.1.gz)
 endif()
 
 file(REMOVE_RECURSE ${SAFEINSTALL_GENERATED_DIR})

@@ -61,6 +61,8 @@ std::string_view to_string(FindingKind kind) {
       return "exfiltration";
     case FindingKind::protected_write:
       return "protected-write";
+    case FindingKind::refused_write:
+      return "refused-write";
     case FindingKind::survivor:
       return "survivor";
     case FindingKind::refused_syscall:

@@ -27,6 +27,7 @@ enum class FindingKind {
   credential_read,        // a decoy credential opened by a package's process
   exfiltration,           // a decoy credential's value seen leaving through the gateway
   protected_write,        // a write under a protected project path
+  refused_write,          // a write into a read-only local dependency, refused (EROFS)
   survivor,               // a process that outlived the command
   refused_syscall,        // ptrace, mount, bpf… refused by the seccomp filter
   unlisted_script,        // an install script of a package outside the script allow-list

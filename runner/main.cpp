@@ -267,6 +267,10 @@ int run(const Options& given, PrunePolicy& prune) {
   apply_recording(*recording, plan->spec);
   recording->command = {plan->spec.argv, plan->spec.cwd};
   recording->own_dirs = {plan->home, "/tmp", plan->project};
+  // The local dependencies are read-only: a write into one is refused by the mount and
+  // recorded, which needs the sandbox to notify writes by path.
+  recording->read_only_dirs = plan->local_dependencies;
+  plan->spec.record_path_writes = plan->spec.record_syscalls && !plan->local_dependencies.empty();
   record.project = plan->project;
   record.plan = std::move(*plan);
 
@@ -279,7 +283,7 @@ int run(const Options& given, PrunePolicy& prune) {
   // Package caches: the persistent cache as an overlay in the home, writes staged beside.
   auto caches = stage_caches(record, staged->run.dir.path);
   // The tool's own logs: written into the run's dir instead of the throwaway home.
-  auto logs = tool_logs_for(record.command, record.plan->home, staged->run.dir.path);
+  auto logs = tool_logs_for(record.profile, record.plan->log_places, staged->run.dir.path);
   if (auto mounted = mount_tool_logs(*record.plan, logs); !mounted) {
     tell("the tool's logs are not kept for this run: " + mounted.error().message());
     logs.clear();

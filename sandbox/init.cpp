@@ -75,7 +75,9 @@ Result<UniqueFd> confine(const Spec& spec, int gateway) {
   if (auto r = build_filesystem(spec.mounts); !r) return propagate(r);
   if (auto r = apply_limits(spec.limits); !r) return propagate(r);
   if (auto r = drop_all_privileges(); !r) return propagate(r);
-  return install_seccomp_filter(spec.record_syscalls ? FilterMode::Record : FilterMode::Enforce);
+  if (!spec.record_syscalls) return install_seccomp_filter(FilterMode::Enforce);
+  return install_seccomp_filter(spec.record_path_writes ? FilterMode::RecordWrites
+                                                        : FilterMode::Record);
 }
 
 sigset_t forwarded_and_child_signals() {

@@ -144,6 +144,7 @@ std::string render_profile(const ResolvedProfile& p) {
   list_section(out, "match",
                {{"commands", m.commands},
                 {"install", m.install},
+                {"build", m.build},
                 {"project_files", m.project_files},
                 {"always", m.always},
                 {"bare", m.bare},
@@ -153,7 +154,8 @@ std::string render_profile(const ResolvedProfile& p) {
                {{"expected", m.expected},
                 {"protected", m.protected_paths},
                 {"direct", m.direct},
-                {"manifests", m.manifests}});
+                {"manifests", m.manifests},
+                {"outputs", m.outputs}});
   out +=
       "# and always protected: .git/**, .github/**, CI, editor and package manager config "
       "(built in)\n";
@@ -171,6 +173,12 @@ std::string render_profile(const ResolvedProfile& p) {
     out += "\n[[cache]]  # " + cache.origin.text() + "\n";
     out += "path = " + quoted(cache.path) + "\n";
     if (!cache.env.empty()) out += "env = " + quoted(cache.env) + "\n";
+  }
+  for (const auto& log : m.logs) {
+    out += "\n[[logs]]  # " + log.origin.text() + "\n";
+    out += "path = " + quoted(log.path) + "\n";
+    if (!log.env.empty()) out += "env = " + quoted(log.env) + "\n";
+    if (!log.file.empty()) out += "file = " + quoted(log.file) + "\n";
   }
   list_section(out, "filesystem",
                {{"visible", m.visible}, {"hide", m.hide}, {"readonly", m.readonly}});

@@ -107,6 +107,20 @@ void protected_writes(const RunRecord& record, std::vector<Finding>& out) {
   }
 }
 
+// A local dependency outside the project is shown read-only: the write failed (EROFS), but
+// a package that tried to change a sibling project's files is named all the same. One by no
+// package's process (npm's own chmod of a linked package's bin) is recorded as low: the tool
+// saw the error and says so itself.
+void read_only_writes(const Outcome& outcome, std::vector<Finding>& out) {
+  for (const auto& w : outcome.write_attempts) {
+    out.push_back({FindingKind::refused_write, w.package.empty() ? Severity::low : Severity::high,
+                   w.call + " of " + w.path +
+                       " refused (EROFS): a local dependency outside the project, read-only, by " +
+                       who(w.argv, w.pid) + by_package(w.package),
+                   w.package, w.path, w.pid});
+  }
+}
+
 const ProcessRecord* recorded(const Outcome& outcome, pid_t pid) {
   for (auto it = outcome.processes.rbegin(); it != outcome.processes.rend(); ++it)
     if (it->pid == pid) return &*it;
@@ -282,6 +296,7 @@ ViolationKind violation_kind_of(FindingKind kind) {
     case FindingKind::exfiltration:
       return ViolationKind::exfiltration;
     case FindingKind::protected_write:
+    case FindingKind::refused_write:
       return ViolationKind::write;
     case FindingKind::survivor:
       return ViolationKind::survivor;
@@ -336,6 +351,7 @@ std::vector<Finding> behaviour_findings(const RunRecord& record) {
   protected_writes(record, out);
   if (record.outcome) {
     survivors_and_refusals(*record.outcome, out);
+    read_only_writes(*record.outcome, out);
     downloads_executed(*record.outcome, out);
   }
   return out;

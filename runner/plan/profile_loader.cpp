@@ -7,6 +7,7 @@
 #include "runner/plan/broad_hosts.h"
 #include "runner/plan/decoys.h"
 #include "runner/plan/environment.h"
+#include "runner/profile/build_outputs.h"
 #include "runner/profile/carryover/url_userinfo.h"
 #include "runner/profile/registry_discovery.h"
 #include "runner/profile/tool_config_carryover.h"
@@ -98,6 +99,7 @@ std::vector<std::string> project_config_widening(const ProfileLayer& merged) {
   };
   note("hosts ", merged.hosts);
   note("expected writes ", merged.expected);
+  note("build outputs ", merged.outputs);
   note("direct dirs ", merged.direct);
   note("environment variables ", merged.env_allow);
   note("credentials ", merged.credentials);
@@ -288,6 +290,20 @@ Result<BaseProfile> housekeeping_profile(const Invoker& invoker) {
   return resolved->base();
 }
 
+namespace {
+
+// [files] outputs as globs for this command, each with the place it was set.
+SourcedStrings build_outputs_of(const RunProfile& run, const RunPlan& plan) {
+  SourcedStrings globs;
+  for (const auto& entry : run.profile.merged.outputs)
+    for (auto& glob :
+         build_output_globs({entry.value}, run.options.command, plan.project, plan.spec.cwd))
+      globs.push_back({std::move(glob), entry.origin});
+  return globs;
+}
+
+}  // namespace
+
 Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invoker) {
   std::string hosts;
   for (const auto& h : run.profile.merged.hosts) {
@@ -306,12 +322,20 @@ Result<> apply_profile(RunPlan& plan, const RunProfile& run, const Invoker& invo
   if (run.options.no_decoys) decoys.enabled = false;
   plan_decoys(plan, decoys);
   for (const auto& d : run.profile.merged.direct) plan.direct_dirs.push_back(d.value);
+  for (const auto& log : run.profile.merged.logs)
+    plan.log_places.push_back({plan.home + "/" + log.path.substr(2), log.env, log.file});
   if (run.profile.is_install(run.options.command)) {
     for (const auto& m : run.profile.merged.manifests) plan.dependency_manifests.push_back(m.value);
   }
   // The flag layer holds --expect too; with_expect_flags adds those with the flag's own errors.
   auto profile_expected = globs_of(run.profile.merged.expected, "--expect");
   if (!profile_expected) return propagate(profile_expected);
+  // A build command's outputs (npm run build: dist/**) are expected for it alone.
+  if (run.profile.is_build(run.options.command)) {
+    auto outputs = globs_of(build_outputs_of(run, plan), "");
+    if (!outputs) return propagate(outputs);
+    profile_expected->add_all(*outputs);
+  }
   auto expected = with_expect_flags(std::move(*profile_expected), run.options.expect);
   if (!expected) return propagate(expected);
   plan.expected_writes = std::move(*expected);

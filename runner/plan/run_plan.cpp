@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <memory>
 
+#include "runner/fs/fs_tree.h"
 #include "runner/fs/path_text.h"
 #include "runner/plan/environment.h"
 #include "runner/plan/local_dependencies.h"
+#include "runner/plan/toolchains.h"
 #include "runner/profile/byte_size.h"
 #include "sandbox/base/env_vars.h"
 #include "sandbox/base/path_text.h"
@@ -67,18 +69,43 @@ Result<std::string> resolve_project(const Options& options, const Invoker& invok
   return project.string();
 }
 
+// The home directory (or one holding it) cannot be the project: the sandbox mounts a
+// throwaway home at its path, and the project's overlay would show the command everything in
+// it (~/.ssh, tokens, shell rc files). Typed through an alias or a PATH shim, the user never
+// named safeinstall: the message says where it came from and how to run the tool itself.
+Error home_as_project(const std::string& project, const std::string& real_home,
+                      const Options& options, const Invoker& invoker) {
+  const std::string& tool = options.command.front();
+  bool from_shim = !env_value(invoker.env, "SAFEINSTALL_SHIM_HOPS").empty();
+  std::string what = project == real_home ? "it is your home directory"
+                                          : "it contains your home directory " + real_home;
+  std::string message = "refusing to use " + project + " as the project directory: " + what +
+                        ", which the sandbox replaces with a throwaway home and never shows to "
+                        "the command (~/.ssh, tokens, shell start-up files)";
+  if (from_shim)
+    message +=
+        "; `" + leaf_of(tool) + "` installs run in safeinstall's sandbox (safeinstall setup)";
+  std::string hint =
+      "run it in the project's own directory (mkdir -p ~/app && cd ~/app), or pass "
+      "--project DIR";
+  std::string real_tool = resolve_command(tool, env_value(invoker.env, "PATH"));
+  if (!real_tool.empty())
+    hint += "; to run " + leaf_of(tool) +
+            " here without the sandbox, call it by its path: " + real_tool;
+  return Error{message, 0, hint};
+}
+
 // A project that contains the home or a system directory would hand the sandbox write
 // access to far more than a project.
-Result<> check_project_is_safe(const std::string& project, const std::string& real_home) {
+Result<> check_project_is_safe(const std::string& project, const std::string& real_home,
+                               const Options& options, const Invoker& invoker) {
+  if (!real_home.empty() && is_within(real_home, project))
+    return std::unexpected(home_as_project(project, real_home, options, invoker));
   for (const char* dir : kSystemDirs) {
     if (project == dir)
       return plain_error("refusing to use " + project + " as the project directory",
                          "run safeinstall from the project's own directory or pass --project DIR");
   }
-  if (!real_home.empty() && is_within(real_home, project))
-    return plain_error(
-        "refusing to use " + project + " as the project directory: it contains your home directory",
-        "run safeinstall from the project's own directory or pass --project DIR");
   return {};
 }
 
@@ -399,7 +426,8 @@ Result<RunPlan> make_run_plan(const Options& options, const BaseProfile& base,
   if (!project) return propagate(project);
   plan.project = *project;
   plan.home = choose_home(invoker);
-  if (auto r = check_project_is_safe(plan.project, plan.home); !r) return propagate(r);
+  if (auto r = check_project_is_safe(plan.project, plan.home, options, invoker); !r)
+    return propagate(r);
 
   auto home_size = size_option(options.home_size, base.home_size, "--home-size");
   if (!home_size) return propagate(home_size);

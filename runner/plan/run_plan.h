@@ -33,6 +33,14 @@ struct Invoker {
   bool stdin_is_terminal = false;
 };
 
+// Where the tool writes its logs in the throwaway home (the profile's [[logs]]), to be kept
+// with the run (runner/plan/tool_logs.h).
+struct LogPlace {
+  std::string inside;  // <home>/.npm/_logs
+  std::string env;     // a variable that makes the tool log there; may be empty
+  std::string file;    // set, the variable names <inside>/<file> rather than the directory
+};
+
 struct RunPlan {
   sandbox::Spec spec;
   std::string project;  // canonical
@@ -69,6 +77,8 @@ struct RunPlan {
   // An install command's manifests (the profile's [files] manifests): their dependency
   // sections may change. Empty for other commands.
   std::vector<std::string> dependency_manifests;
+  // The profile's [[logs]], in the throwaway home.
+  std::vector<LogPlace> log_places;
   // The profile's [policy] and [scripts], for the package policy after the command.
   PolicyLayer package_policy;
 };

@@ -78,13 +78,24 @@ std::vector<KeptLog> keep_one(const ToolLogs& logs, const std::string& run_dir) 
 
 }  // namespace
 
-std::vector<ToolLogs> tool_logs_for(const std::vector<std::string>& command,
-                                    const std::string& home, const std::string& run_dir) {
-  if (command.empty()) return {};
-  std::string tool = leaf_of(command.front());
-  if (tool != "npm" && tool != "npx") return {};
-  std::string inside = home + "/.npm/_logs";
-  return {{"npm", inside, run_dir + "/tool-logs/npm", {{"npm_config_logs_dir", inside}}}};
+std::vector<ToolLogs> tool_logs_for(const std::string& tool, const std::vector<LogPlace>& places,
+                                    const std::string& run_dir) {
+  std::vector<ToolLogs> logs;
+  for (const auto& place : places) {
+    // Each place its own bound directory; their logs all go to <run dir>/logs/<tool>/.
+    std::string staged = run_dir + "/tool-logs/" + tool;
+    // Appended piecewise: GCC 12's -Wrestrict misreads `"-" + std::to_string(n)` at -O3.
+    if (!logs.empty()) {
+      staged += '-';
+      staged += std::to_string(logs.size());
+    }
+    ToolLogs one{tool, place.inside, staged, {}};
+    if (!place.env.empty())
+      one.env.emplace_back(place.env,
+                           place.file.empty() ? place.inside : place.inside + "/" + place.file);
+    logs.push_back(std::move(one));
+  }
+  return logs;
 }
 
 Result<> mount_tool_logs(RunPlan& plan, const std::vector<ToolLogs>& logs) {

@@ -1,8 +1,9 @@
 #pragma once
 // Logs a tool writes in the throwaway home, kept with the run. npm writes a debug log of
 // every run to ~/.npm/_logs and, when it fails, tells the user to read it there — in a home
-// that is gone by then. The run binds a directory of its own run dir at that place instead,
-// and afterwards copies what the tool wrote there into <run dir>/logs/<tool>/.
+// that is gone by then; pip writes one where PIP_LOG says. The profile names these places
+// (`[[logs]]`, docs/profiles.md). The run binds a directory of its own run dir at each place
+// instead, and afterwards copies what the tool wrote there into <run dir>/logs/<tool>/.
 //
 // Everything in that directory was written from inside the sandbox: only regular files named
 // like a log are copied, opened without following symlinks (or blocking on a fifo), at most
@@ -37,9 +38,9 @@ struct KeptLog {
   bool truncated = false;  // only its last kMaxLogBytes were kept
 };
 
-// The log directories of the tools `command` runs (npm and npx: ~/.npm/_logs).
-std::vector<ToolLogs> tool_logs_for(const std::vector<std::string>& command,
-                                    const std::string& home, const std::string& run_dir);
+// The log directories of the profile `tool` (its [[logs]] places, RunPlan::log_places).
+std::vector<ToolLogs> tool_logs_for(const std::string& tool, const std::vector<LogPlace>& places,
+                                    const std::string& run_dir);
 
 // Makes each staged directory and binds it at its place in the home, with its variables.
 Result<> mount_tool_logs(RunPlan& plan, const std::vector<ToolLogs>& logs);

@@ -195,6 +195,12 @@ bool ResolvedProfile::is_install(std::span<const std::string> argv) const {
   return is_install_command(forms, argv, matched_words);
 }
 
+bool ResolvedProfile::is_build(std::span<const std::string> argv) const {
+  std::vector<std::string> forms;
+  for (const auto& f : merged.build) forms.push_back(f.value);
+  return is_install_command(forms, argv, matched_words);
+}
+
 BaseProfile ResolvedProfile::base() const {
   BaseProfile base;
   base.source = files.empty() ? fs::path() : files.front();
@@ -306,6 +312,7 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
   if (with_match) {
     append_unique(into.commands, from.commands);
     append_unique(into.install, from.install);
+    append_unique(into.build, from.build);
     append_unique(into.project_files, from.project_files);
     append_unique(into.always, from.always);
     append_unique(into.bare, from.bare);
@@ -317,6 +324,7 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
   append_unique(into.protected_paths, from.protected_paths);
   append_unique(into.direct, from.direct);
   append_unique(into.manifests, from.manifests);
+  append_unique(into.outputs, from.outputs);
   append_unique(into.env_allow, from.env_allow);
   append_unique(into.env_secret, from.env_secret);
   for (const auto& [name, value] : from.env_set) {
@@ -337,6 +345,13 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
       *same = cache;
     else
       into.caches.push_back(cache);
+  }
+  for (const auto& log : from.logs) {
+    auto same = std::ranges::find_if(into.logs, [&](const auto& l) { return l.path == log.path; });
+    if (same != into.logs.end())
+      *same = log;
+    else
+      into.logs.push_back(log);
   }
   append_unique(into.visible, from.visible);
   append_unique(into.hide, from.hide);

@@ -34,7 +34,8 @@ struct ResolvedProfile {
   ProfileLayer merged;                       // every value with the place it was set
 
   bool is_install(std::span<const std::string> argv) const;
-  BaseProfile base() const;  // the fields the run plan reads
+  bool is_build(std::span<const std::string> argv) const;  // a [match] build form
+  BaseProfile base() const;                                // the fields the run plan reads
 };
 
 // Values given on the command line, as the last layer.

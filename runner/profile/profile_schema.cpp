@@ -11,6 +11,7 @@
 #include "runner/fs/deep_glob.h"
 #include "runner/fs/path_globs.h"
 #include "runner/fs/toml_input.h"
+#include "runner/profile/build_outputs.h"
 #include "runner/profile/byte_size.h"
 #include "runner/profile/decoy_names.h"
 #include "runner/profile/package_pattern.h"
@@ -172,8 +173,9 @@ Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out)
   if (!match) return propagate(match);
   if (*match == nullptr) return {};
   const auto& t = **match;
-  if (auto ok = r.known_keys(t, "[match]",
-                             {"commands", "install", "project_files", "always", "bare", "global"});
+  if (auto ok = r.known_keys(
+          t, "[match]",
+          {"commands", "install", "build", "project_files", "always", "bare", "global"});
       !ok)
     return ok;
   if (auto ok = take(r.strings(t, "always", "match.always", "[\"npx\"]"), out.always); !ok)
@@ -192,6 +194,9 @@ Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out)
     return ok;
   if (auto ok = take(r.strings(t, "install", "match.install", "[\"install\", \"ci\", \"add\"]"),
                      out.install);
+      !ok)
+    return ok;
+  if (auto ok = take(r.strings(t, "build", "match.build", "[\"run build\", \"test\"]"), out.build);
       !ok)
     return ok;
   if (!out.commands.empty()) {
@@ -244,15 +249,36 @@ Result<> read_network(const Reader& r, const toml::table& root, ProfileLayer& ou
       });
 }
 
+Result<> check_glob(const Reader& r, const std::string& glob, const toml::source_region& at) {
+  GlobSet set;
+  if (auto added = set.add(glob); !added) return r.fail(at, added.error().step, added.error().hint);
+  return {};
+}
+
 Result<> check_globs(const Reader& r, const SourcedStrings& globs, const toml::table& t,
                      const char* key) {
   if (globs.empty()) return {};
-  return check_each(r, globs, t, key, [&](const std::string& glob, const auto& at) -> Result<> {
-    GlobSet set;
-    if (auto added = set.add(glob); !added)
-      return r.fail(at, added.error().step, added.error().hint);
-    return {};
+  return check_each(r, globs, t, key, [&](const std::string& glob, const auto& at) {
+    return check_glob(r, glob, at);
   });
+}
+
+// [files] outputs: globs, or `${-OPTION}` for the path a build command gives that option.
+Result<> check_outputs(const Reader& r, const SourcedStrings& outputs, const toml::table& t) {
+  if (outputs.empty()) return {};
+  return check_each(
+      r, outputs, t, "outputs", [&](const std::string& entry, const auto& at) -> Result<> {
+        if (entry.find("${") == std::string::npos) return check_glob(r, entry, at);
+        auto option = output_option_of(entry);
+        bool option_like =
+            option && std::ranges::all_of(*option, [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+            });
+        if (!option_like)
+          return r.fail(at, "`" + entry + "` is neither a glob nor an option's value",
+                        "a glob (\"dist/**\") or ${-o}: the path the command gives option -o");
+        return {};
+      });
 }
 
 // [files] direct names top-level directories of the project: one path component each.
@@ -272,8 +298,15 @@ Result<> read_files(const Reader& r, const toml::table& root, ProfileLayer& out)
   if (!files) return propagate(files);
   if (*files == nullptr) return {};
   const auto& t = **files;
-  if (auto ok = r.known_keys(t, "[files]", {"expected", "protected", "direct", "manifests"}); !ok)
+  if (auto ok =
+          r.known_keys(t, "[files]", {"expected", "protected", "direct", "manifests", "outputs"});
+      !ok)
     return ok;
+  if (auto ok =
+          take(r.strings(t, "outputs", "files.outputs", "[\"dist/**\", \"${-o}\"]"), out.outputs);
+      !ok)
+    return ok;
+  if (auto ok = check_outputs(r, out.outputs, t); !ok) return ok;
   if (auto ok =
           take(r.strings(t, "manifests", "files.manifests", "[\"package.json\"]"), out.manifests);
       !ok)
@@ -406,6 +439,41 @@ Result<> read_caches(const Reader& r, const toml::table& root, ProfileLayer& out
                     "`" + env->value + "` is not an environment variable name",
                     "env = \"PIP_CACHE_DIR\"");
     out.caches.push_back({path->value, env ? env->value : std::string(), r.origin(item.source())});
+  }
+  return {};
+}
+
+Result<> read_logs(const Reader& r, const toml::table& root, ProfileLayer& out) {
+  static constexpr const char* kForm =
+      "[[logs]] path = \"~/.npm/_logs\" env = \"npm_config_logs_dir\" (file = \"pip.log\")";
+  const toml::node* node = root.get("logs");
+  if (node == nullptr) return {};
+  const auto* array = node->as_array();
+  if (array == nullptr) return r.fail(node->source(), "`logs` must be a list of tables", kForm);
+  for (const auto& item : *array) {
+    const auto* t = item.as_table();
+    if (t == nullptr) return r.fail(item.source(), "each [[logs]] must be a table", kForm);
+    if (auto ok = r.known_keys(*t, "[[logs]]", {"path", "env", "file"}); !ok) return ok;
+    std::optional<Sourced<std::string>> path, env, file;
+    if (auto ok = take(r.string(*t, "path", "logs.path", "\"~/.npm/_logs\""), path); !ok) return ok;
+    if (auto ok = take(r.string(*t, "env", "logs.env", "\"PIP_LOG\""), env); !ok) return ok;
+    if (auto ok = take(r.string(*t, "file", "logs.file", "\"pip.log\""), file); !ok) return ok;
+    if (!path || !is_home_relative(path->value))
+      return r.fail(path ? t->get("path")->source() : item.source(),
+                    "[[logs]] needs `path`, a directory in the home", "path = \"~/.npm/_logs\"");
+    if (env && !is_env_name(env->value))
+      return r.fail(t->get("env")->source(),
+                    "`" + env->value + "` is not an environment variable name",
+                    "env = \"npm_config_logs_dir\"");
+    if (file && (file->value.empty() || file->value.find('/') != std::string::npos ||
+                 file->value.front() == '.' || !file->value.ends_with(".log")))
+      return r.fail(t->get("file")->source(), "`" + file->value + "` is not a log file's name",
+                    "file = \"pip.log\": a name ending in .log, no '/'");
+    if (file && !env)
+      return r.fail(t->get("file")->source(), "[[logs]] `file` needs `env`, the variable naming it",
+                    kForm);
+    out.logs.push_back({path->value, env ? env->value : std::string(),
+                        file ? file->value : std::string(), r.origin(item.source())});
   }
   return {};
 }
@@ -834,7 +902,7 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
     if (auto ok =
             r.known_keys(root, "a profile",
                          {"extends", "description", "scripts", "match", "network", "files", "env",
-                          "credentials", "cache", "filesystem", "limits", "decoys", "runs",
+                          "credentials", "cache", "logs", "filesystem", "limits", "decoys", "runs",
                           // package policy
                           "policy",
                           // auto-run points
@@ -847,7 +915,8 @@ Result<> read_top_level(const Reader& r, const toml::table& root, ProfileLayer& 
     if (const toml::node* match = root.get("match"))
       return r.fail(match->source(), "[match] belongs in a profile file, not in .safeinstall.toml",
                     "choose the profile for this project with profile = \"NAME\"");
-    for (const char* key : {"filesystem", "limits", "cache", "credentials", "decoys", "runs"}) {
+    for (const char* key :
+         {"filesystem", "limits", "cache", "logs", "credentials", "decoys", "runs"}) {
       if (const toml::node* node = root.get(key))
         return r.fail(node->source(), "[" + std::string(key) + "] cannot be set by a project",
                       "set it in ~/.config/safeinstall/NAME.toml or /etc/safeinstall/NAME.toml");
@@ -893,8 +962,8 @@ Result<ProfileLayer> read_layer(const toml::table& root, const Reader& r) {
   ProfileLayer out;
   out.file = r.file();
   for (auto step : {read_top_level, read_match, read_network, read_files, read_env,
-                    read_credentials, read_decoys, read_caches, read_filesystem, read_limits,
-                    read_runs, read_policy, read_autorun}) {
+                    read_credentials, read_decoys, read_caches, read_logs, read_filesystem,
+                    read_limits, read_runs, read_policy, read_autorun}) {
     if (auto ok = step(r, root, out); !ok) return propagate(ok);
   }
   return out;

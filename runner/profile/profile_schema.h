@@ -37,6 +37,15 @@ struct CacheEntry {
   Origin origin;
 };
 
+// [[logs]]: a directory in the home where the tool writes its logs, kept with the run
+// (runner/plan/tool_logs.h), and the variable that makes the tool write there.
+struct LogEntry {
+  std::string path;  // "~/.npm/_logs"
+  std::string env;   // "npm_config_logs_dir": set to the directory; may be empty
+  std::string file;  // set, the variable names this file in the directory ("pip.log")
+  Origin origin;
+};
+
 struct ToolchainEntry {
   std::string name;
   std::vector<std::string> dirs;  // relative to the invoker's home
@@ -124,6 +133,7 @@ struct ProfileLayer {
   // [match]
   SourcedStrings commands;  // "npm", "python -m pip", "corepack yarn"
   SourcedStrings install;   // "install", "ci", "add package"
+  SourcedStrings build;     // "run build", "test": commands whose outputs [files] outputs names
   // For aliases and PATH shims (`safeinstall setup`), which sandbox installs only: commands
   // whose every call installs ("npx"), commands that install when called without a
   // subcommand ("yarn"), and options that make a call act outside the project, so that it
@@ -147,6 +157,9 @@ struct ProfileLayer {
   // adds to package.json's dependencies): such an edit is expected, anything else in them
   // is not.
   SourcedStrings manifests;
+  // What a [match] build command writes ("dist/**", "target/**", "${-o}": the value of its
+  // -o option): expected for those commands only (runner/profile/build_outputs.h).
+  SourcedStrings outputs;
   // [env]
   SourcedStrings env_allow;
   SourcedStrings env_secret;
@@ -159,6 +172,8 @@ struct ProfileLayer {
   SourcedStrings decoy_tool_reads;  // the tool reads these itself
   // [[cache]]
   std::vector<CacheEntry> caches;
+  // [[logs]]
+  std::vector<LogEntry> logs;
   // [filesystem]
   SourcedStrings visible;
   SourcedStrings hide;

@@ -37,6 +37,8 @@ std::string describe_rule(FindingKind kind) {
       return "A decoy credential's value left through the gateway";
     case FindingKind::protected_write:
       return "A protected project path was written";
+    case FindingKind::refused_write:
+      return "A write into a read-only local dependency outside the project was refused";
     case FindingKind::survivor:
       return "A process outlived the install command";
     case FindingKind::refused_syscall:

@@ -112,7 +112,8 @@ class Supervision {
         timeout_(timeout),
         gateway_(io_, gateway.policy, gateway.options),
         limits_(recording.limits),
-        recorder_(recording.scripts, recording.command, UnixSocketPolicy(recording.own_dirs)),
+        recorder_(recording.scripts, recording.command, UnixSocketPolicy(recording.own_dirs),
+                  ReadOnlyWatch(recording.read_only_dirs)),
         sampler_(io_),
         decoys_(recording.decoys) {
     if (limits_.staged.any() && !recording.staged_dirs.empty())
@@ -353,10 +354,12 @@ class Supervision {
     outcome_.processes = recorder_.tree().records();
     outcome_.direct_attempts = recorder_.direct_attempts();
     outcome_.refusals = recorder_.refusals();
+    outcome_.write_attempts = recorder_.write_attempts();
     // The argv of a refusal or a direct attempt is named in a violation, not listed: bounded
     // like the others, without a flag.
     for (auto& attempt : outcome_.direct_attempts) bound_argv(attempt.argv);
     for (auto& refusal : outcome_.refusals) bound_argv(refusal.argv);
+    for (auto& write : outcome_.write_attempts) bound_argv(write.argv);
     outcome_.notifications = recorder_.notifications();
   }
 

@@ -57,6 +57,7 @@ struct Outcome {
   std::vector<ProcessRecord> processes;
   std::vector<DirectAttempt> direct_attempts;
   std::vector<RecordedRefusal> refusals;
+  std::vector<WriteAttempt> write_attempts;  // into watched read-only places (EROFS)
   std::uint64_t notifications = 0;
   // Sampled from the host: the largest figures seen, and the limits that tripped.
   TreeSample peak;
@@ -88,6 +89,9 @@ struct RecordingSettings {
   std::vector<std::string> staged_dirs;
   // The decoy credentials bound into the home, watched for opens.
   std::vector<WatchedDecoy> decoys;
+  // Read-only places whose attempted writes are recorded (the local dependencies); the
+  // sandbox notifies writes by path only when this is not empty.
+  std::vector<std::string> read_only_dirs;
 };
 
 struct GatewaySettings {

@@ -16,6 +16,7 @@
 #include "runner/supervise/unix_socket_policy.h"
 #include "sandbox/base/proc.h"
 #include "sandbox/seccomp/process_memory.h"
+#include "sandbox/seccomp/seccomp_filter.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -236,6 +237,9 @@ void SyscallRecorder::handle(int listener, const Notification& n) {
   if (name == "execveat") return handle_exec(listener, n, true);
   if (name == "connect" || name == "sendto" || name == "sendmsg" || name == "sendmmsg")
     return handle_send(listener, n, name);
+  if (std::ranges::find(sandbox::path_write_syscalls(), name) !=
+      sandbox::path_write_syscalls().end())
+    return handle_path_write(listener, n, name);
   handle_refused(listener, n, name);
 }
 
@@ -337,6 +341,30 @@ void SyscallRecorder::handle_send(int listener, const Notification& n, const std
   }
   bool any_unix = std::ranges::any_of(outside, &Destination::unix_socket);
   sandbox::answer_error(listener, n.id, any_unix ? kUnixSocketRefusedErrno : kDirectAttemptErrno);
+}
+
+// Recorded when it aims into a watched read-only place, and always let continue: the mount
+// refuses it (EROFS) or the kernel's own checks decide, exactly as without recording.
+void SyscallRecorder::handle_path_write(int listener, const Notification& n,
+                                        const std::string& name) {
+  std::optional<std::string> target;
+  if (!read_only_.empty() && writes_.size() < kMaxKeptEach) {
+    ProcessMemory memory(n.pid, pointer_size(n.arch));
+    for (const auto& argument : written_path_arguments(name, n.args)) {
+      auto path = memory.string_at(argument.address, kMaxArgBytes);
+      if (path && !path->empty()) target = read_only_.watched_target(n.pid, argument.dirfd, *path);
+      if (target) break;
+    }
+  }
+  if (!target) return sandbox::answer_continue(listener, n.id);
+  std::vector<std::string> argv = running_argv(n.pid);
+  pid_t inner = read_ids(n.pid).inner;
+  bool alive = sandbox::notification_alive(listener, n.id);
+  sandbox::answer_continue(listener, n.id);
+  if (!alive) return;
+  std::string package;
+  if (auto* p = tree_.find_host(n.pid)) package = p->package;
+  writes_.push_back({*target, name, inner, std::move(argv), std::move(package)});
 }
 
 void SyscallRecorder::handle_refused(int listener, const Notification& n, const std::string& name) {

@@ -14,6 +14,7 @@
 
 #include "runner/profile/script_policy.h"
 #include "runner/supervise/process_tree.h"
+#include "runner/supervise/read_only_writes.h"
 #include "runner/supervise/unix_socket_policy.h"
 #include "sandbox/seccomp/seccomp_notify.h"
 
@@ -48,6 +49,16 @@ struct RecordedRefusal {
   std::string script;
 };
 
+// A write by path into a watched read-only place (a local dependency outside the project),
+// which the mount refused with EROFS.
+struct WriteAttempt {
+  std::string path;  // as the sandbox sees it, symlinks resolved
+  std::string call;  // "openat", "mkdir", "rename"…
+  pid_t pid = 0;     // inside the sandbox
+  std::vector<std::string> argv;
+  std::string package;
+};
+
 // The errno a direct connection attempt fails with: what the sandbox's loopback-only network
 // namespace answers anyway, so a client sees the same failure with recording on or off, at
 // once and without a packet leaving the process.
@@ -71,8 +82,11 @@ struct LaunchedCommand {
 class SyscallRecorder {
  public:
   explicit SyscallRecorder(ScriptPolicy scripts, LaunchedCommand command = {},
-                           UnixSocketPolicy sockets = {})
-      : scripts_(std::move(scripts)), command_(std::move(command)), sockets_(std::move(sockets)) {}
+                           UnixSocketPolicy sockets = {}, ReadOnlyWatch read_only = {})
+      : scripts_(std::move(scripts)),
+        command_(std::move(command)),
+        sockets_(std::move(sockets)),
+        read_only_(std::move(read_only)) {}
 
   void handle(int listener, const sandbox::Notification& notification);
 
@@ -82,6 +96,7 @@ class SyscallRecorder {
   ProcessTree& tree() { return tree_; }
   const std::vector<DirectAttempt>& direct_attempts() const { return attempts_; }
   const std::vector<RecordedRefusal>& refusals() const { return refusals_; }
+  const std::vector<WriteAttempt>& write_attempts() const { return writes_; }
   std::uint64_t notifications() const { return notifications_; }
 
  private:
@@ -89,6 +104,7 @@ class SyscallRecorder {
   void handle_command_exec(int listener, const sandbox::Notification& n, const ExecLineage& ids);
   void handle_send(int listener, const sandbox::Notification& n, const std::string& call);
   void handle_refused(int listener, const sandbox::Notification& n, const std::string& name);
+  void handle_path_write(int listener, const sandbox::Notification& n, const std::string& name);
 
   ScriptPolicy scripts_;
   LaunchedCommand command_;
@@ -97,6 +113,8 @@ class SyscallRecorder {
   ProcessTree tree_;
   std::vector<DirectAttempt> attempts_;
   std::vector<RecordedRefusal> refusals_;
+  ReadOnlyWatch read_only_;
+  std::vector<WriteAttempt> writes_;
   std::uint64_t notifications_ = 0;
 };
 

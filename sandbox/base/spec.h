@@ -65,6 +65,10 @@ struct Spec {
   // Notify execs, connects and refused syscalls to the supervisor (seccomp user
   // notification) instead of refusing silently in the kernel.
   bool record_syscalls = false;
+  // Also notify the calls that write by path (open for writing, mkdir, unlink, rename…), so
+  // that a write into a read-only place is recorded before the kernel refuses it (EROFS).
+  // Only with record_syscalls; costs a round trip per such call, so only when needed.
+  bool record_path_writes = false;
 };
 
 }  // namespace safeinstall::sandbox

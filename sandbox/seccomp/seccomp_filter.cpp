@@ -17,9 +17,13 @@ constexpr sock_filter kEnforceProgram[] = {
 constexpr sock_filter kRecordProgram[] = {
 #include "seccomp_program_record.inc"
 };
+constexpr sock_filter kRecordWritesProgram[] = {
+#include "seccomp_program_record_writes.inc"
+};
 
 std::span<const sock_filter> program_for(FilterMode mode) {
   if (mode == FilterMode::Record) return kRecordProgram;
+  if (mode == FilterMode::RecordWrites) return kRecordWritesProgram;
   return kEnforceProgram;
 }
 
@@ -35,12 +39,13 @@ Result<UniqueFd> install_seccomp_filter(FilterMode mode) {
   struct sock_fprog program {};
   program.len = static_cast<unsigned short>(instructions.size());
   program.filter = const_cast<sock_filter*>(instructions.data());
-  const unsigned flags = mode == FilterMode::Record ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+  const bool listens = mode != FilterMode::Enforce;
+  const unsigned flags = listens ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
   long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program);
   if (rc < 0)
     return sys_error("load the seccomp filter",
                      "the kernel refused a seccomp filter; run `safeinstall check`");
-  return UniqueFd(mode == FilterMode::Record ? static_cast<int>(rc) : -1);
+  return UniqueFd(listens ? static_cast<int>(rc) : -1);
 }
 
 }  // namespace safeinstall::sandbox

@@ -20,7 +20,15 @@ namespace safeinstall::sandbox {
 // Record: refused calls, execs, connects and addressed sends are notified to the supervisor
 // through a seccomp user-notification listener; it records them, answers EPERM for the
 // refused ones and lets the rest continue.
-enum class FilterMode { Enforce, Record };
+// RecordWrites: Record, and the calls that write by path too (path_write_syscalls()), which
+// the supervisor records when they aim at a read-only place and always lets continue: the
+// mount refuses them.
+enum class FilterMode { Enforce, Record, RecordWrites };
+
+// The calls RecordWrites notifies: open, openat and creat only with a flag that writes
+// (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC), openat2 always (its flags are in memory), and every
+// call that creates, removes, renames, links or changes a file by path.
+const std::vector<std::string>& path_write_syscalls();
 
 // The names the filter refuses with EPERM for every architecture this kernel can run
 // (native, x32, ia32). Exposed for tests and the documentation.

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -135,10 +136,35 @@ Result<> notify_recorded_calls(scmp_filter_ctx ctx) {
   return add(ctx, SCMP_ACT_NOTIFY, "sendto", {SCMP_A4(SCMP_CMP_NE, 0)});
 }
 
+const std::vector<std::string> kPathWrites = {
+    "open",    "openat",    "creat",    "openat2",  "mkdir",     "mkdirat",     "rmdir",
+    "unlink",  "unlinkat",  "rename",   "renameat", "renameat2", "link",        "linkat",
+    "symlink", "symlinkat", "mknod",    "mknodat",  "truncate",  "chmod",       "fchmodat",
+    "chown",   "lchown",    "fchownat", "setxattr", "lsetxattr", "removexattr", "lremovexattr",
+    "utimes",  "utimensat", "futimesat"};
+
+// Calls that write by path, for RecordWrites. An open that only reads stays in the kernel:
+// rules on one call are OR'ed, so each flag that writes is a rule of its own.
+Result<> notify_path_writes(scmp_filter_ctx ctx) {
+  constexpr std::uint64_t kWriting[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC};
+  for (const auto& name : kPathWrites) {
+    if (name == "open" || name == "openat") {
+      for (std::uint64_t flag : kWriting) {
+        auto flags = name == "open" ? SCMP_A1(SCMP_CMP_MASKED_EQ, flag, flag)
+                                    : SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag);
+        if (auto r = add(ctx, SCMP_ACT_NOTIFY, name.c_str(), {flags}); !r) return r;
+      }
+      continue;
+    }
+    if (auto r = add(ctx, SCMP_ACT_NOTIFY, name.c_str()); !r) return r;
+  }
+  return {};
+}
+
 Result<Filter> build_filter(FilterMode mode) {
   // A refused call fails with EPERM in the kernel, or is notified to the supervisor, which
   // records the attempt and answers EPERM itself.
-  const std::uint32_t deny = mode == FilterMode::Record ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
+  const std::uint32_t deny = mode != FilterMode::Enforce ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
   Filter ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) return plain_error("initialise the seccomp filter");
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
@@ -151,8 +177,11 @@ Result<Filter> build_filter(FilterMode mode) {
                     refuse_terminal_injection, refuse_unusual_sockets}) {
     if (auto r = step(ctx.get(), deny); !r) return propagate(r);
   }
-  if (mode == FilterMode::Record) {
+  if (mode != FilterMode::Enforce) {
     if (auto r = notify_recorded_calls(ctx.get()); !r) return propagate(r);
+  }
+  if (mode == FilterMode::RecordWrites) {
+    if (auto r = notify_path_writes(ctx.get()); !r) return propagate(r);
   }
   return ctx;
 }
@@ -161,6 +190,10 @@ Result<Filter> build_filter(FilterMode mode) {
 
 const std::vector<std::string>& refused_syscalls() {
   return kRefused;
+}
+
+const std::vector<std::string>& path_write_syscalls() {
+  return kPathWrites;
 }
 
 Result<std::vector<sock_filter>> compile_seccomp_program(FilterMode mode) {

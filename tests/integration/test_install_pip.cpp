@@ -132,3 +132,35 @@ TEST_CASE("an sdist whose setup.py phones home and plants a shell rc line is hel
   // Both attempts (plain HTTP through the proxy, and CONNECT) and the plant are on record.
   check_exfiltration_contained(run, net, 2);
 }
+
+TEST_CASE("pip's log is kept in the run dir after a failing install, and named",
+          "[install][pip][hints]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_PIP(who);
+  FakeInternet net(SI_SINK_PATH);
+  write_pypi_registry(net.registry_root(), "http://registry.test/",
+                      {{.name = "si-pure",
+                        .version = "1.2.0",
+                        .format = PypiPackage::Format::Wheel,
+                        .files = {{"si_pure/__init__.py", "VALUE = 1\n"}}}});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  make_venv(s);
+
+  auto failed = pip_install(s, "si-missing");
+  CHECK(failed.exit_code() != 0);
+  REQUIRE(failed.report.is_object());
+  REQUIRE(failed.report.contains("logs"));
+  REQUIRE(failed.report.at("logs").size() == 1);
+  const auto& log = failed.report.at("logs").at(0);
+  CHECK(log.at("tool") == "pip");
+  CHECK(contains(log.at("inside").get<std::string>(), "/.pip/logs/pip.log"));
+  std::string kept = log.at("path");
+  std::string run_dir = failed.report.at("staging").at("run_dir");
+  CHECK(kept == run_dir + "/logs/pip/pip.log");
+  // pip's verbose log: what it asked the index and why it gave up.
+  std::string text = read_file(kept);
+  CHECK(contains(text, "si-missing"));
+  CHECK(contains(text, "No matching distribution found"));
+  CHECK(contains(failed.result.err, "is kept as " + kept));
+}

@@ -1,6 +1,7 @@
 // A local dependency outside the project ("sib": "file:../sib") installed by the real npm
 // against the loopback registry: the directory is visible read-only at its own path, the
-// link npm makes to it is promoted, the report lists it, and a script's write into it fails.
+// link npm makes to it is promoted, the report lists it, and a script's write into it fails
+// with EROFS and is recorded as a refused write.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -33,7 +34,7 @@ std::string make_sibling(const Scenario& s) {
 
 }  // namespace
 
-TEST_CASE("local dependencies: npm installs file:../sib, read-only, and a write into it fails",
+TEST_CASE("local dependencies: npm installs file:../sib, read-only, and promotes the link",
           "[npm][local-deps]") {
   Who who = GENERATE(Who::Root, Who::Unprivileged);
   SKIP_UNLESS_INSTALL_TEST(who, "npm");
@@ -47,8 +48,7 @@ TEST_CASE("local dependencies: npm installs file:../sib, read-only, and a write 
   std::string sib = make_sibling(s);
   host_write(
       s, "package.json",
-      R"({"name":"demo","version":"1.0.0","dependencies":{"sib":"file:../sib","left":"1.0.0"},)"
-      R"("scripts":{"postinstall":"echo planted > ../sib/planted.txt || echo write-refused"}})");
+      R"({"name":"demo","version":"1.0.0","dependencies":{"sib":"file:../sib","left":"1.0.0"}})");
 
   auto run = run_npm(s, {"install"});
   CHECK(run.exit_code() == 0);
@@ -61,11 +61,60 @@ TEST_CASE("local dependencies: npm installs file:../sib, read-only, and a write 
   CHECK(fs::is_symlink(s.project() + "/node_modules/sib"));
   CHECK(fs::equivalent(s.project() + "/node_modules/sib", sib));
   CHECK(in_project(s, "node_modules/left/index.js"));
-  // The postinstall's write into ../sib failed, and nothing reached it.
+  // npm itself writes nothing into the dependency: nothing refused, nothing recorded.
+  CHECK(findings_of_kind(run.report, "refused-write").empty());
+  CHECK_FALSE(fs::exists(sib + "/node_modules"));
+}
+
+TEST_CASE(
+    "local dependencies: a script's writes into file:../sib fail with EROFS and are "
+    "recorded with the path and the process",
+    "[npm][local-deps]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
+  FakeInternet net(SI_SINK_PATH);
+  write_npm_registry(net.registry_root(), "http://registry.test/", {});
+  Scenario s(who);
+  s.run_behind(net.in_world({}));
+  std::string sib = make_sibling(s);
+  // Straight at ../sib, and through the link npm made (node_modules/sib -> ../../sib).
+  host_write(
+      s, "package.json",
+      R"({"name":"demo","version":"1.0.0","dependencies":{"sib":"file:../sib"},)"
+      R"("scripts":{"postinstall":"echo planted > ../sib/planted.txt || echo write-refused; )"
+      R"(echo hooked >> node_modules/sib/index.js || echo link-write-refused"}})");
+
+  auto run = run_npm(s, {"install"});
+  // The script went on after the refusals; only the attempts hold the run.
+  CHECK(run.exit_code() == kExitSuspicious);
+  REQUIRE(run.report.is_object());
+  CHECK(run.report.at("exit_code") == 0);
+  CHECK(run.report.at("verdict") == "held");
   CHECK(contains(run.result.out + run.result.err, "Read-only file system"));
   CHECK(contains(run.result.out + run.result.err, "write-refused"));
+  CHECK(contains(run.result.out + run.result.err, "link-write-refused"));
   CHECK_FALSE(fs::exists(sib + "/planted.txt"));
-  CHECK_FALSE(fs::exists(sib + "/node_modules"));
+  CHECK(read_file(sib + "/index.js") == "module.exports = 'sib';\n");
+
+  auto findings = findings_of_kind(run.report, "refused-write");
+  std::vector<std::string> paths;
+  for (const auto& f : findings) {
+    INFO(f.dump());
+    CHECK(f.at("severity") == "high");
+    CHECK(contains(f.at("detail").get<std::string>(), "refused (EROFS)"));
+    CHECK(contains(f.at("detail").get<std::string>(), "sh -c"));
+    paths.push_back(f.at("path"));
+  }
+  CHECK(std::ranges::find(paths, sib + "/planted.txt") != paths.end());
+  CHECK(std::ranges::find(paths, sib + "/index.js") != paths.end());
+  // In violations[] as writes, with the process.
+  auto writes = violations_of_kind(run.report, "write");
+  REQUIRE(writes.size() >= 2);
+  for (const auto& v : writes) {
+    CHECK(v.at("finding") == "refused-write");
+    CHECK(v.at("pid").get<int>() > 1);
+  }
+  CHECK(contains(run.result.err, "refused-write"));
 }
 
 TEST_CASE("local dependencies: a manifest naming the project's parent is refused up front",

@@ -111,9 +111,18 @@ TEST_CASE("cmake --install: stripped binary, profiles, man page and completions"
                           (root / "share/safeinstall/profiles/npm.toml").string()) !=
         std::string::npos);
 
-  auto man = root / "share/man/man1/safeinstall.1";
+  // Gzipped, as Debian policy asks; `gzip -n`: no name or time stamp in the header.
+  CHECK_FALSE(fs::exists(root / "share/man/man1/safeinstall.1"));
+  auto man = root / "share/man/man1/safeinstall.1.gz";
   REQUIRE(fs::exists(man));
-  std::string page = file_text(man);
+  std::string compressed = file_text(man);
+  REQUIRE(compressed.size() > 10);
+  CHECK(compressed.substr(0, 2) == "\x1f\x8b");
+  CHECK((static_cast<unsigned char>(compressed[3]) & 0x08) == 0);  // FNAME unset
+  CHECK(compressed.substr(4, 4) == std::string(4, '\0'));          // MTIME 0
+  auto unzipped = run_logged({"gzip", "-dc", man.string()});
+  REQUIRE(unzipped.exit_code == 0);
+  std::string page = unzipped.out;
   CHECK(page.find(".TH SAFEINSTALL \"1\"") != std::string::npos);
   auto options = help_options(binary);
   CHECK(options.size() > 20);
@@ -151,7 +160,8 @@ TEST_CASE("cpack -G DEB: a .deb with the binary, profiles, man page and completi
 
   auto contents = run_logged({"dpkg-deb", "-c", deb});
   REQUIRE(contents.exit_code == 0);
-  for (const char* path : {"./usr/bin/safeinstall", "./usr/share/man/man1/safeinstall.1",
+  CHECK(contents.out.find("./usr/share/man/man1/safeinstall.1\n") == std::string::npos);
+  for (const char* path : {"./usr/bin/safeinstall", "./usr/share/man/man1/safeinstall.1.gz",
                            "./usr/share/bash-completion/completions/safeinstall",
                            "./usr/share/zsh/vendor-completions/_safeinstall",
                            "./usr/share/fish/vendor_completions.d/safeinstall.fish",

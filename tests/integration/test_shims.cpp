@@ -78,13 +78,13 @@ std::string real_npm_version() {
 // `argv` as the scenario's user with PATH = PATH_FIRST:system, in CI mode, no terminal; behind
 // `prefix` (the fake internet's world) when given.
 RunResult on_path(const Scenario& s, const std::string& path_first,
-                  const std::vector<std::string>& argv,
-                  const std::vector<std::string>& prefix = {}) {
+                  const std::vector<std::string>& argv, const std::vector<std::string>& prefix = {},
+                  const std::string& cwd = {}) {
   RunOptions options;
   options.env_overrides = s.base_env();
   options.env_overrides.insert(options.env_overrides.end(), kCleanCiEnv.begin(), kCleanCiEnv.end());
   options.env_overrides.push_back("PATH=" + path_first + ":" + kSystemPath);
-  options.cwd = s.project();
+  options.cwd = cwd.empty() ? s.project() : cwd;
   options.timeout = std::chrono::seconds(120);
   // env looks the command up on the new PATH, as a shell would.
   std::vector<std::string> command{"/usr/bin/env"};
@@ -163,6 +163,37 @@ TEST_CASE("CI shims on PATH: npm install and npm ci run in the sandbox and are p
   CHECK(clean_install.exit_code == 0);
   CHECK(in_project(s, "node_modules/left-pad-lite/index.js"));
   CHECK(kept_runs(s).size() == 2);
+}
+
+TEST_CASE("CI shims in the home directory: an install is refused with why and what to do",
+          "[shim][npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  if (which("npm").empty()) {
+    WARN("skipped: npm is not installed (scripts/setup.sh installs it)");
+    return;
+  }
+  Scenario s(who);
+  std::string shims = setup_ci(s);
+  std::string real_npm = fs::canonical(which("npm")).string();
+
+  auto install = on_path(s, shims, {"npm", "install", "left-pad-lite"}, {}, s.home());
+  CHECK(install.exit_code == 125);
+  CHECK(contains(install.err, "refusing to use " + s.home() +
+                                  " as the project directory: it is your home directory"));
+  CHECK(contains(install.err, "which the sandbox replaces with a throwaway home"));
+  CHECK(contains(install.err, "`npm` installs run in safeinstall's sandbox (safeinstall setup)"));
+  CHECK(contains(install.err, "run it in the project's own directory"));
+  CHECK(contains(install.err, "call it by its path: "));
+  // Nothing ran: no run kept, nothing written into the home.
+  CHECK(kept_runs(s).empty());
+  CHECK_FALSE(fs::exists(s.home() + "/node_modules"));
+  CHECK_FALSE(fs::exists(s.home() + "/package.json"));
+  // What is not an install still runs there, and so does npm by the path the hint names.
+  CHECK(on_path(s, shims, {"npm", "--version"}, {}, s.home()).exit_code == 0);
+  auto hinted = install.err.substr(install.err.find("call it by its path: ") + 21);
+  hinted = hinted.substr(0, hinted.find_first_of("\n "));
+  CHECK(fs::canonical(hinted) == real_npm);
 }
 
 TEST_CASE("CI shims: setup in GitHub Actions names $GITHUB_PATH, and --remove takes the shims away",

@@ -46,7 +46,7 @@ TEST_CASE("profile schema: unknown keys say which exist") {
   check_error("[limits]\nmemroy = 1\n", "2:1", "unknown key `memroy` in [limits]",
               "open_files, processes, memory, pids, cpu_time, timeout, disk, files");
   check_error("[match]\ncommand = []\n", "2:1", "unknown key `command` in [match]",
-              "commands, install, project_files");
+              "commands, install, build, project_files");
   check_error("[credentials]\nfile = []\n", "2:1", "unknown key `file` in [credentials]", "files");
 }
 

@@ -5,11 +5,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <array>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
 
 #include "runner/profile/script_policy.h"
 #include "runner/supervise/process_tree.h"
+#include "runner/supervise/read_only_writes.h"
 #include "runner/supervise/syscall_recorder.h"
 #include "sandbox/seccomp/seccomp_filter.h"
 #include "sandbox/seccomp/seccomp_notify.h"
@@ -76,40 +83,69 @@ TEST_CASE("recording: attribution comes from the env, else the parent, else the 
   CHECK_FALSE(runner::is_install_script("build"));
 }
 
-// A child loads the recording filter and makes calls; this process serves its listener with
-// the recorder (taken with pidfd_getfd, as the supervisor does).
+// A child that loads the filter of `mode` and makes `calls`; this process holds its listener
+// (taken with pidfd_getfd, as the supervisor does). Closes what it opened when destroyed.
+class ChildUnderFilter {
+ public:
+  template <typename Calls>
+  ChildUnderFilter(sandbox::FilterMode mode, Calls calls) {
+    int listener_number[2];
+    REQUIRE(::pipe(listener_number) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
+        auto listener = sandbox::install_seccomp_filter(mode);
+        if (listener) {
+          int fd = listener->get();
+          (void)!::write(listener_number[1], &fd, sizeof fd);
+          calls();
+        }
+      }
+      ::_exit(0);
+    }
+    ::close(listener_number[1]);
+    int fd_in_child = -1;
+    REQUIRE(::read(listener_number[0], &fd_in_child, sizeof fd_in_child) == sizeof fd_in_child);
+    ::close(listener_number[0]);
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    REQUIRE(pidfd_ >= 0);
+    listener_ = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd_, fd_in_child, 0));
+    REQUIRE(listener_ >= 0);
+  }
+  ~ChildUnderFilter() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    ::close(pidfd_);
+    ::close(listener_);
+  }
+  ChildUnderFilter(const ChildUnderFilter&) = delete;
+  ChildUnderFilter& operator=(const ChildUnderFilter&) = delete;
+
+  int listener() const { return listener_; }
+
+ private:
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  int listener_ = -1;
+};
+
 TEST_CASE("recording: refused calls are notified, recorded and answered EPERM") {
   int report[2];
   REQUIRE(::pipe(report) == 0);
-  int listener_number[2];
-  REQUIRE(::pipe(listener_number) == 0);
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    int results[2] = {-1, -1};
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
-      auto listener = sandbox::install_seccomp_filter(sandbox::FilterMode::Record);
-      if (listener) {
-        int fd = listener->get();
-        (void)!::write(listener_number[1], &fd, sizeof fd);
-        results[0] = ::syscall(SYS_unshare, 0x10000000 /* CLONE_NEWUSER */) < 0 ? errno : 0;
-        results[1] = ::syscall(SYS_getpid) > 0 ? 0 : errno;  // not notified: just runs
-      }
-    }
-    (void)!::write(report[1], results, sizeof results);
-    ::_exit(0);
-  }
-  int fd_in_child = -1;
-  REQUIRE(::read(listener_number[0], &fd_in_child, sizeof fd_in_child) == sizeof fd_in_child);
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-  REQUIRE(pidfd >= 0);
-  int listener = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, fd_in_child, 0));
-  REQUIRE(listener >= 0);
   runner::SyscallRecorder recorder(runner::ScriptPolicy{});
-  auto notification = sandbox::receive_notification(listener);
-  REQUIRE(notification);
-  REQUIRE(*notification);
-  recorder.handle(listener, **notification);
+  {
+    ChildUnderFilter child(sandbox::FilterMode::Record, [&] {
+      int results[2] = {-1, -1};
+      results[0] = ::syscall(SYS_unshare, 0x10000000 /* CLONE_NEWUSER */) < 0 ? errno : 0;
+      results[1] = ::syscall(SYS_getpid) > 0 ? 0 : errno;  // not notified: just runs
+      (void)!::write(report[1], results, sizeof results);
+    });
+    auto notification = sandbox::receive_notification(child.listener());
+    REQUIRE(notification);
+    REQUIRE(*notification);
+    recorder.handle(child.listener(), **notification);
+  }
   int results[2] = {};
   REQUIRE(::read(report[0], results, sizeof results) == sizeof results);
   CHECK(results[0] == EPERM);
@@ -117,8 +153,72 @@ TEST_CASE("recording: refused calls are notified, recorded and answered EPERM") 
   REQUIRE(recorder.refusals().size() == 1);
   CHECK(recorder.refusals()[0].kind == runner::RefusalKind::syscall);
   CHECK(recorder.refusals()[0].what == "unshare(0x10000000)");
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  for (int fd : {report[0], report[1], listener_number[0], listener_number[1], pidfd, listener})
-    ::close(fd);
+  for (int fd : report) ::close(fd);
+}
+
+TEST_CASE("recording: the path arguments a writing call names") {
+  std::array<std::uint64_t, 6> a{10, 20, 30, 40, 50, 60};
+  auto args = [&](const char* call) {
+    std::vector<std::pair<int, std::uint64_t>> out;
+    for (const auto& p : runner::written_path_arguments(call, a))
+      out.emplace_back(p.dirfd, p.address);
+    return out;
+  };
+  using V = std::vector<std::pair<int, std::uint64_t>>;
+  CHECK(args("open") == V{{AT_FDCWD, 10}});
+  CHECK(args("openat") == V{{10, 20}});
+  CHECK(args("rename") == V{{AT_FDCWD, 10}, {AT_FDCWD, 20}});
+  CHECK(args("renameat2") == V{{10, 20}, {30, 40}});
+  CHECK(args("symlink") == V{{AT_FDCWD, 20}});
+  CHECK(args("symlinkat") == V{{20, 30}});
+  CHECK(args("linkat") == V{{30, 40}});
+  CHECK(args("getpid").empty());
+  // An ia32 caller's AT_FDCWD arrives as a 32-bit -100.
+  std::array<std::uint64_t, 6> narrow{0xffffff9cULL, 20};
+  CHECK(runner::written_path_arguments("mkdirat", narrow)[0].dirfd == AT_FDCWD);
+  for (const auto& call : sandbox::path_write_syscalls()) {
+    INFO(call);
+    CHECK_FALSE(runner::written_path_arguments(call, a).empty());
+  }
+}
+
+// Writes by path are notified only in RecordWrites, an open for reading not at all; the
+// recorder keeps those aimed into a watched directory and lets every one continue.
+TEST_CASE("recording: writes by path into a watched directory are recorded and continue") {
+  char pattern[] = "/tmp/si-rec-XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  std::string dir = pattern;
+  std::string watched = dir + "/watched";
+  REQUIRE(::mkdir(watched.c_str(), 0700) == 0);
+  runner::SyscallRecorder recorder(runner::ScriptPolicy{}, {}, {},
+                                   runner::ReadOnlyWatch({watched}));
+  std::vector<std::string> calls;
+  {
+    ChildUnderFilter child(sandbox::FilterMode::RecordWrites, [&] {
+      ::close(::open("/etc/hostname", O_RDONLY | O_CLOEXEC));               // not notified
+      ::close(::open((watched + "/x").c_str(), O_WRONLY | O_CREAT, 0600));  // recorded
+      ::mkdir((dir + "/other").c_str(), 0700);                              // notified only
+    });
+    for (;;) {
+      struct pollfd p {
+        child.listener(), POLLIN, 0
+      };
+      // Until the child is gone (hung up), or a call this test does not expect waits.
+      if (::poll(&p, 1, 10000) != 1 || (p.revents & POLLIN) == 0) break;
+      auto notification = sandbox::receive_notification(child.listener());
+      if (!notification || !*notification) continue;
+      calls.push_back(sandbox::syscall_name((*notification)->arch, (*notification)->syscall));
+      recorder.handle(child.listener(), **notification);
+    }
+  }
+  CHECK(calls.size() == 2);
+  CHECK(calls.at(0) == "openat");
+  REQUIRE(recorder.write_attempts().size() == 1);
+  CHECK(recorder.write_attempts()[0].path == watched + "/x");
+  CHECK(recorder.write_attempts()[0].call == "openat");
+  CHECK(recorder.refusals().empty());
+  // Each call went on in the kernel.
+  CHECK(::access((watched + "/x").c_str(), F_OK) == 0);
+  CHECK(::access((dir + "/other").c_str(), F_OK) == 0);
+  std::filesystem::remove_all(dir);
 }

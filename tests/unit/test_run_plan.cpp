@@ -134,9 +134,24 @@ TEST_CASE("run plan: refuses a project that would expose the home or the system"
   options.project = (f.root / "home").string();
   auto home = make_run_plan(options, profile(), f.invoker("/"));
   REQUIRE_FALSE(home);
-  CHECK_THAT(home.error().step, Catch::Contains("contains your home directory"));
+  CHECK_THAT(home.error().step, Catch::Contains("it is your home directory, which the sandbox "
+                                                "replaces with a throwaway home"));
+  CHECK_THAT(home.error().hint, Catch::Contains("run it in the project's own directory"));
+  // Typed through a shim, the message says why safeinstall is there at all.
+  CHECK_THAT(home.error().step, !Catch::Contains("safeinstall setup"));
+  auto shimmed = f.invoker("/");
+  shimmed.env.push_back("SAFEINSTALL_SHIM_HOPS=1");
+  options.command = {"npm", "install"};
+  auto from_shim = make_run_plan(options, profile(), shimmed);
+  REQUIRE_FALSE(from_shim);
+  CHECK_THAT(from_shim.error().step,
+             Catch::Contains("`npm` installs run in safeinstall's sandbox (safeinstall setup)"));
+  options.command = {"true"};
   options.project = f.root.string();
-  CHECK_FALSE(make_run_plan(options, profile(), f.invoker("/")));
+  auto holding = make_run_plan(options, profile(), f.invoker("/"));
+  REQUIRE_FALSE(holding);
+  CHECK_THAT(holding.error().step,
+             Catch::Contains("it contains your home directory " + (f.root / "home").string()));
   options.project = (f.root / "missing").string();
   auto missing = make_run_plan(options, profile(), f.invoker("/"));
   REQUIRE_FALSE(missing);

@@ -124,9 +124,12 @@ TEST_CASE("seccomp: the documented list is refused") {
 }
 
 TEST_CASE("seccomp: the program compiled into the binary matches the rules") {
-  auto fresh = safeinstall::sandbox::compile_seccomp_program();
+  using safeinstall::sandbox::FilterMode;
+  auto mode = GENERATE(FilterMode::Enforce, FilterMode::Record, FilterMode::RecordWrites);
+  INFO("mode " << static_cast<int>(mode));
+  auto fresh = safeinstall::sandbox::compile_seccomp_program(mode);
   REQUIRE(fresh);
-  auto built_in = safeinstall::sandbox::precompiled_seccomp_program();
+  auto built_in = safeinstall::sandbox::precompiled_seccomp_program(mode);
   REQUIRE(fresh->size() == built_in.size());
   for (std::size_t i = 0; i < built_in.size(); ++i) {
     INFO("instruction " << i);

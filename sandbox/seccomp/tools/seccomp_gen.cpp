@@ -1,6 +1,6 @@
 // Build-time generator: prints the sandbox's seccomp program as C initialisers, so the
 // sandbox loads a ready program instead of generating it on every run.
-// Usage: si-seccomp-gen enforce|record
+// Usage: si-seccomp-gen enforce|record|record_writes
 #include <cstdio>
 #include <cstring>
 
@@ -8,11 +8,14 @@
 
 int main(int argc, char** argv) {
   using safeinstall::sandbox::FilterMode;
-  if (argc != 2 || (std::strcmp(argv[1], "enforce") != 0 && std::strcmp(argv[1], "record") != 0)) {
-    std::fprintf(stderr, "usage: seccomp_gen enforce|record\n");
+  if (argc != 2 || (std::strcmp(argv[1], "enforce") != 0 && std::strcmp(argv[1], "record") != 0 &&
+                    std::strcmp(argv[1], "record_writes") != 0)) {
+    std::fprintf(stderr, "usage: seccomp_gen enforce|record|record_writes\n");
     return 2;
   }
-  FilterMode mode = std::strcmp(argv[1], "record") == 0 ? FilterMode::Record : FilterMode::Enforce;
+  FilterMode mode = std::strcmp(argv[1], "record") == 0          ? FilterMode::Record
+                    : std::strcmp(argv[1], "record_writes") == 0 ? FilterMode::RecordWrites
+                                                                 : FilterMode::Enforce;
   auto program = safeinstall::sandbox::compile_seccomp_program(mode);
   if (!program) {
     std::fprintf(stderr, "seccomp_gen: %s\n", program.error().message().c_str());
