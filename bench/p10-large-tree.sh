@@ -51,10 +51,12 @@ build_targets safeinstall
 make_work_dir "${P10_DIR:-/tmp}" si-p10
 readonly DIRS=$((ENTRIES / (FILES_PER_DIR + 1)))
 
-# Runs "$@" (/usr/bin/time -v running safeinstall) in the background, sampling the VmHWM of
-# its child safeinstall every 10 ms; prints "<peak KiB>".
-sampled_peak() {
-  (exec "$@") &
+# Runs "$@" (/usr/bin/time -v running safeinstall) in the background, its output into OUT,
+# sampling the VmHWM of its child safeinstall every 10 ms; prints "<peak KiB>".
+sampled_peak() { # OUT COMMAND...
+  local out=$1
+  shift
+  (exec "$@" >"$out") &
   local pid=$! peak=0 hwm child=""
   while kill -0 "$pid" 2>/dev/null; do
     if [ -z "$child" ]; then child=$(pgrep -P "$pid" -x "$(basename "$SAFEINSTALL" | cut -c1-15)" || true); fi
@@ -79,9 +81,9 @@ run_once() {
     bare) /usr/bin/time -v -o "$work/time.txt" python3 -c "$GENERATOR" "$DIRS" "$FILES_PER_DIR" \
       >"$work/generator.out" ;;
     safeinstall)
-      peak=$(sampled_peak /usr/bin/time -v -o "$work/time.txt" "$SAFEINSTALL" -q \
-        --files $((ENTRIES * 2)) --report "$work/report.json" --expect 'out/**' -- \
-        python3 -c "$GENERATOR" "$DIRS" "$FILES_PER_DIR" >"$work/generator.out")
+      peak=$(sampled_peak "$work/generator.out" /usr/bin/time -v -o "$work/time.txt" \
+        "$SAFEINSTALL" -q --files $((ENTRIES * 2)) --report "$work/report.json" \
+        --expect 'out/**' -- python3 -c "$GENERATOR" "$DIRS" "$FILES_PER_DIR")
       ;;
   esac
   ended=$(date +%s.%N)
