@@ -5,8 +5,9 @@
 # printed (its verdict against the goal included) and how long the script took.
 #
 # Usage: bench/all.sh [SCRIPT...]     (default: every bench/p*.sh; e.g. bench/all.sh p1 p2b)
-# Takes about 40-60 minutes on a 2-core machine with a warm npm cache, most of it P2, P2b and
-# P3 (the axios fixture installed, removed and promoted many times) and P4 (1 GiB transfers).
+# Takes about 60-80 minutes on a 2-core machine with a warm npm cache, most of it P2, P2b and
+# P3 (the axios fixture installed, removed and promoted many times), P4 (1 GiB transfers) and
+# P10 (a million files made, listed, promoted and removed, three times each way).
 # P2 and P2b need registry.npmjs.org; a script that fails is listed as failed, and the others
 # still run.
 set -uo pipefail

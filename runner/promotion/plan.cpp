@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string_view>
+#include <type_traits>
 
 #include "runner/fs/fs_tree.h"
 #include "runner/staging/project_snapshot.h"
@@ -89,12 +90,27 @@ std::string_view entry_below(std::string_view dir, std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(0, slash);
 }
 
-// `changes` (all below `dir`) grouped by their entry one level below it. Names view into
-// the change list, which outlives the plans.
-std::vector<EntryPlan> group_below(std::string_view dir,
-                                   const std::vector<const Change*>& changes) {
+// `changes` (all below `dir`; Change objects or pointers to them) grouped by their entry one
+// level below it. Names view into the change list, which outlives the plans. Each group's
+// pointers are counted first and reserved exactly: a million-entry tree is a million
+// pointers, which a vector grown by doubling would hold twice over while it moves them.
+template <typename Changes>
+std::vector<EntryPlan> group_below(std::string_view dir, const Changes& changes) {
+  auto pointer = [](const auto& c) -> const Change* {
+    if constexpr (std::is_pointer_v<std::decay_t<decltype(c)>>) {
+      return c;
+    } else {
+      return &c;
+    }
+  };
   std::map<std::string_view, EntryPlan> by_name;
-  for (const Change* c : changes) {
+  {
+    std::map<std::string_view, std::size_t> counts;
+    for (const auto& c : changes) ++counts[entry_below(dir, pointer(c)->path)];
+    for (const auto& [name, count] : counts) by_name[name].changes.reserve(count);
+  }
+  for (const auto& entry : changes) {
+    const Change* c = pointer(entry);
     std::string_view name = entry_below(dir, c->path);
     auto& plan = by_name[name];
     plan.changes.push_back(c);
@@ -134,21 +150,20 @@ bool worth_descending(const EntryPlan& plan, const PromotionOptions& options) {
   return touched > 0;
 }
 
-Result<void> plan_below(std::string_view dir, const std::vector<const Change*>& changes,
-                        const PromotionPlaces& places, const PromotionOptions& options,
-                        PromotionResult& result, std::vector<EntryPlan>& plans) {
-  for (auto& plan : group_below(dir, changes)) {
+Result<void> plan_groups(std::vector<EntryPlan> groups, const PromotionPlaces& places,
+                         const PromotionOptions& options, PromotionResult& result,
+                         std::vector<EntryPlan>& plans) {
+  for (auto& plan : groups) {
     if (auto decided = decide(plan, places, options, result); !decided) return propagate(decided);
     if (!worth_descending(plan, options)) {
       plans.push_back(std::move(plan));
       continue;
     }
-    std::vector<const Change*> inside;
-    for (const Change* c : plan.changes) {
-      if (c != plan.head) inside.push_back(c);
-    }
-    if (auto below = plan_below(plan.name, inside, places, options, result, plans); !below)
-      return below;
+    // What lies inside the entry, without the entry itself, in the group's own vector.
+    std::vector<const Change*> inside = std::move(plan.changes);
+    std::erase(inside, plan.head);
+    auto below = plan_groups(group_below(plan.name, inside), places, options, result, plans);
+    if (!below) return below;
   }
   return {};
 }
@@ -183,12 +198,9 @@ Result<std::vector<EntryPlan>> plan_entries(const PromotionPlaces& places,
                                             const ChangeList& changes,
                                             const PromotionOptions& options,
                                             PromotionResult& result) {
-  std::vector<const Change*> all;
-  all.reserve(changes.changes.size());
-  for (const auto& c : changes.changes) all.push_back(&c);
   std::vector<EntryPlan> plans;
-  if (auto planned = plan_below("", all, places, options, result, plans); !planned)
-    return propagate(planned);
+  auto planned = plan_groups(group_below("", changes.changes), places, options, result, plans);
+  if (!planned) return propagate(planned);
   return plans;
 }
 

@@ -104,8 +104,6 @@ Change change_from_stat(std::string path, ChangeKind kind, const struct stat& st
   change.type = entry_type_of(st.st_mode);
   change.mode = st.st_mode;
   change.size = static_cast<std::uint64_t>(st.st_size);
-  change.nlink = static_cast<std::uint32_t>(
-      std::min<nlink_t>(st.st_nlink, std::numeric_limits<std::uint32_t>::max()));
   change.flags = flags_of(st);
   return change;
 }
@@ -485,12 +483,7 @@ const std::vector<std::string>& Change::foreign_xattrs() const {
 }
 
 ChangeDetails& Change::edit_details() {
-  if (!details) {
-    details = std::make_shared<ChangeDetails>();
-  } else if (details.use_count() > 1) {
-    details = std::make_shared<ChangeDetails>(*details);
-  }
-  return *details;
+  return details.make();
 }
 
 bool Change::replaces_real_subtree() const {

@@ -34,7 +34,8 @@ namespace safeinstall::runner {
 class GlobSet;
 
 enum class ChangeKind : std::uint8_t { added, modified, deleted };
-enum class EntryType { file, dir, symlink, special };
+// One byte each: a change list can hold a million changes.
+enum class EntryType : std::uint8_t { file, dir, symlink, special };
 // Filled by the verdict step (verdict.h: categorize); `unjudged` until then.
 enum class Category : std::uint8_t { unjudged, expected, unexpected, protected_ };
 
@@ -76,13 +77,40 @@ struct ChangeDetails {
   std::vector<std::string> foreign_xattrs;
 };
 
+// An owning pointer that copies what it points to: details are rare (symlinks, xattrs), so
+// a deep copy costs little, and the pointer is half the size of a shared_ptr.
+class DetailsPtr {
+ public:
+  DetailsPtr() = default;
+  DetailsPtr(const DetailsPtr& other)
+      : ptr_(other.ptr_ ? std::make_unique<ChangeDetails>(*other.ptr_) : nullptr) {}
+  DetailsPtr(DetailsPtr&&) noexcept = default;
+  DetailsPtr& operator=(const DetailsPtr& other) {
+    if (this != &other) ptr_ = DetailsPtr(other).release();
+    return *this;
+  }
+  DetailsPtr& operator=(DetailsPtr&&) noexcept = default;
+  ~DetailsPtr() = default;
+
+  explicit operator bool() const { return ptr_ != nullptr; }
+  const ChangeDetails& operator*() const { return *ptr_; }
+  ChangeDetails& make() {
+    if (!ptr_) ptr_ = std::make_unique<ChangeDetails>();
+    return *ptr_;
+  }
+
+ private:
+  std::unique_ptr<ChangeDetails> release() { return std::move(ptr_); }
+  std::unique_ptr<ChangeDetails> ptr_;
+};
+
+// 64 bytes, half of it the path: a million-entry staged tree is a million of these.
 struct Change {
   std::string path;  // relative to the project
   std::uint64_t size = 0;
-  std::shared_ptr<ChangeDetails> details;  // null when there are none
-  mode_t mode = 0;                         // st_mode of the new entry (0 for `deleted`)
-  std::uint32_t nlink = 0;                 // saturated: only "more than one" matters
-  EntryType type = EntryType::file;        // of the new entry; of the real one for `deleted`
+  DetailsPtr details;                // empty when there are none
+  mode_t mode = 0;                   // st_mode of the new entry (0 for `deleted`)
+  EntryType type = EntryType::file;  // of the new entry; of the real one for `deleted`
   // What the project had at this path when the list was made (nullopt: nothing).
   std::optional<EntryType> real_type;
   ChangeKind change = ChangeKind::added;
@@ -96,13 +124,14 @@ struct Change {
   const std::optional<std::string>& symlink_resolves_to() const;
   const std::vector<std::string>& overlay_xattrs() const;
   const std::vector<std::string>& foreign_xattrs() const;
-  // The details to fill in, made on first use (and unshared from a copy's).
+  // The details to fill in, made on first use.
   ChangeDetails& edit_details();
 
   // True when the change removes a real directory's old contents (deleted, replaced by a
   // non-directory, or opaque): conflict checks and categories look at the whole subtree.
   bool replaces_real_subtree() const;
 };
+static_assert(sizeof(void*) != 8 || sizeof(Change) <= 64, "a change list holds millions");
 
 struct ChangeList {
   std::vector<Change> changes;  // sorted by path: a directory comes before what is inside it

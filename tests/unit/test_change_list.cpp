@@ -332,3 +332,24 @@ TEST_CASE("change list: listing stops with an error once --timeout has expired")
   REQUIRE(listed);
   CHECK(listed->find("node_modules/x/index.js") != nullptr);
 }
+
+TEST_CASE("change list: a copied change owns its details, and editing one leaves the other") {
+  Change original;
+  original.path = "node_modules/.bin/x";
+  original.edit_details().symlink_target = "../x/cli.js";
+  original.edit_details().foreign_xattrs = {"user.mark"};
+  Change copy = original;
+  copy.edit_details().symlink_target = "../y/cli.js";
+  CHECK(original.symlink_target() == "../x/cli.js");
+  CHECK(copy.symlink_target() == "../y/cli.js");
+  CHECK(copy.foreign_xattrs() == std::vector<std::string>{"user.mark"});
+  copy = original;
+  CHECK(copy.symlink_target() == "../x/cli.js");
+  Change moved = std::move(copy);
+  CHECK(moved.symlink_target() == "../x/cli.js");
+  Change plain;
+  CHECK(plain.symlink_target().empty());
+  CHECK_FALSE(plain.symlink_resolves_to().has_value());
+  plain = original;
+  CHECK(plain.foreign_xattrs().size() == 1);
+}
