@@ -7,7 +7,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,23 +60,16 @@ bool holds_anything(const std::string& dir) {
 }  // namespace
 
 Result<void> run_detached(const char* name, const std::function<bool()>& work) {
-  pid_t child = ::fork();
-  if (child < 0) return sys_error(std::string("start ") + name);
-  if (child == 0) {
-    // A grandchild, so nobody has to reap it and it outlives the caller.
-    pid_t worker = ::fork();
-    if (worker == 0) {
-      detach_from_caller();
-      ::prctl(PR_SET_NAME, name);  // what ps shows beside the caller's command line
-      ::_exit(work() ? 0 : 1);
-    }
-    ::_exit(worker < 0 ? 1 : 0);
+  // One fork, not waited for: on a loaded machine waiting for an intermediate child to get a
+  // CPU costs more than the rest of the hand-off. The worker stays the caller's child (a
+  // zombie once done, until the caller exits and whoever inherits it reaps it).
+  pid_t worker = ::fork();
+  if (worker < 0) return sys_error(std::string("start ") + name);
+  if (worker == 0) {
+    detach_from_caller();
+    ::prctl(PR_SET_NAME, name);  // what ps shows beside the caller's command line
+    ::_exit(work() ? 0 : 1);
   }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return plain_error(std::string("start ") + name + ": fork failed");
   return {};
 }
 

@@ -44,10 +44,11 @@ class Trash {
   mutable unsigned serial_ = 0;
 };
 
-// Runs `work` in a detached grandchild — its own session, stdio on /dev/null and no other fd
-// of the caller's (a pipe the caller's caller reads sees its end when the caller exits), the
-// lowest CPU and idle I/O priority, `name` in ps — and returns once that process is started.
-// `work`'s result is its exit status (true: 0).
+// Runs `work` in a detached child — its own session, stdio on /dev/null and no other fd of
+// the caller's (a pipe the caller's caller reads sees its end when the caller exits), the
+// lowest CPU and idle I/O priority, `name` in ps — and returns once it is forked, without
+// waiting for it: the caller does not reap it (it outlives the caller, and whoever inherits
+// it reaps it). `work`'s result is its exit status (true: 0).
 Result<void> run_detached(const char* name, const std::function<bool()>& work);
 
 }  // namespace safeinstall::runner
