@@ -268,6 +268,7 @@ int discard_command(const std::string& run_id) {
   auto lock = lock_project_waiting(*store, run->meta.project);
   if (!lock) return fail(lock.error().message());
   if (auto discarded = store->discard(run_id); !discarded) return fail(discarded.error().message());
+  store->trash().empty_in_background();
   tell("discarded the staged changes of run " + run_id);
   return exit_code::kSuccess;
 }
@@ -331,6 +332,7 @@ int prune_runs_command(const std::string& older_than, long long keep) {
   if (!store) return fail(store.error().message());
   auto result = store->prune(policy);
   if (!result) return fail(result.error().message());
+  store->trash().empty_in_background();
   std::fprintf(stderr, "safeinstall: removed %zu runs, reduced %zu promoted runs to their report\n",
                result->removed.size(), result->slimmed.size());
   for (const auto& id : result->removed) tell_detail("removed", id);
@@ -345,6 +347,8 @@ void prune_after_run(const PrunePolicy& policy) {
   auto store = RunStore::open(*dir);
   if (!store) return;
   auto result = store->prune_after_run(policy);
+  // Also what the run itself discarded (a failed run that changed nothing).
+  store->trash().empty_in_background();
   if (!result) {
     tell("pruning kept runs: " + result.error().message());
     return;

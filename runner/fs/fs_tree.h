@@ -83,6 +83,14 @@ mode_t promotable_mode(mode_t st_mode);
 Result<void> remove_tree_at(int dirfd, const std::string& name, const std::string& shown);
 Result<void> remove_tree(const std::string& path);
 
+// The directory holding the entry an absolute `path` names, opened, and the entry's name;
+// nullopt when that directory does not exist. `step` ("remove", ...) names the work in errors.
+struct EntryInParent {
+  sandbox::UniqueFd dir;
+  std::string name;
+};
+Result<std::optional<EntryInParent>> open_parent_of(const std::string& path, std::string_view step);
+
 // Copies the regular file `from_name` into a new file `to_name` (which must not exist) with
 // permission bits `mode`, keeping its timestamps; the owner too when running as root.
 // The source is opened with O_NOFOLLOW and must be a regular file.

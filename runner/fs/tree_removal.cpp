@@ -150,17 +150,25 @@ Result<void> remove_tree_at(int dirfd, const std::string& name, const std::strin
 }
 
 Result<void> remove_tree(const std::string& path) {
+  auto entry = open_parent_of(path, "remove");
+  if (!entry) return propagate(entry);
+  if (!*entry) return {};
+  return remove_tree_at((*entry)->dir.get(), (*entry)->name, path);
+}
+
+Result<std::optional<EntryInParent>> open_parent_of(const std::string& path,
+                                                    std::string_view step) {
   auto slash = path.rfind('/');
   if (slash == std::string::npos || slash + 1 == path.size()) {
-    return plain_error("remove " + path + ": expected an absolute path to an entry");
+    return plain_error(std::string(step) + " " + path + ": expected an absolute path to an entry");
   }
   std::string parent = slash == 0 ? "/" : path.substr(0, slash);
   UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent_fd) {
-    if (errno == ENOENT) return {};
+    if (errno == ENOENT) return std::optional<EntryInParent>{};
     return sys_error("open directory " + parent);
   }
-  return remove_tree_at(parent_fd.get(), path.substr(slash + 1), path);
+  return std::optional<EntryInParent>(EntryInParent{std::move(parent_fd), path.substr(slash + 1)});
 }
 
 }  // namespace safeinstall::runner

@@ -15,12 +15,14 @@ Result<std::vector<RecoveredRun>> recover_interrupted_promotions(const RunStore&
   std::vector<RecoveredRun> recovered;
   for (const auto& name : *names) {
     if (!valid_run_id(name)) continue;
-    auto stored = store.load_run(name);
-    if (!stored) continue;
-    auto journal = load_journal(stored->dir.journal_file());
+    // The journal first: most runs have none, and every start would otherwise parse every
+    // kept run's meta.json.
+    auto journal = load_journal(RunDir::at(store.runs_dir() + "/" + name).journal_file());
     if (!journal || !*journal) continue;
     auto state = (*journal)->state;
     if (state == JournalState::done || state == JournalState::rolled_back) continue;
+    auto stored = store.load_run(name);
+    if (!stored) continue;
     auto cleaner = lock_run_dir(stored->dir);
     if (!cleaner) return propagate(cleaner);
     if (!*cleaner) continue;  // its old trees are being removed right now

@@ -127,14 +127,20 @@ Result<bool> promotion_unfinished(const RunDir& run) {
   return *journal && is_unfinished((*journal)->state);
 }
 
-Result<void> remove_staged_data(const RunDir& run) {
+Result<void> remove_staged_data(const RunDir& run, const Trash& trash) {
   // A package cache's writes are staged in the run dir even when the project's are not.
-  if (auto removed = remove_tree(run.caches()); !removed) return removed;
-  if (run.staging != run.path) return remove_tree(run.staging);
+  if (auto removed = trash.take(run.caches()); !removed) return removed;
+  if (run.staging != run.path) return trash.take(run.staging);
   for (const auto& dir : {run.upper(), run.work(), run.build(), run.trash()}) {
-    if (auto removed = remove_tree(dir); !removed) return removed;
+    if (auto removed = trash.take(dir); !removed) return removed;
   }
   return {};
+}
+
+// A whole run: its staged data (which may live elsewhere), then its dir.
+Result<void> remove_run(const RunDir& run, const Trash& trash) {
+  auto staged = remove_staged_data(run, trash);
+  return staged ? trash.take(run.path) : staged;
 }
 
 // What a promoted run keeps: what `runs` and `runs show` read, and the tool's logs when the
@@ -144,10 +150,10 @@ bool kept_when_slim(const std::string& name, const RunMeta& meta) {
          name == "audit.toml" || (name == "logs" && meta.exit_code > 0);
 }
 
-Result<bool> slim_run(const StoredRun& run) {
+Result<bool> slim_run(const StoredRun& run, const Trash& trash) {
   bool removed_any = false;
   if (run.dir.staging != run.dir.path && ::access(run.dir.staging.c_str(), F_OK) == 0) {
-    if (auto removed = remove_tree(run.dir.staging); !removed) return propagate(removed);
+    if (auto removed = trash.take(run.dir.staging); !removed) return propagate(removed);
     removed_any = true;
   }
   auto dir = open_directory(run.dir.path);
@@ -156,7 +162,7 @@ Result<bool> slim_run(const StoredRun& run) {
   if (!names) return propagate(names);
   for (const auto& name : *names) {
     if (kept_when_slim(name, run.meta)) continue;
-    if (auto removed = remove_tree_at(dir->get(), name, run.dir.path + "/" + name); !removed)
+    if (auto removed = trash.take_at(dir->get(), name, run.dir.path + "/" + name); !removed)
       return propagate(removed);
     removed_any = true;
   }
@@ -175,6 +181,20 @@ bool holds_more_than_slim(const StoredRun& run) {
 
 bool prunable(const RunMeta& meta) {
   return meta.promoted || meta.discarded || meta.verdict == "rejected" || meta.verdict == "failed";
+}
+
+// For whoever looks at the lock directory: which project this lock is. Written only when
+// it says something else: truncating frees the file's block, which a filesystem mounted with
+// `discard` pays for with a synchronous discard on every run.
+void name_lock_file(int fd, const std::string& project) {
+  std::string line = project + "\n";
+  std::string present(line.size() + 1, '\0');
+  if (::pread(fd, present.data(), present.size(), 0) == static_cast<ssize_t>(line.size()) &&
+      present.starts_with(line))
+    return;
+  if (::ftruncate(fd, 0) == 0) {
+    [[maybe_unused]] auto n = ::pwrite(fd, line.data(), line.size(), 0);
+  }
 }
 
 }  // namespace
@@ -316,9 +336,13 @@ Result<std::vector<RunSummary>> RunStore::list_runs() const {
   if (!dir) return propagate(dir);
   auto names = list_directory(dir->get(), runs_dir());
   if (!names) return propagate(names);
+  return summaries_of(*names);
+}
+
+std::vector<RunSummary> RunStore::summaries_of(const std::vector<std::string>& names) const {
   auto now = std::chrono::system_clock::now();
   std::vector<RunSummary> runs;
-  for (const auto& name : *names) {
+  for (const auto& name : names) {
     if (!valid_run_id(name)) continue;
     auto stored = load_run(name);
     if (!stored) continue;
@@ -355,7 +379,7 @@ Result<void> RunStore::discard(const std::string& run_id) const {
     return plain_error("discard run " + run_id + ": it was promoted; its changes are in " +
                        stored->meta.project);
   }
-  if (auto removed = remove_staged_data(stored->dir); !removed) return removed;
+  if (auto removed = remove_staged_data(stored->dir, trash()); !removed) return removed;
   stored->meta.discarded = true;
   return save_meta(stored->dir, stored->meta);
 }
@@ -384,9 +408,7 @@ Result<GcResult> RunStore::gc(std::chrono::seconds max_age, bool include_kept) c
     }
     bool old = now - stored->meta.created_at > max_age;
     if (old && finished_with(stored->meta, include_kept)) {
-      auto staged = remove_staged_data(stored->dir);
-      auto removed = staged ? remove_tree(stored->dir.path) : staged;
-      if (removed) {
+      if (auto removed = remove_run(stored->dir, trash()); removed) {
         result.removed_runs.push_back(name);
       } else {
         result.problems.push_back(name + ": " + removed.error().message());
@@ -402,21 +424,29 @@ Result<GcResult> RunStore::gc(std::chrono::seconds max_age, bool include_kept) c
       }
     }
   }
+  // What this gc and earlier runs put in the trash goes now: gc is the cleaning up.
+  if (auto emptied = trash().empty(); !emptied)
+    result.problems.push_back(emptied.error().message());
   return result;
 }
 
 Result<PruneResult> RunStore::prune(const PrunePolicy& policy) const {
   auto runs = list_runs();  // newest first
   if (!runs) return propagate(runs);
+  return prune_listed(*runs, 0, policy);
+}
+
+Result<PruneResult> RunStore::prune_listed(const std::vector<RunSummary>& runs, std::size_t newer,
+                                           const PrunePolicy& policy) const {
   auto now = std::chrono::system_clock::now();
   PruneResult result;
-  for (std::size_t i = 0; i < runs->size(); ++i) {
-    const RunSummary& summary = (*runs)[i];
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const RunSummary& summary = runs[i];
     if (summary.promotion_unfinished) continue;
     auto stored = load_run(summary.id);
     if (!stored || !prunable(stored->meta)) continue;
     if (cleanup_pending(stored->dir)) continue;  // its old trees are going in the background
-    bool too_many = policy.keep && i >= *policy.keep;
+    bool too_many = policy.keep && newer + i >= *policy.keep;
     bool too_old = policy.max_age && now - stored->meta.created_at > *policy.max_age;
     bool slim = !too_many && !too_old && stored->meta.promoted && holds_more_than_slim(*stored);
     if (!too_many && !too_old && !slim) continue;
@@ -424,16 +454,14 @@ Result<PruneResult> RunStore::prune(const PrunePolicy& policy) const {
     auto lock = try_lock_project(stored->meta.project);
     if (!lock || !*lock) continue;
     if (too_many || too_old) {
-      auto staged = remove_staged_data(stored->dir);
-      auto removed = staged ? remove_tree(stored->dir.path) : staged;
-      if (removed) {
+      if (auto removed = remove_run(stored->dir, trash()); removed) {
         result.removed.push_back(summary.id);
       } else {
         result.problems.push_back(summary.id + ": " + removed.error().message());
       }
       continue;
     }
-    auto slimmed = slim_run(*stored);
+    auto slimmed = slim_run(*stored, trash());
     if (!slimmed) {
       result.problems.push_back(summary.id + ": " + slimmed.error().message());
     } else if (*slimmed) {
@@ -454,6 +482,22 @@ std::optional<std::chrono::system_clock::time_point> created_at_of_run_id(std::s
   return std::chrono::system_clock::from_time_t(::timegm(&tm));
 }
 
+// The runs a prune by `keep` has to look at, from `names` (more than `keep` of them): those
+// created in the second of the run at index `keep` (newest first) or before. A run id starts
+// with its creation time to the second, so every run left out is newer than all of these; only
+// within that second does meta.json's millisecond time order them. Nothing when a name does
+// not start with a time.
+std::optional<std::vector<std::string>> runs_past_keep(std::vector<std::string> names,
+                                                       std::size_t keep) {
+  constexpr std::size_t kStamp = 16;  // "20261207T061736Z"
+  if (std::ranges::any_of(names, [](const auto& n) { return !created_at_of_run_id(n); }))
+    return std::nullopt;
+  std::ranges::sort(names, std::greater<>());
+  std::string boundary = names[keep].substr(0, kStamp);
+  std::erase_if(names, [&](const std::string& n) { return n.substr(0, kStamp) > boundary; });
+  return names;
+}
+
 }  // namespace
 
 Result<PruneResult> RunStore::prune_after_run(const PrunePolicy& policy) const {
@@ -469,15 +513,22 @@ Result<PruneResult> RunStore::prune_after_run(const PrunePolicy& policy) const {
                     auto created = created_at_of_run_id(name);
                     return !created || now - *created > *policy.max_age;
                   });
-  if (past_keep || past_age) return prune(policy);
+  std::optional<std::vector<std::string>> past;
+  if (past_keep && !past_age) past = runs_past_keep(*names, *policy.keep);
+  if (past_age || (past_keep && !past)) return prune(policy);
   PruneResult result;
+  if (past) {
+    auto pruned = prune_listed(summaries_of(*past), names->size() - past->size(), policy);
+    if (!pruned) return pruned;
+    result = std::move(*pruned);
+  }
   auto newest = load_run(*std::ranges::max_element(*names));
   if (!newest || !newest->meta.promoted || cleanup_pending(newest->dir) ||
       !holds_more_than_slim(*newest))
     return result;
   auto lock = try_lock_project(newest->meta.project);
   if (!lock || !*lock) return result;
-  auto slimmed = slim_run(*newest);
+  auto slimmed = slim_run(*newest, trash());
   if (!slimmed) {
     result.problems.push_back(newest->dir.id + ": " + slimmed.error().message());
   } else if (*slimmed) {
@@ -498,11 +549,7 @@ Result<std::optional<ProjectLock>> RunStore::try_lock_project(const std::string&
     if (errno == EWOULDBLOCK) return std::optional<ProjectLock>{};
     return sys_error("lock " + file);
   }
-  // For whoever looks at the lock directory: which project this lock is.
-  if (::ftruncate(fd.get(), 0) == 0) {
-    std::string line = project + "\n";
-    [[maybe_unused]] auto n = ::pwrite(fd.get(), line.data(), line.size(), 0);
-  }
+  name_lock_file(fd.get(), project);
   return std::optional<ProjectLock>(ProjectLock(std::move(fd)));
 }
 

@@ -8,6 +8,8 @@
 //   runs/<run_id>/journal.json   promotion journal (promotion.h)
 //   runs/<run_id>/snapshot.bin   the project's state at run start (project_snapshot.h)
 //   locks/<hash>.lock            one per project (hash of its canonical path)
+//   trash/                       what pruning, slimming and discarding took away, until a
+//                                detached process removes it (runner/fs/trash.h)
 // and, when staging is in the state dir, the staging dirs next to meta.json:
 //   runs/<run_id>/{upper,work,build,trash}
 //
@@ -31,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/fs/trash.h"
 #include "sandbox/base/error.h"
 #include "sandbox/base/fd.h"
 
@@ -164,9 +167,10 @@ class RunStore {
   // `discard` or `gc --all` removes them. Runs whose project is locked (a run or promotion
   // in progress) and runs with an unfinished promotion are left alone.
   Result<PruneResult> prune(const PrunePolicy& policy) const;
-  // After each run: the whole prune only when the run ids (which start with their creation
-  // time) say a run is past `keep` or `max_age`; otherwise only the newest run is slimmed.
-  // Spares every run a read of every kept run's metadata.
+  // After each run: the newest run is slimmed; past `keep`, only the runs the run ids (which
+  // start with their creation time) put at or past the boundary are read and pruned; the whole
+  // prune only when an id says a run is past `max_age` or has no time. Spares every run a read
+  // of every kept run's metadata.
   Result<PruneResult> prune_after_run(const PrunePolicy& policy) const;
 
   // Blocking per-project lock; `on_wait` is called once if another run holds it (the runner
@@ -178,10 +182,19 @@ class RunStore {
 
   std::string runs_dir() const { return state_dir_ + "/runs"; }
   std::string lock_file_for(const std::string& project) const;
+  // Where removed runs and staged data go until they are deleted: pruning, slimming and
+  // discarding return after a rename; gc empties it; callers start its emptying in the
+  // background (Trash::empty_in_background) once they are done.
+  Trash trash() const { return Trash(state_dir_ + "/trash"); }
 
  private:
   explicit RunStore(std::string state_dir) : state_dir_(std::move(state_dir)) {}
   RunDir run_dir(const std::string& id, const std::string& staging) const;
+  // Newest first; runs whose meta.json cannot be read are skipped.
+  std::vector<RunSummary> summaries_of(const std::vector<std::string>& names) const;
+  // prune() over `runs` (newest first), `newer` other runs being newer than all of them.
+  Result<PruneResult> prune_listed(const std::vector<RunSummary>& runs, std::size_t newer,
+                                   const PrunePolicy& policy) const;
   std::string state_dir_;
 };
 

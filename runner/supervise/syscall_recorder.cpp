@@ -58,10 +58,12 @@ LifecycleEnv read_lifecycle_env(const ProcessMemory& memory, std::uint64_t envp)
       {"npm_package_version=", &LifecycleEnv::package_version},
       {"npm_lifecycle_event=", &LifecycleEnv::event},
   }};
-  for (std::uint64_t pointer : memory.pointer_array_at(envp, kMaxEnv)) {
-    char head[24] = {};
-    if (!memory.read(pointer, head, 4) || std::memcmp(head, "npm_", 4) != 0) continue;
-    auto text = memory.string_at(pointer, 1024);
+  auto pointers = memory.pointer_array_at(envp, kMaxEnv);
+  // Each variable's first bytes in one read, not one read per variable.
+  auto heads = memory.heads_at(pointers, 4);
+  for (std::size_t i = 0; i < pointers.size(); ++i) {
+    if (heads[i] != "npm_") continue;
+    auto text = memory.string_at(pointers[i], 1024);
     if (!text) continue;
     for (const auto& [prefix, field] : kWanted) {
       if (text->starts_with(prefix)) env.*field = text->substr(prefix.size());

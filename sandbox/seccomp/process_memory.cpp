@@ -3,12 +3,15 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace safeinstall::sandbox {
 namespace {
 
 constexpr std::uint64_t kPage = 4096;
+// UIO_MAXIOV: the most iovecs one process_vm_readv takes.
+constexpr std::size_t kMaxIovecs = 1024;
 
 }  // namespace
 
@@ -62,21 +65,60 @@ std::vector<std::uint64_t> ProcessMemory::pointer_array_at(std::uint64_t address
                                                            std::size_t max) const {
   std::vector<std::uint64_t> pointers;
   if (address == 0) return pointers;
-  std::vector<char> raw(max * pointer_size_);
-  std::size_t got = read_some(address, raw.data(), raw.size()) / pointer_size_;
-  for (std::size_t i = 0; i < got; ++i) {
-    std::uint64_t pointer = 0;
-    if (pointer_size_ == 4) {
-      std::uint32_t narrow = 0;
-      std::memcpy(&narrow, raw.data() + i * 4, 4);
-      pointer = narrow;
-    } else {
-      std::memcpy(&pointer, raw.data() + i * 8, 8);
+  // A page's worth at a time (read_some splits at page ends, so an array need not be aligned),
+  // up to the terminating NULL: an environment of 30 variables is one read, not the 8 pages
+  // `max` pointers could span.
+  std::array<char, kPage> raw{};
+  std::uint64_t at = address;
+  while (pointers.size() < max) {
+    std::size_t want = std::min<std::uint64_t>(kPage, (max - pointers.size()) * pointer_size_);
+    std::size_t got = read_some(at, raw.data(), want) / pointer_size_;
+    for (std::size_t i = 0; i < got; ++i) {
+      std::uint64_t pointer = 0;
+      if (pointer_size_ == 4) {
+        std::uint32_t narrow = 0;
+        std::memcpy(&narrow, raw.data() + i * 4, 4);
+        pointer = narrow;
+      } else {
+        std::memcpy(&pointer, raw.data() + i * 8, 8);
+      }
+      if (pointer == 0) return pointers;
+      pointers.push_back(pointer);
     }
-    if (pointer == 0) break;
-    pointers.push_back(pointer);
+    if (got * pointer_size_ < want) break;
+    at += want;
   }
   return pointers;
+}
+
+std::vector<std::string> ProcessMemory::heads_at(std::span<const std::uint64_t> addresses,
+                                                 std::size_t size) const {
+  std::vector<std::string> heads(addresses.size());
+  std::vector<char> buffer(addresses.size() * size);
+  std::vector<struct iovec> remote;
+  std::size_t next = 0;
+  while (next < addresses.size()) {
+    std::size_t batch = std::min(addresses.size() - next, kMaxIovecs);
+    remote.clear();
+    for (std::size_t k = 0; k < batch; ++k)
+      remote.push_back({reinterpret_cast<void*>(addresses[next + k]), size});
+    struct iovec local {
+      buffer.data() + next* size, batch* size
+    };
+    ssize_t n = ::process_vm_readv(pid_, &local, 1, remote.data(), batch, 0);
+    // A transfer stops at the first address it cannot read: keep the whole heads before it,
+    // try that one alone, go on after it.
+    std::size_t whole = n > 0 ? static_cast<std::size_t>(n) / size : 0;
+    for (std::size_t k = 0; k < whole; ++k)
+      heads[next + k].assign(buffer.data() + (next + k) * size, size);
+    next += whole;
+    if (whole < batch) {
+      std::string alone(size, '\0');
+      if (read(addresses[next], alone.data(), size)) heads[next] = std::move(alone);
+      ++next;
+    }
+  }
+  return heads;
 }
 
 std::vector<std::string> ProcessMemory::strings_at(std::uint64_t address, std::size_t max_count,

@@ -1,9 +1,12 @@
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <optional>
 
+#include "runner/fs/fs_tree.h"
 #include "runner/store/promotion_journal.h"
 #include "runner/store/run_store.h"
 #include "staging_test_support.h"
@@ -429,4 +432,75 @@ TEST_CASE(
     CHECK(pruned->removed == std::vector<std::string>{older.dir.id});
     CHECK(pruned->slimmed == std::vector<std::string>{newest.dir.id});
   }
+}
+
+TEST_CASE("run store: the lock file names its project and is not rewritten when it already does") {
+  Store s;
+  std::string file = s.store.lock_file_for(s.project);
+  {
+    auto lock = s.store.try_lock_project(s.project);
+    REQUIRE(lock);
+    REQUIRE(*lock);
+  }
+  CHECK(read_file(file) == s.project + "\n");
+  // An mtime in the past: a rewrite (truncate and write) would move it to now.
+  struct timespec past[2] = {{1000000000, 0}, {1000000000, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, file.c_str(), past, 0) == 0);
+  {
+    auto lock = s.store.try_lock_project(s.project);
+    REQUIRE(lock);
+    REQUIRE(*lock);
+  }
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK(st.st_mtim.tv_sec == 1000000000);
+
+  // A lock file that says something else (a longer path once hashed the same) is rewritten.
+  write_file(file, s.project + "/something/longer\n", 0600);
+  {
+    auto lock = s.store.try_lock_project(s.project);
+    REQUIRE(lock);
+    REQUIRE(*lock);
+  }
+  CHECK(read_file(file) == s.project + "\n");
+}
+
+TEST_CASE(
+    "run store: after a run past keep, only runs from the boundary second on are read; "
+    "what goes is moved to the trash") {
+  Store s;
+  auto now = std::chrono::system_clock::now();
+  auto stamp_of = [](std::chrono::system_clock::time_point t) {
+    std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", std::gmtime(&seconds));
+    return std::string(text);
+  };
+  auto finished_run = [&](std::chrono::system_clock::time_point when, const std::string& suffix) {
+    auto run = s.create(stamp_of(when) + "-" + suffix, when);
+    run.meta.verdict = "failed";
+    REQUIRE(s.store.save_meta(run.dir, run.meta));
+    write_file(run.dir.report_file(), "{}");
+    return run;
+  };
+  auto oldest = finished_run(now - std::chrono::hours(3), "00000001");
+  auto middle = finished_run(now - std::chrono::hours(2), "00000002");
+  auto newest = finished_run(now - std::chrono::hours(1), "00000003");
+  // Newer than the boundary: a broken meta.json there would stop a prune that read it from
+  // counting it; this one is never read, and counts as one of the runs kept.
+  REQUIRE(::unlink(newest.dir.meta_file().c_str()) == 0);
+
+  auto pruned = s.store.prune_after_run({.keep = 2, .max_age = {}});
+  REQUIRE(pruned);
+  CHECK(pruned->removed == std::vector<std::string>{oldest.dir.id});
+  CHECK_FALSE(exists(oldest.dir.path));
+  CHECK(exists(middle.dir.path));
+  CHECK(exists(newest.dir.path));
+  // Moved, not yet deleted: the caller empties the trash in the background.
+  auto trash = open_directory(s.store.trash().dir());
+  REQUIRE(trash);
+  auto in_trash = list_directory(trash->get(), s.store.trash().dir());
+  REQUIRE(in_trash);
+  CHECK(in_trash->size() == 3);  // the run's upper and work dirs, then the run dir
+  REQUIRE(s.store.trash().empty());
 }

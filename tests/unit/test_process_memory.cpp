@@ -1,0 +1,84 @@
+// Reading a process's pointer arrays and strings the way the recorder reads an exec's argv
+// and environment: here from this very process, with pages unmapped where the reads must stop.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "sandbox/seccomp/process_memory.h"
+
+using safeinstall::sandbox::ProcessMemory;
+
+namespace {
+
+constexpr std::size_t kPage = 4096;
+
+// Two pages; the second unmapped when asked, so a read running into it fails there.
+struct TwoPages {
+  char* base;
+  explicit TwoPages(bool second_mapped) {
+    void* p =
+        ::mmap(nullptr, 2 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(p != MAP_FAILED);
+    base = static_cast<char*>(p);
+    if (!second_mapped) ::munmap(base + kPage, kPage);
+  }
+  ~TwoPages() { ::munmap(base, 2 * kPage); }
+};
+
+std::uint64_t address_of(const void* p) {
+  return reinterpret_cast<std::uint64_t>(p);
+}
+
+}  // namespace
+
+TEST_CASE("process memory: a pointer array is read up to its NULL, also unaligned across pages") {
+  ProcessMemory self(::getpid());
+  const char* strings[] = {"npm_lifecycle_event=postinstall", "PATH=/usr/bin", "HOME=/root"};
+  TwoPages pages(/*second_mapped=*/true);
+  // Starts 3 bytes before the page end: every pointer after the first straddles or follows it.
+  char* at = pages.base + kPage - 3;
+  for (std::size_t i = 0; i <= 3; ++i) {
+    std::uint64_t pointer = i < 3 ? address_of(strings[i]) : 0;
+    std::memcpy(at + i * 8, &pointer, 8);
+  }
+  auto pointers = self.pointer_array_at(address_of(at), 4096);
+  REQUIRE(pointers.size() == 3);
+  CHECK(pointers[2] == address_of(strings[2]));
+  CHECK(self.strings_at(address_of(at), 4096, 4096) ==
+        std::vector<std::string>{strings[0], strings[1], strings[2]});
+  CHECK(self.pointer_array_at(address_of(at), 2).size() == 2);  // at most max
+
+  // No NULL before an unmapped page: what was readable, nothing invented after it.
+  TwoPages cut(/*second_mapped=*/false);
+  char* end = cut.base + kPage - 16;
+  std::uint64_t first = address_of(strings[0]), second = address_of(strings[1]);
+  std::memcpy(end, &first, 8);
+  std::memcpy(end + 8, &second, 8);
+  CHECK(self.pointer_array_at(address_of(end), 4096).size() == 2);
+}
+
+TEST_CASE("process memory: heads of many addresses in one read, an unreadable one left empty") {
+  ProcessMemory self(::getpid());
+  TwoPages cut(/*second_mapped=*/false);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 2500; ++i)
+    texts.push_back(i % 2 == 0 ? "npm_x=" + std::to_string(i) : "XYZW=1");
+  std::vector<std::uint64_t> addresses;
+  for (const auto& t : texts) addresses.push_back(address_of(t.c_str()));
+  addresses[1500] = address_of(cut.base + kPage);   // unmapped: the batch stops there
+  addresses[7] = address_of(cut.base + kPage - 2);  // its 4 bytes run into the unmapped page
+
+  auto heads = self.heads_at(addresses, 4);
+  REQUIRE(heads.size() == addresses.size());
+  CHECK(heads[0] == "npm_");
+  CHECK(heads[1] == "XYZW");
+  CHECK(heads[7].empty());
+  CHECK(heads[1500].empty());
+  CHECK(heads[1499] == "XYZW");
+  CHECK(heads[1502] == "npm_");
+  CHECK(heads[2499] == "XYZW");
+}
