@@ -161,19 +161,16 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
         "set SAFEINSTALL_STATE_DIR to a directory outside the project");
   auto lock = lock_project_waiting(store, project);
   if (!lock) return propagate(lock);
-  // Taken under the lock and before the sandbox starts: promotion compares against it.
-  auto snapshot = take_snapshot(project);
-  if (!snapshot) return propagate(snapshot);
-  // The lockfiles as they were, for what the run changes in them (the package policy).
-  PackageSet packages_before = read_project_packages(project);
+  // Under the lock and before the sandbox starts: the snapshot promotion compares against is
+  // of the project as it was now (record_project_beside).
+  std::int64_t began = snapshot_clock_now();
+  record.times.lap("project lock");
   RunMeta meta;
   meta.project = project;
   meta.command = options.command;
   meta.created_at = record.started_at;
   auto run = store.create_run(record.run_id, meta);
   if (!run) return propagate(run);
-  if (auto saved = save_snapshot(*snapshot, run->dir.snapshot_file()); !saved)
-    return propagate(saved);
 
   ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
   if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
@@ -184,8 +181,44 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   rec.staging = run->dir.staging;
   rec.note = run->meta.staging_note;
   rec.copy_promotion = run->meta.copy_promotion;
-  return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot),
-                   std::move(packages_before)};
+  record.times.lap("run dir and staging");
+  StagedRun staged{std::move(*lock), std::move(*run)};
+  staged.began = began;
+  return staged;
+}
+
+namespace {
+
+// The snapshot (saved in the run dir, for `safeinstall promote` later) and the lockfiles as
+// they were, for what the run changes in them (the package policy).
+Result<ProjectAtStart> record_project(const std::string& project, std::int64_t began,
+                                      const std::string& snapshot_file) {
+  auto start = std::chrono::steady_clock::now();
+  auto snapshot = take_snapshot(project, {}, began);
+  if (!snapshot) return propagate(snapshot);
+  if (auto saved = save_snapshot(*snapshot, snapshot_file); !saved) return propagate(saved);
+  ProjectAtStart at_start{std::move(*snapshot), read_project_packages(project)};
+  at_start.took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  return at_start;
+}
+
+}  // namespace
+
+void record_project_beside(StagedRun& staged, const std::string& project) {
+  staged.recording = std::async(std::launch::async, record_project, project, staged.began,
+                                staged.run.dir.snapshot_file());
+}
+
+Result<void> await_project_record(StagedRun& staged, RunRecord& record) {
+  if (!staged.recording.valid()) return plain_error("the project was not recorded as it began");
+  auto recorded = staged.recording.get();
+  record.times.lap("waiting for the project's snapshot");
+  if (!recorded) return propagate(recorded);
+  record.times.add("project snapshot and lockfiles (beside the command)", recorded->took);
+  staged.snapshot = std::move(recorded->snapshot);
+  staged.packages_before = std::move(recorded->packages);
+  return {};
 }
 
 namespace {
@@ -214,6 +247,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   auto changes =
       list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
+  record.times.lap("change list");
   accept_local_dependency_links(*changes, record.project, record.plan->local_dependencies);
   categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
@@ -226,6 +260,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
                                             record.outcome ? record.outcome->processes
                                                            : std::vector<ProcessRecord>{}));
   auto packages = judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
+  record.times.lap("package policy");
   record_findings(record, std::move(packages.findings));
   record_findings(record, package_policy_findings(record, options.scripts));
   record_findings(record, decoy_findings(record));

@@ -8,6 +8,15 @@
 // It is bounded (max_entries): a directory whose entries were all recorded is `listed`, so
 // absence beneath it is meaningful; beyond the bound, paths are reported as unverified
 // rather than guessed.
+//
+// The walk may run beside the command (the project is locked against other runs, and the
+// run itself writes only to its staging dir): it is given the moment the run began, and
+// every entry whose ctime is not before that moment is marked `changed_at_start`. Any write,
+// rename, chmod or chown sets an entry's ctime to the (coarse) clock of that moment, and
+// creating or removing a name sets its directory's; so an entry that changed while the walk
+// went on is marked, and so is the directory of one removed before the walk reached it.
+// Paths at or below a marked entry are conflicts whenever a staged change touches them:
+// the snapshot cannot say what they were when the run began.
 
 #include <sys/types.h>
 
@@ -34,6 +43,8 @@ struct SnapshotEntry {
   std::int64_t ctime_ns = 0;
   std::string symlink_target;
   bool listed = false;  // directories: every child is in the snapshot
+  // Its ctime is not before the run began: changed since (see above), state unknown.
+  bool changed_at_start = false;
 
   // Same entry, unchanged in content and metadata.
   bool same_state(const SnapshotEntry& other) const;
@@ -53,23 +64,33 @@ class ProjectSnapshot {
   const SnapshotEntry* find(std::string_view path) const;
   // The recorded entries strictly below `dir` (a contiguous range of the sorted entries).
   std::span<const SnapshotEntry> below(std::string_view dir) const;
-  // Whether the snapshot knows `path` was absent: its parent was fully listed.
+  // Whether the snapshot knows `path` was absent: its parent was fully listed, and not
+  // changed since the run began.
   bool known_absent(std::string_view path) const;
+  // Whether the nearest entry the snapshot holds at or above `path` changed since the run
+  // began: what `path` was then is unknown.
+  bool changed_at_start(std::string_view path) const;
 
   const std::vector<SnapshotEntry>& entries() const { return entries_; }
 
  private:
-  friend Result<ProjectSnapshot> take_snapshot(const std::string&, const SnapshotLimits&);
+  friend Result<ProjectSnapshot> take_snapshot(const std::string&, const SnapshotLimits&,
+                                               std::int64_t);
   friend Result<ProjectSnapshot> load_snapshot(const std::string&);
   std::string project_;
   std::vector<SnapshotEntry> entries_;  // sorted by path
   bool truncated_ = false;
 };
 
+// The moment a run begins, as the filesystem's timestamps count it (the coarse real-time
+// clock, which no later ctime is before), in nanoseconds.
+std::int64_t snapshot_clock_now();
+
 // Records `project` (absolute, canonical). Other filesystems mounted inside it are recorded
-// as entries but not entered.
-Result<ProjectSnapshot> take_snapshot(const std::string& project,
-                                      const SnapshotLimits& limits = {});
+// as entries but not entered. Entries whose ctime is at or after `began` (snapshot_clock_now()
+// when the run began) are marked changed_at_start; the default marks none.
+Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits = {},
+                                      std::int64_t began = INT64_MAX);
 
 // A compact binary file in the run dir, for runs promoted later (`safeinstall promote ID`).
 Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& file);
