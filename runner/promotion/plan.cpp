@@ -1,6 +1,9 @@
 #include "runner/promotion/plan.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <array>
 #include <map>
 #include <string_view>
 
@@ -136,13 +139,14 @@ bool worth_descending(const EntryPlan& plan, const PromotionOptions& options) {
 
 Result<void> plan_below(std::string_view dir, const std::vector<const Change*>& changes,
                         const PromotionPlaces& places, const PromotionOptions& options,
-                        PromotionResult& result, std::vector<EntryPlan>& plans) {
+                        PromotionResult& result, PromotionPlan& plans) {
   for (auto& plan : group_below(dir, changes)) {
     if (auto decided = decide(plan, places, options, result); !decided) return propagate(decided);
     if (!worth_descending(plan, options)) {
-      plans.push_back(std::move(plan));
+      plans.entries.push_back(std::move(plan));
       continue;
     }
+    plans.kept.push_back({plan.name, plan.real->st_ino, plan.upper->st_atim, plan.upper->st_mtim});
     std::vector<const Change*> inside;
     for (const Change* c : plan.changes) {
       if (c != plan.head) inside.push_back(c);
@@ -179,17 +183,28 @@ void skip(PromotionResult& result, const Change& c, std::string reason) {
   result.skipped.push_back({c.path, std::move(reason)});
 }
 
-Result<std::vector<EntryPlan>> plan_entries(const PromotionPlaces& places,
-                                            const ChangeList& changes,
-                                            const PromotionOptions& options,
-                                            PromotionResult& result) {
+Result<PromotionPlan> plan_entries(const PromotionPlaces& places, const ChangeList& changes,
+                                   const PromotionOptions& options, PromotionResult& result) {
   std::vector<const Change*> all;
   all.reserve(changes.changes.size());
   for (const auto& c : changes.changes) all.push_back(&c);
-  std::vector<EntryPlan> plans;
+  PromotionPlan plans;
   if (auto planned = plan_below("", all, places, options, result, plans); !planned)
     return propagate(planned);
   return plans;
+}
+
+void restore_kept_times(const PromotionPlaces& places, const std::vector<KeptDirectory>& kept) {
+  for (const auto& dir : kept) {
+    // No symlink on the way: a directory swapped for a link meanwhile is left alone.
+    auto fd = open_beneath(places.project_fd.get(), dir.name, O_RDONLY | O_DIRECTORY,
+                           places.project + "/" + dir.name);
+    if (!fd) continue;
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0 || st.st_ino != dir.ino) continue;
+    std::array<struct timespec, 2> times{dir.atime, dir.mtime};
+    ::futimens(fd->get(), times.data());
+  }
 }
 
 }  // namespace safeinstall::runner
