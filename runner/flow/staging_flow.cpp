@@ -153,40 +153,6 @@ Result<ProjectLock> lock_project_waiting(const RunStore& store, const std::strin
       project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
 }
 
-Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options) {
-  const std::string& project = record.project;
-  if (is_within(store.state_dir(), project))
-    return plain_error(
-        "safeinstall's state dir " + store.state_dir() + " is inside the project " + project,
-        "set SAFEINSTALL_STATE_DIR to a directory outside the project");
-  auto lock = lock_project_waiting(store, project);
-  if (!lock) return propagate(lock);
-  // Under the lock and before the sandbox starts: the snapshot promotion compares against is
-  // of the project as it was now (record_project_beside).
-  std::int64_t began = snapshot_clock_now();
-  record.times.lap("project lock");
-  RunMeta meta;
-  meta.project = project;
-  meta.command = options.command;
-  meta.created_at = record.started_at;
-  auto run = store.create_run(record.run_id, meta);
-  if (!run) return propagate(run);
-
-  ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
-  if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
-  if (auto staged = stage_project(*record.plan, staging); !staged) return propagate(staged);
-
-  StagingRecord& rec = record.staging.emplace();
-  rec.run_dir = run->dir.path;
-  rec.staging = run->dir.staging;
-  rec.note = run->meta.staging_note;
-  rec.copy_promotion = run->meta.copy_promotion;
-  record.times.lap("run dir and staging");
-  StagedRun staged{std::move(*lock), std::move(*run)};
-  staged.began = began;
-  return staged;
-}
-
 namespace {
 
 // The snapshot (saved in the run dir, for `safeinstall promote` later) and the lockfiles as
@@ -205,12 +171,56 @@ Result<ProjectAtStart> record_project(const std::string& project, std::int64_t b
 
 }  // namespace
 
+Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options) {
+  const std::string& project = record.project;
+  if (is_within(store.state_dir(), project))
+    return plain_error(
+        "safeinstall's state dir " + store.state_dir() + " is inside the project " + project,
+        "set SAFEINSTALL_STATE_DIR to a directory outside the project");
+  auto lock = lock_project_waiting(store, project);
+  if (!lock) return propagate(lock);
+  record.times.lap("project lock");
+  RunMeta meta;
+  meta.project = project;
+  meta.command = options.command;
+  meta.created_at = record.started_at;
+  auto run = store.create_run(record.run_id, meta);
+  if (!run) return propagate(run);
+  // Under the lock and before the sandbox starts: the snapshot promotion compares against is
+  // of the project as it was now, taken beside the command (record_project_beside) when the
+  // staging dir just made tells the moment by the project's filesystem, else here.
+  StagedRun staged{std::move(*lock), std::move(*run)};
+  staged.began = began_by_filesystem(project, staged.run.dir.upper());
+  if (!staged.began) {
+    auto recorded = record_project(project, INT64_MAX, staged.run.dir.snapshot_file());
+    if (!recorded) return propagate(recorded);
+    staged.snapshot = std::move(recorded->snapshot);
+    staged.packages_before = std::move(recorded->packages);
+    record.times.lap("project snapshot and lockfiles");
+  }
+
+  const StoredRun& stored = staged.run;
+  ProjectStaging staging{stored.dir.upper(), stored.dir.work(), {store.state_dir()}};
+  if (stored.dir.staging != stored.dir.path) staging.hide.push_back(parent_dir(stored.dir.staging));
+  if (auto mounted = stage_project(*record.plan, staging); !mounted) return propagate(mounted);
+
+  StagingRecord& rec = record.staging.emplace();
+  rec.run_dir = stored.dir.path;
+  rec.staging = stored.dir.staging;
+  rec.note = stored.meta.staging_note;
+  rec.copy_promotion = stored.meta.copy_promotion;
+  record.times.lap("run dir and staging");
+  return staged;
+}
+
 void record_project_beside(StagedRun& staged, const std::string& project) {
-  staged.recording = std::async(std::launch::async, record_project, project, staged.began,
+  if (!staged.began) return;  // recorded before the command
+  staged.recording = std::async(std::launch::async, record_project, project, *staged.began,
                                 staged.run.dir.snapshot_file());
 }
 
 Result<void> await_project_record(StagedRun& staged, RunRecord& record) {
+  if (!staged.began) return {};  // recorded before the command
   if (!staged.recording.valid()) return plain_error("the project was not recorded as it began");
   auto recorded = staged.recording.get();
   record.times.lap("waiting for the project's snapshot");

@@ -38,18 +38,21 @@ struct ProjectAtStart {
 struct StagedRun {
   ProjectLock lock;  // released last: nothing else touches the project meanwhile
   StoredRun run;
-  // When the run began (snapshot_clock_now), taken under the lock before the sandbox starts:
-  // what the snapshot finds changed since is marked so (project_snapshot.h).
-  std::int64_t began = 0;
+  // When the run began by the project's filesystem (began_by_filesystem), under the lock
+  // before the sandbox starts: what the snapshot finds changed since is marked so
+  // (project_snapshot.h). Unset when the filesystem cannot tell: the project was then
+  // recorded by stage_run itself.
+  std::optional<std::int64_t> began;
   std::future<Result<ProjectAtStart>> recording;  // record_project_beside
-  // Filled by await_project_record.
+  // Filled by stage_run or await_project_record.
   ProjectSnapshot snapshot;
   PackageSet packages_before;
 };
 
-// Locks the project (waiting, and saying so, while another run holds it), notes when the
-// run began, creates the run's staging dirs and turns the plan's project mount into an
-// overlay on them.
+// Locks the project (waiting, and saying so, while another run holds it), creates the run's
+// staging dirs, notes when the run began by the project's filesystem (or, where that cannot
+// be told, records the project at once) and turns the plan's project mount into an overlay
+// on the staging dirs.
 Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
 
 // Starts recording the project as the run began (its snapshot, saved in the run dir, and its

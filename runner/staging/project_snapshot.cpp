@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <time.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -390,10 +388,15 @@ bool ProjectSnapshot::changed_at_start(std::string_view path) const {
   }
 }
 
-std::int64_t snapshot_clock_now() {
-  struct timespec now {};
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
-  return nanoseconds(now);
+std::optional<std::int64_t> began_by_filesystem(const std::string& project,
+                                                const std::string& fresh) {
+  struct stat project_st {
+  }, fresh_st{};
+  if (::stat(project.c_str(), &project_st) != 0 || ::lstat(fresh.c_str(), &fresh_st) != 0 ||
+      project_st.st_dev != fresh_st.st_dev || fresh_st.st_ctim.tv_nsec == 0) {
+    return std::nullopt;
+  }
+  return nanoseconds(fresh_st.st_ctim);
 }
 
 Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits,

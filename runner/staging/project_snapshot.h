@@ -10,13 +10,14 @@
 // rather than guessed.
 //
 // The walk may run beside the command (the project is locked against other runs, and the
-// run itself writes only to its staging dir): it is given the moment the run began, and
-// every entry whose ctime is not before that moment is marked `changed_at_start`. Any write,
-// rename, chmod or chown sets an entry's ctime to the (coarse) clock of that moment, and
-// creating or removing a name sets its directory's; so an entry that changed while the walk
-// went on is marked, and so is the directory of one removed before the walk reached it.
-// Paths at or below a marked entry are conflicts whenever a staged change touches them:
-// the snapshot cannot say what they were when the run began.
+// run itself writes only to its staging dir): it is given the moment the run began, read
+// off the project's own filesystem (began_by_filesystem), and every entry whose ctime is not
+// before that moment is marked `changed_at_start`. Any write, rename, chmod or chown sets an
+// entry's ctime from that filesystem's clock, and creating or removing a name sets its
+// directory's; so an entry that changed while the walk went on is marked, and so is the
+// directory of one removed before the walk reached it. Paths at or below a marked entry are
+// conflicts whenever a staged change touches them: the snapshot cannot say what they were
+// when the run began.
 
 #include <sys/types.h>
 
@@ -82,12 +83,16 @@ class ProjectSnapshot {
   bool truncated_ = false;
 };
 
-// The moment a run begins, as the filesystem's timestamps count it (the coarse real-time
-// clock, which no later ctime is before), in nanoseconds.
-std::int64_t snapshot_clock_now();
+// The moment a run begins by the project's own filesystem (its clock and granularity, which
+// no later ctime there is before): the ctime, in nanoseconds, of `fresh`, an entry just made
+// on it. Nullopt when `fresh` lies on another filesystem, or the filesystem keeps whole
+// seconds only (a change in the second before the run would count as after it): the
+// snapshot is then taken before the command starts.
+std::optional<std::int64_t> began_by_filesystem(const std::string& project,
+                                                const std::string& fresh);
 
 // Records `project` (absolute, canonical). Other filesystems mounted inside it are recorded
-// as entries but not entered. Entries whose ctime is at or after `began` (snapshot_clock_now()
+// as entries but not entered. Entries whose ctime is at or after `began` (began_by_filesystem
 // when the run began) are marked changed_at_start; the default marks none.
 Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits = {},
                                       std::int64_t began = INT64_MAX);

@@ -49,6 +49,16 @@ std::vector<std::string> conflict_paths(const ConflictCheck& check) {
   return paths;
 }
 
+// The moment a run begins, by the project's filesystem: a directory made beside it now.
+std::int64_t began_now(const Project& p) {
+  static int made = 0;
+  std::string fresh = p.root / ("began-" + std::to_string(++made));
+  fs::create_directory(fresh);
+  auto began = began_by_filesystem(p.path, fresh);
+  REQUIRE(began);
+  return *began;
+}
+
 // Any change to a file's content moves its mtime/ctime; make sure the clock has ticked.
 void touch_later(const std::string& path, const std::string& content) {
   ::usleep(10'000);
@@ -208,7 +218,7 @@ TEST_CASE("snapshot taken beside the command: what changed after the run began i
   Project p;
   // Every entry of the project is older than the moment the run began...
   ::usleep(20'000);
-  std::int64_t began = snapshot_clock_now();
+  std::int64_t began = began_now(p);
   // ...and then, before the walk gets there, the user edits a file, removes one at the top
   // and a whole package below node_modules.
   touch_later(p.path + "/src/index.js", "edited as the run began");
@@ -249,10 +259,20 @@ TEST_CASE("snapshot taken beside the command: what changed after the run began i
         std::vector<std::string>{"src/index.js: changed as the run began"});
 }
 
+TEST_CASE("snapshot: the run's start is read off the project's own filesystem, or not at all") {
+  Project p;
+  std::int64_t began = began_now(p);
+  struct stat st {};
+  REQUIRE(::stat((p.path + "/package.json").c_str(), &st) == 0);
+  CHECK(began >= st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec);
+  // Another filesystem's clock says nothing about the project's ctimes.
+  CHECK_FALSE(began_by_filesystem(p.path, "/proc/self"));
+}
+
 TEST_CASE("snapshot taken beside the command: a project left alone has nothing marked") {
   Project p;
   ::usleep(20'000);
-  auto s = take_snapshot(p.path, {}, snapshot_clock_now());
+  auto s = take_snapshot(p.path, {}, began_now(p));
   REQUIRE(s);
   for (const auto& e : s->entries()) CHECK_FALSE(e.changed_at_start);
   auto check = find_conflicts(
@@ -265,7 +285,7 @@ TEST_CASE("snapshot taken beside the command: a project left alone has nothing m
 TEST_CASE("snapshot: marks survive the run dir's file, and a file of the first version loads") {
   Project p;
   ::usleep(20'000);
-  std::int64_t began = snapshot_clock_now();
+  std::int64_t began = began_now(p);
   touch_later(p.path + "/src/index.js", "edited as the run began");
   auto s = take_snapshot(p.path, {}, began);
   REQUIRE(s);
