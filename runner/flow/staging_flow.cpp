@@ -190,7 +190,12 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   // of the project as it was now, taken beside the command (record_project_beside) when the
   // staging dir just made tells the moment by the project's filesystem, else here.
   StagedRun staged{std::move(*lock), std::move(*run)};
-  staged.began = began_by_filesystem(project, staged.run.dir.upper());
+  // While an earlier run's old trees are being removed, ctimes in the project move
+  // (background_cleanup.h): marks against the run's start would read that as edits, so the
+  // snapshot is then taken here, before the command.
+  auto cleaning = cleanup_under_way(store, project);
+  if (!cleaning) return propagate(cleaning);
+  if (!*cleaning) staged.began = began_by_filesystem(project, staged.run.dir.upper());
   if (!staged.began) {
     auto recorded = record_project(project, INT64_MAX, staged.run.dir.snapshot_file());
     if (!recorded) return propagate(recorded);
