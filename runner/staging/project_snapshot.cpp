@@ -41,6 +41,7 @@ Result<SnapshotEntry> entry_from(int dirfd, const std::string& name, std::string
   e.size = static_cast<std::uint64_t>(st.st_size);
   e.mtime_ns = nanoseconds(st.st_mtim);
   e.ctime_ns = nanoseconds(st.st_ctim);
+  e.nlink = st.st_nlink;
   e.changed_at_start = e.ctime_ns >= began;
   if (S_ISLNK(st.st_mode)) {
     std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
@@ -351,8 +352,9 @@ bool SnapshotEntry::same_state(const SnapshotEntry& other) const {
   }
   // A directory's own size and times change with its entries, which are compared one by one.
   if (type == EntryType::dir) return true;
-  return size == other.size && mtime_ns == other.mtime_ns && ctime_ns == other.ctime_ns &&
-         symlink_target == other.symlink_target;
+  if (size != other.size || mtime_ns != other.mtime_ns || symlink_target != other.symlink_target)
+    return false;
+  return ctime_ns == other.ctime_ns || other.nlink < nlink;
 }
 
 const SnapshotEntry* ProjectSnapshot::find(std::string_view path) const {
@@ -436,6 +438,7 @@ Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& f
     w.put(std::string_view(e.symlink_target));
     w.put(static_cast<std::uint8_t>(e.listed));
     w.put(static_cast<std::uint8_t>(e.changed_at_start));
+    w.put(e.nlink);
   }
   return write_file_atomically(file, w.data(), /*durable=*/false);
 }
@@ -462,7 +465,7 @@ Result<ProjectSnapshot> load_snapshot(const std::string& file) {
     std::uint32_t mode = 0;
     if (!r.get(e.path) || !r.get(type) || !r.get(mode) || !r.get(e.dev) || !r.get(e.ino) ||
         !r.get(e.size) || !r.get(e.mtime_ns) || !r.get(e.ctime_ns) || !r.get(e.symlink_target) ||
-        !r.get(listed) || (!version1 && !r.get(changed)) ||
+        !r.get(listed) || (!version1 && (!r.get(changed) || !r.get(e.nlink))) ||
         type > static_cast<std::uint8_t>(EntryType::special)) {
       return corrupt();
     }

@@ -42,12 +42,15 @@ struct SnapshotEntry {
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
   std::int64_t ctime_ns = 0;
+  std::uint64_t nlink = 0;  // 0 in snapshots of the first version
   std::string symlink_target;
   bool listed = false;  // directories: every child is in the snapshot
   // Its ctime is not before the run began: changed since (see above), state unknown.
   bool changed_at_start = false;
 
-  // Same entry, unchanged in content and metadata.
+  // Same entry, unchanged in content and metadata. A ctime moved while links to the entry
+  // were only removed (and nothing else changed) counts as unchanged: an earlier run's old
+  // tree, removed in the background, shares the inodes of every package it kept.
   bool same_state(const SnapshotEntry& other) const;
 };
 

@@ -119,6 +119,25 @@ TEST_CASE("snapshot: a staged path the user modified, created or deleted meanwhi
         "package.json (deleted)");
 }
 
+TEST_CASE("snapshot: a file whose other links were removed meanwhile is unchanged") {
+  Project p;
+  std::string old_tree = p.root / "old-index.js";
+  REQUIRE(::link((p.path + "/src/index.js").c_str(), old_tree.c_str()) == 0);
+  auto s = p.snapshot();
+  ::usleep(10'000);
+  REQUIRE(::unlink(old_tree.c_str()) == 0);  // the old tree's clean-up: the ctime moves
+  auto staged =
+      list_of({change("src/index.js", ChangeKind::modified, EntryType::file, EntryType::file)});
+  auto check = find_conflicts(s, staged);
+  REQUIRE(check);
+  CHECK(check->clean());
+  // A link added, or the content written, is still a change.
+  REQUIRE(::link((p.path + "/src/index.js").c_str(), old_tree.c_str()) == 0);
+  auto relinked = find_conflicts(s, staged);
+  REQUIRE(relinked);
+  CHECK_FALSE(relinked->clean());
+}
+
 TEST_CASE("snapshot: a directory the run created is checked once, not file by file") {
   Project p;
   auto s = p.snapshot();
