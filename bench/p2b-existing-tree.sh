@@ -10,7 +10,8 @@
 # --no-update-notifier` (see bench/p2-warm-install.sh for why) and their own warm npm cache.
 # Before every timed `npm install PKG` the project is put back as it was (package.json, both
 # lockfiles, the package's directory removed; not timed), so each run adds the package again.
-# The last safeinstall run of each command must end `promoted`, or its figure is refused.
+# The last safeinstall run of each command must end `promoted`, or its figure is refused; the
+# steps of the last safeinstall `npm install` (its report's timings) are printed as well.
 #
 # Usage: bench/p2b-existing-tree.sh      (from any directory; needs registry.npmjs.org)
 # Environment: P2B_ROUNDS (3), P2B_PACKAGE, P2_CACHE_DIR (${XDG_CACHE_HOME:-~/.cache}/
@@ -34,11 +35,15 @@ restore_manifests() { # PROJECT
   echo "cp '$work/pristine/package.json' '$work/pristine/package-lock.json' '$1/' && sync"
 }
 
-# The same, and the tree as it was before `npm install PKG` (not timed).
+# The same, and the tree as it was before `npm install PKG` (not timed). The package goes
+# first and npm's hidden lockfile (node_modules/.package-lock.json) last: npm trusts that file
+# only while no directory in node_modules is newer, as npm itself leaves it. Removed after
+# it, the package would make node_modules newer and send both sides through npm's slow path
+# (every package.json read), which is not the everyday case.
 restore_before_install() { # PROJECT
-  echo "cp '$work/pristine/package.json' '$work/pristine/package-lock.json' '$1/' &&" \
-    "cp '$work/pristine/hidden-lock.json' '$1/node_modules/.package-lock.json' &&" \
-    "rm -rf '$1/$PACKAGE_DIR' && sync"
+  echo "rm -rf '$1/$PACKAGE_DIR' &&" \
+    "cp '$work/pristine/package.json' '$work/pristine/package-lock.json' '$1/' &&" \
+    "cp '$work/pristine/hidden-lock.json' '$1/node_modules/.package-lock.json' && sync"
 }
 
 verdict_of() { # REPORT
@@ -92,6 +97,13 @@ main() {
     [ -d "$work/sandboxed/$PACKAGE_DIR" ] || die "$PACKAGE_DIR was not promoted"
   done
 
+  # Where the last safeinstall `npm install` spent its time (the report's timings).
+  "$PYTHON" - "$report" <<'PY' >&2
+import json, sys
+steps = json.load(open(sys.argv[1])).get("timings", [])
+print("last safeinstall npm install, steps of 10 ms or more: " +
+      ", ".join(f"{s['step']} {s['ms']:.0f} ms" for s in steps if s["ms"] >= 10))
+PY
   "$PYTHON" - "$RESULT_JSON" "$ROUNDS" "$PACKAGE" <<'PY'
 import json, statistics, sys
 

@@ -190,6 +190,17 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
                       const Deadline& deadline, const StagingBudget& budget,
                       const StdoutView& view) {
   record.logs = keep_tool_logs(logs, staged.run.dir.path);
+  // A step safeinstall could not do: the run is kept, held, nothing promoted.
+  auto unjudged = [&](const std::string& what, const Error& error) {
+    tell(error.message());
+    record.verdict = VerdictKind::held;
+    record.verdict_reasons.push_back(what + ": " + error.message() + "; nothing was promoted");
+    settle_unrun(record, staged, store);
+    finish(record, options, base, view);
+    return exit_code::kSafeinstallFailed;
+  };
+  if (auto recorded = await_project_record(staged, record); !recorded)
+    return unjudged("the project could not be recorded as the run began", recorded.error());
   auto stop_at = [&](const std::string& step) {
     int exit = settle_past_deadline(record, staged, store, step);
     finish(record, options, base, view);
@@ -197,23 +208,18 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
   };
   if (deadline.passed()) return stop_at("reviewing the package caches");
   auto reviewed_caches = review_caches(record, std::move(caches), budget);
+  record.times.lap("cache review");
   if (deadline.passed()) return stop_at("listing the staged changes");
   // What setting up and supervising the sandbox freed goes back to the system before the
   // change list, the largest thing a run holds, is built.
   ::malloc_trim(0);
   auto verdict = judge_changes(record, staged, options, deadline, budget);
+  record.times.lap("judging the changes");
   if (!verdict && deadline.passed()) return stop_at("listing the staged changes");
-  if (!verdict) {
-    tell(verdict.error().message());
-    record.verdict = VerdictKind::held;
-    record.verdict_reasons.push_back("the staged changes could not be listed: " +
-                                     verdict.error().message() + "; nothing was promoted");
-    settle_unrun(record, staged, store);
-    finish(record, options, base, view);
-    return exit_code::kSafeinstallFailed;
-  }
+  if (!verdict) return unjudged("the staged changes could not be listed", verdict.error());
   if (deadline.passed()) return stop_at("promotion");
   int exit = settle(record, staged, *verdict, store, options);
+  record.times.lap("promotion");
   if (options.audit) {
     suggest_for_audit(record);
   } else {
@@ -225,6 +231,7 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
   } else {
     settle_caches(record, reviewed_caches);
   }
+  record.times.lap("cache merge");
   finish(record, options, base, view);
   return exit;
 }
@@ -274,10 +281,12 @@ int run(const Options& given, PrunePolicy& prune) {
   record.project = plan->project;
   record.plan = std::move(*plan);
 
-  // Staging: the project is locked, snapshotted and mounted as an overlay whose writes land
-  // in the run's staging dir; the real project is untouched until the verdict.
+  // Staging: the project is locked and mounted as an overlay whose writes land in the run's
+  // staging dir (its snapshot is taken once the command is under way); the real project is
+  // untouched until the verdict.
   auto store = open_run_store();
   if (!store) return fail(store.error().message());
+  record.times.lap("plan");
   auto staged = stage_run(*store, record, options);
   if (!staged) return fail(staged.error().message());
   // Package caches: the persistent cache as an overlay in the home, writes staged beside.
@@ -303,6 +312,7 @@ int run(const Options& given, PrunePolicy& prune) {
   if (!view) return fail(view.error().message());
   // --timeout counts from here and covers what follows the command as well.
   const Deadline deadline = Deadline::after(timeout_of(*record.plan));
+  record.times.lap("caches and logs");
   auto sandbox = sandbox::launch(record.plan->spec);
   if (!sandbox) {
     tell(sandbox.error().message());
@@ -315,9 +325,12 @@ int run(const Options& given, PrunePolicy& prune) {
     finish(record, options, *base, *view);
     return exit_code::kSafeinstallFailed;
   }
+  // The project as the run began, recorded while the command starts.
+  record_project_beside(*staged, record.project);
   Outcome outcome =
       supervise(*sandbox, deadline.remaining(),
                 GatewaySettings{record.plan->egress, record.plan->gateway}, *recording);
+  record.times.lap("the command");
   record_outcome(record, std::move(outcome), options, elapsed());
   return after_the_command(record, *staged, *store, options, *base, std::move(caches), logs,
                            deadline, recording->limits.staged, *view);

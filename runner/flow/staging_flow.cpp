@@ -153,6 +153,24 @@ Result<ProjectLock> lock_project_waiting(const RunStore& store, const std::strin
       project, [&] { tell("waiting for another safeinstall run on " + project + " to finish"); });
 }
 
+namespace {
+
+// The snapshot (saved in the run dir, for `safeinstall promote` later) and the lockfiles as
+// they were, for what the run changes in them (the package policy).
+Result<ProjectAtStart> record_project(const std::string& project, std::int64_t began,
+                                      const std::string& snapshot_file) {
+  auto start = std::chrono::steady_clock::now();
+  auto snapshot = take_snapshot(project, {}, began);
+  if (!snapshot) return propagate(snapshot);
+  if (auto saved = save_snapshot(*snapshot, snapshot_file); !saved) return propagate(saved);
+  ProjectAtStart at_start{std::move(*snapshot), read_project_packages(project)};
+  at_start.took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  return at_start;
+}
+
+}  // namespace
+
 Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options) {
   const std::string& project = record.project;
   if (is_within(store.state_dir(), project))
@@ -161,31 +179,61 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
         "set SAFEINSTALL_STATE_DIR to a directory outside the project");
   auto lock = lock_project_waiting(store, project);
   if (!lock) return propagate(lock);
-  // Taken under the lock and before the sandbox starts: promotion compares against it.
-  auto snapshot = take_snapshot(project);
-  if (!snapshot) return propagate(snapshot);
-  // The lockfiles as they were, for what the run changes in them (the package policy).
-  PackageSet packages_before = read_project_packages(project);
+  record.times.lap("project lock");
   RunMeta meta;
   meta.project = project;
   meta.command = options.command;
   meta.created_at = record.started_at;
   auto run = store.create_run(record.run_id, meta);
   if (!run) return propagate(run);
-  if (auto saved = save_snapshot(*snapshot, run->dir.snapshot_file()); !saved)
-    return propagate(saved);
+  // Under the lock and before the sandbox starts: the snapshot promotion compares against is
+  // of the project as it was now, taken beside the command (record_project_beside) when the
+  // staging dir just made tells the moment by the project's filesystem, else here.
+  StagedRun staged{std::move(*lock), std::move(*run)};
+  // While an earlier run's old trees are being removed, ctimes in the project move
+  // (background_cleanup.h): marks against the run's start would read that as edits, so the
+  // snapshot is then taken here, before the command.
+  auto cleaning = cleanup_under_way(store, project);
+  if (!cleaning) return propagate(cleaning);
+  if (!*cleaning) staged.began = began_by_filesystem(project, staged.run.dir.upper());
+  if (!staged.began) {
+    auto recorded = record_project(project, INT64_MAX, staged.run.dir.snapshot_file());
+    if (!recorded) return propagate(recorded);
+    staged.snapshot = std::move(recorded->snapshot);
+    staged.packages_before = std::move(recorded->packages);
+    record.times.lap("project snapshot and lockfiles");
+  }
 
-  ProjectStaging staging{run->dir.upper(), run->dir.work(), {store.state_dir()}};
-  if (run->dir.staging != run->dir.path) staging.hide.push_back(parent_dir(run->dir.staging));
-  if (auto staged = stage_project(*record.plan, staging); !staged) return propagate(staged);
+  const StoredRun& stored = staged.run;
+  ProjectStaging staging{stored.dir.upper(), stored.dir.work(), {store.state_dir()}};
+  if (stored.dir.staging != stored.dir.path) staging.hide.push_back(parent_dir(stored.dir.staging));
+  if (auto mounted = stage_project(*record.plan, staging); !mounted) return propagate(mounted);
 
   StagingRecord& rec = record.staging.emplace();
-  rec.run_dir = run->dir.path;
-  rec.staging = run->dir.staging;
-  rec.note = run->meta.staging_note;
-  rec.copy_promotion = run->meta.copy_promotion;
-  return StagedRun{std::move(*lock), std::move(*run), std::move(*snapshot),
-                   std::move(packages_before)};
+  rec.run_dir = stored.dir.path;
+  rec.staging = stored.dir.staging;
+  rec.note = stored.meta.staging_note;
+  rec.copy_promotion = stored.meta.copy_promotion;
+  record.times.lap("run dir and staging");
+  return staged;
+}
+
+void record_project_beside(StagedRun& staged, const std::string& project) {
+  if (!staged.began) return;  // recorded before the command
+  staged.recording = std::async(std::launch::async, record_project, project, *staged.began,
+                                staged.run.dir.snapshot_file());
+}
+
+Result<void> await_project_record(StagedRun& staged, RunRecord& record) {
+  if (!staged.began) return {};  // recorded before the command
+  if (!staged.recording.valid()) return plain_error("the project was not recorded as it began");
+  auto recorded = staged.recording.get();
+  record.times.lap("waiting for the project's snapshot");
+  if (!recorded) return propagate(recorded);
+  record.times.add("project snapshot and lockfiles (beside the command)", recorded->took);
+  staged.snapshot = std::move(recorded->snapshot);
+  staged.packages_before = std::move(recorded->packages);
+  return {};
 }
 
 namespace {
@@ -214,6 +262,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   auto changes =
       list_changes(staged.run.dir.upper(), record.project, limits, direct_dir_names(*record.plan));
   if (!changes) return propagate(changes);
+  record.times.lap("change list");
   accept_local_dependency_links(*changes, record.project, record.plan->local_dependencies);
   categorize(*changes, protected_paths(), record.plan->expected_writes);
   record.staging->changes = std::move(*changes);
@@ -226,6 +275,7 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
                                             record.outcome ? record.outcome->processes
                                                            : std::vector<ProcessRecord>{}));
   auto packages = judge_packages(record, staged.packages_before, staged.run.dir.upper(), options);
+  record.times.lap("package policy");
   record_findings(record, std::move(packages.findings));
   record_findings(record, package_policy_findings(record, options.scripts));
   record_findings(record, decoy_findings(record));

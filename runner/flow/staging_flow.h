@@ -3,6 +3,8 @@
 // the run store (with recovery of interrupted promotions), the project lock, the snapshot
 // and staging dirs before; the change list, verdict and promotion after.
 
+#include <cstdint>
+#include <future>
 #include <optional>
 #include <string>
 
@@ -25,17 +27,43 @@ Result<RunStore> open_run_store();
 // The project's lock, waiting while another run holds it and saying so on stderr.
 Result<ProjectLock> lock_project_waiting(const RunStore& store, const std::string& project);
 
+// The project as the run began, recorded beside the command.
+struct ProjectAtStart {
+  ProjectSnapshot snapshot;
+  PackageSet packages;  // the project's lockfiles
+  std::chrono::microseconds took{0};
+};
+
 // Everything a staged run holds on to while the command runs.
 struct StagedRun {
   ProjectLock lock;  // released last: nothing else touches the project meanwhile
   StoredRun run;
+  // When the run began by the project's filesystem (began_by_filesystem), under the lock
+  // before the sandbox starts: what the snapshot finds changed since is marked so
+  // (project_snapshot.h). Unset when the filesystem cannot tell: the project was then
+  // recorded by stage_run itself.
+  std::optional<std::int64_t> began;
+  std::future<Result<ProjectAtStart>> recording;  // record_project_beside
+  // Filled by stage_run or await_project_record.
   ProjectSnapshot snapshot;
-  PackageSet packages_before;  // the project's lockfiles, read under the lock
+  PackageSet packages_before;
 };
 
-// Locks the project (waiting, and saying so, while another run holds it), snapshots it,
-// creates the run's staging dirs and turns the plan's project mount into an overlay on them.
+// Locks the project (waiting, and saying so, while another run holds it), creates the run's
+// staging dirs, notes when the run began by the project's filesystem (or, where that cannot
+// be told, records the project at once) and turns the plan's project mount into an overlay
+// on the staging dirs.
 Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
+
+// Starts recording the project as the run began (its snapshot, saved in the run dir, and its
+// lockfiles) in a thread of its own, beside the command: a walk of a large node_modules
+// takes as long as starting npm. Only after sandbox::launch: the sandbox is cloned with a
+// raw clone, which must not copy a lock another thread holds.
+void record_project_beside(StagedRun& staged, const std::string& project);
+
+// Waits for that recording and keeps it in `staged` (its time in record.times). Before
+// anything after the command that reads the snapshot or the lockfiles as they were.
+Result<void> await_project_record(StagedRun& staged, RunRecord& record);
 
 // files.project from the upper dir, categorized, and the verdict on it. Listing stops with
 // an error once `deadline` has passed. A run that staged more than `budget` (while it ran, or

@@ -13,4 +13,9 @@ namespace safeinstall::runner {
 // Starts the removal and returns once it runs on its own.
 Result<void> finish_cleanup_in_background(const RunDir& run);
 
+// Whether such a removal of an earlier run of `project` is under way. Its unlinks move the
+// ctime of every file the project still shares with the old trees (a kept package linked
+// into the new node_modules), which a run beginning now must not read as the user's edits.
+Result<bool> cleanup_under_way(const RunStore& store, const std::string& project);
+
 }  // namespace safeinstall::runner

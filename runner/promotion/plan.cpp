@@ -1,6 +1,9 @@
 #include "runner/promotion/plan.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <array>
 #include <map>
 #include <string_view>
 #include <type_traits>
@@ -152,13 +155,14 @@ bool worth_descending(const EntryPlan& plan, const PromotionOptions& options) {
 
 Result<void> plan_groups(std::vector<EntryPlan> groups, const PromotionPlaces& places,
                          const PromotionOptions& options, PromotionResult& result,
-                         std::vector<EntryPlan>& plans) {
+                         PromotionPlan& plans) {
   for (auto& plan : groups) {
     if (auto decided = decide(plan, places, options, result); !decided) return propagate(decided);
     if (!worth_descending(plan, options)) {
-      plans.push_back(std::move(plan));
+      plans.entries.push_back(std::move(plan));
       continue;
     }
+    plans.kept.push_back({plan.name, plan.real->st_ino, plan.upper->st_atim, plan.upper->st_mtim});
     // What lies inside the entry, without the entry itself, in the group's own vector.
     std::vector<const Change*> inside = std::move(plan.changes);
     std::erase(inside, plan.head);
@@ -194,14 +198,25 @@ void skip(PromotionResult& result, const Change& c, std::string reason) {
   result.skipped.push_back({c.path, std::move(reason)});
 }
 
-Result<std::vector<EntryPlan>> plan_entries(const PromotionPlaces& places,
-                                            const ChangeList& changes,
-                                            const PromotionOptions& options,
-                                            PromotionResult& result) {
-  std::vector<EntryPlan> plans;
+Result<PromotionPlan> plan_entries(const PromotionPlaces& places, const ChangeList& changes,
+                                   const PromotionOptions& options, PromotionResult& result) {
+  PromotionPlan plans;
   auto planned = plan_groups(group_below("", changes.changes), places, options, result, plans);
   if (!planned) return propagate(planned);
   return plans;
+}
+
+void restore_kept_times(const PromotionPlaces& places, const std::vector<KeptDirectory>& kept) {
+  for (const auto& dir : kept) {
+    // No symlink on the way: a directory swapped for a link meanwhile is left alone.
+    auto fd = open_beneath(places.project_fd.get(), dir.name, O_RDONLY | O_DIRECTORY,
+                           places.project + "/" + dir.name);
+    if (!fd) continue;
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0 || st.st_ino != dir.ino) continue;
+    std::array<struct timespec, 2> times{dir.atime, dir.mtime};
+    ::futimens(fd->get(), times.data());
+  }
 }
 
 }  // namespace safeinstall::runner

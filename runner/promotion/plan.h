@@ -53,13 +53,32 @@ bool promotable(const Change& c, const PromotionOptions& options);
 std::string why_not(const Change& c);
 void skip(PromotionResult& result, const Change& c, std::string reason);
 
+// A large real directory promotion goes below and keeps (the exception above), with the
+// times the command left its staged counterpart at. Every rename into the directory moves
+// its mtime; tools compare it with their own files (npm trusts node_modules/.package-lock.json
+// only while no directory of node_modules is newer), so it gets the staged times back.
+struct KeptDirectory {
+  std::string name;
+  ino_t ino = 0;  // of the real directory
+  struct timespec atime {};
+  struct timespec mtime {};
+};
+
+struct PromotionPlan {
+  std::vector<EntryPlan> entries;
+  std::vector<KeptDirectory> kept;
+};
+
 // One plan per top-level entry `changes` touches (or per entry below a large directory, as
 // above), from what the project and the staged tree
 // hold now. Changes left out are recorded in result.skipped. Fails when the staged tree no
 // longer matches the change list.
-Result<std::vector<EntryPlan>> plan_entries(const PromotionPlaces& places,
-                                            const ChangeList& changes,
-                                            const PromotionOptions& options,
-                                            PromotionResult& result);
+Result<PromotionPlan> plan_entries(const PromotionPlaces& places, const ChangeList& changes,
+                                   const PromotionOptions& options, PromotionResult& result);
+
+// After the commit: each kept directory gets the times of its staged counterpart back, when
+// it is still the directory that was planned. Best effort: times are no part of the
+// promotion's atomicity, and a directory left newer only costs a tool's cache.
+void restore_kept_times(const PromotionPlaces& places, const std::vector<KeptDirectory>& kept);
 
 }  // namespace safeinstall::runner

@@ -75,7 +75,7 @@ Result<PromotionResult> promote(const RunDir& run, const std::string& project,
   result.copy_reason = places->copy_reason;
   auto plans = plan_entries(*places, changes, options, result);
   if (!plans) return propagate(plans);
-  std::vector<EntryPlan*> work = entries_to_promote(*plans);
+  std::vector<EntryPlan*> work = entries_to_promote(plans->entries);
   if (work.empty()) return result;
 
   auto prepare_start = Clock::now();
@@ -90,6 +90,7 @@ Result<PromotionResult> promote(const RunDir& run, const std::string& project,
   if (auto committed = commit(*places, work, options, journal, result); !committed)
     return propagate(committed);
   strip_promoted_xattrs(*places, work);
+  restore_kept_times(*places, plans->kept);
   result.commit_time = since(commit_start);
 
   // Copy-based scratch lies inside the project: it goes now.

@@ -69,6 +69,33 @@ struct StagingRecord {
   std::vector<std::string> next_steps;                       // commands the user may run next
 };
 
+// How long the run's steps took, in order: each lap is the time since the one before (the
+// report's `timings`), so a slow step shows up without a profiler.
+class StepTimes {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Step {
+    std::string name;
+    std::chrono::microseconds took{0};
+  };
+  // Ends the step `name`, begun at the previous lap (or at construction).
+  void lap(std::string name) {
+    auto now = Clock::now();
+    steps_.push_back(
+        {std::move(name), std::chrono::duration_cast<std::chrono::microseconds>(now - last_)});
+    last_ = now;
+  }
+  // A step that ran beside the others (in a thread of its own).
+  void add(std::string name, std::chrono::microseconds took) {
+    steps_.push_back({std::move(name), took});
+  }
+  const std::vector<Step>& steps() const { return steps_; }
+
+ private:
+  Clock::time_point last_ = Clock::now();
+  std::vector<Step> steps_;
+};
+
 struct RunRecord {
   std::string run_id;
   std::vector<std::string> command;
@@ -105,6 +132,7 @@ struct RunRecord {
   // The step after the command that --timeout stopped ("listing the staged changes"); empty
   // when none did.
   std::string timed_out_step;
+  StepTimes times;
 };
 
 std::string new_run_id(std::chrono::system_clock::time_point now);

@@ -422,6 +422,13 @@ json build_report(const RunRecord& record) {
     report["timed_out"] = true;
     report["timed_out_during"] = record.timed_out_step;
   }
+  if (!record.times.steps().empty()) {
+    json steps = json::array();
+    for (const auto& step : record.times.steps())
+      steps.push_back(
+          {{"step", step.name}, {"ms", static_cast<double>(step.took.count()) / 1000.0}});
+    report["timings"] = steps;
+  }
   if (record.plan) mask_decoys_in(report, record.plan->decoys);
   return report;
 }

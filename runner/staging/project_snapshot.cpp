@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <set>
 #include <unordered_set>
@@ -17,7 +18,10 @@ namespace {
 
 using sandbox::UniqueFd;
 
-constexpr std::string_view kMagic = "SISNAP1\n";
+// Version 2 adds changed_at_start; version 1 files (written before the walk could run beside
+// the command) are still read.
+constexpr std::string_view kMagic = "SISNAP2\n";
+constexpr std::string_view kMagicVersion1 = "SISNAP1\n";
 constexpr std::size_t kMaxSnapshotFile = std::size_t{1} << 30;
 constexpr std::size_t kConflictsShown = 10;
 
@@ -26,7 +30,8 @@ std::int64_t nanoseconds(const struct timespec& t) {
 }
 
 Result<SnapshotEntry> entry_from(int dirfd, const std::string& name, std::string path,
-                                 const struct stat& st, const std::string& shown) {
+                                 const struct stat& st, const std::string& shown,
+                                 std::int64_t began = INT64_MAX) {
   SnapshotEntry e;
   e.path = std::move(path);
   e.type = entry_type_of(st.st_mode);
@@ -36,6 +41,8 @@ Result<SnapshotEntry> entry_from(int dirfd, const std::string& name, std::string
   e.size = static_cast<std::uint64_t>(st.st_size);
   e.mtime_ns = nanoseconds(st.st_mtim);
   e.ctime_ns = nanoseconds(st.st_ctim);
+  e.nlink = st.st_nlink;
+  e.changed_at_start = e.ctime_ns >= began;
   if (S_ISLNK(st.st_mode)) {
     std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
     ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
@@ -50,8 +57,8 @@ Result<SnapshotEntry> entry_from(int dirfd, const std::string& name, std::string
 // directory is either `listed` completely or not at all when the bound is reached.
 class SnapshotWalker {
  public:
-  SnapshotWalker(std::string project, const SnapshotLimits& limits)
-      : project_(std::move(project)), limits_(limits) {}
+  SnapshotWalker(std::string project, const SnapshotLimits& limits, std::int64_t began)
+      : project_(std::move(project)), limits_(limits), began_(began) {}
 
   Result<void> walk(int dirfd, std::size_t dir_index, const std::string& rel, int depth) {
     if (stopped_) return {};
@@ -68,13 +75,16 @@ class SnapshotWalker {
         return {};
       }
       auto path = join_path(rel, name);
-      auto st = stat_entry(dirfd, name, shown(path));
-      if (!st) return propagate(st);
-      if (!*st) continue;  // removed while listing: absent is what the snapshot then says
-      auto entry = entry_from(dirfd, name, path, **st, shown(path));
+      struct stat st {};
+      if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        // Removed while listing: absent is what the snapshot then says (and the directory's
+        // ctime tells whether that was before the run began).
+        if (errno == ENOENT) continue;
+        return sys_error("stat " + shown(path));
+      }
+      auto entry = entry_from(dirfd, name, path, st, shown(path), began_);
       if (!entry) return propagate(entry);
-      if (S_ISDIR((*st)->st_mode) && (*st)->st_dev == root_dev_)
-        subdirectories.push_back(entries_.size());
+      if (S_ISDIR(st.st_mode) && st.st_dev == root_dev_) subdirectories.push_back(entries_.size());
       entries_.push_back(std::move(*entry));
     }
     entries_[dir_index].listed = true;
@@ -97,6 +107,7 @@ class SnapshotWalker {
     root.ino = st.st_ino;
     root.mtime_ns = nanoseconds(st.st_mtim);
     root.ctime_ns = nanoseconds(st.st_ctim);
+    root.changed_at_start = root.ctime_ns >= began_;
     entries_.push_back(std::move(root));
   }
 
@@ -112,6 +123,7 @@ class SnapshotWalker {
 
   std::string project_;
   SnapshotLimits limits_;
+  std::int64_t began_;
   dev_t root_dev_ = 0;
   std::vector<SnapshotEntry> entries_;
   bool stopped_ = false;
@@ -137,7 +149,10 @@ Result<std::optional<SnapshotEntry>> current_state(int project_fd, const std::st
   return std::optional<SnapshotEntry>(std::move(*entry));
 }
 
+constexpr const char* kChangedAtStart = "changed as the run began";
+
 std::string describe_difference(const SnapshotEntry& then, const SnapshotEntry& now) {
+  if (then.changed_at_start) return kChangedAtStart;
   if (then.type != now.type || then.ino != now.ino || then.dev != now.dev)
     return "replaced by a different entry";
   if ((then.mode & 07777) != (now.mode & 07777)) return "permissions changed";
@@ -188,7 +203,9 @@ class ConflictFinder {
       std::string ancestor = path.substr(0, slash);
       if (!ancestors_checked_.insert(ancestor).second) continue;
       const SnapshotEntry* then = snapshot_.find(ancestor);
-      if (then == nullptr) continue;  // created by the run itself, or beyond the bound
+      // Created by the run itself, beyond the bound, or removed as the run began (which
+      // check_path sees: its parent is marked).
+      if (then == nullptr) continue;
       auto now = current_state(project_fd_, snapshot_.project(), ancestor);
       if (!now) return propagate(now);
       if (!*now) {
@@ -211,14 +228,18 @@ class ConflictFinder {
   void compare(const std::string& path, const SnapshotEntry* then,
                const std::optional<SnapshotEntry>& now) {
     if (then != nullptr) {
-      if (!now) {
+      if (then->changed_at_start) {
+        conflict(path, kChangedAtStart);
+      } else if (!now) {
         conflict(path, "deleted");
       } else if (!then->same_state(*now)) {
         conflict(path, describe_difference(*then, *now));
       }
       return;
     }
-    if (!snapshot_.known_absent(path)) {
+    if (snapshot_.changed_at_start(path)) {
+      conflict(path, kChangedAtStart);
+    } else if (!snapshot_.known_absent(path)) {
       unverified(path);
     } else if (now) {
       conflict(path, "created");
@@ -324,14 +345,16 @@ class Reader {
 }  // namespace
 
 bool SnapshotEntry::same_state(const SnapshotEntry& other) const {
+  if (changed_at_start || other.changed_at_start) return false;
   if (type != other.type || dev != other.dev || ino != other.ino ||
       (mode & 07777) != (other.mode & 07777)) {
     return false;
   }
   // A directory's own size and times change with its entries, which are compared one by one.
   if (type == EntryType::dir) return true;
-  return size == other.size && mtime_ns == other.mtime_ns && ctime_ns == other.ctime_ns &&
-         symlink_target == other.symlink_target;
+  if (size != other.size || mtime_ns != other.mtime_ns || symlink_target != other.symlink_target)
+    return false;
+  return ctime_ns == other.ctime_ns || other.nlink < nlink;
 }
 
 const SnapshotEntry* ProjectSnapshot::find(std::string_view path) const {
@@ -356,10 +379,30 @@ std::span<const SnapshotEntry> ProjectSnapshot::below(std::string_view dir) cons
 bool ProjectSnapshot::known_absent(std::string_view path) const {
   if (find(path) != nullptr) return false;
   const SnapshotEntry* parent = find(parent_of(path));
-  return parent != nullptr && parent->type == EntryType::dir && parent->listed;
+  return parent != nullptr && parent->type == EntryType::dir && parent->listed &&
+         !parent->changed_at_start;
 }
 
-Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits) {
+bool ProjectSnapshot::changed_at_start(std::string_view path) const {
+  for (std::string at(path);; at = parent_of(at)) {
+    if (const SnapshotEntry* entry = find(at); entry != nullptr) return entry->changed_at_start;
+    if (at.empty()) return false;
+  }
+}
+
+std::optional<std::int64_t> began_by_filesystem(const std::string& project,
+                                                const std::string& fresh) {
+  struct stat project_st {
+  }, fresh_st{};
+  if (::stat(project.c_str(), &project_st) != 0 || ::lstat(fresh.c_str(), &fresh_st) != 0 ||
+      project_st.st_dev != fresh_st.st_dev || fresh_st.st_ctim.tv_nsec == 0) {
+    return std::nullopt;
+  }
+  return nanoseconds(fresh_st.st_ctim);
+}
+
+Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits,
+                                      std::int64_t began) {
   if (project.empty() || project.front() != '/') {
     return plain_error("snapshot project: path '" + project + "' is not absolute");
   }
@@ -367,7 +410,7 @@ Result<ProjectSnapshot> take_snapshot(const std::string& project, const Snapshot
   if (!fd) return propagate(fd);
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + project);
-  SnapshotWalker walker(project, limits);
+  SnapshotWalker walker(project, limits, began);
   walker.set_root(st);
   if (auto walked = walker.walk(fd->get(), 0, "", 0); !walked) return propagate(walked);
   ProjectSnapshot snapshot;
@@ -394,6 +437,8 @@ Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& f
     w.put(e.ctime_ns);
     w.put(std::string_view(e.symlink_target));
     w.put(static_cast<std::uint8_t>(e.listed));
+    w.put(static_cast<std::uint8_t>(e.changed_at_start));
+    w.put(e.nlink);
   }
   return write_file_atomically(file, w.data(), /*durable=*/false);
 }
@@ -409,21 +454,25 @@ Result<ProjectSnapshot> load_snapshot(const std::string& file) {
   ProjectSnapshot snapshot;
   std::uint8_t truncated = 0;
   std::uint64_t count = 0;
-  if (!r.expect(kMagic) || !r.get(snapshot.project_) || !r.get(truncated) || !r.get(count))
+  bool version1 = r.expect(kMagicVersion1);
+  if ((!version1 && !r.expect(kMagic)) || !r.get(snapshot.project_) || !r.get(truncated) ||
+      !r.get(count))
     return corrupt();
   snapshot.truncated_ = truncated != 0;
   for (std::uint64_t i = 0; i < count; ++i) {
     SnapshotEntry e;
-    std::uint8_t type = 0, listed = 0;
+    std::uint8_t type = 0, listed = 0, changed = 0;
     std::uint32_t mode = 0;
     if (!r.get(e.path) || !r.get(type) || !r.get(mode) || !r.get(e.dev) || !r.get(e.ino) ||
         !r.get(e.size) || !r.get(e.mtime_ns) || !r.get(e.ctime_ns) || !r.get(e.symlink_target) ||
-        !r.get(listed) || type > static_cast<std::uint8_t>(EntryType::special)) {
+        !r.get(listed) || (!version1 && (!r.get(changed) || !r.get(e.nlink))) ||
+        type > static_cast<std::uint8_t>(EntryType::special)) {
       return corrupt();
     }
     e.type = static_cast<EntryType>(type);
     e.mode = mode;
     e.listed = listed != 0;
+    e.changed_at_start = changed != 0;
     snapshot.entries_.push_back(std::move(e));
   }
   if (!r.at_end() ||

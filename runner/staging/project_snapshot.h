@@ -8,6 +8,16 @@
 // It is bounded (max_entries): a directory whose entries were all recorded is `listed`, so
 // absence beneath it is meaningful; beyond the bound, paths are reported as unverified
 // rather than guessed.
+//
+// The walk may run beside the command (the project is locked against other runs, and the
+// run itself writes only to its staging dir): it is given the moment the run began, read
+// off the project's own filesystem (began_by_filesystem), and every entry whose ctime is not
+// before that moment is marked `changed_at_start`. Any write, rename, chmod or chown sets an
+// entry's ctime from that filesystem's clock, and creating or removing a name sets its
+// directory's; so an entry that changed while the walk went on is marked, and so is the
+// directory of one removed before the walk reached it. Paths at or below a marked entry are
+// conflicts whenever a staged change touches them: the snapshot cannot say what they were
+// when the run began.
 
 #include <sys/types.h>
 
@@ -32,10 +42,15 @@ struct SnapshotEntry {
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
   std::int64_t ctime_ns = 0;
+  std::uint64_t nlink = 0;  // 0 in snapshots of the first version
   std::string symlink_target;
   bool listed = false;  // directories: every child is in the snapshot
+  // Its ctime is not before the run began: changed since (see above), state unknown.
+  bool changed_at_start = false;
 
-  // Same entry, unchanged in content and metadata.
+  // Same entry, unchanged in content and metadata. A ctime moved while links to the entry
+  // were only removed (and nothing else changed) counts as unchanged: an earlier run's old
+  // tree, removed in the background, shares the inodes of every package it kept.
   bool same_state(const SnapshotEntry& other) const;
 };
 
@@ -53,23 +68,37 @@ class ProjectSnapshot {
   const SnapshotEntry* find(std::string_view path) const;
   // The recorded entries strictly below `dir` (a contiguous range of the sorted entries).
   std::span<const SnapshotEntry> below(std::string_view dir) const;
-  // Whether the snapshot knows `path` was absent: its parent was fully listed.
+  // Whether the snapshot knows `path` was absent: its parent was fully listed, and not
+  // changed since the run began.
   bool known_absent(std::string_view path) const;
+  // Whether the nearest entry the snapshot holds at or above `path` changed since the run
+  // began: what `path` was then is unknown.
+  bool changed_at_start(std::string_view path) const;
 
   const std::vector<SnapshotEntry>& entries() const { return entries_; }
 
  private:
-  friend Result<ProjectSnapshot> take_snapshot(const std::string&, const SnapshotLimits&);
+  friend Result<ProjectSnapshot> take_snapshot(const std::string&, const SnapshotLimits&,
+                                               std::int64_t);
   friend Result<ProjectSnapshot> load_snapshot(const std::string&);
   std::string project_;
   std::vector<SnapshotEntry> entries_;  // sorted by path
   bool truncated_ = false;
 };
 
+// The moment a run begins by the project's own filesystem (its clock and granularity, which
+// no later ctime there is before): the ctime, in nanoseconds, of `fresh`, an entry just made
+// on it. Nullopt when `fresh` lies on another filesystem, or the filesystem keeps whole
+// seconds only (a change in the second before the run would count as after it): the
+// snapshot is then taken before the command starts.
+std::optional<std::int64_t> began_by_filesystem(const std::string& project,
+                                                const std::string& fresh);
+
 // Records `project` (absolute, canonical). Other filesystems mounted inside it are recorded
-// as entries but not entered.
-Result<ProjectSnapshot> take_snapshot(const std::string& project,
-                                      const SnapshotLimits& limits = {});
+// as entries but not entered. Entries whose ctime is at or after `began` (began_by_filesystem
+// when the run began) are marked changed_at_start; the default marks none.
+Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits = {},
+                                      std::int64_t began = INT64_MAX);
 
 // A compact binary file in the run dir, for runs promoted later (`safeinstall promote ID`).
 Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& file);

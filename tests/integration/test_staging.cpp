@@ -235,6 +235,36 @@ TEST_CASE("a project changed under a kept run is not overwritten", "[staging]") 
   CHECK(path_exists(state_dir(s) + "/runs/" + id + "/upper/package.json"));
 }
 
+// The snapshot promotion compares against is taken beside the command, as it starts: an edit
+// the user makes while the command runs is still never overwritten.
+TEST_CASE("a file the user edits while the command runs is not overwritten", "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  host_write(s, "notes.txt", "before\n");
+  host_write(s, "other.txt", "untouched\n");
+  auto running = std::async(std::launch::async, [&] {
+    return shell(s, "sleep 2; echo run > notes.txt; echo run > new.txt", {"--expect", "*.txt"});
+  });
+  for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
+    std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(500ms);
+  host_write(s, "notes.txt", "the user's edit\n");
+  auto run = running.get();
+  CHECK(run.exit_code() == kHeld);
+  CHECK(run.report.at("verdict") == "held");
+  CHECK(contains(run.result.err, "notes.txt"));
+  CHECK(contains(run.result.err, "changed since the run began"));
+  CHECK(project_file(s, "notes.txt") == "the user's edit\n");
+  CHECK_FALSE(in_project(s, "new.txt"));  // nothing at all was promoted
+  CHECK(project_file(s, "other.txt") == "untouched\n");
+  // The report times the steps, the snapshot beside the command among them.
+  bool snapshot_timed = false;
+  for (const auto& step : run.report.at("timings"))
+    snapshot_timed |= contains(step.at("step").get<std::string>(), "snapshot");
+  CHECK(snapshot_timed);
+}
+
 TEST_CASE("staging only with --no-promote, then runs, promote, discard and gc", "[staging]") {
   Who who = both_users();
   SKIP_UNLESS_SANDBOX(who);

@@ -49,6 +49,16 @@ std::vector<std::string> conflict_paths(const ConflictCheck& check) {
   return paths;
 }
 
+// The moment a run begins, by the project's filesystem: a directory made beside it now.
+std::int64_t began_now(const Project& p) {
+  static int made = 0;
+  std::string fresh = p.root / ("began-" + std::to_string(++made));
+  fs::create_directory(fresh);
+  auto began = began_by_filesystem(p.path, fresh);
+  REQUIRE(began);
+  return *began;
+}
+
 // Any change to a file's content moves its mtime/ctime; make sure the clock has ticked.
 void touch_later(const std::string& path, const std::string& content) {
   ::usleep(10'000);
@@ -107,6 +117,25 @@ TEST_CASE("snapshot: a staged path the user modified, created or deleted meanwhi
   CHECK(check->message() ==
         "the project changed since the run began: src/index.js (modified), src/new.js (created), "
         "package.json (deleted)");
+}
+
+TEST_CASE("snapshot: a file whose other links were removed meanwhile is unchanged") {
+  Project p;
+  std::string old_tree = p.root / "old-index.js";
+  REQUIRE(::link((p.path + "/src/index.js").c_str(), old_tree.c_str()) == 0);
+  auto s = p.snapshot();
+  ::usleep(10'000);
+  REQUIRE(::unlink(old_tree.c_str()) == 0);  // the old tree's clean-up: the ctime moves
+  auto staged =
+      list_of({change("src/index.js", ChangeKind::modified, EntryType::file, EntryType::file)});
+  auto check = find_conflicts(s, staged);
+  REQUIRE(check);
+  CHECK(check->clean());
+  // A link added, or the content written, is still a change.
+  REQUIRE(::link((p.path + "/src/index.js").c_str(), old_tree.c_str()) == 0);
+  auto relinked = find_conflicts(s, staged);
+  REQUIRE(relinked);
+  CHECK_FALSE(relinked->clean());
 }
 
 TEST_CASE("snapshot: a directory the run created is checked once, not file by file") {
@@ -202,6 +231,114 @@ TEST_CASE("snapshot: saved and loaded intact - a damaged file is refused") {
   auto damaged = load_snapshot(file);
   REQUIRE_FALSE(damaged);
   CHECK(damaged.error().step.find("damaged") != std::string::npos);
+}
+
+TEST_CASE("snapshot taken beside the command: what changed after the run began is a conflict") {
+  Project p;
+  // Every entry of the project is older than the moment the run began...
+  ::usleep(20'000);
+  std::int64_t began = began_now(p);
+  // ...and then, before the walk gets there, the user edits a file, removes one at the top
+  // and a whole package below node_modules.
+  touch_later(p.path + "/src/index.js", "edited as the run began");
+  fs::remove(p.path + "/package.json");
+  fs::remove_all(p.path + "/node_modules/b");
+  auto taken = take_snapshot(p.path, {}, began);
+  REQUIRE(taken);
+  const ProjectSnapshot& s = *taken;
+  CHECK(s.find("src/index.js")->changed_at_start);
+  CHECK(s.find("")->changed_at_start);  // a name removed from it
+  CHECK(s.find("node_modules")->changed_at_start);
+  CHECK_FALSE(s.find("node_modules/a/index.js")->changed_at_start);
+  CHECK_FALSE(s.find("src/index.js")->same_state(*s.find("src/index.js")));
+  // Absent from the walk but removed after the run began: not known absent.
+  CHECK_FALSE(s.known_absent("package.json"));
+  CHECK(s.changed_at_start("node_modules/b/index.js"));
+  CHECK_FALSE(s.changed_at_start("node_modules/a/index.js"));
+
+  auto check = find_conflicts(
+      s, list_of({change("src/index.js", ChangeKind::modified, EntryType::file, EntryType::file),
+                  change("package.json", ChangeKind::modified, EntryType::file, EntryType::file),
+                  change("node_modules/b/index.js", ChangeKind::modified, EntryType::file,
+                         EntryType::file),
+                  change("node_modules/a/index.js", ChangeKind::modified, EntryType::file,
+                         EntryType::file)}));
+  REQUIRE(check);
+  CHECK(conflict_paths(*check) ==
+        std::vector<std::string>{"src/index.js: changed as the run began",
+                                 "package.json: changed as the run began",
+                                 "node_modules/b/index.js: changed as the run began"});
+  CHECK(check->unverified.empty());
+
+  // A replaced directory with a marked entry below it is a conflict too.
+  auto replaced = find_conflicts(
+      s, list_of({change("src", ChangeKind::modified, EntryType::dir, EntryType::dir, true)}));
+  REQUIRE(replaced);
+  CHECK(conflict_paths(*replaced) ==
+        std::vector<std::string>{"src/index.js: changed as the run began"});
+}
+
+TEST_CASE("snapshot: the run's start is read off the project's own filesystem, or not at all") {
+  Project p;
+  std::int64_t began = began_now(p);
+  struct stat st {};
+  REQUIRE(::stat((p.path + "/package.json").c_str(), &st) == 0);
+  CHECK(began >= st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec);
+  // Another filesystem's clock says nothing about the project's ctimes.
+  CHECK_FALSE(began_by_filesystem(p.path, "/proc/self"));
+}
+
+TEST_CASE("snapshot taken beside the command: a project left alone has nothing marked") {
+  Project p;
+  ::usleep(20'000);
+  auto s = take_snapshot(p.path, {}, began_now(p));
+  REQUIRE(s);
+  for (const auto& e : s->entries()) CHECK_FALSE(e.changed_at_start);
+  auto check = find_conflicts(
+      *s, list_of({change("src/index.js", ChangeKind::modified, EntryType::file, EntryType::file),
+                   change("node_modules/c", ChangeKind::added, EntryType::dir)}));
+  REQUIRE(check);
+  CHECK(check->clean());
+}
+
+TEST_CASE("snapshot: marks survive the run dir's file, and a file of the first version loads") {
+  Project p;
+  ::usleep(20'000);
+  std::int64_t began = began_now(p);
+  touch_later(p.path + "/src/index.js", "edited as the run began");
+  auto s = take_snapshot(p.path, {}, began);
+  REQUIRE(s);
+  std::string file = p.root / "snapshot.bin";
+  REQUIRE(save_snapshot(*s, file));
+  auto loaded = load_snapshot(file);
+  REQUIRE(loaded);
+  CHECK(loaded->find("src/index.js")->changed_at_start);
+  CHECK_FALSE(loaded->find("src")->changed_at_start);
+
+  // Version 1: the same layout without the mark; one entry, the project directory.
+  std::string v1 = "SISNAP1\n";
+  auto put = [&](auto value) { v1.append(reinterpret_cast<const char*>(&value), sizeof value); };
+  auto put_text = [&](const std::string& text) {
+    put(static_cast<std::uint32_t>(text.size()));
+    v1 += text;
+  };
+  put_text(p.path);
+  put(std::uint8_t{0});   // truncated
+  put(std::uint64_t{1});  // entries
+  put_text("");           // path
+  put(static_cast<std::uint8_t>(EntryType::dir));
+  put(std::uint32_t{040755});
+  for (int i = 0; i < 3; ++i) put(std::uint64_t{7});  // dev, ino, size
+  for (int i = 0; i < 2; ++i) put(std::int64_t{9});   // mtime, ctime
+  put_text("");                                       // symlink target
+  put(std::uint8_t{1});                               // listed
+  write_file(file, v1);
+  auto old = load_snapshot(file);
+  REQUIRE(old);
+  REQUIRE(old->size() == 1);
+  CHECK(old->find("")->ino == 7);
+  CHECK(old->find("")->listed);
+  CHECK_FALSE(old->find("")->changed_at_start);
 }
 
 TEST_CASE("snapshot: 20k entries in well under a second") {

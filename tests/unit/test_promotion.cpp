@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <random>
@@ -813,9 +814,12 @@ TEST_CASE("promotion: a deferred cleanup is finished by a detached process that 
   CHECK(s.project_now() == s.expected());
 }
 
-// `npm install PKG` in a project with a large node_modules: the few entries it touched are
-// promoted one by one, and the directory itself, with every unchanged entry, stays.
-TEST_CASE("promotion: a few changes in a large kept directory are promoted entry by entry") {
+// `npm install dayjs` in a project with a large node_modules: before, staged and after.
+struct LargeKeptTrees {
+  Tree old_project, staged, new_project;
+};
+
+LargeKeptTrees npm_install_in_large_tree() {
   Tree old_project = {{"package.json", "{}"},
                       {"node_modules/.package-lock.json", "old"},
                       {"node_modules/old-pkg/index.js", "old"},
@@ -835,7 +839,17 @@ TEST_CASE("promotion: a few changes in a large kept directory are promoted entry
   new_project["node_modules/.package-lock.json"] = "new";
   new_project["node_modules/dayjs/index.js"] = "dayjs";
   new_project["node_modules/.bin/dayjs"] = "->../dayjs/index.js";
+  return {old_project, staged, new_project};
+}
 
+// `npm install PKG` in a project with a large node_modules: the few entries it touched are
+// promoted one by one, and the directory itself, with every unchanged entry, stays. It gets
+// back the times the command left it at: npm keeps using node_modules/.package-lock.json only
+// while no directory in node_modules is newer, and each rename into it moves its mtime.
+TEST_CASE(
+    "promotion: a few changes in a large kept directory are promoted entry by entry, and it "
+    "keeps its staged times") {
+  auto [old_project, staged, new_project] = npm_install_in_large_tree();
   for (bool with_snapshot : {true, false}) {
     Scenario s(with_snapshot ? "si-promote-descend" : "si-promote-rebuild");
     s.build(old_project, staged, {"node_modules/old-pkg"}, {}, new_project);
@@ -847,6 +861,10 @@ TEST_CASE("promotion: a few changes in a large kept directory are promoted entry
     REQUIRE(snapshot);
     ino_t node_modules = inode_of(s.project + "/node_modules");
     ino_t unchanged = inode_of(s.project + "/node_modules/pkg7/f3.js");
+    // As the command left it: long before the promotion.
+    std::array<struct timespec, 2> staged_times{{{1'000'000'000, 0}, {1'000'000'123, 456}}};
+    std::string staged_dir = s.run.upper() + "/node_modules";
+    REQUIRE(::utimensat(AT_FDCWD, staged_dir.c_str(), staged_times.data(), 0) == 0);
     auto options = allow_all();
     if (with_snapshot) options.snapshot = &*snapshot;
     auto result = s.promote_with(options, expected_writes_for("npm"));
@@ -855,6 +873,10 @@ TEST_CASE("promotion: a few changes in a large kept directory are promoted entry
     CHECK(inode_of(s.project + "/node_modules/pkg7/f3.js") == unchanged);
     if (with_snapshot) {
       CHECK(inode_of(s.project + "/node_modules") == node_modules);
+      struct stat st {};
+      REQUIRE(::stat((s.project + "/node_modules").c_str(), &st) == 0);
+      CHECK(st.st_mtim.tv_sec == 1'000'000'123);
+      CHECK(st.st_mtim.tv_nsec == 456);
       CHECK(result->promoted ==
             std::vector<std::string>{"node_modules/.bin", "node_modules/.package-lock.json",
                                      "node_modules/dayjs", "node_modules/old-pkg", "package.json"});
