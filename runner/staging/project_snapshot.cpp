@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "runner/fs/fs_tree.h"
@@ -398,7 +400,23 @@ std::optional<std::int64_t> began_by_filesystem(const std::string& project,
       project_st.st_dev != fresh_st.st_dev || fresh_st.st_ctim.tv_nsec == 0) {
     return std::nullopt;
   }
-  return nanoseconds(fresh_st.st_ctim);
+  // Timestamps advance in clock ticks (a jiffy, 1-10 ms, where they are coarse): an entry
+  // changed just before `fresh` was made, a report written into the project say, can carry
+  // its very ctime and would read as changed after the run began. The moment is therefore
+  // the next tick, waited for here, before the command starts: whatever changed up to now
+  // lies before it.
+  const std::int64_t made = nanoseconds(fresh_st.st_ctim);
+  constexpr auto kPatience = std::chrono::milliseconds(50);
+  auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (::utimensat(AT_FDCWD, fresh.c_str(), nullptr, AT_SYMLINK_NOFOLLOW) != 0 ||
+        ::lstat(fresh.c_str(), &fresh_st) != 0) {
+      return std::nullopt;
+    }
+    if (nanoseconds(fresh_st.st_ctim) > made) return nanoseconds(fresh_st.st_ctim);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return std::nullopt;
 }
 
 Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits,

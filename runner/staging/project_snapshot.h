@@ -88,9 +88,10 @@ class ProjectSnapshot {
 
 // The moment a run begins by the project's own filesystem (its clock and granularity, which
 // no later ctime there is before): the ctime, in nanoseconds, of `fresh`, an entry just made
-// on it. Nullopt when `fresh` lies on another filesystem, or the filesystem keeps whole
-// seconds only (a change in the second before the run would count as after it): the
-// snapshot is then taken before the command starts.
+// on it, advanced to the filesystem clock's next tick (waited for, up to 50 ms) so that what
+// changed in the tick `fresh` was made in counts as before. Nullopt when `fresh` lies on
+// another filesystem, or the filesystem keeps whole seconds only (a change in the second
+// before the run would count as after it): the snapshot is then taken before the command.
 std::optional<std::int64_t> began_by_filesystem(const std::string& project,
                                                 const std::string& fresh);
 

@@ -301,6 +301,24 @@ TEST_CASE("snapshot taken beside the command: a project left alone has nothing m
   CHECK(check->clean());
 }
 
+TEST_CASE("snapshot taken beside the command: a write just before the run began is not marked") {
+  // Written in the same clock tick as the run's staging dir (a report, a lockfile the previous
+  // step left): before the run began, so neither it nor the project directory is marked, and
+  // a new top-level directory the run makes is no conflict.
+  for (int round = 0; round < 20; ++round) {
+    Project p;
+    write_file(p.path + "/safeinstall-report.json", "{}");
+    auto s = take_snapshot(p.path, {}, began_now(p));
+    REQUIRE(s);
+    INFO("round " << round);
+    CHECK_FALSE(s->find("")->changed_at_start);
+    CHECK_FALSE(s->find("safeinstall-report.json")->changed_at_start);
+    auto check = find_conflicts(*s, list_of({change("dist", ChangeKind::added, EntryType::dir)}));
+    REQUIRE(check);
+    CHECK(check->clean());
+  }
+}
+
 TEST_CASE("snapshot: marks survive the run dir's file, and a file of the first version loads") {
   Project p;
   ::usleep(20'000);
