@@ -14,7 +14,8 @@ set -euo pipefail
 seconds="${1:-60}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
-targets=(fuzz_http_proxy_request fuzz_dns_message fuzz_tls_client_hello fuzz_lockfiles)
+targets=(fuzz_http_proxy_request fuzz_dns_message fuzz_tls_client_hello fuzz_lockfiles
+         fuzz_project_configs)
 
 compiler="${CXX:-}"
 if [[ -z "$compiler" || "$compiler" != *clang* ]]; then
