@@ -228,6 +228,7 @@ class Supervision {
     UniqueFd listener = sandbox_.take_notifications();
     if (!listener) return;
     outcome_.recorded = true;
+    sandbox::prefer_synchronous_wakeups(listener.get());
     notifications_.emplace(io_, listener.release());
     recorder_.on_exec = [this](pid_t pid) { watch_exit(pid); };
     wait_for_notification();

@@ -33,6 +33,11 @@ bool notification_alive(int listener, std::uint64_t id);
 // the listener stays readable (hung up) for good.
 bool listener_hung_up(int listener);
 
+// Asks the kernel (6.6 and later) to switch straight from a caller to the supervisor and
+// back on the same CPU, as a synchronous call would, rather than waking each on whichever
+// CPU is free: a recorded exec is a strict ping-pong. Older kernels keep the usual wake-ups.
+void prefer_synchronous_wakeups(int listener);
+
 // Lets the call proceed in the kernel as if no filter had asked.
 void answer_continue(int listener, std::uint64_t id);
 // Fails the call with `err` without running it.
