@@ -151,7 +151,8 @@ void finish(RunRecord& record, const Options& options, const BaseProfile& base,
         write_file_atomically(RunDir::at(record.staging->run_dir).receipt_file(), receipt, false);
     if (!written) tell(written.error().message());
   }
-  if (options.quiet && clean) return;
+  if (options.quiet > 1 && clean) return;
+  if (options.quiet == 1 && clean) receipt = render_receipt_line(record);
   std::fputs(receipt.c_str(), stderr);
 }
 

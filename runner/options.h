@@ -19,7 +19,7 @@ struct Options {
   std::string format;
   std::optional<double> timeout_seconds;
   bool verbose = false;
-  bool quiet = false;  // no receipt unless something went wrong
+  int quiet = 0;  // -q: one line unless something went wrong; -qq: nothing then
   std::vector<std::string> pass_env;
   std::vector<std::string> allow_hosts;  // --allow-host patterns for the egress gateway
   std::string home_size;                 // empty: the base profile's

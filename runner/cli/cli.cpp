@@ -150,7 +150,9 @@ void define_options(CLI::App& app, Options& options, bool& version) {
                  "one, or OSV JSON files) as well as the one `safeinstall db import` keeps")
       ->type_name("DIR");
   app.add_flag("-v,--verbose", options.verbose, "Say more in the receipt");
-  app.add_flag("-q,--quiet", options.quiet, "Print the receipt only when the run did not succeed");
+  app.add_flag("-q,--quiet", options.quiet,
+               "A clean run prints one line instead of the receipt (-qq: nothing); any other "
+               "run prints the whole receipt");
   app.add_flag("-V,--version", version, "Print the version and exit");
 }
 

@@ -1,5 +1,6 @@
 #include "runner/report/receipt.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -317,6 +318,33 @@ std::string render_receipt(const RunRecord& record, const std::string& report_pa
   }
   if (!report_path.empty()) line(out, "report:", report_path);
   return out;
+}
+
+std::string render_receipt_line(const RunRecord& record) {
+  constexpr std::size_t kShown = 3;
+  // Escaped as a whole below: manifest and host names come from inside the sandbox.
+  std::string out = "`" + join(redact_argv(record.command)) + "` ";
+  std::size_t changes = record.staging ? record.staging->changes.changes.size() : 0;
+  out += changes == 0 ? std::string("changed nothing in the project")
+                      : "promoted " + std::to_string(changes) + " change(s)";
+  out += " in " + seconds(record.duration);
+  std::vector<std::string> edits;
+  for (const auto& edit : record.manifests) {
+    for (const auto& d : edit.dependencies) {
+      edits.push_back(d.from.empty() ? "+" + d.name + " " + d.to
+                      : d.to.empty() ? "-" + d.name
+                                     : "~" + d.name + " " + d.to);
+    }
+    if (!edits.empty()) out += " · " + edit.file + ": " + list_some(edits, kShown);
+    edits.clear();
+  }
+  if (record.outcome) {
+    std::vector<std::string> hosts;
+    for (const auto& c : record.outcome->network.contacted)
+      if (std::find(hosts.begin(), hosts.end(), c.host) == hosts.end()) hosts.push_back(c.host);
+    if (!hosts.empty()) out += " · reached " + list_some(hosts, kShown);
+  }
+  return "safeinstall: " + sandbox::printable(out) + "\n";
 }
 
 }  // namespace safeinstall::runner

@@ -145,8 +145,12 @@ TEST_CASE("CI shims on PATH: npm install and npm ci run in the sandbox and are p
   CHECK(in_project(s, "package-lock.json"));
   CHECK(net.wait_for_log(FakeInternet::Log::Registry,
                          "GET /left-pad-lite/-/left-pad-lite-1.0.0.tgz"));
-  // Quiet by default: a clean run prints no receipt.
-  CHECK_FALSE(contains(install.err, "promoted"));
+  // Quiet by default: a clean run prints one line, not the receipt.
+  CHECK(contains(install.err, "safeinstall: `npm install"));
+  CHECK(contains(install.err, "promoted"));
+  CHECK(contains(install.err, "reached registry.test"));
+  CHECK_FALSE(contains(install.err, "confined:"));
+  CHECK_FALSE(contains(install.err, "verdict:"));
   auto runs = kept_runs(s);
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].at("project") == s.project());

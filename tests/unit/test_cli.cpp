@@ -67,8 +67,11 @@ TEST_CASE("cli: check, help and version") {
 TEST_CASE("cli: a flag before an option that takes a value keeps that value") {
   auto cl = parse({"-q", "--allow-host", "a.test:80", "-v", "--allow-host", "b.test", "npm", "ci"});
   REQUIRE(cl.action == CommandLine::Action::Run);
-  CHECK(cl.options.quiet);
+  CHECK(cl.options.quiet == 1);
   CHECK(cl.options.verbose);
+  CHECK(parse({"-qq", "true"}).options.quiet == 2);
+  CHECK(parse({"-q", "--quiet", "true"}).options.quiet == 2);
+  CHECK(parse({"true"}).options.quiet == 0);
   CHECK(cl.options.allow_hosts == std::vector<std::string>{"a.test:80", "b.test"});
   CHECK(cl.options.command == std::vector<std::string>{"npm", "ci"});
 }

@@ -1,5 +1,7 @@
 // The report and the receipt as views of a run record: the gateway's entries, the verdict and
 // the violations become the report contract's text only here.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -100,6 +102,30 @@ TEST_CASE("receipt: the verdict and one line per host reached or refused") {
                                       "out, 20 B in"));
   CHECK_THAT(receipt, Catch::Contains("webhook.site:443 (not-allowed) ×2"));
   CHECK_THAT(receipt, Catch::Contains("x.example (A)"));
+}
+
+TEST_CASE("receipt line: a clean run in one escaped line with its manifest edits and hosts") {
+  RunRecord record = record_with_network();
+  record.command = {"npm", "install", "lodash"};
+  record.verdict = VerdictKind::promoted;
+  record.duration = std::chrono::milliseconds(2140);
+  record.manifests.push_back({"package.json",
+                              {{"dependencies", "lodash", "", "^4.17.21"},
+                               {"dependencies", "left-pad", "1.0.0", ""},
+                               {"devDependencies", "dayjs", "1.0.0", "1.11.13"},
+                               {"dependencies", "a", "", "1"},
+                               {"dependencies", "b", "", "1"}},
+                              ""});
+  record.outcome->network.contacted.push_back({"evil\x1b]0;owned\x07.example", 443, Via::Proxy});
+  auto text = render_receipt_line(record);
+  CHECK(
+      text.starts_with("safeinstall: `npm install lodash` changed nothing in the project in "
+                       "2.1 s · package.json: +lodash ^4.17.21, -left-pad, ~dayjs 1.11.13, … "
+                       "(2 more) · reached registry.npmjs.org, evil"));
+  CHECK(text.ends_with("\n"));
+  CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find('\x07') == std::string::npos);
 }
 
 TEST_CASE(
