@@ -141,6 +141,12 @@ struct ProfileLayer {
   SourcedStrings always;
   SourcedStrings bare;
   SourcedStrings global;
+  // Global options before the subcommand that take the next word as their value
+  // ("--prefix", "-C"), and characters besides '-' that start an option ("+" for
+  // `cargo +nightly build`): the install and build forms are found behind them
+  // (runner/profile/option_words.h).
+  SourcedStrings value_options;
+  SourcedStrings option_prefixes;
   // Only when the project holds one of these (yarn berry: ".yarnrc.yml"); such a profile wins
   // over one matching the same command without this condition.
   SourcedStrings project_files;
