@@ -64,6 +64,7 @@ enum class AutoRunCheck {
   binstub,            // a RubyGems bin wrapper that is not the standard one
   executable,         // a file with an x bit or a script or native-module extension
   composer_autoload,  // an autoload "files" entry no installed package or composer.json declares
+  composer_bin,       // vendor/bin entry not a link or proxy to a bin its package lists
 };
 inline constexpr std::pair<AutoRunCheck, const char*> kAutoRunCheckNames[] = {
     {AutoRunCheck::written, "written"},
@@ -74,6 +75,7 @@ inline constexpr std::pair<AutoRunCheck, const char*> kAutoRunCheckNames[] = {
     {AutoRunCheck::binstub, "binstub"},
     {AutoRunCheck::executable, "executable"},
     {AutoRunCheck::composer_autoload, "composer-autoload"},
+    {AutoRunCheck::composer_bin, "composer-bin"},
 };
 std::string_view to_string(AutoRunCheck check);
 
