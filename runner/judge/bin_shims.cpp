@@ -167,18 +167,14 @@ bool cmd_shim_run_line(std::string_view line, Target& target) {
   return path && target.agree(*path);
 }
 
-// `export NODE_PATH="a:b"` or `export NODE_PATH="a:b:$NODE_PATH"`: plain paths only.
+// `export NODE_PATH="a:b"` or `export NODE_PATH="a:b:$NODE_PATH"`: literal text inside the
+// double quotes (no `$`, backquote, quote or backslash; a space is literal there, as in a
+// project under "My Projects").
 bool node_path_line(std::string_view line) {
   auto value = between(line, "export NODE_PATH=\"", "\"");
   if (!value) return false;
   if (value->ends_with(":$NODE_PATH")) value->remove_suffix(11);
-  while (!value->empty()) {
-    auto colon = value->find(':');
-    if (!is_plain_path(value->substr(0, colon))) return false;
-    if (colon == std::string_view::npos) break;
-    value->remove_prefix(colon + 1);
-  }
-  return true;
+  return !value->empty() && value->find_first_of("$`\"\\") == std::string_view::npos;
 }
 
 // ---- Composer: BinaryInstaller's proxies (2.2 to 2.8) ----

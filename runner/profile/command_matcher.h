@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runner/profile/option_words.h"
+#include "runner/option_words.h"
 
 namespace safeinstall::runner {
 

@@ -146,7 +146,7 @@ struct ProfileLayer {
   // Global options before the subcommand that take the next word as their value
   // ("--prefix", "-C"), and characters besides '-' that start an option ("+" for
   // `cargo +nightly build`): the install and build forms are found behind them
-  // (runner/profile/option_words.h).
+  // (runner/option_words.h).
   SourcedStrings value_options;
   SourcedStrings option_prefixes;
   // Only when the project holds one of these (yarn berry: ".yarnrc.yml"); such a profile wins

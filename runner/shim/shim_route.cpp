@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "runner/profile/option_words.h"
+#include "runner/option_words.h"
 
 namespace safeinstall::runner {
 namespace {

@@ -45,6 +45,9 @@ TEST_CASE("bin shims: pnpm's cmd-shim shims name their target, edited ones are n
     CHECK_FALSE(
         pnpm_shim_target(edited(shim, "export NODE_PATH=\"/work", "export NODE_PATH=\"`id`")));
     CHECK_FALSE(pnpm_shim_target(edited(shim, "#!/bin/sh\n", "#!/bin/bash\n")));
+    // A project under a directory with a space in its name: literal inside the quotes.
+    CHECK(pnpm_shim_target(edited(shim, "NODE_PATH=\"/work/p/", "NODE_PATH=\"/work/My p/")) ==
+          "../typescript/bin/tsc");
     CHECK_FALSE(pnpm_shim_target(shim + std::string(kMaxBinShimBytes, '#')));
   }
   // The prog-less form, for a bin with no interpreter cmd-shim knows.
