@@ -24,14 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Trees a project walk never enters: installed packages, VCS data, build output.
-bool skipped_dir(const std::string& name) {
-  static const std::set<std::string> kSkipped = {
-      "node_modules", ".git",   ".hg",  ".svn",  "vendor",      ".venv",           "venv",
-      "__pycache__",  "target", ".tox", ".yarn", ".pnpm-store", "bower_components"};
-  return kSkipped.contains(name);
-}
-
 // The databases to consult: `given` (must open) and the imported one.
 Result<std::vector<OsvDatabase>> open_databases(const std::string& given) {
   std::vector<OsvDatabase> out;
@@ -164,7 +156,7 @@ void scan_lockfile(const fs::path& file, const Matcher& matcher, ScanResult& res
 
 void scan_tree(const fs::path& root, const Matcher& matcher, ScanResult& result) {
   std::error_code ec;
-  scan_packages(read_project_packages(root.string()), root.string(), matcher, result);
+  scan_packages(read_project_packages(root.string(), 0), root.string(), matcher, result);
   fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
   if (ec) {
     result.errors.push_back(root.string() + ": " + ec.message());
@@ -179,11 +171,12 @@ void scan_tree(const fs::path& root, const Matcher& matcher, ScanResult& result)
       if (it->is_symlink(ec)) it.disable_recursion_pending();
       continue;
     }
-    if (skipped_dir(it->path().filename().string())) {
+    if (skipped_in_project_walk(it->path().filename().string())) {
       it.disable_recursion_pending();
       continue;
     }
-    scan_packages(read_project_packages(it->path().string()), it->path().string(), matcher, result);
+    scan_packages(read_project_packages(it->path().string(), 0), it->path().string(), matcher,
+                  result);
   }
 }
 

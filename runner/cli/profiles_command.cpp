@@ -148,7 +148,9 @@ std::string render_profile(const ResolvedProfile& p) {
                 {"project_files", m.project_files},
                 {"always", m.always},
                 {"bare", m.bare},
-                {"global", m.global}});
+                {"global", m.global},
+                {"value_options", m.value_options},
+                {"option_prefixes", m.option_prefixes}});
   list_section(out, "network", {{"allow", m.hosts}, {"discover", m.discover}});
   list_section(out, "files",
                {{"expected", m.expected},

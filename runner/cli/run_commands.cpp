@@ -12,6 +12,7 @@
 #include "runner/flow/staging_flow.h"
 #include "runner/fs/fs_tree.h"
 #include "runner/fs/path_globs.h"
+#include "runner/judge/manifest_edits.h"
 #include "runner/messages.h"
 #include "runner/plan/profile_loader.h"
 #include "runner/profile/release_age.h"
@@ -42,15 +43,31 @@ std::string state_of(const RunSummary& run) {
   return run.verdict;
 }
 
-// A kept run's changes as they stand now, judged again: the project may have moved on, and
-// the verdict's hard violations must still refuse promotion.
+// A kept run's changes as they stand now, judged again as the run judged them (its meta's
+// judging: the expected set with a build's outputs, --expect and the project's additions,
+// the protected set, the manifests whose dependency edits count as expected): the project
+// may have moved on, and the verdict's hard violations must still refuse promotion. A run
+// kept by an older version has only the tool's built-in expected writes.
 Result<ChangeList> staged_changes(const StoredRun& run) {
   auto changes = list_changes(run.dir.upper(), run.meta.project, {}, run.meta.direct_dirs);
   if (!changes) return changes;
   accept_local_dependency_links(*changes, run.meta.project, run.meta.local_dependencies);
-  const GlobSet expected =
-      run.meta.command.empty() ? GlobSet{} : expected_writes_for(run.meta.command.front());
-  categorize(*changes, protected_paths(), expected);
+  if (!run.meta.judging) {
+    const GlobSet expected =
+        run.meta.command.empty() ? GlobSet{} : expected_writes_for(run.meta.command.front());
+    categorize(*changes, protected_paths(), expected);
+    return changes;
+  }
+  const RunJudging& judging = *run.meta.judging;
+  auto expected = GlobSet::from(judging.expected);
+  if (!expected) return propagate(expected);
+  auto protected_then = GlobSet::from(judging.protected_paths);
+  if (!protected_then) return propagate(protected_then);
+  // Added to today's built-in list: a path protected then or now stays protected.
+  use_profile_protected(*protected_then);
+  categorize(*changes, protected_paths(), *expected);
+  accept_dependency_edits(*changes, run.dir.upper(), run.meta.project,
+                          judging.dependency_manifests);
   return changes;
 }
 
@@ -248,8 +265,9 @@ int promote_command(const std::string& run_id, bool allow_protected) {
   run->meta.verdict = "promoted";
   run->meta.promoted = true;
   if (auto saved = store->save_meta(run->dir, run->meta); !saved) tell(saved.error().message());
-  tell("promoted run " + run_id + " into " + meta.project + " (" +
-       std::to_string(staging.promoted_entries.size()) + " top-level entries)");
+  tell("promoted run " + run_id + " into " + meta.project + ": " +
+       std::to_string(changes->changes.size()) + " changes " + changes->category_counts() + ", " +
+       std::to_string(staging.promoted_entries.size()) + " top-level entries");
   for (const auto& [path, why] : staging.skipped) tell_detail("left out", path + " (" + why + ")");
   if (staging.copy_promotion || !staging.note.empty()) tell_detail("note", staging.note);
   for (const auto& said : merge_kept_caches(*run)) tell_detail("cache", said);

@@ -117,6 +117,10 @@ void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& rec
   staged.run.meta.verdict = std::string(to_string(record.verdict));
   staged.run.meta.promoted = record.staging->promoted;
   staged.run.meta.exit_code = record.exit_code;
+  // What the verdict judged with, for a later `promote RUN_ID`.
+  staged.run.meta.judging =
+      RunJudging{record.plan->expected_writes.patterns(), protected_paths().patterns(),
+                 record.plan->dependency_manifests};
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
     tell(saved.error().message());
 }

@@ -8,6 +8,7 @@
 
 #include "runner/fs/digest.h"
 #include "runner/judge/auto_run_content.h"
+#include "runner/judge/bin_shims.h"
 #include "runner/judge/composer_autoload.h"
 #include "runner/judge/package_owners.h"
 
@@ -133,32 +134,102 @@ bool in_declared_bin_dir(const nlohmann::json& manifest, const std::string& name
   return dir && !dir->empty() && inside == *dir + "/" + name;
 }
 
+// Whether `package_dir` is a package of the node_modules at `modules`: `modules/x`,
+// `modules/@s/x`, or in pnpm's virtual store, `modules/.pnpm/x@1/node_modules/[@s/]x`.
+bool is_package_of(const std::string& package_dir, const std::string& modules) {
+  std::string parent = dir_of(package_dir);
+  if (parent == modules || dir_of(parent) == modules) return true;
+  std::string store = modules + "/.pnpm/";
+  if (!package_dir.starts_with(store)) return false;
+  auto rest = package_dir.substr(store.size());  // x@1/node_modules/[@s/]x
+  auto slash = rest.find('/');
+  return slash != std::string::npos && rest.compare(slash, 14, "/node_modules/") == 0 &&
+         npm_package_dir(package_dir) == package_dir;
+}
+
+// What a .bin entry runs: a link's target, or the target of a pnpm shim script.
+struct BinTarget {
+  std::string shown;                    // as the entry names it
+  std::optional<std::string> resolved;  // project-relative, when inside the project
+};
+
+std::optional<BinTarget> bin_target_of(const Change& c, const Context& ctx) {
+  if (c.type == EntryType::symlink) return BinTarget{c.symlink_target(), c.symlink_resolves_to()};
+  if (c.type != EntryType::file) return std::nullopt;
+  auto text = ctx.files.read(c.path, kMaxBinShimBytes);
+  auto target = text ? pnpm_shim_target(*text) : std::nullopt;
+  if (!target) return std::nullopt;
+  return BinTarget{*target, resolve_symlink_in_project(c.path, *target, ctx.project)};
+}
+
 std::optional<Failure> check_bin_link(const Change& c, const Context& ctx) {
   const std::string name = leaf(c.path);
-  if (c.type != EntryType::symlink)
-    return Failure{"node_modules/.bin/" + name + " is not a link into a package: it runs as `" +
+  auto target = bin_target_of(c, ctx);
+  if (!target)
+    return Failure{"node_modules/.bin/" + name +
+                       " is neither a link nor a package manager's shim into a package: it "
+                       "runs as `" +
                        name + "` in every package script",
                    {}};
-  const auto& resolved = c.symlink_resolves_to();
+  const auto& resolved = target->resolved;
   std::string modules = dir_of(dir_of(c.path));  // the node_modules holding .bin
   std::string package_dir = resolved ? npm_package_dir(*resolved) : std::string();
-  bool in_sibling_package = !package_dir.empty() && (dir_of(package_dir) == modules ||
-                                                     dir_of(dir_of(package_dir)) == modules);
-  if (!resolved || !in_sibling_package)
-    return Failure{".bin/" + name + " points to " + c.symlink_target() +
+  if (!resolved || package_dir.empty() || !is_package_of(package_dir, modules))
+    return Failure{".bin/" + name + " points to " + target->shown +
                        ", outside the packages of its node_modules",
                    {}};
   const auto& manifest = ctx.manifest_of(package_dir);
   std::string package = package_id(manifest);
   std::string inside = resolved->substr(package_dir.size() + 1);
-  for (const auto& [bin_name, target] : declared_bins(manifest))
-    if (bin_name == name && target == inside) return std::nullopt;
+  for (const auto& [bin_name, declared] : declared_bins(manifest))
+    if (bin_name == name && declared == inside) return std::nullopt;
   if (in_declared_bin_dir(manifest, name, inside)) return std::nullopt;
   return Failure{".bin/" + name + " points to " + inside + " in " +
                      (package.empty() ? package_dir : package) +
                      ", which that package does not declare as its `" + name +
                      "` bin: it runs as `" + name + "` in every package script",
                  package};
+}
+
+// vendor/bin/NAME: a link or Composer's proxy into vendor/VENDOR/PACKAGE, whose composer.json
+// lists that file under `bin`.
+std::optional<Failure> check_composer_bin(const Change& c, const Context& ctx) {
+  const std::string name = leaf(c.path);
+  std::optional<std::string> target;
+  if (c.type == EntryType::symlink) {
+    target = c.symlink_target();
+  } else if (c.type == EntryType::file) {
+    auto text = ctx.files.read(c.path, kMaxBinShimBytes);
+    if (text) target = composer_proxy_target(*text);
+  }
+  if (!target)
+    return Failure{"vendor/bin/" + name +
+                       " is neither a link nor Composer's proxy into a package: it runs as `" +
+                       name + "` in every Composer script",
+                   {}};
+  auto resolved = resolve_symlink_in_project(c.path, *target, ctx.project);
+  std::string vendor = dir_of(dir_of(c.path)) + "/";
+  std::string inside_vendor =
+      resolved && resolved->starts_with(vendor) ? resolved->substr(vendor.size()) : std::string();
+  auto first = inside_vendor.find('/');
+  auto second = first == std::string::npos ? first : inside_vendor.find('/', first + 1);
+  if (second == std::string::npos || inside_vendor.starts_with("composer/") ||
+      inside_vendor.starts_with("bin/"))
+    return Failure{"vendor/bin/" + name + " runs " + *target + ", outside the installed packages",
+                   {}};
+  std::string package = inside_vendor.substr(0, second);
+  std::string inside = inside_vendor.substr(second + 1);
+  auto manifest = nlohmann::json::parse(
+      ctx.files.read(vendor + package + "/composer.json", kMaxCheckedBytes).value_or(""), nullptr,
+      false);
+  if (manifest.is_object() && manifest.contains("bin") && manifest["bin"].is_array())
+    for (const auto& bin : manifest["bin"])
+      if (bin.is_string() && normalized(bin.get<std::string>()) == inside) return std::nullopt;
+  return Failure{
+      "vendor/bin/" + name + " runs " + inside + " in " + package +
+          ", which that package's composer.json does not list under `bin`: it runs as `" + name +
+          "` in every Composer script",
+      package};
 }
 
 // vendor/composer/autoload_files.php or autoload_static.php: every file it includes must be
@@ -200,6 +271,8 @@ std::optional<Failure> check_change(const AutoRunPoint& point, const Change& c,
       return check_binstub(c, ctx);
     case AutoRunCheck::composer_autoload:
       return check_composer_autoload(c, ctx);
+    case AutoRunCheck::composer_bin:
+      return check_composer_bin(c, ctx);
     case AutoRunCheck::executable:
       if (c.type == EntryType::file && (c.flags.executable || has_runnable_extension(c.path)))
         return Failure{"an executable or loadable file", {}};

@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "runner/fs/fs_tree.h"
 #include "runner/packages/lockfile.h"
@@ -14,28 +16,49 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The top-level names in `dir` that name a lockfile or manifest.
-void collect_lockfile_names(const std::string& dir, std::set<std::string>& names) {
+// The lockfiles in `root`/`rel` and, `depth` levels further down, below it: paths relative
+// to `root`. Symlinks are not followed; `dirs_left` bounds the directories read.
+void collect_lockfile_paths(const std::string& root, const std::string& rel, int depth,
+                            std::size_t& dirs_left, std::set<std::string>& paths) {
+  if (dirs_left == 0) return;
+  --dirs_left;
   std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+  std::vector<std::string> subdirs;
+  for (fs::directory_iterator it(rel.empty() ? root : root + "/" + rel, ec), end; !ec && it != end;
+       it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (lockfile_format(name)) names.insert(name);
+    std::string path = rel.empty() ? name : rel + "/" + name;
+    if (lockfile_format(name)) {
+      paths.insert(path);
+    } else if (depth > 0 && !skipped_in_project_walk(name) && it->is_directory(ec) &&
+               !it->is_symlink(ec)) {
+      subdirs.push_back(path);
+    }
   }
+  std::sort(subdirs.begin(), subdirs.end());  // the same directories read whatever the order
+  for (const auto& dir : subdirs) collect_lockfile_paths(root, dir, depth - 1, dirs_left, paths);
 }
 
-// Where the file a run left at `name` lives: the upper dir's copy, none for a whiteout (a
-// 0/0 character device), else the project's.
+bool is_whiteout(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0;
+}
+
+// Where the file a run left at `rel` lives: the upper dir's copy, none for a whiteout (a
+// 0/0 character device) of it or of a directory above it, else the project's.
 std::optional<std::string> staged_path(const std::string& upper, const std::string& project,
-                                       const std::string& name) {
+                                       const std::string& rel) {
   if (!upper.empty()) {
+    for (auto slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1))
+      if (is_whiteout(upper + "/" + rel.substr(0, slash))) return std::nullopt;
     struct stat st {};
-    std::string in_upper = upper + "/" + name;
+    std::string in_upper = upper + "/" + rel;
     if (::lstat(in_upper.c_str(), &st) == 0) {
       if (S_ISCHR(st.st_mode) && st.st_rdev == 0) return std::nullopt;
       return in_upper;
     }
   }
-  return project + "/" + name;
+  return project + "/" + rel;
 }
 
 std::string read_text(const std::optional<std::string>& path) {
@@ -44,25 +67,33 @@ std::string read_text(const std::optional<std::string>& path) {
   return text && *text ? std::move(**text) : std::string();
 }
 
-PackageSet read_packages(const std::string& upper, const std::string& project) {
-  std::set<std::string> names;
-  collect_lockfile_names(project, names);
-  if (!upper.empty()) collect_lockfile_names(upper, names);
+PackageSet read_packages(const std::string& upper, const std::string& project, int depth) {
+  std::set<std::string> paths;
+  std::size_t dirs_left = kMaxDirsForLockfiles;
+  collect_lockfile_paths(project, "", depth, dirs_left, paths);
+  if (!upper.empty()) {
+    dirs_left = kMaxDirsForLockfiles;
+    collect_lockfile_paths(upper, "", depth, dirs_left, paths);
+  }
   PackageSet set;
-  for (const auto& name : names) {
-    auto format = *lockfile_format(name);
-    auto path = staged_path(upper, project, name);
+  for (const auto& rel : paths) {
+    auto format = *lockfile_format(fs::path(rel).filename().string());
+    auto path = staged_path(upper, project, rel);
     if (!path) continue;
     auto text = read_small_file(*path, kMaxLockfileBytes);
     if (!text) {
-      set.errors.push_back(name + ": " + text.error().message());
+      set.errors.push_back(rel + ": " + text.error().message());
       continue;
     }
     if (!*text) continue;
     std::string manifest;
-    if (auto manifest_name = manifest_of(format); !manifest_name.empty())
-      manifest = read_text(staged_path(upper, project, std::string(manifest_name)));
-    auto packages = parse_lockfile(format, **text, name, manifest);
+    if (auto manifest_name = manifest_of(format); !manifest_name.empty()) {
+      std::string dir = fs::path(rel).parent_path().string();
+      std::string manifest_rel(manifest_name);
+      if (!dir.empty()) manifest_rel = dir + "/" + manifest_rel;
+      manifest = read_text(staged_path(upper, project, manifest_rel));
+    }
+    auto packages = parse_lockfile(format, **text, rel, manifest);
     if (!packages) {
       set.errors.push_back(packages.error().message());
       continue;
@@ -74,12 +105,19 @@ PackageSet read_packages(const std::string& upper, const std::string& project) {
 
 }  // namespace
 
-PackageSet read_project_packages(const std::string& project_dir) {
-  return read_packages({}, project_dir);
+bool skipped_in_project_walk(std::string_view name) {
+  static const std::set<std::string_view> kSkipped = {
+      "node_modules", ".git",   ".hg",  ".svn",  "vendor",      ".venv",           "venv",
+      "__pycache__",  "target", ".tox", ".yarn", ".pnpm-store", "bower_components"};
+  return kSkipped.contains(name);
+}
+
+PackageSet read_project_packages(const std::string& project_dir, int depth) {
+  return read_packages({}, project_dir, depth);
 }
 
 PackageSet read_staged_packages(const std::string& upper, const std::string& project_dir) {
-  return read_packages(upper, project_dir);
+  return read_packages(upper, project_dir, kNestedLockfileDepth);
 }
 
 }  // namespace safeinstall::runner

@@ -42,12 +42,12 @@ std::optional<std::size_t> match_command_form(std::string_view form,
 }
 
 bool is_install_command(std::span<const std::string> install_forms,
-                        std::span<const std::string> argv, std::size_t consumed) {
+                        std::span<const std::string> argv, std::size_t consumed,
+                        const OptionSyntax& syntax) {
   std::vector<std::string_view> rest;
-  for (std::size_t i = consumed; i < argv.size(); ++i) {
-    if (argv[i] == "--") break;
-    if (!argv[i].starts_with('-')) rest.push_back(argv[i]);
-  }
+  for (std::size_t i = syntax.next_word(argv, consumed); i < argv.size();
+       i = syntax.next_word(argv, i + 1))
+    rest.push_back(argv[i]);
   return std::ranges::any_of(install_forms, [&](const std::string& form) {
     auto words = words_of(form);
     return !words.empty() && words.size() <= rest.size() &&

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "runner/option_words.h"
+
 namespace safeinstall::runner {
 
 // "pip3.11" is "pip" with a version; "pipx" is not.
@@ -20,9 +22,12 @@ bool is_name_or_versioned(std::string_view name, std::string_view wanted);
 std::optional<std::size_t> match_command_form(std::string_view form,
                                               std::span<const std::string> argv);
 
-// True when the words after the matched form start, options skipped, with one of the
-// install forms ("install", "ci", "add package"): the command is an install.
+// True when the words after the matched form start, options and their values skipped
+// (`syntax`: `npm --prefix web install`, `cargo +nightly build`), with one of the install
+// forms ("install", "ci", "add package"): the command is an install (or a build, for the
+// build forms).
 bool is_install_command(std::span<const std::string> install_forms,
-                        std::span<const std::string> argv, std::size_t consumed);
+                        std::span<const std::string> argv, std::size_t consumed,
+                        const OptionSyntax& syntax = {});
 
 }  // namespace safeinstall::runner

@@ -189,16 +189,37 @@ Result<ResolvedProfile> assemble(const std::string& name, const LayerDirs& dirs,
 
 }  // namespace
 
+namespace {
+
+std::vector<std::string> values_of(const SourcedStrings& list) {
+  std::vector<std::string> values;
+  for (const auto& v : list) values.push_back(v.value);
+  return values;
+}
+
+std::vector<std::string_view> views_of(const SourcedStrings& list) {
+  std::vector<std::string_view> views;
+  for (const auto& v : list) views.emplace_back(v.value);
+  return views;
+}
+
+// One of `forms` behind the matched command form, the profile's global options skipped.
+bool matches_forms(const ProfileLayer& merged, const SourcedStrings& forms,
+                   std::span<const std::string> argv, std::size_t matched_words) {
+  auto value_options = views_of(merged.value_options);
+  auto prefixes = views_of(merged.option_prefixes);
+  return is_install_command(values_of(forms), argv, matched_words,
+                            OptionSyntax{value_options, prefixes});
+}
+
+}  // namespace
+
 bool ResolvedProfile::is_install(std::span<const std::string> argv) const {
-  std::vector<std::string> forms;
-  for (const auto& f : merged.install) forms.push_back(f.value);
-  return is_install_command(forms, argv, matched_words);
+  return matches_forms(merged, merged.install, argv, matched_words);
 }
 
 bool ResolvedProfile::is_build(std::span<const std::string> argv) const {
-  std::vector<std::string> forms;
-  for (const auto& f : merged.build) forms.push_back(f.value);
-  return is_install_command(forms, argv, matched_words);
+  return matches_forms(merged, merged.build, argv, matched_words);
 }
 
 BaseProfile ResolvedProfile::base() const {
@@ -317,6 +338,8 @@ void merge_layer(ProfileLayer& into, const ProfileLayer& from, bool with_match) 
     append_unique(into.always, from.always);
     append_unique(into.bare, from.bare);
     append_unique(into.global, from.global);
+    append_unique(into.value_options, from.value_options);
+    append_unique(into.option_prefixes, from.option_prefixes);
   }
   append_unique(into.hosts, from.hosts);
   append_unique(into.discover, from.discover);

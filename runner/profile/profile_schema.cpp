@@ -173,32 +173,52 @@ Result<> read_match(const Reader& r, const toml::table& root, ProfileLayer& out)
   if (!match) return propagate(match);
   if (*match == nullptr) return {};
   const auto& t = **match;
-  if (auto ok = r.known_keys(
-          t, "[match]",
-          {"commands", "install", "build", "project_files", "always", "bare", "global"});
+  if (auto ok = r.known_keys(t, "[match]",
+                             {"commands", "install", "build", "project_files", "always", "bare",
+                              "global", "value_options", "option_prefixes"});
       !ok)
     return ok;
-  if (auto ok = take(r.strings(t, "always", "match.always", "[\"npx\"]"), out.always); !ok)
-    return ok;
-  if (auto ok = take(r.strings(t, "bare", "match.bare", "[\"yarn\"]"), out.bare); !ok) return ok;
-  if (auto ok = take(r.strings(t, "global", "match.global", "[\"-g\", \"--global\"]"), out.global);
-      !ok)
-    return ok;
-  if (auto ok = take(r.strings(t, "project_files", "match.project_files", "[\".yarnrc.yml\"]"),
-                     out.project_files);
-      !ok)
-    return ok;
-  if (auto ok = take(r.strings(t, "commands", "match.commands", "[\"npm\", \"python -m pip\"]"),
-                     out.commands);
-      !ok)
-    return ok;
-  if (auto ok = take(r.strings(t, "install", "match.install", "[\"install\", \"ci\", \"add\"]"),
-                     out.install);
-      !ok)
-    return ok;
-  if (auto ok = take(r.strings(t, "build", "match.build", "[\"run build\", \"test\"]"), out.build);
-      !ok)
-    return ok;
+  struct List {
+    const char* key;
+    const char* where;
+    const char* example;
+    SourcedStrings ProfileLayer::*into;
+  };
+  static constexpr List kLists[] = {
+      {"always", "match.always", "[\"npx\"]", &ProfileLayer::always},
+      {"bare", "match.bare", "[\"yarn\"]", &ProfileLayer::bare},
+      {"global", "match.global", "[\"-g\", \"--global\"]", &ProfileLayer::global},
+      {"value_options", "match.value_options", "[\"--prefix\", \"-C\"]",
+       &ProfileLayer::value_options},
+      {"option_prefixes", "match.option_prefixes", "[\"+\"]", &ProfileLayer::option_prefixes},
+      {"project_files", "match.project_files", "[\".yarnrc.yml\"]", &ProfileLayer::project_files},
+      {"commands", "match.commands", "[\"npm\", \"python -m pip\"]", &ProfileLayer::commands},
+      {"install", "match.install", "[\"install\", \"ci\", \"add\"]", &ProfileLayer::install},
+      {"build", "match.build", "[\"run build\", \"test\"]", &ProfileLayer::build},
+  };
+  for (const auto& list : kLists)
+    if (auto ok = take(r.strings(t, list.key, list.where, list.example), out.*list.into); !ok)
+      return ok;
+  if (!out.value_options.empty()) {
+    auto an_option = [&](const std::string& option, const toml::source_region& at) -> Result<> {
+      if (option.size() < 2 || option.front() != '-' ||
+          option.find_first_of("= ") != std::string::npos)
+        return r.fail(at, "value option `" + option + "` must be one option word",
+                      "\"--prefix\" or \"-C\" (its value is the next word)");
+      return {};
+    };
+    if (auto ok = check_each(r, out.value_options, t, "value_options", an_option); !ok) return ok;
+  }
+  if (!out.option_prefixes.empty()) {
+    auto a_prefix = [&](const std::string& prefix, const toml::source_region& at) -> Result<> {
+      if (prefix.size() != 1 || std::isalnum(static_cast<unsigned char>(prefix.front())) != 0)
+        return r.fail(at, "option prefix `" + prefix + "` must be one punctuation character",
+                      "\"+\" (for `cargo +nightly build`)");
+      return {};
+    };
+    if (auto ok = check_each(r, out.option_prefixes, t, "option_prefixes", a_prefix); !ok)
+      return ok;
+  }
   if (!out.commands.empty()) {
     auto first_word_is_name = [&](const std::string& form,
                                   const toml::source_region& at) -> Result<> {

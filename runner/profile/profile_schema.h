@@ -64,6 +64,7 @@ enum class AutoRunCheck {
   binstub,            // a RubyGems bin wrapper that is not the standard one
   executable,         // a file with an x bit or a script or native-module extension
   composer_autoload,  // an autoload "files" entry no installed package or composer.json declares
+  composer_bin,       // vendor/bin entry not a link or proxy to a bin its package lists
 };
 inline constexpr std::pair<AutoRunCheck, const char*> kAutoRunCheckNames[] = {
     {AutoRunCheck::written, "written"},
@@ -74,6 +75,7 @@ inline constexpr std::pair<AutoRunCheck, const char*> kAutoRunCheckNames[] = {
     {AutoRunCheck::binstub, "binstub"},
     {AutoRunCheck::executable, "executable"},
     {AutoRunCheck::composer_autoload, "composer-autoload"},
+    {AutoRunCheck::composer_bin, "composer-bin"},
 };
 std::string_view to_string(AutoRunCheck check);
 
@@ -141,6 +143,12 @@ struct ProfileLayer {
   SourcedStrings always;
   SourcedStrings bare;
   SourcedStrings global;
+  // Global options before the subcommand that take the next word as their value
+  // ("--prefix", "-C"), and characters besides '-' that start an option ("+" for
+  // `cargo +nightly build`): the install and build forms are found behind them
+  // (runner/option_words.h).
+  SourcedStrings value_options;
+  SourcedStrings option_prefixes;
   // Only when the project holds one of these (yarn berry: ".yarnrc.yml"); such a profile wins
   // over one matching the same command without this condition.
   SourcedStrings project_files;

@@ -250,16 +250,9 @@ void describe_logs(std::string& out, const std::vector<KeptLog>& logs) {
 }
 
 void describe_staging(std::string& out, const StagingRecord& staging, bool verbose) {
-  std::size_t expected = 0, unexpected = 0, protected_count = 0;
-  for (const auto& c : staging.changes.changes) {
-    expected += c.category == Category::expected ? 1 : 0;
-    unexpected += c.category == Category::unexpected ? 1 : 0;
-    protected_count += c.category == Category::protected_ ? 1 : 0;
-  }
   line(out, "project:",
-       std::to_string(staging.changes.changes.size()) + " changes staged (" +
-           std::to_string(expected) + " expected, " + std::to_string(unexpected) + " unexpected, " +
-           std::to_string(protected_count) + " protected)" +
+       std::to_string(staging.changes.changes.size()) + " changes staged " +
+           staging.changes.category_counts() +
            (staging.promoted ? ", promoted" : ", not promoted"));
   if (verbose || staging.copy_promotion)
     line(out, "staging:", staging.staging + " — " + staging.note);

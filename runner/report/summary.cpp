@@ -42,15 +42,8 @@ void risk_section(std::string& out, const RunRecord& record) {
 
 void changes_section(std::string& out, const RunRecord& record) {
   if (!record.staging) return;
-  std::size_t expected = 0, unexpected = 0, protected_count = 0;
-  for (const auto& c : record.staging->changes.changes) {
-    expected += c.category == Category::expected ? 1 : 0;
-    unexpected += c.category == Category::unexpected ? 1 : 0;
-    protected_count += c.category == Category::protected_ ? 1 : 0;
-  }
-  out += "**Project**: " + std::to_string(record.staging->changes.changes.size()) + " changes (" +
-         std::to_string(expected) + " expected, " + std::to_string(unexpected) + " unexpected, " +
-         std::to_string(protected_count) + " protected), " +
+  out += "**Project**: " + std::to_string(record.staging->changes.changes.size()) + " changes " +
+         record.staging->changes.category_counts() + ", " +
          (record.staging->promoted ? "promoted" : "not promoted") + ".\n\n";
 }
 

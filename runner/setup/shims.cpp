@@ -42,7 +42,7 @@ const std::vector<std::string>& shimmed_tools() {
 }
 
 Result<ShimSpec> shim_spec(const std::string& tool, const LayerDirs& dirs) {
-  ShimSpec spec{tool, {}, {}, false, false};
+  ShimSpec spec{tool, {}, {}, {}, {}, false, false};
   for (const auto& name : available_profiles(dirs)) {
     auto profile = resolve_named_profile(name, {}, dirs);
     if (!profile) return propagate(profile);
@@ -50,6 +50,8 @@ Result<ShimSpec> shim_spec(const std::string& tool, const LayerDirs& dirs) {
     if (!names_tool(m.commands, tool)) continue;
     add_values(spec.install, m.install);
     add_values(spec.global, m.global);
+    add_values(spec.value_options, m.value_options);
+    add_values(spec.option_prefixes, m.option_prefixes);
     spec.always = spec.always || names_tool(m.always, tool);
     spec.bare = spec.bare || names_tool(m.bare, tool);
   }
@@ -67,6 +69,8 @@ std::string shim_file_text(const ShimSpec& spec, const std::string& interpreter,
   text += "safeinstall " + safeinstall + "\n";
   for (const auto& form : spec.install) text += "install " + form + "\n";
   for (const auto& option : spec.global) text += "global " + option + "\n";
+  for (const auto& option : spec.value_options) text += "value-option " + option + "\n";
+  for (const auto& prefix : spec.option_prefixes) text += "option-prefix " + prefix + "\n";
   if (spec.always) text += "always\n";
   if (spec.bare) text += "bare\n";
   return text;

@@ -15,9 +15,11 @@ namespace safeinstall::runner {
 const std::vector<std::string>& shimmed_tools();
 
 struct ShimSpec {
-  std::string tool;                  // "pip3"
-  std::vector<std::string> install;  // "install", "mod download"
-  std::vector<std::string> global;   // "-g"
+  std::string tool;                          // "pip3"
+  std::vector<std::string> install;          // "install", "mod download"
+  std::vector<std::string> global;           // "-g"
+  std::vector<std::string> value_options;    // "--prefix": its value is the next word
+  std::vector<std::string> option_prefixes;  // "+" (`cargo +nightly build`)
   bool always = false;
   bool bare = false;
 };

@@ -34,6 +34,8 @@ bool take_line(std::string_view line, ShimTable& out) {
   }
   if (key == "install") return append(out.install, out.install_count, value);
   if (key == "global") return append(out.global, out.global_count, value);
+  if (key == "value-option") return append(out.value_options, out.value_option_count, value);
+  if (key == "option-prefix") return append(out.option_prefixes, out.option_prefix_count, value);
   if (key == "always") return out.always = value.empty();
   if (key == "bare") return out.bare = value.empty();
   return false;

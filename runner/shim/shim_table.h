@@ -11,6 +11,8 @@
 //   install ci
 //   install mod download
 //   global -g
+//   value-option --prefix
+//   option-prefix +
 //   always
 //   bare
 //
@@ -29,6 +31,8 @@ inline constexpr std::string_view kShimMarker = "# safeinstall shim";
 inline constexpr std::size_t kMaxShimFileBytes = 16384;
 inline constexpr std::size_t kMaxInstallForms = 128;
 inline constexpr std::size_t kMaxGlobalFlags = 16;
+inline constexpr std::size_t kMaxValueOptions = 64;
+inline constexpr std::size_t kMaxOptionPrefixes = 4;
 
 struct ShimTable {
   std::string_view tool;         // "npm", "pip3": the command the shim stands for
@@ -39,6 +43,11 @@ struct ShimTable {
   // itself, as it would without safeinstall.
   std::array<std::string_view, kMaxGlobalFlags> global{};
   std::size_t global_count = 0;
+  // The profiles' [match] value_options and option_prefixes: `npm --prefix web ci` installs.
+  std::array<std::string_view, kMaxValueOptions> value_options{};
+  std::size_t value_option_count = 0;
+  std::array<std::string_view, kMaxOptionPrefixes> option_prefixes{};
+  std::size_t option_prefix_count = 0;
   bool always = false;  // every call installs, except --version and --help (npx)
   bool bare = false;    // a call without a subcommand installs (`yarn`, `bundle`)
 };

@@ -502,6 +502,17 @@ std::size_t ChangeList::count(ChangeKind kind) const {
                                                 [&](const Change& c) { return c.change == kind; }));
 }
 
+std::size_t ChangeList::count(Category category) const {
+  return static_cast<std::size_t>(std::count_if(
+      changes.begin(), changes.end(), [&](const Change& c) { return c.category == category; }));
+}
+
+std::string ChangeList::category_counts() const {
+  return "(" + std::to_string(count(Category::expected)) + " expected, " +
+         std::to_string(count(Category::unexpected)) + " unexpected, " +
+         std::to_string(count(Category::protected_)) + " protected)";
+}
+
 std::optional<std::string> resolve_symlink_in_project(std::string_view link_path,
                                                       std::string_view target,
                                                       std::string_view project) {

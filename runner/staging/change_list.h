@@ -141,6 +141,10 @@ struct ChangeList {
 
   const Change* find(std::string_view path) const;
   std::size_t count(ChangeKind kind) const;
+  std::size_t count(Category category) const;
+  // "5 changes staged (2 expected, 0 unexpected, 3 protected)" without the leading count:
+  // "(2 expected, 0 unexpected, 3 protected)", as the receipt, summary and promote say it.
+  std::string category_counts() const;
   bool empty() const { return changes.empty(); }
 };
 

@@ -50,6 +50,27 @@ std::string hex(std::uint64_t value) {
   return text;
 }
 
+std::vector<std::string> strings_at(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  for (const auto& value : j.value(key, nlohmann::json::array()))
+    if (value.is_string()) out.push_back(value.get<std::string>());
+  return out;
+}
+
+nlohmann::json judging_to_json(const std::optional<RunJudging>& judging) {
+  if (!judging) return nullptr;
+  return {{"expected", judging->expected},
+          {"protected", judging->protected_paths},
+          {"dependency_manifests", judging->dependency_manifests}};
+}
+
+std::optional<RunJudging> judging_from_json(const nlohmann::json& j) {
+  auto it = j.find("judging");
+  if (it == j.end() || !it->is_object()) return std::nullopt;
+  return RunJudging{strings_at(*it, "expected"), strings_at(*it, "protected"),
+                    strings_at(*it, "dependency_manifests")};
+}
+
 nlohmann::json meta_to_json(const RunMeta& meta) {
   auto unix_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(meta.created_at.time_since_epoch()).count();
@@ -70,7 +91,8 @@ nlohmann::json meta_to_json(const RunMeta& meta) {
           {"discarded", meta.discarded},
           {"direct_dirs", meta.direct_dirs},
           {"local_dependencies", meta.local_dependencies},
-          {"exit_code", meta.exit_code}};
+          {"exit_code", meta.exit_code},
+          {"judging", judging_to_json(meta.judging)}};
 }
 
 Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file) {
@@ -100,9 +122,8 @@ Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file)
   meta.discarded = j.value("discarded", false);
   if (auto code = j.find("exit_code"); code != j.end() && code->is_number_integer())
     meta.exit_code = code->get<int>();
-  for (const auto& name : j.value("direct_dirs", nlohmann::json::array())) {
-    if (name.is_string()) meta.direct_dirs.push_back(name.get<std::string>());
-  }
+  meta.direct_dirs = strings_at(j, "direct_dirs");
+  meta.judging = judging_from_json(j);
   for (const auto& dir : j.value("local_dependencies", nlohmann::json::array())) {
     if (dir.is_string() && dir.get<std::string>().starts_with('/'))
       meta.local_dependencies.push_back(dir.get<std::string>());

@@ -60,6 +60,17 @@ struct RunDir {
   static RunDir at(const std::string& dir);
 };
 
+// How a run judged its project changes, kept so that `promote RUN_ID` judges them the same
+// way later: the expected globs in force (the profile's [files] expected, a build command's
+// outputs, the project's .safeinstall.toml additions, --expect), the protected globs (the
+// built-in ones and the profile's additions) and the manifests whose dependency edits count
+// as expected (an install command's).
+struct RunJudging {
+  std::vector<std::string> expected;
+  std::vector<std::string> protected_paths;
+  std::vector<std::string> dependency_manifests;
+};
+
 struct RunMeta {
   std::string run_id;
   std::string project;  // canonical absolute path
@@ -79,6 +90,9 @@ struct RunMeta {
   // The command's exit status as the report has it; -1 until known (and in runs kept by
   // older versions). Cache additions kept with a held run merge only after an exit of 0.
   int exit_code = -1;
+  // Unset in runs kept by older versions: promotion then judges with the tool's built-in
+  // expected writes (expected_writes_for).
+  std::optional<RunJudging> judging;
 };
 
 struct RunSummary {

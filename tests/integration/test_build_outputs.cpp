@@ -1,6 +1,6 @@
 // A build command's outputs are expected for it: the real `npm run build` writing dist/ is
 // promoted, the same script writing a CI workflow is not, and `--expect` still adds paths;
-// the real `go build -o PATH` promotes PATH.
+// the real `go build -o PATH` promotes PATH; a held build promoted later is judged as it ran.
 #include <catch2/catch.hpp>
 
 #include "tests/integration/harness.h"
@@ -87,6 +87,57 @@ TEST_CASE("build outputs: npm run build writing dist/ is promoted, a workflow it
   CHECK(with_expect.exit_code() == 0);
   CHECK(project_file(s, "dist/app.js") == "v3\n");
   CHECK(project_file(s, "gen/types.ts") == "g\n");
+}
+
+namespace {
+
+// "(2 expected, 0 unexpected, 3 protected)" from a report's project changes.
+std::string category_counts(const nlohmann::json& report) {
+  std::size_t expected = 0, unexpected = 0, protected_count = 0;
+  for (const auto& c : report.at("files").at("project")) {
+    expected += c.at("category") == "expected" ? 1 : 0;
+    unexpected += c.at("category") == "unexpected" ? 1 : 0;
+    protected_count += c.at("category") == "protected" ? 1 : 0;
+  }
+  return "(" + std::to_string(expected) + " expected, " + std::to_string(unexpected) +
+         " unexpected, " + std::to_string(protected_count) + " protected)";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "build outputs: a held npm run build is shown and promoted later with its outputs "
+    "and --expect expected",
+    "[build][npm][runs]") {
+  Who who = GENERATE(Who::Root, Who::Unprivileged);
+  SKIP_UNLESS_TOOL(who, "npm");
+  Scenario s(who);
+  write_build_script(s,
+                     "mkdir -p dist gen .github/workflows && echo v1 > dist/app.js && "
+                     "echo g > gen/types.ts && echo 'on: push' > .github/workflows/x.yml");
+  auto held = tool(s, {"npm", "run", "build"}, {"--expect", "gen/**"});
+  REQUIRE(held.exit_code() == kExitSuspicious);
+  REQUIRE(held.report.is_object());
+  const auto& changes = held.report.at("files").at("project");
+  REQUIRE(category_of(change_at(changes, "dist/app.js")) == "expected");
+  REQUIRE(category_of(change_at(changes, "gen/types.ts")) == "expected");
+  std::string id = held.report.at("run_id");
+
+  auto shown = subcommand(s, {"runs", "show", id});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(contains(shown.out, "change:    expected   added    dist/app.js"));
+  CHECK(contains(shown.out, "change:    expected   added    gen/types.ts"));
+  CHECK_FALSE(contains(shown.out, "change:    unexpected"));
+
+  // Judged again at promotion with the run's own set: the same counts as the run's, the
+  // workflow still protected and left out.
+  auto promoted = subcommand(s, {"promote", id});
+  CHECK(promoted.exit_code == 0);
+  CHECK(contains(promoted.err, "changes " + category_counts(held.report)));
+  CHECK(contains(promoted.err, "left out: .github/workflows/x.yml"));
+  CHECK(project_file(s, "dist/app.js") == "v1\n");
+  CHECK(project_file(s, "gen/types.ts") == "g\n");
+  CHECK_FALSE(in_project(s, ".github/workflows/x.yml"));
 }
 
 TEST_CASE("build outputs: go build -o PATH promotes PATH, go build without -o is held",

@@ -113,6 +113,16 @@ std::string setup_ci(const Scenario& s) {
   return shims;
 }
 
+// The registry serving left-pad-lite, allowed by the user's npm layer; a project with these
+// dependencies; the CI shims. Returns the shims' dir.
+std::string shims_for_left_pad(const Scenario& s, const FakeInternet& net,
+                               const std::string& dependencies) {
+  serve_left_pad(net);
+  allow_test_registry(s);
+  write_package_json(s, dependencies);
+  return setup_ci(s);
+}
+
 struct ShellCase {
   std::string shell;   // bash, zsh, fish
   std::string rc;      // relative to the home
@@ -126,11 +136,8 @@ TEST_CASE("CI shims on PATH: npm install and npm ci run in the sandbox and are p
   Who who = both_users();
   SKIP_UNLESS_INSTALL_TEST(who, "npm");
   FakeInternet net(SI_SINK_PATH);
-  serve_left_pad(net);
   Scenario s(who);
-  allow_test_registry(s);
-  write_package_json(s, "\"left-pad-lite\":\"1.0.0\"");
-  std::string shims = setup_ci(s);
+  std::string shims = shims_for_left_pad(s, net, "\"left-pad-lite\":\"1.0.0\"");
 
   // Not an install: the real npm, reached through the shim, nothing run in a sandbox.
   auto version = on_path(s, shims, {"npm", "--version"}, net.in_world({}));
@@ -167,6 +174,35 @@ TEST_CASE("CI shims on PATH: npm install and npm ci run in the sandbox and are p
   CHECK(clean_install.exit_code == 0);
   CHECK(in_project(s, "node_modules/left-pad-lite/index.js"));
   CHECK(kept_runs(s).size() == 2);
+}
+
+TEST_CASE(
+    "CI shims on PATH: npm --prefix . install PKG behind global options is an install, "
+    "npm --prefix . --version is not",
+    "[shim][npm]") {
+  Who who = both_users();
+  SKIP_UNLESS_INSTALL_TEST(who, "npm");
+  FakeInternet net(SI_SINK_PATH);
+  Scenario s(who);
+  std::string shims = shims_for_left_pad(s, net, "");
+
+  auto version = on_path(s, shims, {"npm", "--prefix", ".", "--version"}, net.in_world({}));
+  CHECK(version.exit_code == 0);
+  CHECK(trimmed(version.out) == real_npm_version());
+  CHECK(kept_runs(s).empty());
+
+  // Sandboxed, and judged as the install it is: package.json's new dependency is expected.
+  std::vector<std::string> install = {"npm", "--prefix", ".", "--loglevel", "warn"};
+  install.insert(install.end(), kNpmInstall.begin() + 1, kNpmInstall.end());
+  install.insert(install.begin() + 6, "left-pad-lite");
+  auto added = on_path(s, shims, install, net.in_world({}));
+  CHECK(added.exit_code == 0);
+  CHECK(project_file(s, "node_modules/left-pad-lite/index.js") ==
+        "module.exports = (s) => ' ' + s;\n");
+  CHECK(contains(project_file(s, "package.json"), "\"left-pad-lite\""));
+  auto runs = kept_runs(s);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].at("state") == "promoted");
 }
 
 TEST_CASE("CI shims in the home directory: an install is refused with why and what to do",

