@@ -6,12 +6,14 @@
 //
 // A layer parses or fails with file:line:col. A sanitized configuration is a fixed point:
 // sanitizing the kept text again drops nothing, so no setting survives the filter by reading
-// differently the second time.
+// differently the second time. A shim's target is a plain path, never shell or PHP syntax.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "runner/judge/bin_shims.h"
 #include "runner/profile/carryover/sanitize_config.h"
 #include "runner/profile/profile_schema.h"
 
@@ -24,7 +26,7 @@ constexpr ConfigDialect kDialects[] = {
     ConfigDialect::Pip,   ConfigDialect::Gemrc,       ConfigDialect::Bundler,
     ConfigDialect::Cargo, ConfigDialect::GoEnv,       ConfigDialect::ComposerAuth};
 constexpr std::size_t kDialectCount = sizeof kDialects / sizeof kDialects[0];
-constexpr std::size_t kChoices = kDialectCount + 2;
+constexpr std::size_t kChoices = kDialectCount + 4;
 
 void check_config(std::string_view text, ConfigDialect dialect) {
   auto once = sanitize_config(text, dialect);
@@ -37,6 +39,12 @@ void check_layer(std::string_view text, LayerKind kind) {
   if (!layer && layer.error().message().find("fuzz.toml") == std::string::npos) __builtin_trap();
 }
 
+void check_shim_target(const std::optional<std::string>& target) {
+  if (!target) return;
+  if (target->empty() || target->find_first_of("$`\"'\\ \n;|&<>(){}") != std::string::npos)
+    __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -45,7 +53,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (choice < kDialectCount)
     check_config(text, kDialects[choice]);
+  else if (choice == kDialectCount)
+    check_layer(text, LayerKind::Profile);
+  else if (choice == kDialectCount + 1)
+    check_layer(text, LayerKind::Project);
+  else if (choice == kDialectCount + 2)
+    check_shim_target(pnpm_shim_target(text));
   else
-    check_layer(text, choice == kDialectCount ? LayerKind::Profile : LayerKind::Project);
+    check_shim_target(composer_proxy_target(text));
   return 0;
 }
