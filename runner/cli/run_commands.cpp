@@ -240,7 +240,8 @@ int promote_command(const std::string& run_id, bool allow_protected) {
   auto snapshot = load_snapshot(run->dir.snapshot_file());
   if (!snapshot) return fail(snapshot.error().message());
   StagingRecord staging;
-  auto attempt = promote_stored_run(*run, *changes, &*snapshot, true, allow_protected, staging);
+  auto attempt =
+      promote_stored_run(*store, *run, *changes, &*snapshot, true, allow_protected, staging);
   if (!attempt.promoted) {
     tell(attempt.message);
     return attempt.conflict ? exit_code::kHeld : exit_code::kSafeinstallFailed;
