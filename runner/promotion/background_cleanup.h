@@ -30,7 +30,4 @@ Result<void> finish_cleanup_in_background(const RunDir& run, ProjectLocker lock_
 // shares nothing. Returns how many it removed.
 Result<std::size_t> remove_shared_links(const RunDir& run, const ProjectLocker& lock_project);
 
-// Whether such a removal of an earlier run of `project` is under way.
-Result<bool> cleanup_under_way(const RunStore& store, const std::string& project);
-
 }  // namespace safeinstall::runner
