@@ -77,7 +77,7 @@ Result<void> remove_in_batches(int tree, const std::string& shown,
 
 Result<std::size_t> remove_shared_links(const RunDir& run, const ProjectLocker& lock_project) {
   std::size_t removed = 0;
-  for (const auto& tree : {run.trash(), run.build()}) {
+  for (const auto& tree : {run.trash(), run.build(), run.upper()}) {
     if (::access(tree.c_str(), F_OK) != 0) continue;
     auto fd = open_directory(tree);
     if (!fd) return propagate(fd);

@@ -822,6 +822,11 @@ TEST_CASE("promotion: names the old trees share with the project go only under i
   write_tree(s.run.trash(), {{"0/kept/own.js", "own"}});
   std::string kept = s.project + "/node_modules/kept/index.js";
   REQUIRE(::link(kept.c_str(), (s.run.trash() + "/0/kept/index.js").c_str()) == 0);
+  // A staged file placed into the project by a link keeps its name in the upper dir too.
+  write_tree(s.project, {{"node_modules/new/index.js", "new"}});
+  write_tree(s.run.upper(), {{"node_modules/new/README", "own"}});
+  std::string placed = s.project + "/node_modules/new/index.js";
+  REQUIRE(::link(placed.c_str(), (s.run.upper() + "/node_modules/new/index.js").c_str()) == 0);
   auto links = [&] {
     struct stat st {};
     REQUIRE(::stat(kept.c_str(), &st) == 0);
@@ -838,15 +843,18 @@ TEST_CASE("promotion: names the old trees share with the project go only under i
   SECTION("under the lock the shared name goes; the rest is left for the removal") {
     int locked = 0;
     auto removed = remove_shared_links(s.run, [&] {
-      ++locked;
-      CHECK(links() == 2);  // nothing removed before the lock is held
+      if (++locked == 1) CHECK(links() == 2);  // nothing removed before the lock is held
       return safeinstall::Result<ProjectLock>(ProjectLock());
     });
     REQUIRE(removed);
-    CHECK(*removed == 1);
-    CHECK(locked == 1);
+    CHECK(*removed == 2);
+    CHECK(locked == 2);  // one batch per tree
     CHECK(links() == 1);
+    struct stat st {};
+    REQUIRE(::stat(placed.c_str(), &st) == 0);
+    CHECK(st.st_nlink == 1);
     CHECK(exists(s.run.trash() + "/0/kept/own.js"));
+    CHECK(exists(s.run.upper() + "/node_modules/new/README"));
   }
 }
 
