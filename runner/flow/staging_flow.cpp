@@ -340,6 +340,8 @@ PromotionAttempt promote_stored_run(const RunStore& store, const StoredRun& run,
   po.defer_cleanup = std::ranges::count_if(changes.changes, [](const Change& c) {
                        return c.real_type.has_value();
                      }) >= static_cast<std::ptrdiff_t>(kCleanUpInBackgroundFrom);
+  // Smaller ones leave what the project does not share to the slimming of promoted runs.
+  po.leave_spent_trees = true;
   auto result = promote(run.dir, run.meta.project, changes, po);
   if (!result) {
     attempt.message = result.error().message();

@@ -7,9 +7,10 @@
 //
 // The old trees and the staged tree share inodes with the project: a directory promotion
 // rebuilds links every entry it kept and every staged file it places (prepare.cpp), and
-// removing the other name of such an entry moves its ctime in the project. A run on the project reads a ctime after its start as the user's edit
-// (project_snapshot.h), so those names go only while the cleaner holds the project's lock,
-// in short batches: never while a run is between its start and its promotion.
+// removing the other name of such an entry moves its ctime in the project. A run on the project
+// reads a ctime after its start as the user's edit (project_snapshot.h), so those names go only
+// while the cleaner holds the project's lock, in short batches: never while a run is between its
+// start and its promotion.
 
 #include <cstddef>
 #include <functional>
