@@ -117,6 +117,7 @@ void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& rec
   staged.run.meta.verdict = std::string(to_string(record.verdict));
   staged.run.meta.promoted = record.staging->promoted;
   staged.run.meta.exit_code = record.exit_code;
+  staged.run.meta.began_ns = staged.began;
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
     tell(saved.error().message());
 }

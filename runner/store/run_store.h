@@ -28,6 +28,7 @@
 // owned by someone else is refused, never used.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -79,6 +80,11 @@ struct RunMeta {
   // The command's exit status as the report has it; -1 until known (and in runs kept by
   // older versions). Cache additions kept with a held run merge only after an exit of 0.
   int exit_code = -1;
+  // When the run began by the project's filesystem (began_by_filesystem), in nanoseconds; unset
+  // where the whole project was recorded before the command. A run kept without its snapshot
+  // (the time ran out before the paths it touched were recorded) is checked against it when
+  // promoted later.
+  std::optional<std::int64_t> began_ns;
 };
 
 struct RunSummary {

@@ -343,6 +343,25 @@ TEST_CASE("a change the user makes while the run runs, to a path it does not tou
   CHECK_FALSE(in_project(s, "src/gone.txt"));
 }
 
+// A promotion of 2,000 or more replaced entries leaves its old trees and staged tree to a
+// detached cleaner; the project's files share inodes with them, so each removed name moves a
+// ctime in the project. The cleaner removes those names only under the project's lock: a run
+// started meanwhile, touching such a file, is promoted, not held for an edit nobody made.
+TEST_CASE("a run right after a large promotion is not held by its clean-up", "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  for (int i = 0; i < 2100; ++i) host_write(s, "big/f" + std::to_string(i), "old\n");
+  auto large = shell(s, "for f in big/*; do echo new > $f; done", {"--expect", "big/**"});
+  REQUIRE(large.exit_code() == 0);
+  CHECK(large.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "big/f7") == "new\n");
+  auto next = shell(s, "sleep 2; echo next > big/f7", {"--expect", "big/**"});
+  CHECK(next.exit_code() == 0);
+  CHECK(next.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "big/f7") == "next\n");
+}
+
 TEST_CASE("staging only with --no-promote, then runs, promote, discard and gc", "[staging]") {
   Who who = both_users();
   SKIP_UNLESS_SANDBOX(who);

@@ -399,6 +399,16 @@ TEST_CASE("run store: the exit code is kept in meta.json, unknown in older runs"
   CHECK(s.store.load_run("r-exit")->meta.exit_code == 0);
 }
 
+TEST_CASE("run store: the moment a run began by the project's filesystem is kept in meta.json") {
+  Store s;
+  auto run = s.create("r-began");
+  REQUIRE(s.store.save_meta(run.dir, run.meta));
+  CHECK_FALSE(s.store.load_run("r-began")->meta.began_ns);  // recorded before the command
+  run.meta.began_ns = 1'796'660'461'625'256'123;
+  REQUIRE(s.store.save_meta(run.dir, run.meta));
+  CHECK(s.store.load_run("r-began")->meta.began_ns == 1'796'660'461'625'256'123);
+}
+
 TEST_CASE(
     "run store: after a run only the newest is slimmed, unless ids say a run is past the rules") {
   Store s;
