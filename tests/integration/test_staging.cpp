@@ -346,20 +346,28 @@ TEST_CASE("a change the user makes while the run runs, to a path it does not tou
 // A promotion of 2,000 or more replaced entries leaves its old trees and staged tree to a
 // detached cleaner; the project's files share inodes with them, so each removed name moves a
 // ctime in the project. The cleaner removes those names only under the project's lock: a run
-// started meanwhile, touching such a file, is promoted, not held for an edit nobody made.
+// waiting for that lock, which starts as the large one ends and touches such a file, is
+// promoted, not held for an edit nobody made.
 TEST_CASE("a run right after a large promotion is not held by its clean-up", "[staging]") {
   Who who = both_users();
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
   for (int i = 0; i < 2100; ++i) host_write(s, "big/f" + std::to_string(i), "old\n");
-  auto large = shell(s, "for f in big/*; do echo new > $f; done", {"--expect", "big/**"});
-  REQUIRE(large.exit_code() == 0);
-  CHECK(large.report.at("verdict") == "promoted");
-  CHECK(project_file(s, "big/f7") == "new\n");
+  auto large = std::async(std::launch::async, [&] {
+    return shell(s, "sleep 1; for f in big/*; do echo new > $f; done", {"--expect", "big/**"});
+  });
+  for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
+    std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(300ms);
+  // Waits for the large run's lock, and runs while its clean-up goes on.
   auto next = shell(s, "sleep 2; echo next > big/f7", {"--expect", "big/**"});
+  auto first = large.get();
+  REQUIRE(first.exit_code() == 0);
+  CHECK(first.report.at("verdict") == "promoted");
   CHECK(next.exit_code() == 0);
   CHECK(next.report.at("verdict") == "promoted");
   CHECK(project_file(s, "big/f7") == "next\n");
+  CHECK(project_file(s, "big/f8") == "new\n");
 }
 
 TEST_CASE("staging only with --no-promote, then runs, promote, discard and gc", "[staging]") {
