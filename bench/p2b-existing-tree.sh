@@ -12,6 +12,10 @@
 # lockfiles, the package's directory removed; not timed), so each run adds the package again.
 # The last safeinstall run of each command must end `promoted`, or its figure is refused; the
 # steps of the last safeinstall `npm install` (its report's timings) are printed as well.
+# Each safeinstall `npm install` follows a safeinstall `npm ci` whose old trees a detached
+# process may still be removing (their names shared with the project only under its lock).
+# One run per command and round: on a loaded machine single rounds vary by ±30 %, so quote
+# the median of P2B_ROUNDS=5 or more with the load (README's P2b row).
 #
 # Usage: bench/p2b-existing-tree.sh      (from any directory; needs registry.npmjs.org)
 # Environment: P2B_ROUNDS (3), P2B_PACKAGE, P2_CACHE_DIR (${XDG_CACHE_HOME:-~/.cache}/

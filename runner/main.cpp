@@ -218,6 +218,9 @@ int after_the_command(RunRecord& record, StagedRun& staged, const RunStore& stor
   record.times.lap("judging the changes");
   if (!verdict && deadline.passed()) return stop_at("listing the staged changes");
   if (!verdict) return unjudged("the staged changes could not be listed", verdict.error());
+  if (auto recorded = record_touched_paths(staged, record); !recorded)
+    return unjudged("the project could not be recorded at the paths the run touched",
+                    recorded.error());
   if (deadline.passed()) return stop_at("promotion");
   int exit = settle(record, staged, *verdict, store, options);
   record.times.lap("promotion");

@@ -1,5 +1,7 @@
 #include "runner/cli/run_commands.h"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -254,10 +256,16 @@ int promote_command(const std::string& run_id, bool allow_protected) {
     tell_detail("next", "safeinstall discard " + run_id);
     return exit_code::kRejected;
   }
-  auto snapshot = load_snapshot(run->dir.snapshot_file());
+  // Without its snapshot (the time ran out before the run recorded the paths it touched),
+  // those paths are checked now against the moment the run began.
+  bool recorded = ::access(run->dir.snapshot_file().c_str(), F_OK) == 0;
+  auto snapshot = !recorded && run->meta.began_ns
+                      ? snapshot_touched(run->meta.project, *changes, *run->meta.began_ns)
+                      : load_snapshot(run->dir.snapshot_file());
   if (!snapshot) return fail(snapshot.error().message());
   StagingRecord staging;
-  auto attempt = promote_stored_run(*run, *changes, &*snapshot, true, allow_protected, staging);
+  auto attempt =
+      promote_stored_run(*store, *run, *changes, &*snapshot, true, allow_protected, staging);
   if (!attempt.promoted) {
     tell(attempt.message);
     return attempt.conflict ? exit_code::kHeld : exit_code::kSafeinstallFailed;

@@ -139,6 +139,9 @@ void settle_caches(const RunRecord& record, const std::vector<ReviewedCache>& ca
         tell("the " + cache.decl.name + " cache was not updated: " + merged.error().message());
     }
     if (promotable_later(record) && !review->empty()) continue;
+    // A promoted run is slimmed right after (RunStore::prune_after_run): its cache staging
+    // goes into the store's trash with one rename and is removed in the background.
+    if (record.verdict == VerdictKind::promoted) continue;
     if (auto removed = remove_cache_staging(cache); !removed)
       tell("leftovers of the " + cache.decl.name + " cache: " + removed.error().message());
   }

@@ -121,6 +121,7 @@ void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& rec
   staged.run.meta.judging =
       RunJudging{record.plan->expected_writes.patterns(), protected_paths().patterns(),
                  record.plan->dependency_manifests};
+  staged.run.meta.began_ns = staged.began;
   if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
     tell(saved.error().message());
 }
@@ -161,16 +162,12 @@ namespace {
 
 // The snapshot (saved in the run dir, for `safeinstall promote` later) and the lockfiles as
 // they were, for what the run changes in them (the package policy).
-Result<ProjectAtStart> record_project(const std::string& project, std::int64_t began,
+Result<ProjectAtStart> record_project(const std::string& project,
                                       const std::string& snapshot_file) {
-  auto start = std::chrono::steady_clock::now();
-  auto snapshot = take_snapshot(project, {}, began);
+  auto snapshot = take_snapshot(project);
   if (!snapshot) return propagate(snapshot);
   if (auto saved = save_snapshot(*snapshot, snapshot_file); !saved) return propagate(saved);
-  ProjectAtStart at_start{std::move(*snapshot), read_project_packages(project)};
-  at_start.took = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
-  return at_start;
+  return ProjectAtStart{std::move(*snapshot), read_project_packages(project)};
 }
 
 }  // namespace
@@ -190,18 +187,14 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
   meta.created_at = record.started_at;
   auto run = store.create_run(record.run_id, meta);
   if (!run) return propagate(run);
-  // Under the lock and before the sandbox starts: the snapshot promotion compares against is
-  // of the project as it was now, taken beside the command (record_project_beside) when the
-  // staging dir just made tells the moment by the project's filesystem, else here.
+  // Under the lock and before the sandbox starts: the moment the run begins by the project's
+  // filesystem, told by the staging dir just made. Where it cannot be told, the whole project
+  // is recorded here; otherwise only the paths the run touched, after the command
+  // (record_touched_paths), each marked when it changed since this moment.
   StagedRun staged{std::move(*lock), std::move(*run)};
-  // While an earlier run's old trees are being removed, ctimes in the project move
-  // (background_cleanup.h): marks against the run's start would read that as edits, so the
-  // snapshot is then taken here, before the command.
-  auto cleaning = cleanup_under_way(store, project);
-  if (!cleaning) return propagate(cleaning);
-  if (!*cleaning) staged.began = began_by_filesystem(project, staged.run.dir.upper());
+  staged.began = began_by_filesystem(project, staged.run.dir.upper());
   if (!staged.began) {
-    auto recorded = record_project(project, INT64_MAX, staged.run.dir.snapshot_file());
+    auto recorded = record_project(project, staged.run.dir.snapshot_file());
     if (!recorded) return propagate(recorded);
     staged.snapshot = std::move(recorded->snapshot);
     staged.packages_before = std::move(recorded->packages);
@@ -224,19 +217,27 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 
 void record_project_beside(StagedRun& staged, const std::string& project) {
   if (!staged.began) return;  // recorded before the command
-  staged.recording = std::async(std::launch::async, record_project, project, *staged.began,
-                                staged.run.dir.snapshot_file());
+  staged.reading_packages =
+      std::async(std::launch::async, [project] { return read_project_packages(project); });
 }
 
 Result<void> await_project_record(StagedRun& staged, RunRecord& record) {
   if (!staged.began) return {};  // recorded before the command
-  if (!staged.recording.valid()) return plain_error("the project was not recorded as it began");
-  auto recorded = staged.recording.get();
-  record.times.lap("waiting for the project's snapshot");
-  if (!recorded) return propagate(recorded);
-  record.times.add("project snapshot and lockfiles (beside the command)", recorded->took);
-  staged.snapshot = std::move(recorded->snapshot);
-  staged.packages_before = std::move(recorded->packages);
+  if (!staged.reading_packages.valid())
+    return plain_error("the project's lockfiles were not read as the run began");
+  staged.packages_before = staged.reading_packages.get();
+  record.times.lap("waiting for the project's lockfiles");
+  return {};
+}
+
+Result<void> record_touched_paths(StagedRun& staged, RunRecord& record) {
+  if (!staged.began) return {};  // the whole project was recorded before the command
+  auto snapshot = snapshot_touched(record.project, record.staging->changes, *staged.began);
+  if (!snapshot) return propagate(snapshot);
+  if (auto saved = save_snapshot(*snapshot, staged.run.dir.snapshot_file()); !saved)
+    return propagate(saved);
+  staged.snapshot = std::move(*snapshot);
+  record.times.lap("project snapshot of the touched paths");
   return {};
 }
 
@@ -314,9 +315,10 @@ Result<Verdict> judge_changes(RunRecord& record, const StagedRun& staged, const 
   return decide_verdict(record.staging->changes, inputs);
 }
 
-PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
-                                    const ProjectSnapshot* snapshot, bool allow_unexpected,
-                                    bool allow_protected, StagingRecord& staging) {
+PromotionAttempt promote_stored_run(const RunStore& store, const StoredRun& run,
+                                    ChangeList& changes, const ProjectSnapshot* snapshot,
+                                    bool allow_unexpected, bool allow_protected,
+                                    StagingRecord& staging) {
   PromotionAttempt attempt;
   // Checked once, here; promote() is handed the result rather than walking the project again.
   std::optional<ConflictCheck> check;
@@ -344,13 +346,17 @@ PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
   po.defer_cleanup = std::ranges::count_if(changes.changes, [](const Change& c) {
                        return c.real_type.has_value();
                      }) >= static_cast<std::ptrdiff_t>(kCleanUpInBackgroundFrom);
+  // Smaller ones leave what the project does not share to the slimming of promoted runs.
+  po.leave_spent_trees = true;
   auto result = promote(run.dir, run.meta.project, changes, po);
   if (!result) {
     attempt.message = result.error().message();
     return attempt;
   }
   if (result->cleanup_deferred) {
-    staging.cleanup_in_background = finish_cleanup_in_background(run.dir).has_value();
+    auto lock_project = [store, project = run.meta.project] { return store.lock_project(project); };
+    staging.cleanup_in_background =
+        finish_cleanup_in_background(run.dir, std::move(lock_project)).has_value();
     // No process to spare: the old trees go now.
     if (!staging.cleanup_in_background) (void)remove_trash(run.dir);
   }
@@ -448,8 +454,8 @@ int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const R
   }
   if (promote_now) {
     bool asked = verdict.kind == VerdictKind::held;
-    auto attempt = promote_stored_run(staged.run, record.staging->changes, &staged.snapshot, asked,
-                                      asked && options.allow_protected, *record.staging);
+    auto attempt = promote_stored_run(store, staged.run, record.staging->changes, &staged.snapshot,
+                                      asked, asked && options.allow_protected, *record.staging);
     if (attempt.promoted) {
       record.verdict = VerdictKind::promoted;
       if (asked)

@@ -27,11 +27,11 @@ Result<RunStore> open_run_store();
 // The project's lock, waiting while another run holds it and saying so on stderr.
 Result<ProjectLock> lock_project_waiting(const RunStore& store, const std::string& project);
 
-// The project as the run began, recorded beside the command.
+// The project as the run began, recorded before the command where its filesystem cannot
+// tell when the run began.
 struct ProjectAtStart {
   ProjectSnapshot snapshot;
   PackageSet packages;  // the project's lockfiles
-  std::chrono::microseconds took{0};
 };
 
 // Everything a staged run holds on to while the command runs.
@@ -39,12 +39,12 @@ struct StagedRun {
   ProjectLock lock;  // released last: nothing else touches the project meanwhile
   StoredRun run;
   // When the run began by the project's filesystem (began_by_filesystem), under the lock
-  // before the sandbox starts: what the snapshot finds changed since is marked so
-  // (project_snapshot.h). Unset when the filesystem cannot tell: the project was then
-  // recorded by stage_run itself.
+  // before the sandbox starts: the paths the run touched are recorded after the command, and
+  // what changed since this moment is marked so (project_snapshot.h: snapshot_touched).
+  // Unset when the filesystem cannot tell: the whole project was then recorded by stage_run.
   std::optional<std::int64_t> began;
-  std::future<Result<ProjectAtStart>> recording;  // record_project_beside
-  // Filled by stage_run or await_project_record.
+  std::future<PackageSet> reading_packages;  // record_project_beside
+  // Filled by stage_run, or by await_project_record and record_touched_paths.
   ProjectSnapshot snapshot;
   PackageSet packages_before;
 };
@@ -55,15 +55,18 @@ struct StagedRun {
 // on the staging dirs.
 Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
 
-// Starts recording the project as the run began (its snapshot, saved in the run dir, and its
-// lockfiles) in a thread of its own, beside the command: a walk of a large node_modules
-// takes as long as starting npm. Only after sandbox::launch: the sandbox is cloned with a
-// raw clone, which must not copy a lock another thread holds.
+// Starts reading the project's lockfiles as the run began in a thread of its own, beside the
+// command. Only after sandbox::launch: the sandbox is cloned with a raw clone, which must not
+// copy a lock another thread holds.
 void record_project_beside(StagedRun& staged, const std::string& project);
 
-// Waits for that recording and keeps it in `staged` (its time in record.times). Before
-// anything after the command that reads the snapshot or the lockfiles as they were.
+// Waits for that reading and keeps it in `staged`. Before anything after the command that
+// reads the lockfiles as they were.
 Result<void> await_project_record(StagedRun& staged, RunRecord& record);
+
+// After the change list: the project at the paths the run touched (snapshot_touched), saved
+// in the run dir for a later `safeinstall promote`, and kept in `staged` for promotion.
+Result<void> record_touched_paths(StagedRun& staged, RunRecord& record);
 
 // files.project from the upper dir, categorized, and the verdict on it. Listing stops with
 // an error once `deadline` has passed. A run that staged more than `budget` (while it ran, or
@@ -97,9 +100,10 @@ struct PromotionAttempt {
   bool conflict = false;
   std::string message;  // why not, when not promoted
 };
-PromotionAttempt promote_stored_run(const StoredRun& run, ChangeList& changes,
-                                    const ProjectSnapshot* snapshot, bool allow_unexpected,
-                                    bool allow_protected, StagingRecord& staging);
+PromotionAttempt promote_stored_run(const RunStore& store, const StoredRun& run,
+                                    ChangeList& changes, const ProjectSnapshot* snapshot,
+                                    bool allow_unexpected, bool allow_protected,
+                                    StagingRecord& staging);
 
 // stdin and stderr are terminals and CI is not set: a held run may be asked about.
 bool can_ask();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "runner/fs/fs_tree.h"
+#include "runner/promotion/background_cleanup.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -178,6 +179,14 @@ Result<void> finish_cleanup(const RunDir& run, PromotionJournal& journal) {
   for (const auto& dir : {run.upper(), run.work()}) {
     if (auto removed = remove_tree(dir); !removed) return removed;
   }
+  journal.state = JournalState::done;
+  return save_journal(run.journal_file(), journal, /*durable=*/false);
+}
+
+Result<void> finish_leaving_spent_trees(const RunDir& run, PromotionJournal& journal) {
+  // The caller holds the project's lock already; a second flock on it would wait for itself.
+  auto held = [] { return Result<ProjectLock>(ProjectLock()); };
+  if (auto removed = remove_shared_links(run, held); !removed) return propagate(removed);
   journal.state = JournalState::done;
   return save_journal(run.journal_file(), journal, /*durable=*/false);
 }

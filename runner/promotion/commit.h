@@ -35,4 +35,8 @@ Result<void> commit(const PromotionPlaces& places, const std::vector<EntryPlan*>
 // Removes old trees, scratch and the run's staged data, and marks the journal done.
 Result<void> finish_cleanup(const RunDir& run, PromotionJournal& journal);
 
+// Removes only the names the old trees and the run's staged data share with the project
+// (under the lock the caller holds), leaves the rest for slimming, and marks the journal done.
+Result<void> finish_leaving_spent_trees(const RunDir& run, PromotionJournal& journal);
+
 }  // namespace safeinstall::runner

@@ -1,30 +1,11 @@
 // Start-up: promotions a crash interrupted, found in the run store and finished (or undone)
-// before anything else touches their projects; and clean-ups still under way.
+// before anything else touches their projects.
 
 #include "runner/fs/fs_tree.h"
-#include "runner/promotion/background_cleanup.h"
 #include "runner/promotion/promotion.h"
 #include "runner/store/promotion_journal.h"
 
 namespace safeinstall::runner {
-
-Result<bool> cleanup_under_way(const RunStore& store, const std::string& project) {
-  auto runs_fd = open_directory(store.runs_dir());
-  if (!runs_fd) return propagate(runs_fd);
-  auto names = list_directory(runs_fd->get(), store.runs_dir());
-  if (!names) return propagate(names);
-  for (const auto& name : *names) {
-    if (!valid_run_id(name)) continue;
-    auto journal = load_journal(RunDir::at(store.runs_dir() + "/" + name).journal_file());
-    if (!journal || !*journal || (*journal)->state != JournalState::committed) continue;
-    auto stored = store.load_run(name);
-    if (!stored || stored->meta.project != project) continue;
-    auto cleaner = lock_run_dir(stored->dir);
-    if (!cleaner) return propagate(cleaner);
-    if (!*cleaner) return true;  // held by the process removing its old trees
-  }
-  return false;
-}
 
 Result<std::vector<RecoveredRun>> recover_interrupted_promotions(const RunStore& store) {
   auto runs_fd = open_directory(store.runs_dir());

@@ -1,5 +1,6 @@
 #include "runner/promotion/plan.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 
 #include <algorithm>
@@ -80,8 +81,8 @@ Result<void> decide(EntryPlan& plan, const PromotionPlaces& places, const Promot
   return {};
 }
 
-// Promotion goes below a real directory, instead of rebuilding it, only when it held at least
-// this many entries as the run began...
+// Promotion goes below a real directory, instead of rebuilding it, only when it holds at least
+// this many entries...
 constexpr std::size_t kDescendFromEntries = 2000;
 // ...and the run touched at most this many of the entries right below it.
 constexpr std::size_t kDescendAtMostTouched = 64;
@@ -128,9 +129,32 @@ std::vector<EntryPlan> group_below(std::string_view dir, const Changes& changes)
   return plans;
 }
 
+// Whether the real directory `dir` holds at least `wanted` entries, counted down its subtree
+// (names only, no stat) and no further than that.
+Result<bool> holds_at_least(int project_fd, const std::string& project, const std::string& dir,
+                            std::size_t wanted) {
+  std::size_t seen = 0;
+  std::vector<std::string> pending{dir};
+  while (!pending.empty() && seen < wanted) {
+    std::string at = std::move(pending.back());
+    pending.pop_back();
+    auto fd = open_beneath(project_fd, at, O_RDONLY | O_DIRECTORY, project + "/" + at);
+    if (!fd) continue;  // gone or replaced meanwhile: counted as empty
+    auto entries = list_directory_entries(fd->get(), project + "/" + at);
+    if (!entries) return propagate(entries);
+    seen += entries->size();
+    for (const auto& entry : *entries) {
+      if (entry.type == DT_DIR || entry.type == DT_UNKNOWN)
+        pending.push_back(at + "/" + entry.name);
+    }
+  }
+  return seen >= wanted;
+}
+
 // A large real directory the run kept (not replaced, its mode unchanged) and changed in a few
 // places: rebuilding it would link every unchanged entry to move a handful.
-bool worth_descending(const EntryPlan& plan, const PromotionOptions& options) {
+Result<bool> worth_descending(const EntryPlan& plan, const PromotionPlaces& places,
+                              const PromotionOptions& options) {
   if (options.snapshot == nullptr || plan.kind != PlanKind::build) return false;
   if (!plan.real || !S_ISDIR(plan.real->st_mode)) return false;
   if (!plan.upper || !S_ISDIR(plan.upper->st_mode)) return false;
@@ -140,7 +164,6 @@ bool worth_descending(const EntryPlan& plan, const PromotionOptions& options) {
       return false;
     }
   }
-  if (options.snapshot->below(plan.name).size() < kDescendFromEntries) return false;
   std::size_t touched = 0;
   std::string_view last;
   for (const Change* c : plan.changes) {
@@ -150,7 +173,8 @@ bool worth_descending(const EntryPlan& plan, const PromotionOptions& options) {
     last = entry;
     if (++touched > kDescendAtMostTouched) return false;
   }
-  return touched > 0;
+  if (touched == 0) return false;
+  return holds_at_least(places.project_fd.get(), places.project, plan.name, kDescendFromEntries);
 }
 
 Result<void> plan_groups(std::vector<EntryPlan> groups, const PromotionPlaces& places,
@@ -158,7 +182,9 @@ Result<void> plan_groups(std::vector<EntryPlan> groups, const PromotionPlaces& p
                          PromotionPlan& plans) {
   for (auto& plan : groups) {
     if (auto decided = decide(plan, places, options, result); !decided) return propagate(decided);
-    if (!worth_descending(plan, options)) {
+    auto descend = worth_descending(plan, places, options);
+    if (!descend) return propagate(descend);
+    if (!*descend) {
       plans.entries.push_back(std::move(plan));
       continue;
     }

@@ -97,7 +97,10 @@ Result<PromotionResult> promote(const RunDir& run, const std::string& project,
   result.cleanup_deferred = options.defer_cleanup && !places->copy_mode;
   if (!result.cleanup_deferred) {
     auto cleanup_start = Clock::now();
-    if (auto cleaned = finish_cleanup(run, journal); !cleaned) return propagate(cleaned);
+    auto cleaned = options.leave_spent_trees && !places->copy_mode
+                       ? finish_leaving_spent_trees(run, journal)
+                       : finish_cleanup(run, journal);
+    if (!cleaned) return propagate(cleaned);
     result.cleanup_time = since(cleanup_start);
   }
   return result;

@@ -36,6 +36,12 @@ struct PromotionOptions {
   // soon as the project is new; removing a large old node_modules takes seconds. Not for a
   // copy-based promotion, whose scratch is inside the project.
   bool defer_cleanup = false;
+  // Otherwise, remove now only the names the spent trees share with the project (under the
+  // project's lock the caller holds: no run reads their removal as an edit) and leave the
+  // rest in the run dir for the slimming of promoted runs (RunStore::prune_after_run), which
+  // moves it into the store's trash with one rename and removes it in the background. On a
+  // disk mounted with `discard` every freed file costs milliseconds. Not copy-based either.
+  bool leave_spent_trees = false;
   bool force_copy = false;  // copy-based even on one filesystem (tests)
   // The project checked against the run's snapshot (find_conflicts) by the caller, under the
   // lock it holds: when set and not clean, nothing is promoted. The caller checks once and

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "runner/fs/fs_tree.h"
@@ -100,6 +101,38 @@ class SnapshotWalker {
     return {};
   }
 
+  // Records `path` and the directories on the way to it, each once; false when it (or a
+  // directory on the way) is absent, so nothing below it exists either.
+  Result<bool> record_with_ancestors(int project_fd, const std::string& path) {
+    std::size_t slash = 0;
+    while (true) {
+      slash = path.find('/', slash + 1);
+      std::string at = path.substr(0, slash);
+      if (auto it = recorded_.find(at); it != recorded_.end()) {
+        if (entries_[it->second].type != EntryType::dir && slash != std::string::npos)
+          return false;  // a non-directory on the way: nothing lies below it
+      } else {
+        auto recorded = record_one(project_fd, at);
+        if (!recorded) return propagate(recorded);
+        if (!*recorded) return false;
+      }
+      if (slash == std::string::npos) return true;
+    }
+  }
+
+  // The real subtree below `path` (recorded already, a directory), for a change that
+  // replaces its contents: every entry in it is then compared.
+  Result<void> record_subtree(int project_fd, const std::string& path) {
+    auto fd = open_beneath(project_fd, path, O_RDONLY | O_DIRECTORY, shown(path));
+    if (!fd) {
+      int err = fd.error().err;
+      if (err == ENOENT || err == ENOTDIR || err == ELOOP) return {};
+      return propagate(fd);
+    }
+    entries_[recorded_.at(path)].listed = false;
+    return walk(fd->get(), recorded_.at(path), path, 1);
+  }
+
   void set_root(const struct stat& st) {
     root_dev_ = st.st_dev;
     SnapshotEntry root;
@@ -110,8 +143,14 @@ class SnapshotWalker {
     root.mtime_ns = nanoseconds(st.st_mtim);
     root.ctime_ns = nanoseconds(st.st_ctim);
     root.changed_at_start = root.ctime_ns >= began_;
+    root.listed = touched_only_;
+    recorded_.emplace("", entries_.size());
     entries_.push_back(std::move(root));
   }
+
+  // Directories recorded on the way to a touched path count as listed: in a snapshot of the
+  // touched paths, what a directory holds beyond them is never asked about.
+  void record_touched_only() { touched_only_ = true; }
 
   std::vector<SnapshotEntry> take() {
     std::sort(entries_.begin(), entries_.end(),
@@ -123,11 +162,35 @@ class SnapshotWalker {
  private:
   std::string shown(const std::string& rel) const { return join_path(project_, rel); }
 
+  Result<bool> record_one(int project_fd, const std::string& path) {
+    if (entries_.size() >= limits_.max_entries) {
+      stopped_ = true;
+      return false;
+    }
+    auto parent = open_beneath(project_fd, parent_of(path), O_PATH | O_DIRECTORY, shown(path));
+    if (!parent) {
+      int err = parent.error().err;
+      if (err == ENOENT || err == ENOTDIR || err == ELOOP) return false;
+      return propagate(parent);
+    }
+    auto st = stat_entry(parent->get(), leaf_of(path), shown(path));
+    if (!st) return propagate(st);
+    if (!*st) return false;
+    auto entry = entry_from(parent->get(), leaf_of(path), path, **st, shown(path), began_);
+    if (!entry) return propagate(entry);
+    entry->listed = entry->type == EntryType::dir;
+    recorded_.emplace(path, entries_.size());
+    entries_.push_back(std::move(*entry));
+    return true;
+  }
+
   std::string project_;
   SnapshotLimits limits_;
   std::int64_t began_;
   dev_t root_dev_ = 0;
   std::vector<SnapshotEntry> entries_;
+  std::unordered_map<std::string, std::size_t> recorded_;  // record_with_ancestors' entries
+  bool touched_only_ = false;
   bool stopped_ = false;
 };
 
@@ -208,6 +271,12 @@ class ConflictFinder {
       // Created by the run itself, beyond the bound, or removed as the run began (which
       // check_path sees: its parent is marked).
       if (then == nullptr) continue;
+      // Moved there, or a name created or removed in it, after the run began: the snapshot
+      // cannot say it is the directory the run wrote into.
+      if (then->changed_at_start) {
+        conflict(ancestor, kChangedAtStart);
+        continue;
+      }
       auto now = current_state(project_fd_, snapshot_.project(), ancestor);
       if (!now) return propagate(now);
       if (!*now) {
@@ -431,6 +500,52 @@ Result<ProjectSnapshot> take_snapshot(const std::string& project, const Snapshot
   SnapshotWalker walker(project, limits, began);
   walker.set_root(st);
   if (auto walked = walker.walk(fd->get(), 0, "", 0); !walked) return propagate(walked);
+  ProjectSnapshot snapshot;
+  snapshot.project_ = project;
+  snapshot.truncated_ = walker.truncated();
+  snapshot.entries_ = walker.take();
+  return snapshot;
+}
+
+namespace {
+
+// A path at or below one of `covered` (whose whole subtree is recorded, or absent).
+bool below_any(const std::set<std::string, std::less<>>& covered, std::string_view path) {
+  if (covered.empty()) return false;
+  for (std::size_t slash = path.find('/');; slash = path.find('/', slash + 1)) {
+    if (covered.contains(path.substr(0, slash))) return true;
+    if (slash == std::string_view::npos) return false;
+  }
+}
+
+}  // namespace
+
+Result<ProjectSnapshot> snapshot_touched(const std::string& project, const ChangeList& changes,
+                                         std::int64_t began, const SnapshotLimits& limits) {
+  if (project.empty() || project.front() != '/') {
+    return plain_error("snapshot project: path '" + project + "' is not absolute");
+  }
+  auto fd = open_directory(project);
+  if (!fd) return propagate(fd);
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + project);
+  SnapshotWalker walker(project, limits, began);
+  walker.record_touched_only();
+  walker.set_root(st);
+  std::set<std::string, std::less<>> covered;
+  for (const auto& change : changes.changes) {
+    if (walker.truncated()) break;
+    if (below_any(covered, change.path)) continue;
+    auto present = walker.record_with_ancestors(fd->get(), change.path);
+    if (!present) return propagate(present);
+    if (!*present) {
+      covered.insert(change.path);  // absent: so is everything below it
+    } else if (change.replaces_real_subtree()) {
+      if (auto walked = walker.record_subtree(fd->get(), change.path); !walked)
+        return propagate(walked);
+      covered.insert(change.path);
+    }
+  }
   ProjectSnapshot snapshot;
   snapshot.project_ = project;
   snapshot.truncated_ = walker.truncated();

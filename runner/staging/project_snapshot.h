@@ -9,15 +9,16 @@
 // absence beneath it is meaningful; beyond the bound, paths are reported as unverified
 // rather than guessed.
 //
-// The walk may run beside the command (the project is locked against other runs, and the
-// run itself writes only to its staging dir): it is given the moment the run began, read
-// off the project's own filesystem (began_by_filesystem), and every entry whose ctime is not
-// before that moment is marked `changed_at_start`. Any write, rename, chmod or chown sets an
-// entry's ctime from that filesystem's clock, and creating or removing a name sets its
-// directory's; so an entry that changed while the walk went on is marked, and so is the
-// directory of one removed before the walk reached it. Paths at or below a marked entry are
+// A run whose start can be read off the project's own filesystem (began_by_filesystem) does
+// not walk the project at all: after the command it records only the paths its change list
+// touches (snapshot_touched), and every entry whose ctime is not before that start is marked
+// `changed_at_start`. Any write, rename, link, chmod or chown sets an entry's ctime from that
+// filesystem's clock, and creating or removing a name sets its directory's; so an entry
+// changed since the run began is marked, and so is the directory of one created or removed.
+// Paths at or below a marked entry, and paths below a marked directory on the way, are
 // conflicts whenever a staged change touches them: the snapshot cannot say what they were
-// when the run began.
+// when the run began. Where the start cannot be told, the whole project is walked before the
+// command (take_snapshot) and nothing is marked.
 
 #include <sys/types.h>
 
@@ -81,6 +82,8 @@ class ProjectSnapshot {
   friend Result<ProjectSnapshot> take_snapshot(const std::string&, const SnapshotLimits&,
                                                std::int64_t);
   friend Result<ProjectSnapshot> load_snapshot(const std::string&);
+  friend Result<ProjectSnapshot> snapshot_touched(const std::string&, const ChangeList&,
+                                                  std::int64_t, const SnapshotLimits&);
   std::string project_;
   std::vector<SnapshotEntry> entries_;  // sorted by path
   bool truncated_ = false;
@@ -91,7 +94,7 @@ class ProjectSnapshot {
 // on it, advanced to the filesystem clock's next tick (waited for, up to 50 ms) so that what
 // changed in the tick `fresh` was made in counts as before. Nullopt when `fresh` lies on
 // another filesystem, or the filesystem keeps whole seconds only (a change in the second
-// before the run would count as after it): the snapshot is then taken before the command.
+// before the run would count as after it): the whole project is then walked before the command.
 std::optional<std::int64_t> began_by_filesystem(const std::string& project,
                                                 const std::string& fresh);
 
@@ -100,6 +103,18 @@ std::optional<std::int64_t> began_by_filesystem(const std::string& project,
 // when the run began) are marked changed_at_start; the default marks none.
 Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits = {},
                                       std::int64_t began = INT64_MAX);
+
+// The project at the paths `changes` touch only, recorded after the command: each changed
+// path and the directories on the way to it; the whole real subtree of a change that replaces
+// a directory's contents (deleted, opaque, replaced by a file). What the run did not touch is
+// not read, so the cost follows the change list, not the project. Entries whose ctime is at
+// or after `began` are marked changed_at_start, as take_snapshot marks them; recorded
+// directories count as listed (a touched path absent from the snapshot was absent when it was
+// taken, and, its directory unmarked, when the run began). find_conflicts then holds what
+// changed since the run began: a touched entry changed or replaced, a name created or
+// removed in a directory the run writes into or on the way to one.
+Result<ProjectSnapshot> snapshot_touched(const std::string& project, const ChangeList& changes,
+                                         std::int64_t began, const SnapshotLimits& limits = {});
 
 // A compact binary file in the run dir, for runs promoted later (`safeinstall promote ID`).
 Result<void> save_snapshot(const ProjectSnapshot& snapshot, const std::string& file);

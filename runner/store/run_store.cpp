@@ -74,25 +74,27 @@ std::optional<RunJudging> judging_from_json(const nlohmann::json& j) {
 nlohmann::json meta_to_json(const RunMeta& meta) {
   auto unix_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(meta.created_at.time_since_epoch()).count();
-  return {{"schema", kMetaSchema},
-          {"run_id", meta.run_id},
-          {"project", meta.project},
-          {"command", meta.command},
-          {"created_at", rfc3339(meta.created_at)},
-          {"created_at_unix", unix_seconds},
-          {"created_at_unix_ms",
-           std::chrono::duration_cast<std::chrono::milliseconds>(meta.created_at.time_since_epoch())
-               .count()},
-          {"staging", meta.staging},
-          {"copy_promotion", meta.copy_promotion},
-          {"staging_note", meta.staging_note},
-          {"verdict", meta.verdict},
-          {"promoted", meta.promoted},
-          {"discarded", meta.discarded},
-          {"direct_dirs", meta.direct_dirs},
-          {"local_dependencies", meta.local_dependencies},
-          {"exit_code", meta.exit_code},
-          {"judging", judging_to_json(meta.judging)}};
+  nlohmann::json j = {{"schema", kMetaSchema},
+                      {"run_id", meta.run_id},
+                      {"project", meta.project},
+                      {"command", meta.command},
+                      {"created_at", rfc3339(meta.created_at)},
+                      {"created_at_unix", unix_seconds},
+                      {"created_at_unix_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 meta.created_at.time_since_epoch())
+                                                 .count()},
+                      {"staging", meta.staging},
+                      {"copy_promotion", meta.copy_promotion},
+                      {"staging_note", meta.staging_note},
+                      {"verdict", meta.verdict},
+                      {"promoted", meta.promoted},
+                      {"discarded", meta.discarded},
+                      {"direct_dirs", meta.direct_dirs},
+                      {"local_dependencies", meta.local_dependencies},
+                      {"exit_code", meta.exit_code},
+                      {"judging", judging_to_json(meta.judging)}};
+  if (meta.began_ns) j["began_by_filesystem_ns"] = *meta.began_ns;
+  return j;
 }
 
 Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file) {
@@ -122,6 +124,8 @@ Result<RunMeta> meta_from_json(const nlohmann::json& j, const std::string& file)
   meta.discarded = j.value("discarded", false);
   if (auto code = j.find("exit_code"); code != j.end() && code->is_number_integer())
     meta.exit_code = code->get<int>();
+  if (auto began = j.find("began_by_filesystem_ns"); began != j.end() && began->is_number_integer())
+    meta.began_ns = began->get<std::int64_t>();
   meta.direct_dirs = strings_at(j, "direct_dirs");
   meta.judging = judging_from_json(j);
   for (const auto& dir : j.value("local_dependencies", nlohmann::json::array())) {

@@ -28,6 +28,7 @@
 // owned by someone else is refused, never used.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -93,6 +94,11 @@ struct RunMeta {
   // Unset in runs kept by older versions: promotion then judges with the tool's built-in
   // expected writes (expected_writes_for).
   std::optional<RunJudging> judging;
+  // When the run began by the project's filesystem (began_by_filesystem), in nanoseconds; unset
+  // where the whole project was recorded before the command. A run kept without its snapshot
+  // (the time ran out before the paths it touched were recorded) is checked against it when
+  // promoted later.
+  std::optional<std::int64_t> began_ns;
 };
 
 struct RunSummary {

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -263,6 +265,109 @@ TEST_CASE("a file the user edits while the command runs is not overwritten", "[s
   for (const auto& step : run.report.at("timings"))
     snapshot_timed |= contains(step.at("step").get<std::string>(), "snapshot");
   CHECK(snapshot_timed);
+}
+
+// Every path of the project with its content ("dir/" for directories), to see it unchanged.
+std::map<std::string, std::string> project_tree(const Scenario& s) {
+  std::map<std::string, std::string> tree;
+  for (const auto& entry : fs::recursive_directory_iterator(s.project())) {
+    std::string path = fs::relative(entry.path(), s.project()).string();
+    tree[path] = entry.is_directory() ? "dir/" : read_file(entry.path().string());
+  }
+  return tree;
+}
+
+// `script` started through safeinstall (writes under lib/ expected), `meanwhile` done on the
+// host while its command runs (after it started, before it writes anything).
+SandboxRun run_while_host_changes(const Scenario& s, const std::string& script,
+                                  const std::function<void()>& meanwhile) {
+  auto running = std::async(std::launch::async, [&] {
+    return shell(s, "sleep 2; " + script, {"--expect", "lib/**"});
+  });
+  for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
+    std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(500ms);
+  meanwhile();
+  return running.get();
+}
+
+// Only the paths the run touches are checked after the command, against the moment it began:
+// whatever the user does to one of them meanwhile holds the run, and nothing is promoted.
+TEST_CASE("a path the run touches, modified, created or deleted while it runs, holds it",
+          "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  host_write(s, "lib/a.txt", "before\n");
+  host_write(s, "lib/gone.txt", "before\n");
+  auto [what, change] = GENERATE(
+      std::pair<std::string, std::function<void(const Scenario&)>>{
+          "modified", [](const Scenario& sc) { host_write(sc, "lib/a.txt", "the user's\n"); }},
+      std::pair<std::string, std::function<void(const Scenario&)>>{
+          "created", [](const Scenario& sc) { host_write(sc, "lib/new.txt", "the user's\n"); }},
+      std::pair<std::string, std::function<void(const Scenario&)>>{
+          "deleted", [](const Scenario& sc) { fs::remove(sc.project() + "/lib/a.txt"); }});
+  INFO("the user's change: lib/ " << what);
+  std::map<std::string, std::string> after_the_user;
+  auto run = run_while_host_changes(
+      s, "echo run > lib/a.txt; echo run > lib/new.txt; rm lib/gone.txt", [&] {
+        change(s);
+        after_the_user = project_tree(s);
+      });
+  CHECK(run.exit_code() == kHeld);
+  CHECK(run.report.at("verdict") == "held");
+  CHECK(contains(run.result.err, "changed since the run began"));
+  CHECK(contains(run.result.err, "lib"));
+  CHECK(project_tree(s) == after_the_user);  // nothing at all was promoted
+}
+
+TEST_CASE("a change the user makes while the run runs, to a path it does not touch, is no conflict",
+          "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  host_write(s, "lib/a.txt", "before\n");
+  host_write(s, "src/keep.txt", "before\n");
+  host_write(s, "src/gone.txt", "before\n");
+  auto run = run_while_host_changes(s, "echo run > lib/a.txt; echo run > lib/new.txt", [&] {
+    host_write(s, "src/keep.txt", "the user's\n");
+    host_write(s, "src/new.txt", "the user's\n");
+    fs::remove(s.project() + "/src/gone.txt");
+  });
+  CHECK(run.exit_code() == 0);
+  CHECK(run.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "lib/a.txt") == "run\n");
+  CHECK(project_file(s, "lib/new.txt") == "run\n");
+  CHECK(project_file(s, "src/keep.txt") == "the user's\n");
+  CHECK(project_file(s, "src/new.txt") == "the user's\n");
+  CHECK_FALSE(in_project(s, "src/gone.txt"));
+}
+
+// A promotion of 2,000 or more replaced entries leaves its old trees and staged tree to a
+// detached cleaner; the project's files share inodes with them, so each removed name moves a
+// ctime in the project. The cleaner removes those names only under the project's lock: a run
+// waiting for that lock, which starts as the large one ends and touches such a file, is
+// promoted, not held for an edit nobody made.
+TEST_CASE("a run right after a large promotion is not held by its clean-up", "[staging]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  for (int i = 0; i < 2100; ++i) host_write(s, "big/f" + std::to_string(i), "old\n");
+  auto large = std::async(std::launch::async, [&] {
+    return shell(s, "sleep 1; for f in big/*; do echo new > $f; done", {"--expect", "big/**"});
+  });
+  for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
+    std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(300ms);
+  // Waits for the large run's lock, and runs while its clean-up goes on.
+  auto next = shell(s, "sleep 2; echo next > big/f7", {"--expect", "big/**"});
+  auto first = large.get();
+  REQUIRE(first.exit_code() == 0);
+  CHECK(first.report.at("verdict") == "promoted");
+  CHECK(next.exit_code() == 0);
+  CHECK(next.report.at("verdict") == "promoted");
+  CHECK(project_file(s, "big/f7") == "next\n");
+  CHECK(project_file(s, "big/f8") == "new\n");
 }
 
 TEST_CASE("staging only with --no-promote, then runs, promote, discard and gc", "[staging]") {

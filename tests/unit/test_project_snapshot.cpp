@@ -267,6 +267,7 @@ TEST_CASE("snapshot taken beside the command: what changed after the run began i
   CHECK(conflict_paths(*check) ==
         std::vector<std::string>{"src/index.js: changed as the run began",
                                  "package.json: changed as the run began",
+                                 "node_modules: changed as the run began",
                                  "node_modules/b/index.js: changed as the run began"});
   CHECK(check->unverified.empty());
 
@@ -276,6 +277,96 @@ TEST_CASE("snapshot taken beside the command: what changed after the run began i
   REQUIRE(replaced);
   CHECK(conflict_paths(*replaced) ==
         std::vector<std::string>{"src/index.js: changed as the run began"});
+}
+
+// `npm install c` after `npm uninstall b`: package.json modified, node_modules/c added, the
+// whole of node_modules/b deleted.
+ChangeList install_c_remove_b() {
+  return list_of({change("node_modules/b", ChangeKind::deleted, EntryType::dir, EntryType::dir),
+                  change("node_modules/c", ChangeKind::added, EntryType::dir),
+                  change("node_modules/c/index.js", ChangeKind::added, EntryType::file),
+                  change("package.json", ChangeKind::modified, EntryType::file, EntryType::file)});
+}
+
+TEST_CASE(
+    "snapshot of the touched paths: reads only them, and what changed there since the run "
+    "began is a conflict") {
+  Project p;
+  ::usleep(20'000);
+  std::int64_t began = began_now(p);
+  ChangeList changes = install_c_remove_b();
+  std::vector<std::string> expected;
+
+  SECTION("a change elsewhere in the project is none of the run's business") {
+    touch_later(p.path + "/src/index.js", "edited while the run went on");
+    write_file(p.path + "/src/new.js", "created while the run went on");
+    fs::remove(p.path + "/node_modules/a/lib/deep.js");
+  }
+  SECTION("a touched file modified") {
+    touch_later(p.path + "/package.json", "{\"edited\": true}");
+    expected = {"package.json: changed as the run began"};
+  }
+  SECTION("a path the run creates, created meanwhile") {
+    write_file(p.path + "/node_modules/c/index.js", "the user's own");
+    expected = {"node_modules: changed as the run began",
+                "node_modules/c: changed as the run began",
+                "node_modules/c/index.js: changed as the run began"};
+  }
+  SECTION("a file created inside a directory the run deletes") {
+    std::string b = p.path + "/node_modules/b";
+    write_file(b + "/extra.js", "the user's own");
+    expected = {"node_modules/b: changed as the run began",
+                "node_modules/b/extra.js: changed as the run began"};
+  }
+  SECTION("a file inside a directory the run deletes, modified meanwhile") {
+    touch_later(p.path + "/node_modules/b/index.js", "edited");
+    expected = {"node_modules/b/index.js: changed as the run began"};
+  }
+  auto s = snapshot_touched(p.path, changes, began);
+  REQUIRE(s);
+  // The touched paths and the directories on the way: nothing of src or node_modules/a.
+  CHECK(s->size() <= 7);
+  CHECK(s->find("src/index.js") == nullptr);
+  CHECK(s->find("node_modules/a") == nullptr);
+  auto check = find_conflicts(*s, changes);
+  REQUIRE(check);
+  CHECK(conflict_paths(*check) == expected);
+  CHECK(check->unverified.empty());
+
+  // Saved for a later `safeinstall promote`, it says the same.
+  std::string file = p.root / "touched.bin";
+  REQUIRE(save_snapshot(*s, file));
+  auto loaded = load_snapshot(file);
+  REQUIRE(loaded);
+  auto again = find_conflicts(*loaded, changes);
+  REQUIRE(again);
+  CHECK(conflict_paths(*again) == expected);
+}
+
+TEST_CASE("snapshot of the touched paths: a change after it was taken is still caught") {
+  Project p;
+  ::usleep(20'000);
+  std::int64_t began = began_now(p);
+  ChangeList changes = install_c_remove_b();
+  auto s = snapshot_touched(p.path, changes, began);
+  REQUIRE(s);
+  for (const auto& e : s->entries()) CHECK_FALSE(e.changed_at_start);
+  std::vector<std::string> expected;
+  SECTION("package.json deleted") {
+    fs::remove(p.path + "/package.json");
+    expected = {"package.json: deleted"};
+  }
+  SECTION("node_modules/c created") {
+    write_file(p.path + "/node_modules/c/index.js", "the user's own");
+    expected = {"node_modules/c: created"};
+  }
+  SECTION("node_modules/b emptied") {
+    fs::remove(p.path + "/node_modules/b/index.js");
+    expected = {"node_modules/b/index.js: deleted"};
+  }
+  auto check = find_conflicts(*s, changes);
+  REQUIRE(check);
+  CHECK(conflict_paths(*check) == expected);
 }
 
 TEST_CASE("snapshot: the run's start is read off the project's own filesystem, or not at all") {

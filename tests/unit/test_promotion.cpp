@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
@@ -801,7 +802,8 @@ TEST_CASE("promotion: a deferred cleanup is finished by a detached process that 
     REQUIRE(second);
     CHECK_FALSE(*second);
   }
-  REQUIRE(finish_cleanup_in_background(s.run));
+  REQUIRE(finish_cleanup_in_background(
+      s.run, [] { return safeinstall::Result<ProjectLock>(ProjectLock()); }));
   auto done = [&] {
     auto journal = load_journal(s.run.journal_file());
     return journal && *journal && (*journal)->state == JournalState::done;
@@ -812,6 +814,48 @@ TEST_CASE("promotion: a deferred cleanup is finished by a detached process that 
   CHECK_FALSE(exists(s.run.trash()));
   CHECK_FALSE(exists(s.run.upper()));
   CHECK(s.project_now() == s.expected());
+}
+
+TEST_CASE("promotion: names the old trees share with the project go only under its lock") {
+  Scenario s("si-promote-shared-links");
+  write_tree(s.project, {{"node_modules/kept/index.js", "kept"}});
+  write_tree(s.run.trash(), {{"0/kept/own.js", "own"}});
+  std::string kept = s.project + "/node_modules/kept/index.js";
+  REQUIRE(::link(kept.c_str(), (s.run.trash() + "/0/kept/index.js").c_str()) == 0);
+  // A staged file placed into the project by a link keeps its name in the upper dir too.
+  write_tree(s.project, {{"node_modules/new/index.js", "new"}});
+  write_tree(s.run.upper(), {{"node_modules/new/README", "own"}});
+  std::string placed = s.project + "/node_modules/new/index.js";
+  REQUIRE(::link(placed.c_str(), (s.run.upper() + "/node_modules/new/index.js").c_str()) == 0);
+  auto links = [&] {
+    struct stat st {};
+    REQUIRE(::stat(kept.c_str(), &st) == 0);
+    return st.st_nlink;
+  };
+
+  SECTION("without the lock nothing is removed") {
+    auto refused = remove_shared_links(s.run, [] {
+      return safeinstall::Result<ProjectLock>(std::unexpected(safeinstall::Error{"busy"}));
+    });
+    CHECK_FALSE(refused);
+    CHECK(links() == 2);
+  }
+  SECTION("under the lock the shared name goes; the rest is left for the removal") {
+    int locked = 0;
+    auto removed = remove_shared_links(s.run, [&] {
+      if (++locked == 1) CHECK(links() == 2);  // nothing removed before the lock is held
+      return safeinstall::Result<ProjectLock>(ProjectLock());
+    });
+    REQUIRE(removed);
+    CHECK(*removed == 2);
+    CHECK(locked == 2);  // one batch per tree
+    CHECK(links() == 1);
+    struct stat st {};
+    REQUIRE(::stat(placed.c_str(), &st) == 0);
+    CHECK(st.st_nlink == 1);
+    CHECK(exists(s.run.trash() + "/0/kept/own.js"));
+    CHECK(exists(s.run.upper() + "/node_modules/new/README"));
+  }
 }
 
 // `npm install dayjs` in a project with a large node_modules: before, staged and after.

@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "runner/fs/fs_tree.h"
-#include "runner/promotion/background_cleanup.h"
 #include "runner/store/promotion_journal.h"
 #include "runner/store/run_store.h"
 #include "staging_test_support.h"
@@ -418,6 +417,16 @@ TEST_CASE("run store: the judging a run used is kept in meta.json, absent in old
   CHECK(loaded->meta.judging->dependency_manifests == std::vector<std::string>{"package.json"});
 }
 
+TEST_CASE("run store: the moment a run began by the project's filesystem is kept in meta.json") {
+  Store s;
+  auto run = s.create("r-began");
+  REQUIRE(s.store.save_meta(run.dir, run.meta));
+  CHECK_FALSE(s.store.load_run("r-began")->meta.began_ns);  // recorded before the command
+  run.meta.began_ns = 1'796'660'461'625'256'123;
+  REQUIRE(s.store.save_meta(run.dir, run.meta));
+  CHECK(s.store.load_run("r-began")->meta.began_ns == 1'796'660'461'625'256'123);
+}
+
 TEST_CASE(
     "run store: after a run only the newest is slimmed, unless ids say a run is past the rules") {
   Store s;
@@ -522,35 +531,4 @@ TEST_CASE(
   REQUIRE(in_trash);
   CHECK(in_trash->size() == 3);  // the run's upper and work dirs, then the run dir
   REQUIRE(s.store.trash().empty());
-}
-
-// A run beginning while an earlier run's old trees are still being removed takes its
-// snapshot before the command (staging_flow.cpp): it must see that clean-up, and only its
-// own project's.
-TEST_CASE("run store: a clean-up under way is seen while its cleaner holds the run's lock") {
-  Store s;
-  auto none = cleanup_under_way(s.store, s.project);
-  REQUIRE(none);
-  CHECK_FALSE(*none);
-  auto run = s.create("20250101T000000Z-0001");
-  PromotionJournal journal;
-  journal.run_id = run.dir.id;
-  journal.project = s.project;
-  journal.state = JournalState::committed;
-  REQUIRE(save_journal(run.dir.journal_file(), journal, false));
-  {
-    auto cleaner = lock_run_dir(run.dir);
-    REQUIRE(cleaner);
-    REQUIRE(*cleaner);
-    auto busy = cleanup_under_way(s.store, s.project);
-    REQUIRE(busy);
-    CHECK(*busy);
-    auto other = cleanup_under_way(s.store, s.root / "another-project");
-    REQUIRE(other);
-    CHECK_FALSE(*other);
-  }
-  // The cleaner gone (done, or killed: recovery finishes it), nothing is under way.
-  auto idle = cleanup_under_way(s.store, s.project);
-  REQUIRE(idle);
-  CHECK_FALSE(*idle);
 }
