@@ -84,12 +84,12 @@ CategoryPaths paths_by_category(const ChangeList& changes) {
         ++paths.expected;
         break;
       case Category::protected_:
-        paths.protected_paths.push_back(c.path);
+        paths.protected_paths.push_back(c.path.str());
         break;
       // Not yet judged counts as unexpected: never promote what nobody looked at.
       case Category::unjudged:
       case Category::unexpected:
-        paths.unexpected.push_back(c.path);
+        paths.unexpected.push_back(c.path.str());
         break;
     }
   }
