@@ -127,20 +127,20 @@ class Reviewer {
 
  private:
   Result<void> tamper(const Change& change, const std::string& problem) {
-    review_.tampering.push_back({change.path, problem});
+    review_.tampering.push_back({change.path.str(), problem});
     return {};
   }
 
   Result<void> add_plain(const Change& change) {
     if (change.change == ChangeKind::added) {
-      review_.new_files.push_back(change.path);
+      review_.new_files.push_back(change.path.str());
       return {};
     }
     return modified_file(change);
   }
 
   Result<void> modified_file(const Change& change) {
-    auto same = same_bytes(upperfd_, cachefd_, change.path);
+    auto same = same_bytes(upperfd_, cachefd_, change.path.str());
     if (!same) return propagate(same);
     if (*same) {
       ++review_.unchanged_copies;
@@ -161,7 +161,7 @@ class Reviewer {
       case cacache::PathKind::layout_dir:
       case cacache::PathKind::other:
         if (change.change == ChangeKind::modified) return modified_file(change);
-        review_.ignored.push_back(change.path);
+        review_.ignored.push_back(change.path.str());
         return {};
     }
     return {};
@@ -169,18 +169,20 @@ class Reviewer {
 
   Result<void> add_content(const Change& change, const cacache::Hash& expected) {
     if (change.change == ChangeKind::modified) return modified_file(change);
-    auto actual = digest_beneath(upperfd_, change.path, expected.algorithm, change.path);
+    const std::string path = change.path.str();
+    auto actual = digest_beneath(upperfd_, path, expected.algorithm, path);
     if (!actual) return propagate(actual);
     if (*actual != expected.hex)
       return tamper(change, "content whose " + expected.algorithm + " does not match its name");
-    review_.new_files.push_back(change.path);
+    review_.new_files.push_back(change.path.str());
     return {};
   }
 
   Result<void> add_bucket(const Change& change, const std::string& bucket_hex) {
-    auto staged = read_beneath(upperfd_, change.path, change.path);
+    const std::string path = change.path.str();
+    auto staged = read_beneath(upperfd_, path, path);
     if (!staged) return propagate(staged);
-    auto current = read_beneath(cachefd_, change.path, change.path);
+    auto current = read_beneath(cachefd_, path, path);
     if (!current) return propagate(current);
     auto bucket = cacache::review_bucket(current->value_or(""), staged->value_or(""), bucket_hex);
     if (!bucket.problem.empty()) return tamper(change, bucket.problem);
@@ -188,8 +190,8 @@ class Reviewer {
       ++review_.unchanged_copies;
       return {};
     }
-    review_.appends.push_back({change.path, std::move(bucket.new_lines)});
-    entries_[change.path] = std::move(bucket.entries);
+    review_.appends.push_back({path, std::move(bucket.new_lines)});
+    entries_[path] = std::move(bucket.entries);
     return {};
   }
 

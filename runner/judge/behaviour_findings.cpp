@@ -102,7 +102,7 @@ void protected_writes(const RunRecord& record, std::vector<Finding>& out) {
                    Severity::high,
                    std::string(to_string(c.change)) + " " + c.path + ", a protected path",
                    {},
-                   c.path,
+                   c.path.str(),
                    0});
   }
 }

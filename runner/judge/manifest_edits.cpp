@@ -383,14 +383,15 @@ std::vector<ManifestEdit> accept_dependency_edits(ChangeList& changes, const std
     if (change.change != ChangeKind::modified || change.type != EntryType::file ||
         change.category != Category::unexpected)
       continue;
-    if (std::ranges::find(manifests, change.path) == manifests.end()) continue;
-    auto before = read_small_file(project + "/" + change.path, kLargestManifest);
-    auto after = read_small_file(upper + "/" + change.path, kLargestManifest);
+    if (std::ranges::find(manifests, change.path.view()) == manifests.end()) continue;
+    const std::string path = change.path.str();
+    auto before = read_small_file(project + "/" + path, kLargestManifest);
+    auto after = read_small_file(upper + "/" + path, kLargestManifest);
     if (!before || !after || !*before || !*after) {
-      edits.push_back({change.path, {}, "could not be read before and after the run"});
+      edits.push_back({path, {}, "could not be read before and after the run"});
       continue;
     }
-    edits.push_back(compare_manifest(change.path, **before, **after));
+    edits.push_back(compare_manifest(path, **before, **after));
     if (edits.back().accepted()) change.category = Category::expected;
   }
   return edits;

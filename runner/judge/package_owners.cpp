@@ -138,12 +138,13 @@ void PackageOwners::load_records() {
   records_loaded_ = true;
   static const std::string kRecord = ".dist-info/RECORD";
   for (const auto& c : changes_.changes) {
-    if (c.change == ChangeKind::deleted || !c.path.ends_with(kRecord)) continue;
-    auto parts = components(c.path);
+    if (c.change == ChangeKind::deleted || !c.path.view().ends_with(kRecord)) continue;
+    const std::string record = c.path.str();
+    auto parts = components(record);
     if (parts.size() < 2) continue;
     std::string site = join(parts, parts.size() - 2);
     std::string dist = dist_of(parts[parts.size() - 2]);
-    auto text = files_.read(c.path, kMaxManifestBytes);
+    auto text = files_.read(record, kMaxManifestBytes);
     if (!text) continue;
     std::istringstream lines(*text);
     for (std::string line; std::getline(lines, line);) {

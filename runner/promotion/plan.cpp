@@ -7,7 +7,6 @@
 #include <array>
 #include <map>
 #include <string_view>
-#include <type_traits>
 
 #include "runner/fs/fs_tree.h"
 #include "runner/staging/project_snapshot.h"
@@ -42,8 +41,8 @@ Result<void> decide(EntryPlan& plan, const PromotionPlaces& places, const Promot
                     [&](const Change* c) { return promotable(*c, options); }));
   bool all = promotable_count == plan.changes.size();
   bool none = promotable_count == 0;
-  bool head_blocks = plan.head != nullptr && !promotable(*plan.head, options) &&
-                     plan.head->type == EntryType::dir &&
+  bool head_blocks = plan.head() != nullptr && !promotable(*plan.head(), options) &&
+                     plan.head()->type == EntryType::dir &&
                      !(plan.real && S_ISDIR(plan.real->st_mode));
   if (is_reserved_name(plan.name)) {
     for (const Change* c : plan.changes)
@@ -63,20 +62,20 @@ Result<void> decide(EntryPlan& plan, const PromotionPlaces& places, const Promot
         "list the changes again before promoting");
   };
   if (!plan.upper) return stale();
-  if (plan.head != nullptr && plan.head->change == ChangeKind::deleted) {
+  if (plan.head() != nullptr && plan.head()->change == ChangeKind::deleted) {
     if (!is_whiteout(*plan.upper)) return stale();
     plan.kind = plan.real ? PlanKind::remove : PlanKind::skip;
     return {};
   }
   if (is_whiteout(*plan.upper)) return stale();
   if (!S_ISDIR(plan.upper->st_mode)) {
-    if (plan.head == nullptr || entry_type_of(plan.upper->st_mode) != plan.head->type)
+    if (plan.head() == nullptr || entry_type_of(plan.upper->st_mode) != plan.head()->type)
       return stale();
     plan.kind = PlanKind::swap;
     return {};
   }
   bool real_is_dir = plan.real && S_ISDIR(plan.real->st_mode);
-  bool replaced_whole = plan.head != nullptr && (plan.head->opaque || !real_is_dir);
+  bool replaced_whole = plan.head() != nullptr && (plan.head()->opaque || !real_is_dir);
   plan.kind = all && replaced_whole ? PlanKind::swap : PlanKind::build;
   return {};
 }
@@ -94,31 +93,25 @@ std::string_view entry_below(std::string_view dir, std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(0, slash);
 }
 
-// `changes` (all below `dir`; Change objects or pointers to them) grouped by their entry one
-// level below it. Names view into the change list, which outlives the plans. Each group's
-// pointers are counted first and reserved exactly: a million-entry tree is a million
-// pointers, which a vector grown by doubling would hold twice over while it moves them.
-template <typename Changes>
-std::vector<EntryPlan> group_below(std::string_view dir, const Changes& changes) {
-  auto pointer = [](const auto& c) -> const Change* {
-    if constexpr (std::is_pointer_v<std::decay_t<decltype(c)>>) {
-      return c;
-    } else {
-      return &c;
-    }
-  };
+// `changes` (all below `dir`, in path order) grouped by their entry one level below it: each
+// group is the entry's own change and the contiguous range below it (EntryChanges). Names
+// view into the change list, which outlives the plans.
+Result<std::vector<EntryPlan>> group_below(std::string_view dir, std::span<const Change> changes) {
   std::map<std::string_view, EntryPlan> by_name;
-  {
-    std::map<std::string_view, std::size_t> counts;
-    for (const auto& c : changes) ++counts[entry_below(dir, pointer(c)->path)];
-    for (const auto& [name, count] : counts) by_name[name].changes.reserve(count);
-  }
-  for (const auto& entry : changes) {
-    const Change* c = pointer(entry);
-    std::string_view name = entry_below(dir, c->path);
-    auto& plan = by_name[name];
-    plan.changes.push_back(c);
-    if (name.size() == c->path.size()) plan.head = c;
+  std::string_view last_name;
+  EntryPlan* last = nullptr;  // consecutive changes mostly share their entry
+  for (const Change& c : changes) {
+    std::string_view path = c.path;
+    std::string_view name = entry_below(dir, path);
+    if (last == nullptr || name != last_name) {
+      last = &by_name[name];
+      last_name = name;
+    }
+    if (name.size() == path.size()) {
+      last->changes.set_head(c);
+    } else if (!last->changes.add_inside(c)) {
+      return plain_error("promote: the change list is not in path order at " + c.path);
+    }
   }
   std::vector<EntryPlan> plans;
   plans.reserve(by_name.size());
@@ -158,7 +151,7 @@ Result<bool> worth_descending(const EntryPlan& plan, const PromotionPlaces& plac
   if (options.snapshot == nullptr || plan.kind != PlanKind::build) return false;
   if (!plan.real || !S_ISDIR(plan.real->st_mode)) return false;
   if (!plan.upper || !S_ISDIR(plan.upper->st_mode)) return false;
-  if (const Change* head = plan.head; head != nullptr) {
+  if (const Change* head = plan.head(); head != nullptr) {
     if (head->opaque || head->type != EntryType::dir || head->change == ChangeKind::deleted ||
         promotable_mode(head->mode) != (plan.real->st_mode & 07777)) {
       return false;
@@ -167,7 +160,7 @@ Result<bool> worth_descending(const EntryPlan& plan, const PromotionPlaces& plac
   std::size_t touched = 0;
   std::string_view last;
   for (const Change* c : plan.changes) {
-    if (c == plan.head) continue;
+    if (c == plan.head()) continue;
     std::string_view entry = entry_below(plan.name, c->path);
     if (entry == last) continue;
     last = entry;
@@ -189,10 +182,9 @@ Result<void> plan_groups(std::vector<EntryPlan> groups, const PromotionPlaces& p
       continue;
     }
     plans.kept.push_back({plan.name, plan.real->st_ino, plan.upper->st_atim, plan.upper->st_mtim});
-    // What lies inside the entry, without the entry itself, in the group's own vector.
-    std::vector<const Change*> inside = std::move(plan.changes);
-    std::erase(inside, plan.head);
-    auto below = plan_groups(group_below(plan.name, inside), places, options, result, plans);
+    auto inside = group_below(plan.name, plan.changes.inside());
+    if (!inside) return propagate(inside);
+    auto below = plan_groups(std::move(*inside), places, options, result, plans);
     if (!below) return below;
   }
   return {};
@@ -221,13 +213,20 @@ std::string why_not(const Change& c) {
 }
 
 void skip(PromotionResult& result, const Change& c, std::string reason) {
-  result.skipped.push_back({c.path, std::move(reason)});
+  result.skipped.push_back({c.path.str(), std::move(reason)});
 }
 
 Result<PromotionPlan> plan_entries(const PromotionPlaces& places, const ChangeList& changes,
                                    const PromotionOptions& options, PromotionResult& result) {
+  // Grouping takes what lies below an entry as one range, and preparation makes a directory
+  // before what is inside it: both need the list in path order, as list_changes makes it.
+  auto in_order = [](const Change& a, const Change& b) { return a.path < b.path; };
+  if (!std::is_sorted(changes.changes.begin(), changes.changes.end(), in_order))
+    return plain_error("promote: the change list is not in path order");
   PromotionPlan plans;
-  auto planned = plan_groups(group_below("", changes.changes), places, options, result, plans);
+  auto groups = group_below("", changes.changes);
+  if (!groups) return propagate(groups);
+  auto planned = plan_groups(std::move(*groups), places, options, result, plans);
   if (!planned) return propagate(planned);
   return plans;
 }

@@ -23,8 +23,11 @@
 
 #include <sys/stat.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,15 +40,78 @@ namespace safeinstall::runner {
 
 enum class PlanKind { swap, build, remove, skip };
 
+// The changes of one entry, in path order: its own (the head, if any), then everything
+// below it. A change list is sorted by path, so what lies below an entry ("name/…") is one
+// contiguous range of it: a group costs a pointer and a span, not a pointer per change
+// (a million-entry tree would be a million of them).
+class EntryChanges {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = const Change*;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = const Change*;
+
+    Iterator() = default;
+    Iterator(const Change* head, const Change* inside, std::size_t at)
+        : head_(head), inside_(inside), at_(at) {}
+    const Change* operator*() const {
+      if (head_ == nullptr) return inside_ + at_;
+      return at_ == 0 ? head_ : inside_ + (at_ - 1);
+    }
+    Iterator& operator++() {
+      ++at_;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator was = *this;
+      ++at_;
+      return was;
+    }
+    bool operator==(const Iterator& other) const { return at_ == other.at_; }
+
+   private:
+    const Change* head_ = nullptr;
+    const Change* inside_ = nullptr;
+    std::size_t at_ = 0;
+  };
+
+  const Change* head() const { return head_; }
+  std::span<const Change> inside() const { return inside_; }
+  std::size_t size() const { return (head_ != nullptr ? 1 : 0) + inside_.size(); }
+  Iterator begin() const { return {head_, inside_.data(), 0}; }
+  Iterator end() const { return {head_, inside_.data(), size()}; }
+
+  void set_head(const Change& change) { head_ = &change; }
+  // Adds the next change below the entry; false when it does not follow the last one in the
+  // list (the list is not in path order).
+  bool add_inside(const Change& change) {
+    if (inside_.empty()) {
+      inside_ = std::span<const Change>(&change, 1);
+      return true;
+    }
+    if (&change != inside_.data() + inside_.size()) return false;
+    inside_ = std::span<const Change>(inside_.data(), inside_.size() + 1);
+    return true;
+  }
+
+ private:
+  const Change* head_ = nullptr;
+  std::span<const Change> inside_;
+};
+
 struct EntryPlan {
   std::string name;
   PlanKind kind = PlanKind::skip;
-  std::vector<const Change*> changes;  // everything under the entry, sorted by path
-  const Change* head = nullptr;        // the change of the entry itself, if any
-  std::optional<struct stat> real;     // project/name now
-  std::optional<struct stat> upper;    // upper/name
-  std::string source;                  // absolute path of the prepared new version
+  EntryChanges changes;              // everything under the entry, sorted by path
+  std::optional<struct stat> real;   // project/name now
+  std::optional<struct stat> upper;  // upper/name
+  std::string source;                // absolute path of the prepared new version
   std::uint64_t new_ino = 0;
+
+  const Change* head() const { return changes.head(); }  // the entry's own change, if any
 };
 
 bool promotable(const Change& c, const PromotionOptions& options);

@@ -209,7 +209,7 @@ class Preparer {
       if (auto linked = link_tree(real->get(), dest->get(), plan.name, 0); !linked) return linked;
     }
     for (const Change* c : plan.changes) {
-      if (c == plan.head) continue;
+      if (c == plan.head()) continue;
       if (!promotable(*c, options_)) {
         skip(result_, *c, why_not(*c));
         continue;
@@ -225,11 +225,11 @@ class Preparer {
 
   Result<void> set_build_root_attributes(int dest, const EntryPlan& plan) {
     bool real_is_dir = plan.real && S_ISDIR(plan.real->st_mode);
-    bool head_promoted = plan.head != nullptr && promotable(*plan.head, options_);
+    bool head_promoted = plan.head() != nullptr && promotable(*plan.head(), options_);
     if (!real_is_dir && !head_promoted) {
       return plain_error("promote " + plan.name + ": nothing to build the directory from");
     }
-    mode_t mode = head_promoted ? promotable_mode(plan.head->mode) : (plan.real->st_mode & 07777);
+    mode_t mode = head_promoted ? promotable_mode(plan.head()->mode) : (plan.real->st_mode & 07777);
     if (real_is_dir && running_as_root()) ::fchown(dest, plan.real->st_uid, plan.real->st_gid);
     if (::fchmod(dest, mode) != 0) return sys_error("chmod new " + plan.name);
     return {};
@@ -240,15 +240,16 @@ class Preparer {
   // rewrites every file). An opaque directory shows nothing of its real counterpart.
   // A skipped change keeps the real entry it would have replaced, so the directories above it
   // are linked from the real tree even when opaque.
-  std::unordered_set<std::string> subtrees_replaced(const EntryPlan& plan) const {
+  // Views into the change list's paths, which outlive the preparation.
+  std::unordered_set<std::string_view> subtrees_replaced(const EntryPlan& plan) const {
     std::vector<std::string_view> skipped;
     for (const Change* c : plan.changes) {
-      if (c != plan.head && !promotable(*c, options_)) skipped.push_back(c->path);
+      if (c != plan.head() && !promotable(*c, options_)) skipped.push_back(c->path);
     }
     std::ranges::sort(skipped);
-    std::unordered_set<std::string> paths;
+    std::unordered_set<std::string_view> paths;
     for (const Change* c : plan.changes) {
-      if (c == plan.head || !promotable(*c, options_) || !c->real_type) continue;
+      if (c == plan.head() || !promotable(*c, options_) || !c->real_type) continue;
       bool real_dir_kept = *c->real_type == EntryType::dir && c->type == EntryType::dir &&
                            !c->opaque && c->change != ChangeKind::deleted;
       if (real_dir_kept) continue;
@@ -259,8 +260,8 @@ class Preparer {
   }
 
   // `sorted` holds a path inside `dir`.
-  static bool holds_any(const std::vector<std::string_view>& sorted, const std::string& dir) {
-    std::string prefix = dir + "/";
+  static bool holds_any(const std::vector<std::string_view>& sorted, std::string_view dir) {
+    std::string prefix = std::string(dir) + "/";
     auto first = std::lower_bound(sorted.begin(), sorted.end(), std::string_view(prefix));
     return first != sorted.end() && first->starts_with(prefix);
   }
@@ -335,7 +336,7 @@ class Preparer {
 
   // Applies one promotable change under `dest` (the new version of top-level `top`).
   Result<void> apply(int dest, const std::string& top, const Change& c) {
-    std::string rel = c.path.substr(top.size() + 1);
+    std::string rel(c.path.view().substr(top.size() + 1));
     auto parent = dest_parent_.open(dest, parent_of(rel), "new " + c.path);
     if (!parent) {
       int err = parent.error().err;
@@ -409,7 +410,7 @@ class Preparer {
     if (!c.overlay_xattrs().empty()) {
       UniqueFd fd(::openat(parent, leaf.c_str(),
                            O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-      if (fd) return remove_overlay_xattrs(fd.get(), c.overlay_xattrs(), c.path);
+      if (fd) return remove_overlay_xattrs(fd.get(), c.overlay_xattrs(), c.path.str());
     }
     return {};
   }
@@ -422,7 +423,7 @@ class Preparer {
   ParentDirCache dest_parent_;
   ParentDirCache staged_parent_;
   // Real paths of the entry being built that promoted changes delete or replace anyway.
-  std::unordered_set<std::string> not_linked_;
+  std::unordered_set<std::string_view> not_linked_;
 };
 
 }  // namespace
@@ -449,9 +450,9 @@ void strip_promoted_xattrs(const PromotionPlaces& places, const std::vector<Entr
       if (c->overlay_xattrs().empty() || c->change == ChangeKind::deleted) continue;
       int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
                   (c->type == EntryType::dir ? O_DIRECTORY : 0);
-      auto fd =
-          open_beneath(places.project_fd.get(), c->path, flags, places.project + "/" + c->path);
-      if (fd) (void)remove_overlay_xattrs(fd->get(), c->overlay_xattrs(), c->path);
+      const std::string path = c->path.str();
+      auto fd = open_beneath(places.project_fd.get(), path, flags, places.project + "/" + path);
+      if (fd) (void)remove_overlay_xattrs(fd->get(), c->overlay_xattrs(), path);
     }
   }
 }

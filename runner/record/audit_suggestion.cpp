@@ -36,7 +36,7 @@ AuditSuggestion suggest_additions(const std::deque<sandbox::ContactedHost>& cont
       hosts.insert(host_pattern_text(entry.host, entry.port));
   }
   for (const auto& c : changes.changes)
-    if (c.category == Category::protected_) protected_paths.insert(c.path);
+    if (c.category == Category::protected_) protected_paths.insert(c.path.str());
   AuditSuggestion suggestion;
   suggestion.allow_hosts = {hosts.begin(), hosts.end()};
   suggestion.expected = expected_globs_for(changes);

@@ -15,7 +15,7 @@ std::string top_level_of(const std::string& path) {
 std::set<std::string> added_directories(const ChangeList& changes) {
   std::set<std::string> dirs;
   for (const auto& c : changes.changes)
-    if (c.type == EntryType::dir && c.change == ChangeKind::added) dirs.insert(c.path);
+    if (c.type == EntryType::dir && c.change == ChangeKind::added) dirs.insert(c.path.str());
   return dirs;
 }
 
@@ -54,11 +54,12 @@ std::vector<std::string> expected_globs_for(const ChangeList& changes,
   std::set<std::string> files;     // paths covered one by one
   for (const auto& c : changes.changes) {
     if (c.category != Category::unexpected) continue;
-    if (std::ranges::find(leave_out, c.path) != leave_out.end()) continue;
-    if (auto dir = created_ancestor(c.path, created); !dir.empty()) {
+    if (std::ranges::find(leave_out, c.path.view()) != leave_out.end()) continue;
+    const std::string path = c.path.str();
+    if (auto dir = created_ancestor(path, created); !dir.empty()) {
       subtrees.insert(dir);
     } else {
-      files.insert(c.path);
+      files.insert(path);
     }
   }
   // Several writes in one existing top-level directory (a build's `dist/`, rewritten): that

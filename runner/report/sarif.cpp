@@ -170,9 +170,9 @@ void unexpected_change_results(const RunRecord& record, Rules& rules, json& resu
                                       "A project change outside the expected paths", "warning")},
          {"level", "warning"},
          {"message", {{"text", text}}},
-         {"locations", location(c.path)},
+         {"locations", location(c.path.str())},
          {"partialFingerprints",
-          {{"safeinstallFinding/v1", fingerprint(kUnexpectedRule, c.path)}}}});
+          {{"safeinstallFinding/v1", fingerprint(kUnexpectedRule, c.path.str())}}}});
   }
   if (left_out > 0) {
     results.push_back(

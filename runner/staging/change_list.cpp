@@ -97,12 +97,12 @@ ChangeFlags flags_of(const struct stat& st) {
   return flags;
 }
 
-Change change_from_stat(std::string path, ChangeKind kind, const struct stat& st) {
+Change change_from_stat(PathRef path, ChangeKind kind, const struct stat& st) {
   Change change;
-  change.path = std::move(path);
+  change.path = path;
   change.change = kind;
   change.type = entry_type_of(st.st_mode);
-  change.mode = st.st_mode;
+  change.mode = static_cast<std::uint16_t>(st.st_mode);
   change.size = static_cast<std::uint64_t>(st.st_size);
   change.flags = flags_of(st);
   return change;
@@ -262,7 +262,7 @@ class UpperWalker {
       return {};
     }
     Change change;
-    change.path = path;
+    change.path = list_.paths.add(path);
     change.change = ChangeKind::deleted;
     change.type = entry_type_of(real->st_mode);
     change.real_type = change.type;
@@ -291,7 +291,8 @@ class UpperWalker {
     }
     bool mode_changed = real_is_dir && (st.st_mode & 07777) != (real->st_mode & 07777);
     if (replaces_contents || mode_changed) {
-      Change change = change_from_stat(path, real ? ChangeKind::modified : ChangeKind::added, st);
+      Change change = change_from_stat(list_.paths.add(path),
+                                       real ? ChangeKind::modified : ChangeKind::added, st);
       if (real) change.real_type = entry_type_of(real->st_mode);
       change.opaque = real_is_dir && replaces_contents;
       attach_xattrs(change, std::move(xattrs));
@@ -304,7 +305,8 @@ class UpperWalker {
   Result<void> visit_leaf(int upper_dir, Context context, const std::string& path,
                           const std::string& name, const struct stat& st,
                           const std::optional<struct stat>& real) {
-    Change change = change_from_stat(path, real ? ChangeKind::modified : ChangeKind::added, st);
+    Change change = change_from_stat(list_.paths.add(path),
+                                     real ? ChangeKind::modified : ChangeKind::added, st);
     if (real) change.real_type = entry_type_of(real->st_mode);
     if (S_ISLNK(st.st_mode)) {
       auto target = read_symlink_at(upper_dir, name, st, shown(path));
@@ -340,7 +342,7 @@ class UpperWalker {
       if (!real) return propagate(real);
       if (!*real) continue;
       Change change;
-      change.path = path;
+      change.path = list_.paths.add(path);
       change.change = ChangeKind::deleted;
       change.type = entry_type_of((*real)->st_mode);
       change.real_type = change.type;
@@ -382,7 +384,7 @@ class WrittenTreeWalker {
         return plain_error("list " + shown_root + ": more than " +
                            std::to_string(limits_.max_changes) + " entries");
       }
-      Change change = change_from_stat(path, ChangeKind::added, **st);
+      Change change = change_from_stat(list_.paths.add(path), ChangeKind::added, **st);
       change.flags.persistence = persistence_ != nullptr && persistence_->matches(path);
       if (S_ISLNK((*st)->st_mode)) {
         auto target = read_symlink_at(dirfd, name, **st, shown);
@@ -489,6 +491,12 @@ ChangeDetails& Change::edit_details() {
 bool Change::replaces_real_subtree() const {
   return real_type == EntryType::dir &&
          (change == ChangeKind::deleted || type != EntryType::dir || opaque);
+}
+
+Change& ChangeList::add(std::string_view path) {
+  Change& change = changes.emplace_back();
+  change.path = paths.add(path);
+  return change;
 }
 
 const Change* ChangeList::find(std::string_view path) const {

@@ -17,6 +17,7 @@
 // redirected directory or a metadata-only copy-up cannot be read from the upper dir alone,
 // so finding one is an error rather than a wrong list.
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "runner/deadline.h"
+#include "runner/fs/path_arena.h"
 #include "sandbox/base/error.h"
 
 namespace safeinstall::runner {
@@ -104,20 +106,22 @@ class DetailsPtr {
   std::unique_ptr<ChangeDetails> ptr_;
 };
 
-// 64 bytes, half of it the path: a million-entry staged tree is a million of these.
+// 32 bytes: a million-entry staged tree is a million of these. The path's text lives in
+// its list's arena (ChangeList::paths); the rest is packed to the bit.
 struct Change {
-  std::string path;  // relative to the project
+  PathRef path;  // relative to the project
   std::uint64_t size = 0;
-  DetailsPtr details;                // empty when there are none
-  mode_t mode = 0;                   // st_mode of the new entry (0 for `deleted`)
+  DetailsPtr details;  // empty when there are none
+  // st_mode of the new entry (0 for `deleted`): its type and permission bits fit in 16 bits.
+  std::uint16_t mode = 0;
   EntryType type = EntryType::file;  // of the new entry; of the real one for `deleted`
   // What the project had at this path when the list was made (nullopt: nothing).
   std::optional<EntryType> real_type;
-  ChangeKind change = ChangeKind::added;
-  Category category = Category::unjudged;
+  ChangeKind change : 2 = ChangeKind::added;
+  Category category : 2 = Category::unjudged;
   // A directory whose real counterpart's contents are replaced wholesale (opaque, or inside
   // an opaque directory); deletions beneath it are listed explicitly.
-  bool opaque = false;
+  bool opaque : 1 = false;
   ChangeFlags flags;
 
   const std::string& symlink_target() const;
@@ -131,14 +135,20 @@ struct Change {
   // non-directory, or opaque): conflict checks and categories look at the whole subtree.
   bool replaces_real_subtree() const;
 };
-static_assert(sizeof(void*) != 8 || sizeof(Change) <= 64, "a change list holds millions");
+static_assert(sizeof(void*) != 8 || sizeof(Change) <= 32, "a change list holds millions");
+static_assert((S_IFMT | 07777) <= UINT16_MAX, "Change::mode holds an st_mode");
 
 struct ChangeList {
+  // The text of every change's path; declared first, so it outlives the changes. A list is
+  // moved, never copied: its changes point into it.
+  PathArena paths;
   std::vector<Change> changes;  // sorted by path: a directory comes before what is inside it
   // Whiteouts that hide nothing in the project (inside opaque or new directories). They are
   // overlay bookkeeping, not changes; promotion removes them from what it moves.
   std::vector<std::string> stray_whiteouts;
 
+  // A change at `path`, its text kept in `paths`, added at the end (keep the list sorted).
+  Change& add(std::string_view path);
   const Change* find(std::string_view path) const;
   std::size_t count(ChangeKind kind) const;
   std::size_t count(Category category) const;

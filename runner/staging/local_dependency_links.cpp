@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 std::string absolute_target(const std::string& project, const Change& link) {
   fs::path target(link.symlink_target());
   if (target.is_absolute()) return target.lexically_normal().string();
-  fs::path dir = fs::path(project) / fs::path(link.path).parent_path();
+  fs::path dir = fs::path(project) / fs::path(link.path.view()).parent_path();
   return (dir / target).lexically_normal().string();
 }
 

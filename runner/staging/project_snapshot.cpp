@@ -224,7 +224,10 @@ std::string describe_difference(const SnapshotEntry& then, const SnapshotEntry& 
   return "modified";
 }
 
-// Accumulates conflicts once per path.
+// Accumulates conflicts once per path. The changes come sorted by path, so what lies below a
+// directory comes together: the finder keeps the directories it is inside of (the ancestors
+// of the change before, the subtrees checked whole that later paths can still fall in), not
+// every directory it ever checked.
 class ConflictFinder {
  public:
   ConflictFinder(const ProjectSnapshot& snapshot, int project_fd)
@@ -232,16 +235,17 @@ class ConflictFinder {
 
   Result<void> check_change(const Change& change) {
     if (inside_checked_subtree(change.path)) return {};
-    if (auto ancestors = check_ancestors(change.path); !ancestors) return ancestors;
-    if (auto itself = check_path(change.path); !itself) return itself;
+    const std::string path = change.path.str();
+    if (auto ancestors = check_ancestors(path); !ancestors) return ancestors;
+    if (auto itself = check_path(path); !itself) return itself;
     if (change.replaces_real_subtree()) {
-      if (auto subtree = check_subtree(change.path); !subtree) return subtree;
-      checked_subtrees_.push_back(change.path);
-    } else if (change.type == EntryType::dir && snapshot_.find(change.path) == nullptr &&
-               snapshot_.known_absent(change.path)) {
+      if (auto subtree = check_subtree(path); !subtree) return subtree;
+      checked_subtrees_.push_back(path);
+    } else if (change.type == EntryType::dir && snapshot_.find(path) == nullptr &&
+               snapshot_.known_absent(path)) {
       // A directory the run created where the project had nothing: check_path has just
       // said whether something appeared there since; nothing can be below it otherwise.
-      checked_subtrees_.push_back(change.path);
+      checked_subtrees_.push_back(path);
     }
     return {};
   }
@@ -249,9 +253,19 @@ class ConflictFinder {
   ConflictCheck take() { return std::move(result_); }
 
  private:
-  bool inside_checked_subtree(const std::string& path) const {
-    return std::any_of(checked_subtrees_.begin(), checked_subtrees_.end(),
-                       [&](const std::string& dir) { return path != dir && is_within(path, dir); });
+  // Subtrees that no later path can fall in are let go first: in path order, "dir/…" comes
+  // after "dir" and its siblings "dir.x" or "dir-x" ('.' and '-' sort before '/'), and
+  // nothing after it is inside it again.
+  bool inside_checked_subtree(std::string_view path) {
+    while (!checked_subtrees_.empty()) {
+      const std::string& dir = checked_subtrees_.back();
+      if (is_within(path, dir) && path != dir) return true;
+      bool may_come_later = path.starts_with(dir) && path.size() > dir.size() &&
+                            static_cast<unsigned char>(path[dir.size()]) < '/';
+      if (may_come_later || path <= std::string_view(dir)) return false;
+      checked_subtrees_.pop_back();
+    }
+    return false;
   }
 
   void conflict(const std::string& path, std::string what) {
@@ -262,29 +276,38 @@ class ConflictFinder {
   }
 
   // A directory on the way that was replaced (say by a symlink) moves everything below it.
+  // The ancestors shared with the change checked before were checked with it (a directory
+  // met again after the list left it is checked once more; the result is the same).
   Result<void> check_ancestors(const std::string& path) {
     for (auto slash = path.find('/'); slash != std::string::npos;
          slash = path.find('/', slash + 1)) {
-      std::string ancestor = path.substr(0, slash);
-      if (!ancestors_checked_.insert(ancestor).second) continue;
-      const SnapshotEntry* then = snapshot_.find(ancestor);
-      // Created by the run itself, beyond the bound, or removed as the run began (which
-      // check_path sees: its parent is marked).
-      if (then == nullptr) continue;
-      // Moved there, or a name created or removed in it, after the run began: the snapshot
-      // cannot say it is the directory the run wrote into.
-      if (then->changed_at_start) {
-        conflict(ancestor, kChangedAtStart);
-        continue;
-      }
-      auto now = current_state(project_fd_, snapshot_.project(), ancestor);
-      if (!now) return propagate(now);
-      if (!*now) {
-        conflict(ancestor, "deleted");
-      } else if ((*now)->type != then->type || (*now)->ino != then->ino ||
-                 (*now)->dev != then->dev) {
-        conflict(ancestor, "replaced by a different entry");
-      }
+      std::string_view ancestor(path.data(), slash);
+      bool checked_before = last_checked_.size() > slash && last_checked_[slash] == '/' &&
+                            last_checked_.starts_with(ancestor);
+      if (checked_before) continue;
+      if (auto checked = check_ancestor(std::string(ancestor)); !checked) return checked;
+    }
+    last_checked_ = path;
+    return {};
+  }
+
+  Result<void> check_ancestor(const std::string& ancestor) {
+    const SnapshotEntry* then = snapshot_.find(ancestor);
+    // Created by the run itself, beyond the bound, or removed as the run began (which
+    // check_path sees: its parent is marked).
+    if (then == nullptr) return {};
+    // Moved there, or a name created or removed in it, after the run began: the snapshot
+    // cannot say it is the directory the run wrote into.
+    if (then->changed_at_start) {
+      conflict(ancestor, kChangedAtStart);
+      return {};
+    }
+    auto now = current_state(project_fd_, snapshot_.project(), ancestor);
+    if (!now) return propagate(now);
+    if (!*now) {
+      conflict(ancestor, "deleted");
+    } else if ((*now)->type != then->type || (*now)->ino != then->ino || (*now)->dev != then->dev) {
+      conflict(ancestor, "replaced by a different entry");
     }
     return {};
   }
@@ -360,8 +383,8 @@ class ConflictFinder {
   int project_fd_;
   ConflictCheck result_;
   std::set<std::string> reported_;
-  std::set<std::string> ancestors_checked_;
-  std::vector<std::string> checked_subtrees_;
+  std::string last_checked_;                   // the path whose ancestors were checked last
+  std::vector<std::string> checked_subtrees_;  // those later paths can still fall in
 };
 
 // Little binary writer/reader for the snapshot file (host byte order: the file never leaves
@@ -536,14 +559,14 @@ Result<ProjectSnapshot> snapshot_touched(const std::string& project, const Chang
   for (const auto& change : changes.changes) {
     if (walker.truncated()) break;
     if (below_any(covered, change.path)) continue;
-    auto present = walker.record_with_ancestors(fd->get(), change.path);
+    const std::string path = change.path.str();
+    auto present = walker.record_with_ancestors(fd->get(), path);
     if (!present) return propagate(present);
     if (!*present) {
-      covered.insert(change.path);  // absent: so is everything below it
+      covered.insert(path);  // absent: so is everything below it
     } else if (change.replaces_real_subtree()) {
-      if (auto walked = walker.record_subtree(fd->get(), change.path); !walked)
-        return propagate(walked);
-      covered.insert(change.path);
+      if (auto walked = walker.record_subtree(fd->get(), path); !walked) return propagate(walked);
+      covered.insert(path);
     }
   }
   ProjectSnapshot snapshot;

@@ -16,15 +16,29 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
-// "a, b, c and 4 more"
-std::string some_paths(const std::vector<std::string>& paths) {
-  std::string text;
-  for (std::size_t i = 0; i < paths.size() && i < kPathsPerReason; ++i) {
-    if (i > 0) text += ", ";
-    text += paths[i];
+// The paths of one category, as far as a reason names them: the first few (views into the
+// change list) and how many. Every unexpected path of a million-entry run would be a string
+// per change.
+struct SomePaths {
+  std::vector<std::string_view> first;
+  std::size_t count = 0;
+
+  void add(std::string_view path) {
+    if (first.size() < kPathsPerReason) first.push_back(path);
+    ++count;
   }
-  if (paths.size() > kPathsPerReason)
-    text += " and " + std::to_string(paths.size() - kPathsPerReason) + " more";
+  bool empty() const { return count == 0; }
+};
+
+// "a, b, c and 4 more"
+std::string some_paths(const SomePaths& paths) {
+  std::string text;
+  for (auto path : paths.first) {
+    if (!text.empty()) text += ", ";
+    text += path;
+  }
+  if (paths.count > paths.first.size())
+    text += " and " + std::to_string(paths.count - paths.first.size()) + " more";
   return text;
 }
 
@@ -71,8 +85,8 @@ void collect_rejections(const ChangeList& changes, std::vector<std::string>& rea
 }
 
 struct CategoryPaths {
-  std::vector<std::string> unexpected;
-  std::vector<std::string> protected_paths;
+  SomePaths unexpected;
+  SomePaths protected_paths;
   std::size_t expected = 0;
 };
 
@@ -84,12 +98,12 @@ CategoryPaths paths_by_category(const ChangeList& changes) {
         ++paths.expected;
         break;
       case Category::protected_:
-        paths.protected_paths.push_back(c.path);
+        paths.protected_paths.add(c.path);
         break;
       // Not yet judged counts as unexpected: never promote what nobody looked at.
       case Category::unjudged:
       case Category::unexpected:
-        paths.unexpected.push_back(c.path);
+        paths.unexpected.add(c.path);
         break;
     }
   }
@@ -99,12 +113,12 @@ CategoryPaths paths_by_category(const ChangeList& changes) {
 std::vector<std::string> hold_findings(const CategoryPaths& paths, const VerdictInputs& in) {
   std::vector<std::string> findings;
   if (!paths.protected_paths.empty()) {
-    findings.push_back(plural(paths.protected_paths.size(), "protected path", "protected paths") +
+    findings.push_back(plural(paths.protected_paths.count, "protected path", "protected paths") +
                        " changed: " + some_paths(paths.protected_paths) +
                        " (promoted only with --allow-protected)");
   }
   if (!paths.unexpected.empty()) {
-    findings.push_back(plural(paths.unexpected.size(), "change", "changes") +
+    findings.push_back(plural(paths.unexpected.count, "change", "changes") +
                        " outside the expected paths: " + some_paths(paths.unexpected));
   }
   if (in.refused_egress > 0) {
@@ -204,8 +218,8 @@ Verdict decide_verdict(const ChangeList& changes, const VerdictInputs& in) {
   collect_rejections(changes, rejections, verdict.summary.rejected);
   CategoryPaths paths = paths_by_category(changes);
   verdict.summary.expected = paths.expected;
-  verdict.summary.unexpected = paths.unexpected.size();
-  verdict.summary.protected_count = paths.protected_paths.size();
+  verdict.summary.unexpected = paths.unexpected.count;
+  verdict.summary.protected_count = paths.protected_paths.count;
   malicious_package_rejections(in.findings, rejections);
   std::vector<std::string> holds = suspicious_reasons(in.findings);
   verdict.suspicious = !holds.empty();

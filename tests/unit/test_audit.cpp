@@ -2,11 +2,13 @@
 // .safeinstall.toml additions built from what a run did.
 #include <catch2/catch.hpp>
 
+#include "change_test_support.h"
 #include "runner/profile/profile_schema.h"
 #include "runner/record/audit_suggestion.h"
 #include "sandbox/egress/egress_policy.h"
 
 using namespace safeinstall::runner;
+using safeinstall::change_test::test_path;
 using namespace safeinstall::sandbox;
 namespace ip = boost::asio::ip;
 
@@ -21,7 +23,7 @@ EgressPolicy audit_policy(std::vector<std::string> patterns) {
 
 Change change(std::string path, EntryType type, ChangeKind kind, Category category) {
   Change c;
-  c.path = std::move(path);
+  c.path = test_path(path);
   c.type = type;
   c.change = kind;
   c.category = category;

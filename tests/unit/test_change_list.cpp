@@ -1,14 +1,17 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "change_test_support.h"
 #include "runner/fs/path_globs.h"
 #include "runner/report/file_entries.h"
 #include "runner/staging/change_list.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;
+using safeinstall::change_test::test_path;
 using namespace safeinstall::staging_test;
 
 namespace {
@@ -335,7 +338,7 @@ TEST_CASE("change list: listing stops with an error once --timeout has expired")
 
 TEST_CASE("change list: a copied change owns its details, and editing one leaves the other") {
   Change original;
-  original.path = "node_modules/.bin/x";
+  original.path = test_path("node_modules/.bin/x");
   original.edit_details().symlink_target = "../x/cli.js";
   original.edit_details().foreign_xattrs = {"user.mark"};
   Change copy = original;
@@ -352,4 +355,39 @@ TEST_CASE("change list: a copied change owns its details, and editing one leaves
   CHECK_FALSE(plain.symlink_resolves_to().has_value());
   plain = original;
   CHECK(plain.foreign_xattrs().size() == 1);
+}
+
+TEST_CASE("change list: paths live in the list's arena, and moving the list keeps them") {
+  Staged s;
+  std::size_t text = 0;
+  for (int d = 0; d < 30; ++d) {
+    for (int f = 0; f < 40; ++f) {
+      std::string path =
+          "node_modules/package-" + std::to_string(d) + "/lib/file-" + std::to_string(f) + ".js";
+      write_file(s.upper + "/" + path, "x");
+      text += path.size() + 1;
+    }
+    text += ("node_modules/package-" + std::to_string(d)).size() + 1 +
+            ("node_modules/package-" + std::to_string(d) + "/lib").size() + 1;
+  }
+  text += std::string("node_modules").size() + 1;
+  auto list = s.list();
+  REQUIRE(list.changes.size() == 1 + 30 * 42);
+  // Each path's characters and a NUL, once, and nothing else: no string per change.
+  CHECK(list.paths.used() == text);
+  ChangeList moved = std::move(list);
+  CHECK(std::is_sorted(moved.changes.begin(), moved.changes.end(),
+                       [](const Change& a, const Change& b) { return a.path < b.path; }));
+  CHECK(find(moved, "node_modules/package-7/lib/file-39.js").type == EntryType::file);
+  CHECK(moved.changes.front().path == "node_modules");
+}
+
+TEST_CASE("change list: a change added by hand keeps its path in the list") {
+  ChangeList list;
+  std::string path = "dist/app.js";
+  Change& change = list.add(path);
+  path = "overwritten";
+  CHECK(change.path == "dist/app.js");
+  CHECK(list.find("dist/app.js") == &list.changes.front());
+  CHECK(list.paths.used() == std::string("dist/app.js").size() + 1);
 }

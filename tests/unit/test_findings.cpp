@@ -103,11 +103,9 @@ TEST_CASE("findings: what a run did becomes behaviour findings with severities")
   outcome.written.push_back({"home", ".config/systemd/user/x.service", S_IFREG | 0644, 10});
   outcome.written.push_back({"home", ".cache/npm/x", S_IFREG | 0644, 10});
   record.staging.emplace();
-  Change workflow;
-  workflow.path = ".github/workflows/ci.yml";
+  Change& workflow = record.staging->changes.add(".github/workflows/ci.yml");
   workflow.change = ChangeKind::added;
   workflow.category = Category::protected_;
-  record.staging->changes.changes.push_back(workflow);
 
   auto findings = behaviour_findings(record);
   const auto& connect = first_of(findings, FindingKind::direct_connect);

@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "change_test_support.h"
 #include "runner/plan/local_dependencies.h"
 #include "runner/plan/run_plan.h"
 #include "runner/staging/local_dependency_links.h"
 
 using namespace safeinstall::runner;
+using safeinstall::change_test::test_path;
 namespace fs = std::filesystem;
 
 namespace {
@@ -38,7 +40,7 @@ struct Tree {
 
 Change symlink_change(const std::string& path, const std::string& target) {
   Change c;
-  c.path = path;
+  c.path = test_path(path);
   c.type = EntryType::symlink;
   c.edit_details().symlink_target = target;
   c.flags.symlink_escape = true;

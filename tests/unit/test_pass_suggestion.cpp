@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "change_test_support.h"
 #include "runner/profile/profile_schema.h"
 #include "runner/record/expected_globs.h"
 #include "runner/record/pass_suggestion.h"
@@ -13,13 +14,14 @@
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;
+using safeinstall::change_test::test_path;
 using namespace safeinstall::sandbox;
 
 namespace {
 
 Change change(std::string path, EntryType type, ChangeKind kind, Category category) {
   Change c;
-  c.path = std::move(path);
+  c.path = test_path(path);
   c.type = type;
   c.change = kind;
   c.category = category;

@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include "change_test_support.h"
 #include "runner/staging/project_snapshot.h"
 #include "staging_test_support.h"
 
 using namespace safeinstall::runner;
+using safeinstall::change_test::test_path;
 using namespace safeinstall::staging_test;
 
 namespace {
@@ -29,7 +31,7 @@ struct Project {
 Change change(std::string path, ChangeKind kind, EntryType type,
               std::optional<EntryType> real = std::nullopt, bool opaque = false) {
   Change c;
-  c.path = std::move(path);
+  c.path = test_path(path);
   c.change = kind;
   c.type = type;
   c.real_type = real;
@@ -155,6 +157,50 @@ TEST_CASE("snapshot: a directory the run created is checked once, not file by fi
   auto check = find_conflicts(s, staged);
   REQUIRE(check);
   CHECK(conflict_paths(*check) == std::vector<std::string>{"dist: created"});
+}
+
+TEST_CASE(
+    "snapshot: a created directory still covers its files after siblings that sort between them") {
+  Project p;
+  auto s = p.snapshot();
+  // In path order "dist-x.js" and "dist.map" ('-' and '.' sort before '/') come between
+  // "dist" and "dist/a.js": the directory checked once must still cover what follows.
+  auto staged = list_of({change("dist", ChangeKind::added, EntryType::dir),
+                         change("dist-x.js", ChangeKind::added, EntryType::file),
+                         change("dist.map", ChangeKind::added, EntryType::dir),
+                         change("dist.map/a.map", ChangeKind::added, EntryType::file),
+                         change("dist/a.js", ChangeKind::added, EntryType::file),
+                         change("dist/sub/b.js", ChangeKind::added, EntryType::file),
+                         change("src/new.js", ChangeKind::added, EntryType::file)});
+  auto clean = find_conflicts(s, staged);
+  REQUIRE(clean);
+  CHECK(clean->clean());
+  CHECK(clean->unverified.empty());
+  // Something the user made in either created directory meanwhile is one conflict there.
+  write_file(p.path + "/dist/a.js", "the user's build");
+  write_file(p.path + "/dist.map/a.map", "the user's map");
+  auto check = find_conflicts(s, staged);
+  REQUIRE(check);
+  CHECK(conflict_paths(*check) == std::vector<std::string>{"dist: created", "dist.map: created"});
+}
+
+TEST_CASE("snapshot: a parent replaced meanwhile is found after a sibling that sorts before it") {
+  Project p;
+  auto s = p.snapshot();
+  fs::rename(p.path + "/node_modules/a", p.path + "/a-moved");
+  fs::create_symlink("../a-moved", p.path + "/node_modules/a");
+  // In path order: "node_modules/a.js" checks node_modules only; node_modules/a is first on
+  // the way of the change after it.
+  auto check =
+      find_conflicts(s, list_of({change("node_modules/a.js", ChangeKind::added, EntryType::file),
+                                 change("node_modules/a/index.js", ChangeKind::modified,
+                                        EntryType::file, EntryType::file),
+                                 change("node_modules/a/lib/deep.js", ChangeKind::modified,
+                                        EntryType::file, EntryType::file)}));
+  REQUIRE(check);
+  auto paths = conflict_paths(*check);
+  CHECK(std::count(paths.begin(), paths.end(), "node_modules/a: replaced by a different entry") ==
+        1);
 }
 
 TEST_CASE("snapshot: a replaced directory's whole real subtree must be untouched") {

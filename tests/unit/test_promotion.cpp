@@ -253,6 +253,56 @@ TEST_CASE("promotion: unexpected and protected changes wait for --yes and --allo
 }
 
 TEST_CASE(
+    "promotion: entries whose names sort between a directory and its contents promote apart") {
+  // In path order "lib-x.js" and "lib.d" ('-' and '.' sort before '/') lie between "lib" and
+  // "lib/…": each entry is still planned with exactly its own changes.
+  Scenario s("si-promote-siblings");
+  s.build({{"lib/keep.js", "keep"}, {"lib/old.js", "old"}, {"lib.d/conf", "old conf"}},
+          {{"lib/old.js", "new"},
+           {"lib/sub/added.js", "added"},
+           {"lib-x.js", "x"},
+           {"lib.d/conf", "new conf"},
+           {"lib.d/more", "more"},
+           {"libz/a.js", "z"}},
+          {}, {},
+          {{"lib/keep.js", "keep"},
+           {"lib/old.js", "new"},
+           {"lib/sub/added.js", "added"},
+           {"lib-x.js", "x"},
+           {"lib.d/conf", "new conf"},
+           {"lib.d/more", "more"},
+           {"libz/a.js", "z"}});
+  auto result = s.promote_with(allow_all(), expected_writes_for("npm"));
+  REQUIRE(result);
+  CHECK(s.project_now() == s.expected());
+  CHECK(result->promoted == std::vector<std::string>{"lib", "lib-x.js", "lib.d", "libz"});
+  CHECK(result->skipped.empty());
+}
+
+TEST_CASE("promotion: a change list out of path order is refused, and nothing is promoted") {
+  Scenario s("si-promote-order");
+  s.build(kOld, kStaged, kWhiteouts, kOpaque, kNew);
+  if (!s.usable) {
+    WARN("whiteouts or opaque xattrs refused here; skipped");
+    return;
+  }
+  auto list = s.changes(expected_writes_for("npm"));
+  // One of src's changes moved in among node_modules' ones.
+  auto src = std::find_if(list.changes.begin(), list.changes.end(),
+                          [](const Change& c) { return c.path == "src/added.js"; });
+  auto modules = std::find_if(list.changes.begin(), list.changes.end(),
+                              [](const Change& c) { return c.path == "node_modules/new"; });
+  REQUIRE(src != list.changes.end());
+  REQUIRE(modules != list.changes.end());
+  std::iter_swap(src, modules);
+  auto old_project = s.project_now();
+  auto result = promote(s.run, s.project, list, allow_all());
+  REQUIRE_FALSE(result);
+  CHECK(result.error().message().find("not in path order") != std::string::npos);
+  CHECK(s.project_now() == old_project);
+}
+
+TEST_CASE(
     "promotion: a merged directory is rebuilt around the very same inodes, deep changes too") {
   Scenario s("si-promote-merged");
   s.build({{"node_modules/a/index.js", "a"},

@@ -2,25 +2,27 @@
 
 #include <catch2/catch.hpp>
 
+#include "change_test_support.h"
 #include "runner/fs/path_globs.h"
 #include "runner/staging/verdict.h"
 
 using namespace safeinstall::runner;
+using safeinstall::change_test::test_path;
 
 namespace {
 
 Change added(std::string path, mode_t mode = S_IFREG | 0644) {
   Change c;
-  c.path = std::move(path);
+  c.path = test_path(path);
   c.change = ChangeKind::added;
   c.type = entry_type_of(mode);
-  c.mode = mode;
+  c.mode = static_cast<std::uint16_t>(mode);
   return c;
 }
 
 Change deleted_dir(std::string path) {
   Change c;
-  c.path = std::move(path);
+  c.path = test_path(path);
   c.change = ChangeKind::deleted;
   c.type = EntryType::dir;
   c.real_type = EntryType::dir;
