@@ -1,5 +1,6 @@
 #include "runner/flow/staging_flow.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -217,8 +218,14 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 
 void record_project_beside(StagedRun& staged, const std::string& project) {
   if (!staged.began) return;  // recorded before the command
-  staged.reading_packages =
-      std::async(std::launch::async, [project] { return read_project_packages(project); });
+  staged.reading_packages = std::async(std::launch::async, [project] {
+    PackageSet packages = read_project_packages(project);
+    // The lockfiles' JSON was parsed in this thread's own malloc arena, which glibc keeps
+    // when the thread ends: give its pages back, or they stay in safeinstall's RSS for the
+    // whole run on top of the main arena's parse of the lockfiles after the command.
+    ::malloc_trim(0);
+    return packages;
+  });
 }
 
 Result<void> await_project_record(StagedRun& staged, RunRecord& record) {

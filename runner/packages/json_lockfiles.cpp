@@ -1,4 +1,7 @@
 // package-lock.json / npm-shrinkwrap.json (lockfileVersion 1, 2, 3) and composer.lock.
+#include <set>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "runner/packages/lockfile.h"
@@ -9,9 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-Result<json> parse_json(std::string_view text, const std::string& source) {
+Result<json> parse_json(std::string_view text, const std::string& source,
+                        const json::parser_callback_t& keep = nullptr) {
   try {
-    auto parsed = json::parse(text);
+    auto parsed = json::parse(text, keep);
     if (!parsed.is_object()) return lockfile_error(source, 1, 1, "expected a JSON object");
     return parsed;
   } catch (const json::parse_error& e) {
@@ -103,9 +107,46 @@ void read_dependencies_tree(const json& dependencies, const std::set<std::string
 
 }  // namespace
 
+// What the readers below never look at is dropped as it is parsed: a 2,000-package lock's
+// integrity hashes, URLs, engines and per-package dependency ranges would be most of its
+// tree in memory (≈ 10 MiB for a 1.7 MB file), held while a run judges and promotes.
+class NpmLockKeys {
+ public:
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    if (event != json::parse_event_t::key) return true;
+    const auto& key = parsed.get_ref<const std::string&>();
+    if (depth == 1) {
+      top_ = key;
+      // lockfileVersion 2 keeps the old tree after "packages" for npm 6; only one is read.
+      if (key == "packages") seen_packages_ = true;
+      return !(key == "dependencies" && seen_packages_);
+    }
+    if (depth == 2) entry_ = key;
+    // A package's own keys: in "packages" one level down; in lockfileVersion 1's nested
+    // "dependencies" every other level (the levels between are package names, which may
+    // be "os" or "bin" too).
+    bool entry_key = top_ == "packages"       ? depth == 3
+                     : top_ == "dependencies" ? depth >= 3 && depth % 2 == 1
+                                              : false;
+    if (!entry_key) return true;
+    if (kUnread.contains(key)) return false;
+    // In "packages" only the project's own entry ("") names dependencies that are read.
+    bool ranges = key == "dependencies" || key == "devDependencies" ||
+                  key == "optionalDependencies" || key == "peerDependencies";
+    return !(ranges && top_ == "packages" && !entry_.empty());
+  }
+
+ private:
+  inline static const std::set<std::string, std::less<>> kUnread = {
+      "resolved", "integrity", "engines", "license", "funding",    "bin",
+      "requires", "cpu",       "os",      "libc",    "deprecated", "peerDependenciesMeta"};
+  std::string top_, entry_;
+  bool seen_packages_ = false;
+};
+
 Result<std::vector<PackageVersion>> parse_npm_lock(std::string_view text, const std::string& source,
                                                    std::string_view manifest) {
-  auto lock = parse_json(text, source);
+  auto lock = parse_json(text, source, NpmLockKeys{});
   if (!lock) return propagate(lock);
   if (auto packages = lock->find("packages"); packages != lock->end()) {
     if (!packages->is_object())

@@ -88,6 +88,46 @@ TEST_CASE("lockfile: package-lock v1 reads nested dependencies and package.json 
   CHECK_FALSE(find(packages, "inner", "0.2.0")->direct);
 }
 
+TEST_CASE("lockfile: packages named like the keys a package-lock reader skips are read",
+          "[lockfile]") {
+  // The reader drops integrity, resolved, engines, bin, os... of each package as it parses;
+  // packages with those names, at any level, are still packages.
+  const std::string v3 = R"({
+    "name": "demo", "lockfileVersion": 3,
+    "packages": {
+      "": {"name": "demo", "dependencies": {"os": "^0.1.0", "resolved": "1"},
+           "engines": {"node": ">=18"}},
+      "node_modules/os": {"version": "0.1.2", "resolved": "https://r.test/os.tgz",
+                          "integrity": "sha512-x", "dependencies": {"bin": "1"}},
+      "node_modules/resolved": {"version": "1.0.0", "engines": {"node": "*"}, "os": ["linux"]},
+      "node_modules/bin": {"version": "1.1.0", "bin": {"b": "cli.js"}}
+    },
+    "dependencies": {"stale": {"version": "9.9.9"}}})";
+  auto packages = read_ok(LockfileFormat::npm, v3);
+  CHECK(packages.size() == 3);
+  REQUIRE(find(packages, "os", "0.1.2"));
+  CHECK(find(packages, "os", "0.1.2")->direct);
+  REQUIRE(find(packages, "resolved", "1.0.0"));
+  CHECK(find(packages, "resolved", "1.0.0")->direct);
+  REQUIRE(find(packages, "bin", "1.1.0"));
+  CHECK_FALSE(find(packages, "bin", "1.1.0")->direct);
+
+  const std::string v1 = R"({
+    "name": "demo", "lockfileVersion": 1, "requires": true,
+    "dependencies": {
+      "os": {"version": "0.1.2", "resolved": "https://r.test/os.tgz", "requires": {"bin": "1"},
+             "dependencies": {"bin": {"version": "1.1.0", "integrity": "sha1-x",
+                                      "dependencies": {"engines": {"version": "2.0.0"}}}}},
+      "integrity": {"version": "3.0.0"}
+    }})";
+  packages = read_ok(LockfileFormat::npm, v1, R"({"dependencies": {"os": "^0.1.0"}})");
+  CHECK(packages.size() == 4);
+  CHECK(find(packages, "os", "0.1.2"));
+  CHECK(find(packages, "bin", "1.1.0"));
+  CHECK(find(packages, "engines", "2.0.0"));
+  CHECK(find(packages, "integrity", "3.0.0"));
+}
+
 TEST_CASE("lockfile: malformed package-lock.json gives file:line:col", "[lockfile]") {
   CHECK(error_of(LockfileFormat::npm, "{\n  \"packages\": {,}\n}") ==
         "the-lockfile:2:16: not valid JSON");
