@@ -177,10 +177,13 @@ TEST_CASE("shim file: the table comes back as written", "[shim]") {
   std::vector<std::string_view> value_options(
       table.value_options.begin(), table.value_options.begin() + table.value_option_count);
   CHECK(std::ranges::find(value_options, "--workspace") != value_options.end());
-  REQUIRE(parse_shim_table(shim_text_for("cargo"), table));
+  // The table's views point into the text: each text lives as long as its table is read.
+  const std::string cargo = shim_text_for("cargo");
+  REQUIRE(parse_shim_table(cargo, table));
   REQUIRE(table.option_prefix_count == 1);
   CHECK(table.option_prefixes[0] == "+");
-  REQUIRE(parse_shim_table(shim_text_for("npx"), table));
+  const std::string npx = shim_text_for("npx");
+  REQUIRE(parse_shim_table(npx, table));
   CHECK(table.always);
 }
 
