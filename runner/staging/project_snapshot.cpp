@@ -511,15 +511,26 @@ std::optional<std::int64_t> began_by_filesystem(const std::string& project,
   return std::nullopt;
 }
 
-Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits,
-                                      std::int64_t began) {
+namespace {
+
+// The project's root, opened for a snapshot, and what it is.
+Result<sandbox::UniqueFd> open_project_root(const std::string& project, struct stat& st) {
   if (project.empty() || project.front() != '/') {
     return plain_error("snapshot project: path '" + project + "' is not absolute");
   }
   auto fd = open_directory(project);
   if (!fd) return propagate(fd);
-  struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + project);
+  return fd;
+}
+
+}  // namespace
+
+Result<ProjectSnapshot> take_snapshot(const std::string& project, const SnapshotLimits& limits,
+                                      std::int64_t began) {
+  struct stat st {};
+  auto fd = open_project_root(project, st);
+  if (!fd) return propagate(fd);
   SnapshotWalker walker(project, limits, began);
   walker.set_root(st);
   if (auto walked = walker.walk(fd->get(), 0, "", 0); !walked) return propagate(walked);
@@ -545,13 +556,9 @@ bool below_any(const std::set<std::string, std::less<>>& covered, std::string_vi
 
 Result<ProjectSnapshot> snapshot_touched(const std::string& project, const ChangeList& changes,
                                          std::int64_t began, const SnapshotLimits& limits) {
-  if (project.empty() || project.front() != '/') {
-    return plain_error("snapshot project: path '" + project + "' is not absolute");
-  }
-  auto fd = open_directory(project);
-  if (!fd) return propagate(fd);
   struct stat st {};
-  if (::fstat(fd->get(), &st) != 0) return sys_error("stat " + project);
+  auto fd = open_project_root(project, st);
+  if (!fd) return propagate(fd);
   SnapshotWalker walker(project, limits, began);
   walker.record_touched_only();
   walker.set_root(st);
