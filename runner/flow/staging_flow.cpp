@@ -217,6 +217,7 @@ Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& o
 }
 
 void record_project_beside(StagedRun& staged, const std::string& project) {
+  staged.making_durable = std::async(std::launch::async, make_durable, staged.run.dir.meta_file());
   if (!staged.began) return;  // recorded before the command
   staged.reading_packages = std::async(std::launch::async, [project] {
     PackageSet packages = read_project_packages(project);
@@ -229,6 +230,9 @@ void record_project_beside(StagedRun& staged, const std::string& project) {
 }
 
 Result<void> await_project_record(StagedRun& staged, RunRecord& record) {
+  if (staged.making_durable.valid()) {
+    if (auto durable = staged.making_durable.get(); !durable) return durable;
+  }
   if (!staged.began) return {};  // recorded before the command
   if (!staged.reading_packages.valid())
     return plain_error("the project's lockfiles were not read as the run began");

@@ -44,6 +44,7 @@ struct StagedRun {
   // Unset when the filesystem cannot tell: the whole project was then recorded by stage_run.
   std::optional<std::int64_t> began;
   std::future<PackageSet> reading_packages;  // record_project_beside
+  std::future<Result<void>> making_durable;  // record_project_beside: the run's meta.json
   // Filled by stage_run, or by await_project_record and record_touched_paths.
   ProjectSnapshot snapshot;
   PackageSet packages_before;
@@ -55,13 +56,14 @@ struct StagedRun {
 // on the staging dirs.
 Result<StagedRun> stage_run(RunStore& store, RunRecord& record, const Options& options);
 
-// Starts reading the project's lockfiles as the run began in a thread of its own, beside the
-// command. Only after sandbox::launch: the sandbox is cloned with a raw clone, which must not
-// copy a lock another thread holds.
+// Starts, in threads of their own beside the command, reading the project's lockfiles as the
+// run began and making the run's first meta.json durable (its fsyncs wait for the disk, which
+// would otherwise delay the command's start). Only after sandbox::launch: the sandbox is
+// cloned with a raw clone, which must not copy a lock another thread holds.
 void record_project_beside(StagedRun& staged, const std::string& project);
 
-// Waits for that reading and keeps it in `staged`. Before anything after the command that
-// reads the lockfiles as they were.
+// Waits for both and keeps the reading in `staged`. Before anything after the command: the
+// run's record is durable before any step that a power cut could interrupt halfway.
 Result<void> await_project_record(StagedRun& staged, RunRecord& record);
 
 // After the change list: the project at the paths the run touched (snapshot_touched), saved

@@ -324,6 +324,16 @@ Result<void> copy_tree_at(int from_dir, const std::string& from_name, int to_dir
   return copy_entry(from_dir, from_name, to_dir, to_name, shown, 0);
 }
 
+namespace {
+
+// The directory holding `path`, whose entry for it a rename changes.
+std::string parent_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+}  // namespace
+
 Result<void> write_file_atomically(const std::string& path, std::string_view content,
                                    bool durable) {
   std::string temporary = path + ".tmp." + std::to_string(::getpid());
@@ -345,12 +355,14 @@ Result<void> write_file_atomically(const std::string& path, std::string_view con
     ::unlink(temporary.c_str());
     return done;
   }
-  if (durable) {
-    auto slash = path.rfind('/');
-    return fsync_directory(slash == std::string::npos ? "."
-                                                      : (slash == 0 ? "/" : path.substr(0, slash)));
-  }
-  return {};
+  return durable ? fsync_directory(parent_of(path)) : Result<void>{};
+}
+
+Result<void> make_durable(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_error("open " + path + " to fsync it");
+  if (::fsync(fd.get()) != 0) return sys_error("fsync " + path);
+  return fsync_directory(parent_of(path));
 }
 
 Result<std::string> read_whole_file(int fd, std::size_t max_bytes, const std::string& shown) {

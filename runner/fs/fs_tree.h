@@ -110,6 +110,10 @@ Result<void> copy_tree_at(int from_dir, const std::string& from_name, int to_dir
 // old or the new file, never a part. `durable` adds fsync of the file and its directory.
 Result<void> write_file_atomically(const std::string& path, std::string_view content, bool durable);
 
+// fsync of an existing file and of its directory: what `durable` adds, done later (a file
+// written without it survives the process, not a power cut, until this returns).
+Result<void> make_durable(const std::string& path);
+
 // The whole of an open regular file, refusing one larger than `max_bytes` (also when it
 // grows while being read). `shown` names it in errors.
 Result<std::string> read_whole_file(int fd, std::size_t max_bytes, const std::string& shown);

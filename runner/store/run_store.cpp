@@ -329,7 +329,7 @@ Result<StoredRun> RunStore::create_run(const std::string& run_id, RunMeta meta) 
   meta.staging = run.staging;
   meta.copy_promotion = choice->copy_promotion;
   meta.staging_note = choice->note;
-  if (auto saved = save_meta(run, meta); !saved) return propagate(saved);
+  if (auto saved = save_meta(run, meta, /*durable=*/false); !saved) return propagate(saved);
   return StoredRun{run, std::move(meta)};
 }
 
@@ -352,8 +352,8 @@ Result<StoredRun> RunStore::load_run(const std::string& run_id) const {
   return StoredRun{run, std::move(*meta)};
 }
 
-Result<void> RunStore::save_meta(const RunDir& run, const RunMeta& meta) const {
-  return write_file_atomically(run.meta_file(), meta_to_json(meta).dump(1), /*durable=*/true);
+Result<void> RunStore::save_meta(const RunDir& run, const RunMeta& meta, bool durable) const {
+  return write_file_atomically(run.meta_file(), meta_to_json(meta).dump(1), durable);
 }
 
 Result<std::vector<RunSummary>> RunStore::list_runs() const {

@@ -164,10 +164,12 @@ class RunStore {
   // Makes the run's directories (staging chosen as above) and writes meta.json. `meta`
   // supplies project, command and created_at; id and staging fields are filled in. The
   // upper dir gets the project root's permission bits, since the overlay's root shows them.
+  // meta.json is not yet durable: the caller makes it so (make_durable) while the sandbox
+  // starts, and before anything after the command, rather than waiting for the disk first.
   Result<StoredRun> create_run(const std::string& run_id, RunMeta meta);
 
   Result<StoredRun> load_run(const std::string& run_id) const;
-  Result<void> save_meta(const RunDir& run, const RunMeta& meta) const;
+  Result<void> save_meta(const RunDir& run, const RunMeta& meta, bool durable = true) const;
   // Newest first. Runs whose meta.json cannot be read are skipped.
   Result<std::vector<RunSummary>> list_runs() const;
 

@@ -417,6 +417,19 @@ TEST_CASE("run store: the judging a run used is kept in meta.json, absent in old
   CHECK(loaded->meta.judging->dependency_manifests == std::vector<std::string>{"package.json"});
 }
 
+TEST_CASE("run store: a new run's meta.json reads at once and is made durable afterwards") {
+  Store s;
+  auto run = s.create("r-durable");
+  // Written before the sandbox starts, without waiting for the disk: readable at once.
+  auto loaded = s.store.load_run("r-durable");
+  REQUIRE(loaded);
+  CHECK(loaded->meta.run_id == "r-durable");
+  CHECK(make_durable(run.dir.meta_file()));
+  auto missing = make_durable(run.dir.path + "/no-such-file");
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error().message(), Catch::Contains(run.dir.path + "/no-such-file"));
+}
+
 TEST_CASE("run store: the moment a run began by the project's filesystem is kept in meta.json") {
   Store s;
   auto run = s.create("r-began");
