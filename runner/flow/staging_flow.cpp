@@ -112,7 +112,10 @@ void keep_for_later(RunRecord& record, const std::string& run_id) {
   next.push_back("safeinstall discard " + run_id + "   (throw them away)");
 }
 
-void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& record) {
+// `durable` unless the run staged nothing: then no later step depends on meta.json, and a
+// power cut can only leave the run as it began (made durable beside the command).
+void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& record,
+                  bool durable = true) {
   staged.run.meta.direct_dirs = direct_dir_names(*record.plan);
   staged.run.meta.local_dependencies = record.plan->local_dependencies;
   staged.run.meta.verdict = std::string(to_string(record.verdict));
@@ -123,7 +126,7 @@ void save_outcome(const RunStore& store, StagedRun& staged, const RunRecord& rec
       RunJudging{record.plan->expected_writes.patterns(), protected_paths().patterns(),
                  record.plan->dependency_manifests};
   staged.run.meta.began_ns = staged.began;
-  if (auto saved = store.save_meta(staged.run.dir, staged.run.meta); !saved)
+  if (auto saved = store.save_meta(staged.run.dir, staged.run.meta, durable); !saved)
     tell(saved.error().message());
 }
 
@@ -482,8 +485,9 @@ int settle(RunRecord& record, StagedRun& staged, const Verdict& verdict, const R
       keep_for_later(record, id);
     }
   }
-  save_outcome(store, staged, record);
-  if (record.verdict == VerdictKind::failed && record.staging->changes.changes.empty())
+  bool staged_nothing = record.staging->changes.changes.empty();
+  save_outcome(store, staged, record, /*durable=*/!staged_nothing);
+  if (record.verdict == VerdictKind::failed && staged_nothing)
     discard_empty_run(record, staged, store);
   return exit;
 }
