@@ -62,7 +62,15 @@ work=""
 remove_work_dir() {
   if [ -n "$work" ] && [ -d "$work" ]; then
     echo "$BENCH_NAME: removing $work" >&2
-    rm -rf -- "$work"
+    # safeinstall's detached remover may still be emptying the state dir's trash: it moves
+    # and deletes entries under rm's feet, so try again until nothing is left.
+    local tries
+    for tries in 1 2 3 4 5 6 7 8 9 10; do
+      rm -rf -- "$work" 2>/dev/null
+      [ -e "$work" ] || return 0
+      sleep 1
+    done
+    echo "$BENCH_NAME: WARNING: $work could not be removed" >&2
   fi
 }
 make_work_dir() { # DIR PREFIX
