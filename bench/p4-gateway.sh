@@ -10,7 +10,8 @@
 #                fake address -> transparent relay)
 #
 # 1. throughput of one 1 GiB download (curl's own speed_download, so sandbox set-up is not
-#    counted): the median of the per-round gateway/direct ratios. Goal >= 0.9.
+#    counted): the median of the per-round gateway/direct ratios, and the lowest round.
+#    Goal >= 0.95 in every round.
 #    On bare loopback this is a CPU race: direct is two processes copying, the gateway path
 #    adds a third and a second TCP connection on a machine with few cores. So it is measured
 #    twice: on bare loopback (the worst case), and with the server behind a link of
@@ -18,10 +19,15 @@
 #    are shaped alike, the sandbox's own loopback is not), as a registry on a network is.
 # 2. connection set-up: 1,000 sequential requests for an empty body, each on a new connection
 #    (Connection: close) in one curl process; the median of curl's time_total, gateway/direct.
+#    Goal <= 1.5. Also the supervisor's CPU time per request: each request waits for all of it
+#    (the recorded connect, the accept, the second connection, both relays), so it is the
+#    floor of the difference between the two.
 # 3. the gateway's peak RSS during the 1 GiB runs: VmHWM of the safeinstall process (the
 #    supervisor, which serves the gateway; `ip netns exec` execs it, so $! is its pid), sampled
 #    until it exits. The sandbox's processes (curl) are separate processes and not counted.
-#    Goal <= 16 MiB. Also its CPU time (utime + stime of that process) per GiB.
+#    Goal <= 16 MiB. Also its CPU time (utime + stime of that process) per GiB, and how long
+#    it waited, runnable, for a CPU (/proc/<pid>/schedstat): on a loaded machine the relay is
+#    rarely waiting on a socket, it is waiting for its turn.
 #
 # The sandbox reaches 127.0.0.1 only because it is allowed exactly: --allow-host bench.test:80
 # --allow-host 127.0.0.1:80 (loopback is refused as private-address otherwise).
@@ -105,11 +111,12 @@ GATEWAY=()
 gateway() { "${GATEWAY[@]}" "$@"; }
 
 # Runs "$@" (which must exec safeinstall: `ip netns exec` does) in the background, sampling
-# that process every 20 ms until it exits; prints "<peak VmHWM KiB> <CPU ticks used>" (the
-# last sample of utime + stime). Its stdout goes to $work/sampled.out. Fails when it does.
+# that process every 20 ms until it exits; prints "<peak VmHWM KiB> <CPU ticks used> <ms
+# waited for a CPU>" (the last samples of utime + stime and of schedstat's run-queue wait).
+# Its stdout goes to $work/sampled.out. Fails when it does.
 run_sampled() {
   (exec "$@" >"$work/sampled.out") &
-  local pid=$! peak=0 ticks=0 hwm now comm seen=""
+  local pid=$! peak=0 ticks=0 waited=0 hwm now queued comm seen=""
   while kill -0 "$pid" 2>/dev/null; do
     comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
     if [ "$comm" = "$SUPERVISOR_COMM" ]; then
@@ -119,19 +126,22 @@ run_sampled() {
       # Fields after "pid (comm) ": state is the 1st, utime the 12th, stime the 13th.
       now=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
       if [ -n "$now" ]; then ticks=$now; fi
+      queued=$(awk '{printf "%d", $2 / 1e6}' "/proc/$pid/schedstat" 2>/dev/null || true)
+      if [ -n "$queued" ]; then waited=$queued; fi
     fi
     sleep 0.02
   done
   wait "$pid" || die "'$*' failed"
   [ -n "$seen" ] || die "never saw process $pid as $SUPERVISOR_COMM"
-  echo "$peak $ticks"
+  echo "$peak $ticks $waited"
 }
 
-# One download of $BYTES: prints "<bytes/s> <peak KiB> <supervisor CPU ticks>" (0 0 direct).
+# One download of $BYTES: prints "<bytes/s> <peak KiB> <supervisor CPU ticks> <supervisor ms
+# waited for a CPU>" (0 0 0 direct).
 download() {
   local way=$1 url_direct="http://127.0.0.1/blob/$BYTES" url="http://bench.test/blob/$BYTES"
   local curl_args=(-sS -o /dev/null -w '%{speed_download} %{size_download}\n')
-  local sampled="0 0" speed size
+  local sampled="0 0 0" speed size
   case "$way" in
     direct) in_ns curl "${curl_args[@]}" "$url_direct" >"$work/sampled.out" ;;
     proxy) sampled=$(run_sampled "${GATEWAY[@]}" curl "${curl_args[@]}" "$url") ;;
@@ -143,23 +153,29 @@ download() {
 }
 
 # $REQUESTS requests on fresh connections: prints the median of curl's time_total per request
-# (s); the median, because on a shared machine a few requests stall for a scheduler tick.
+# (s) -- the median, because on a shared machine a few requests stall for a scheduler tick --
+# then "<peak KiB> <supervisor CPU ticks> <supervisor ms waited for a CPU>" (0 0 0 direct).
 setup_cost() {
   local way=$1
   local curl_args=(-sS -H 'Connection: close' -w '%{time_total}\n')
-  local range="[1-$REQUESTS]"
+  local range="[1-$REQUESTS]" sampled="0 0 0"
   case "$way" in
-    direct) in_ns curl "${curl_args[@]}" "http://127.0.0.1/blob/0?$range" >"$work/setup.out" ;;
-    proxy) gateway curl "${curl_args[@]}" "http://bench.test/blob/0?$range" >"$work/setup.out" ;;
+    direct) in_ns curl "${curl_args[@]}" "http://127.0.0.1/blob/0?$range" >"$work/sampled.out" ;;
+    proxy)
+      sampled=$(run_sampled "${GATEWAY[@]}" curl "${curl_args[@]}" \
+        "http://bench.test/blob/0?$range")
+      ;;
     transparent)
-      gateway curl --noproxy '*' "${curl_args[@]}" "http://bench.test/blob/0?$range" \
-        >"$work/setup.out"
+      sampled=$(run_sampled "${GATEWAY[@]}" curl --noproxy '*' "${curl_args[@]}" \
+        "http://bench.test/blob/0?$range")
       ;;
   esac
-  local count
-  count=$(wc -l <"$work/setup.out")
+  local count median
+  count=$(wc -l <"$work/sampled.out")
   [ "$count" -eq "$REQUESTS" ] || die "$way: $count of $REQUESTS requests answered"
-  sort -g "$work/setup.out" | awk '{v[NR] = $1} END {printf "%.6f\n", v[int((NR + 1) / 2)]}'
+  median=$(sort -g "$work/sampled.out" |
+    awk '{v[NR] = $1} END {printf "%.6f", v[int((NR + 1) / 2)]}')
+  echo "$median $sampled"
 }
 
 # The gateway's own record of a set-up run: one outbound connection per request.
@@ -211,7 +227,7 @@ main() {
   for round in $(seq 1 "$ROUNDS"); do
     for way in direct proxy transparent; do
       result=$(setup_cost "$way")
-      echo "$round setup $way $result 0 0" >>"$rows"
+      echo "$round setup $way $result" >>"$rows"
       if [ "$way" != direct ]; then check_connections "$way"; fi
     done
     echo "p4-gateway: round $round/$ROUNDS: set-up done" >&2
@@ -234,10 +250,11 @@ import json, os, statistics, sys
 
 rows_path, out_path = sys.argv[1], sys.argv[2]
 size, requests, link_rate = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-data = {}  # (kind, way) -> {round: (value, peak KiB, CPU ticks)}
+data = {}  # (kind, way) -> {round: (value, peak KiB, CPU ticks, ms waited for a CPU)}
 for line in open(rows_path):
-    rnd, kind, way, value, peak, ticks = line.split()
-    data.setdefault((kind, way), {})[int(rnd)] = (float(value), int(peak), int(ticks))
+    rnd, kind, way, value, peak, ticks, waited = line.split()
+    data.setdefault((kind, way), {})[int(rnd)] = (float(value), int(peak), int(ticks),
+                                                  int(waited))
 GATEWAY = ("proxy", "transparent")
 
 def ratios(kind, way):
@@ -261,6 +278,11 @@ downloads = [v for (kind, _), by in data.items() if kind in ("throughput", "link
 peak_kib = max(v[1] for v in downloads)
 tick = os.sysconf("SC_CLK_TCK")
 cpu_per_gib = {w: median_value("throughput", w, 2) / tick / (size / 2**30) for w in GATEWAY}
+wait_per_gib = {w: median_value("throughput", w, 3) / 1e3 / (size / 2**30) for w in GATEWAY}
+# Per request, in ms: the supervisor's CPU time, and its time runnable without a CPU.
+setup_cpu_ms = {w: median_value("setup", w, 2) / tick * 1e3 / requests for w in GATEWAY}
+setup_wait_ms = {w: median_value("setup", w, 3) / requests for w in GATEWAY}
+lowest = {w: min(tp[w]) for w in GATEWAY}
 speeds = {w: median_value("throughput", w) for w in ("direct",) + GATEWAY}
 link_speeds = {w: median_value("link", w) for w in ("direct",) + GATEWAY} if has_link else {}
 setup_ms = {w: median_value("setup", w) * 1e3 for w in ("direct",) + GATEWAY}
@@ -271,6 +293,8 @@ json.dump({
     "link_ratio": link_med, "link_round_ratios": link,
     "setup_ms_per_request": setup_ms, "setup_ratio": su_med, "setup_round_ratios": su,
     "gateway_peak_rss_kib": peak_kib, "gateway_cpu_s_per_gib": cpu_per_gib,
+    "gateway_cpu_wait_s_per_gib": wait_per_gib, "setup_gateway_cpu_ms_per_request": setup_cpu_ms,
+    "setup_gateway_cpu_wait_ms_per_request": setup_wait_ms,
 }, open(out_path, "w"), indent=2)
 
 gib = lambda b: b / 2**30
@@ -278,24 +302,31 @@ fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
 print(f"P4 detail: loopback direct {gib(speeds['direct']):.2f} GiB/s, proxy "
       f"{gib(speeds['proxy']):.2f}, transparent {gib(speeds['transparent']):.2f} (medians of "
       f"{len(tp['proxy'])} rounds of {gib(size):.2f} GiB); supervisor CPU per GiB: proxy "
-      f"{cpu_per_gib['proxy']:.2f} s, transparent {cpu_per_gib['transparent']:.2f} s")
+      f"{cpu_per_gib['proxy']:.2f} s, transparent {cpu_per_gib['transparent']:.2f} s, and "
+      f"waiting for a CPU: proxy {wait_per_gib['proxy']:.2f} s, transparent "
+      f"{wait_per_gib['transparent']:.2f} s")
 if has_link:
     print(f"P4 detail: {link_rate} link direct {gib(link_speeds['direct']):.2f} GiB/s, proxy "
           f"{gib(link_speeds['proxy']):.2f}, transparent {gib(link_speeds['transparent']):.2f}")
 print(f"P4 detail: per request direct {setup_ms['direct']:.3f} ms, proxy "
-      f"{setup_ms['proxy']:.3f} ms, transparent {setup_ms['transparent']:.3f} ms")
+      f"{setup_ms['proxy']:.3f} ms, transparent {setup_ms['transparent']:.3f} ms; supervisor "
+      f"CPU per request: proxy {setup_cpu_ms['proxy']:.3f} ms, transparent "
+      f"{setup_cpu_ms['transparent']:.3f} ms, and waiting for a CPU: proxy "
+      f"{setup_wait_ms['proxy']:.3f} ms, transparent {setup_wait_ms['transparent']:.3f} ms")
 print(f"P4 rounds: loopback proxy {fmt(tp['proxy'])}; transparent {fmt(tp['transparent'])}"
       + (f"; link proxy {fmt(link['proxy'])}; transparent {fmt(link['transparent'])}"
          if has_link else "") +
       f"; set-up proxy {fmt(su['proxy'])}; transparent {fmt(su['transparent'])}")
 met = lambda ok: "met" if ok else "missed"
 line = (f"P4 throughput: proxy {tp_med['proxy']:.2f}, transparent {tp_med['transparent']:.2f} "
-        f"on bare loopback (goal >= 0.9, {met(min(tp_med.values()) >= 0.9)})")
+        f"on bare loopback, lowest rounds {lowest['proxy']:.2f} and {lowest['transparent']:.2f} "
+        f"(goal >= 0.95 in every round, {met(min(lowest.values()) >= 0.95)})")
 if has_link:
     line += (f"; behind a {link_rate} link proxy {link_med['proxy']:.2f}, transparent "
-             f"{link_med['transparent']:.2f} ({met(min(link_med.values()) >= 0.9)})")
+             f"{link_med['transparent']:.2f} ({met(min(link_med.values()) >= 0.95)})")
 line += (f"; setup {requests} requests: proxy {su_med['proxy']:.1f}x direct, transparent "
-         f"{su_med['transparent']:.1f}x direct; gateway peak RSS {peak_kib / 1024:.1f} MiB "
+         f"{su_med['transparent']:.1f}x direct (goal <= 1.5, "
+         f"{met(max(su_med.values()) <= 1.5)}); gateway peak RSS {peak_kib / 1024:.1f} MiB "
          f"(goal <= 16 MiB, {met(peak_kib <= 16 * 1024)})")
 print(line)
 PY

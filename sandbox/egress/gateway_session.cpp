@@ -35,7 +35,8 @@ void GatewaySession::start(std::shared_ptr<GatewaySession> session) {
 void GatewaySession::close() {
   closed_ = true;
   boost::system::error_code ignored;
-  client_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  // close(2) alone sends the FIN (or the reset, with unread bytes) that a shutdown before
+  // it would: nothing else holds these descriptors.
   client_.close(ignored);
   upstream_.close(ignored);
   watchdog_.cancel();
@@ -50,13 +51,20 @@ std::uint16_t GatewaySession::local_port() const {
 void GatewaySession::set_deadline(std::chrono::milliseconds limit) {
   idle_limit_ = std::chrono::milliseconds{0};
   deadline_ = std::chrono::steady_clock::now() + limit;
-  watchdog_.cancel();  // re-evaluate: the new deadline may be sooner
+  rearm_if_sooner(deadline_);
 }
 
 void GatewaySession::set_idle_timeout(std::chrono::milliseconds limit) {
   idle_limit_ = limit;
   activity_.touch();
-  watchdog_.cancel();
+  rearm_if_sooner(activity_.last + idle_limit_);
+}
+
+// A later due time needs no wake-up now: the watchdog re-reads the limits when its current
+// timer fires and waits on. Only a sooner one must interrupt the wait. (A session sets its
+// limits several times per request; each needless wake-up was a turn of the event loop.)
+void GatewaySession::rearm_if_sooner(std::chrono::steady_clock::time_point due) {
+  if (due < armed_for_) watchdog_.cancel();
 }
 
 asio::awaitable<void> GatewaySession::run_then_finish(
@@ -78,7 +86,9 @@ asio::awaitable<void> GatewaySession::watch([[maybe_unused]] std::shared_ptr<Gat
       co_return;
     }
     watchdog_.expires_at(due);
+    armed_for_ = due;
     co_await watchdog_.async_wait(kNoThrow);
+    armed_for_ = std::chrono::steady_clock::time_point::max();
   }
 }
 

@@ -50,6 +50,7 @@ class GatewaySession : public std::enable_shared_from_this<GatewaySession> {
  private:
   boost::asio::awaitable<void> run_then_finish(std::shared_ptr<GatewaySession> self);
   boost::asio::awaitable<void> watch(std::shared_ptr<GatewaySession> self);
+  void rearm_if_sooner(std::chrono::steady_clock::time_point due);
 
   std::shared_ptr<GatewayState> state_;
   boost::asio::ip::tcp::socket client_;
@@ -58,6 +59,8 @@ class GatewaySession : public std::enable_shared_from_this<GatewaySession> {
   boost::asio::steady_timer watchdog_;
   std::chrono::steady_clock::time_point deadline_;
   std::chrono::milliseconds idle_limit_{0};  // 0: the fixed deadline applies
+  // When the watchdog's timer fires; max() while it is not waiting.
+  std::chrono::steady_clock::time_point armed_for_ = std::chrono::steady_clock::time_point::max();
   bool closed_ = false;
   bool finished_ = false;
 };

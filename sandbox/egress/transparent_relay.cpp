@@ -14,15 +14,22 @@ namespace {
 namespace beast = boost::beast;
 constexpr std::size_t kReadStep = 4096;
 
-// The IPv4 address the client dialled, also when the listener is dual-stack.
-std::optional<asio::ip::address_v4> dialled_address(const tcp::socket& socket) {
+// What the client dialled: the listener's port, and the IPv4 address also when the
+// listener is dual-stack. One getsockname(2) for both.
+struct Dialled {
+  std::optional<asio::ip::address_v4> address;
+  std::uint16_t port = 0;
+};
+
+Dialled dialled(const tcp::socket& socket) {
   boost::system::error_code ec;
-  auto address = socket.local_endpoint(ec).address();
-  if (ec) return std::nullopt;
-  if (address.is_v4()) return address.to_v4();
+  auto endpoint = socket.local_endpoint(ec);
+  if (ec) return {};
+  auto address = endpoint.address();
+  if (address.is_v4()) return {address.to_v4(), endpoint.port()};
   if (address.to_v6().is_v4_mapped())
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-  return std::nullopt;
+    return {asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()), endpoint.port()};
+  return {std::nullopt, endpoint.port()};
 }
 
 class TransparentSession final : public GatewaySession {
@@ -32,8 +39,7 @@ class TransparentSession final : public GatewaySession {
 
  private:
   asio::awaitable<void> run() override {
-    const std::uint16_t port = local_port();
-    auto address = dialled_address(client());
+    const auto [address, port] = dialled(client());
     auto name = address ? state().fake_addresses.name_for(*address) : std::nullopt;
     if (!name) {
       // Not an address the DNS stub handed out: the client made it up or kept it from

@@ -608,6 +608,40 @@ TEST_CASE("byte counts match what was transferred, over keep-alive, with uploads
   CHECK(list_size(run, "refused") == 0);
 }
 
+TEST_CASE("many new connections in a row through the gateway are each recorded", "[egress]") {
+  Who who = both_users();
+  SKIP_UNLESS_EGRESS(who);
+  // Each request on a connection of its own, as a client that does not keep connections
+  // alive makes them: every one passes the recorded connect and the gateway's accept.
+  const std::string way = GENERATE(as<std::string>{}, "proxy", "transparent");
+  INFO("via " << way);
+  constexpr int kRequests = 100;
+  Egress e(who);
+  const auto& net = e.net();
+  const std::string options = way == "transparent" ? "--noproxy '*' " : "";
+  auto run = e.shell("curl " + options +
+                         "-sS --max-time 60 -H 'Connection: close' -o /dev/null "
+                         "-w '%{http_code}\\n' 'http://registry.test/blob/10?[1-" +
+                         std::to_string(kRequests) + "]'",
+                     {"registry.test:80"});
+  INFO(e.logs());
+  CHECK(run.exit_code() == 0);
+  auto codes = lines_of(run.result.out);
+  CHECK(codes.size() == kRequests);
+  CHECK(std::ranges::count(codes, std::string("200")) == kRequests);
+
+  REQUIRE(net.wait_for_log(Log::Registry, "GET /blob/10?" + std::to_string(kRequests) + " in="));
+  Served served = served_by_registry(net, FakeInternet::kWorldAddress, 80);
+  CHECK(served.connections == kRequests);
+  auto entry = contacted(run, "registry.test", 80, way);
+  REQUIRE(entry);
+  CHECK(field(entry, "connections") == kRequests);
+  CHECK(field(entry, "bytes_sent") == served.in);
+  CHECK(field(entry, "bytes_received") == served.out);
+  CHECK(list_size(run, "contacted") == 1);
+  CHECK(list_size(run, "refused") == 0);
+}
+
 TEST_CASE("npm view against the real registry through the gateway (opt-in)", "[egress][real]") {
   const char* opt_in = std::getenv("SAFEINSTALL_TEST_REAL_REGISTRY");
   if (opt_in == nullptr || std::string(opt_in) != "1") {

@@ -179,7 +179,11 @@ class World {
       }
       beast::http::response<beast::http::string_body> response{beast::http::status::ok,
                                                                request.version()};
-      if (target.starts_with("/size/")) {
+      if (target.starts_with("/slow/")) {  // answers after that many milliseconds
+        asio::steady_timer delay(io_, std::chrono::milliseconds(std::stoul(target.substr(6))));
+        co_await delay.async_wait(kNoThrow);
+        response.body() = "slow hello";
+      } else if (target.starts_with("/size/")) {
         response.body() = std::string(std::stoul(target.substr(6)), 'x');
       } else if (target == "/echo") {
         response.body() = request.body();
@@ -591,13 +595,23 @@ TEST_CASE("egress gateway: transparent relay by fake address, with SNI and Host 
   }
 }
 
-TEST_CASE("egress gateway: transparent TLS bytes are counted exactly") {
+// registry.test served by the origin, allowed, and reachable both through the proxy and by
+// the fake address its name was given by the stub (127.77.0.1).
+struct FakeAddressWorld {
+  FakeAddressWorld() {
+    REQUIRE(resolve_through_stub(gateway.dns_udp_port, "registry.test") == "127.77.0.1");
+  }
   World world;
-  const auto origin_port = world.origin_port();
-  auto port = port_text(origin_port);
-  Gateway gateway({"registry.test:" + port, "127.0.0.1:" + port},
-                  pinned({{"registry.test", {"127.0.0.1"}}}), {{"127.77.0.1", origin_port}});
-  REQUIRE(resolve_through_stub(gateway.dns_udp_port, "registry.test") == "127.77.0.1");
+  const std::uint16_t origin_port = world.origin_port();
+  const std::string port = port_text(origin_port);
+  Gateway gateway{{"registry.test:" + port, "127.0.0.1:" + port},
+                  pinned({{"registry.test", {"127.0.0.1"}}}),
+                  {{"127.77.0.1", origin_port}}};
+};
+
+TEST_CASE("egress gateway: transparent TLS bytes are counted exactly") {
+  FakeAddressWorld fixture;
+  auto& [world, origin_port, port, gateway] = fixture;
   auto hello = egress_test::client_hello("registry.test");
   std::string more(70000, 'z');
   {
@@ -719,6 +733,106 @@ TEST_CASE("egress gateway: idle connections are closed") {
   tunnel.read_all(&eof);
   CHECK(eof);
   CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(gateway.settle());
+}
+
+TEST_CASE("egress gateway: many new connections in a row are each relayed and recorded") {
+  FakeAddressWorld fixture;
+  auto& [world, origin_port, port, gateway] = fixture;
+  constexpr int kEach = 150;
+  const std::string close = "\r\nConnection: close\r\n\r\n";
+  for (int i = 0; i < kEach; ++i) {
+    Client proxied("127.0.0.1", gateway.proxy_port);
+    REQUIRE(proxied.send("GET http://registry.test:" + port + "/hello?" + std::to_string(i) +
+                         " HTTP/1.1\r\nHost: registry.test" + close));
+    REQUIRE(read_response(proxied).body == "hello from origin");
+    Client transparent("127.77.0.1", origin_port);
+    REQUIRE(transparent.send("GET /hello?" + std::to_string(i) +
+                             " HTTP/1.1\r\nHost: registry.test:" + port + close));
+    REQUIRE(read_response(transparent).body == "hello from origin");
+  }
+  REQUIRE(gateway.settle());
+  CHECK(world.origin_connections() == 2 * kEach);
+  auto record = gateway.record();
+  std::map<Via, std::uint64_t> connections;
+  for (const auto& entry : record.contacted) {
+    CHECK(entry.host == "registry.test");
+    connections[entry.via] += entry.connections;
+  }
+  CHECK(connections[Via::Proxy] == kEach);
+  CHECK(connections[Via::Transparent] == kEach);
+  CHECK(record.refused.empty());
+}
+
+TEST_CASE("egress gateway: clients that leave early contact nothing and hold no session") {
+  FakeAddressWorld fixture;
+  auto& [world, origin_port, port, gateway] = fixture;
+  {
+    Client half_head("127.0.0.1", gateway.proxy_port);
+    REQUIRE(half_head.send("GET http://registry.test:" + port + "/hel"));
+  }
+  { Client silent("127.77.0.1", origin_port); }
+  {
+    Client half_hello("127.77.0.1", origin_port);
+    auto hello = egress_test::client_hello("registry.test");
+    hello.resize(hello.size() / 2);
+    REQUIRE(half_hello.send(hello));
+  }
+  REQUIRE(gateway.settle());
+  CHECK(world.origin_connections() == 0);
+  auto record = gateway.record();
+  CHECK(record.contacted.empty());
+  // The cut-off head is recorded as malformed; the silent and the cut-off TLS client leave
+  // nothing to record.
+  REQUIRE(record.refused.size() == 1);
+  CHECK(record.refused.front().reason == RefusalReason::Malformed);
+
+  // One that leaves while its answer is on the way: the origin was contacted (and that is
+  // recorded); the gateway lets the connection go and serves the next client.
+  {
+    Client impatient("127.0.0.1", gateway.proxy_port);
+    REQUIRE(impatient.send("GET http://registry.test:" + port +
+                           "/slow/200 HTTP/1.1\r\nHost: registry.test\r\n\r\n"));
+    REQUIRE(eventually([&] { return world.origin_connections() == 1; }));
+  }
+  Client next("127.0.0.1", gateway.proxy_port);
+  REQUIRE(next.send("GET http://registry.test:" + port +
+                    "/hello HTTP/1.1\r\nHost: registry.test\r\nConnection: close\r\n\r\n"));
+  CHECK(read_response(next).body == "hello from origin");
+  REQUIRE(gateway.settle());
+  auto* entry = find_entry(gateway.record().contacted, "registry.test");
+  REQUIRE(entry != nullptr);
+  CHECK(entry->connections == 2);
+}
+
+// The session's limits change as it goes (the head's deadline, the connect's, then the idle
+// timeout): a later limit must not end it at an earlier one's time, a sooner one must.
+TEST_CASE("egress gateway: a slow origin is waited for while the idle timeout allows") {
+  World world;
+  auto port = port_text(world.origin_port());
+  GatewayOptions options = pinned({{"registry.test", {"127.0.0.1"}}});
+  options.request_head_timeout = 300ms;
+  options.connect_timeout = 150ms;
+  options.idle_timeout = 1500ms;
+  Gateway gateway({"registry.test:" + port, "127.0.0.1:" + port}, options);
+
+  Client client("127.0.0.1", gateway.proxy_port);
+  REQUIRE(client.send("GET http://registry.test:" + port +
+                      "/slow/800 HTTP/1.1\r\nHost: registry.test\r\n\r\n"));
+  auto slow = read_response(client);
+  CHECK(slow.status == 200);
+  CHECK(slow.body == "slow hello");
+
+  // Slower than the idle timeout: the connection ends without an answer, at about that time.
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(client.send("GET http://registry.test:" + port +
+                      "/slow/4000 HTTP/1.1\r\nHost: registry.test\r\n\r\n"));
+  bool eof = false;
+  CHECK(client.read_all(&eof).empty());
+  CHECK(eof);
+  auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= 1400ms);
+  CHECK(waited < 3500ms);
   CHECK(gateway.settle());
 }
 
