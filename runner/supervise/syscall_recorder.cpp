@@ -55,14 +55,16 @@ LifecycleEnv read_lifecycle_env(const ProcessMemory& memory, std::uint64_t envp)
       {"npm_lifecycle_event=", &LifecycleEnv::event},
   }};
   auto pointers = memory.pointer_array_at(envp, kMaxEnv);
-  // Each variable's first bytes in one read, not one read per variable.
-  auto heads = memory.heads_at(pointers, 4);
+  // Each variable's first bytes in one read, not one read per variable: as many as the
+  // longest prefix wanted, to tell the wanted ones from the rest (npm gives its scripts dozens
+  // of npm_config_* variables). Only a wanted one is read whole.
+  constexpr std::size_t kLongestPrefix = 20;
+  auto heads = memory.prefixes_at(pointers, kLongestPrefix);
   for (std::size_t i = 0; i < pointers.size(); ++i) {
-    if (heads[i] != "npm_") continue;
-    auto text = memory.string_at(pointers[i], 1024);
-    if (!text) continue;
     for (const auto& [prefix, field] : kWanted) {
-      if (text->starts_with(prefix)) env.*field = text->substr(prefix.size());
+      if (!heads[i].starts_with(prefix)) continue;
+      auto text = memory.string_at(pointers[i], 1024);
+      if (text && text->starts_with(prefix)) env.*field = text->substr(prefix.size());
     }
   }
   return env;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 
 namespace safeinstall::sandbox {
 namespace {
@@ -16,22 +17,29 @@ constexpr std::size_t kMaxIovecs = 1024;
 }  // namespace
 
 std::size_t ProcessMemory::read_some(std::uint64_t address, char* into, std::size_t size) const {
+  // The remote range is cut at page ends, in one call: a transfer stops at the first segment
+  // it cannot read, so what it returns ends where the readable pages do (process_vm_readv
+  // may fail a whole segment that crosses into an unmapped page).
+  constexpr std::size_t kPagesPerCall = 16;
   std::size_t done = 0;
   while (done < size) {
-    // One page at a time: process_vm_readv fails a whole segment that crosses into an
-    // unmapped page, and a string may end just before one.
-    std::uint64_t at = address + done;
-    std::size_t chunk = std::min<std::uint64_t>(size - done, kPage - at % kPage);
+    std::array<struct iovec, kPagesPerCall> remote{};
+    std::size_t count = 0;
+    std::size_t planned = 0;
+    for (std::uint64_t at = address + done; count < remote.size() && done + planned < size;
+         ++count) {
+      std::size_t chunk = std::min<std::uint64_t>(size - done - planned, kPage - at % kPage);
+      remote[count] = {reinterpret_cast<void*>(at), chunk};
+      planned += chunk;
+      at += chunk;
+    }
     struct iovec local {
-      into + done, chunk
+      into + done, planned
     };
-    struct iovec remote {
-      reinterpret_cast<void*>(at), chunk
-    };
-    ssize_t n = ::process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+    ssize_t n = ::process_vm_readv(pid_, &local, 1, remote.data(), count, 0);
     if (n <= 0) break;
     done += static_cast<std::size_t>(n);
-    if (static_cast<std::size_t>(n) < chunk) break;
+    if (static_cast<std::size_t>(n) < planned) break;
   }
   return done;
 }
@@ -91,41 +99,72 @@ std::vector<std::uint64_t> ProcessMemory::pointer_array_at(std::uint64_t address
   return pointers;
 }
 
-std::vector<std::string> ProcessMemory::heads_at(std::span<const std::uint64_t> addresses,
-                                                 std::size_t size) const {
-  std::vector<std::string> heads(addresses.size());
-  std::vector<char> buffer(addresses.size() * size);
+std::vector<std::string> ProcessMemory::prefixes_at(std::span<const std::uint64_t> addresses,
+                                                    std::size_t size) const {
+  std::vector<std::string> prefixes(addresses.size());
+  std::vector<char> buffer;
   std::vector<struct iovec> remote;
+  std::vector<std::size_t> owner;  // the address each segment belongs to
   std::size_t next = 0;
   while (next < addresses.size()) {
-    std::size_t batch = std::min(addresses.size() - next, kMaxIovecs);
+    // As many addresses as fit one call, each cut at page ends (read_some says why).
     remote.clear();
-    for (std::size_t k = 0; k < batch; ++k)
-      remote.push_back({reinterpret_cast<void*>(addresses[next + k]), size});
-    struct iovec local {
-      buffer.data() + next* size, batch* size
-    };
-    ssize_t n = ::process_vm_readv(pid_, &local, 1, remote.data(), batch, 0);
-    // A transfer stops at the first address it cannot read: keep the whole heads before it,
-    // try that one alone, go on after it.
-    std::size_t whole = n > 0 ? static_cast<std::size_t>(n) / size : 0;
-    for (std::size_t k = 0; k < whole; ++k)
-      heads[next + k].assign(buffer.data() + (next + k) * size, size);
-    next += whole;
-    if (whole < batch) {
-      std::string alone(size, '\0');
-      if (read(addresses[next], alone.data(), size)) heads[next] = std::move(alone);
-      ++next;
+    owner.clear();
+    std::size_t total = 0;
+    std::size_t end = next;
+    for (; end < addresses.size() && remote.size() + size / kPage + 2 <= kMaxIovecs; ++end) {
+      std::uint64_t at = addresses[end];
+      for (std::size_t left = size; left > 0;) {
+        std::size_t chunk = std::min<std::uint64_t>(left, kPage - at % kPage);
+        remote.push_back({reinterpret_cast<void*>(at), chunk});
+        owner.push_back(end);
+        at += chunk;
+        left -= chunk;
+        total += chunk;
+      }
     }
+    buffer.resize(total);
+    struct iovec local {
+      buffer.data(), total
+    };
+    ssize_t n = ::process_vm_readv(pid_, &local, 1, remote.data(), remote.size(), 0);
+    std::size_t got = n > 0 ? static_cast<std::size_t>(n) : 0;
+    // The transfer stopped at the first segment it could not read: the address it belongs to
+    // keeps what came before, and those after it are read again.
+    std::size_t offset = 0;
+    std::optional<std::size_t> stopped;
+    for (std::size_t i = 0; i < remote.size(); ++i) {
+      std::size_t take = std::min(remote[i].iov_len, got - offset);
+      prefixes[owner[i]].append(buffer.data() + offset, take);
+      offset += take;
+      if (take < remote[i].iov_len) {
+        stopped = owner[i];
+        break;
+      }
+    }
+    next = stopped ? *stopped + 1 : end;
   }
-  return heads;
+  return prefixes;
 }
 
 std::vector<std::string> ProcessMemory::strings_at(std::uint64_t address, std::size_t max_count,
                                                    std::size_t max_each) const {
+  // Each string's first bytes in one call for all; only one longer than that is read on alone.
+  constexpr std::size_t kHead = 256;
+  auto pointers = pointer_array_at(address, max_count);
+  auto heads = prefixes_at(pointers, std::min(kHead, max_each));
   std::vector<std::string> strings;
-  for (std::uint64_t pointer : pointer_array_at(address, max_count)) {
-    strings.push_back(string_at(pointer, max_each).value_or(""));
+  strings.reserve(pointers.size());
+  for (std::size_t i = 0; i < pointers.size(); ++i) {
+    std::size_t end = heads[i].find('\0');
+    if (end != std::string::npos) {
+      heads[i].resize(end);
+      strings.push_back(std::move(heads[i]));
+    } else if (heads[i].size() == max_each) {
+      strings.push_back(std::move(heads[i]));
+    } else {
+      strings.push_back(string_at(pointers[i], max_each).value_or(""));
+    }
   }
   return strings;
 }

@@ -28,10 +28,11 @@ class ProcessMemory {
   // The strings of a NULL-terminated array, each cut at `max_each` bytes.
   std::vector<std::string> strings_at(std::uint64_t address, std::size_t max_count,
                                       std::size_t max_each) const;
-  // The first `size` bytes at each address, read with one process_vm_readv per 1,024
-  // addresses rather than one each; "" where they cannot all be read.
-  std::vector<std::string> heads_at(std::span<const std::uint64_t> addresses,
-                                    std::size_t size) const;
+  // The first `size` bytes at each address, read with one process_vm_readv for many
+  // addresses rather than one each; shorter where the readable pages end ("" for an address
+  // that cannot be read at all).
+  std::vector<std::string> prefixes_at(std::span<const std::uint64_t> addresses,
+                                       std::size_t size) const;
 
  private:
   // Reads up to `size` bytes, stopping at the first unmapped page; returns the bytes read.
