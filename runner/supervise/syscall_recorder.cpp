@@ -252,6 +252,10 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   std::uint64_t envp_at = at ? a[3] : a[2];
   bool empty_path = at && (a[4] & AT_EMPTY_PATH) != 0;
 
+  // The path and both pointer arrays in one read, as far as each is readable.
+  memory.prefetch({ProcessMemory::string_head(path_at, kMaxArgBytes),
+                   memory.pointer_array_head(argv_at, kMaxArgs),
+                   memory.pointer_array_head(envp_at, kMaxEnv)});
   auto path_read = memory.string_at(path_at, kMaxArgBytes);
   ExecLineage ids = lineage(n.pid);
   if (!path_read && ids.inner_ppid == 1 && !command_seen_)

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,6 +19,19 @@ class ProcessMemory {
  public:
   // `pointer_size` is 4 for ia32 callers, whose pointer arrays hold 32-bit addresses.
   ProcessMemory(pid_t pid, std::size_t pointer_size = 8) : pid_(pid), pointer_size_(pointer_size) {}
+
+  struct Range {
+    std::uint64_t address = 0;
+    std::size_t size = 0;
+  };
+  // Reads these ranges ahead, in one call, each as far as it is readable; a later read that
+  // lies wholly inside what came is served from it. An exec's path and its argv and envp
+  // arrays are one call then, not three.
+  void prefetch(std::initializer_list<Range> ranges);
+  // The first read string_at(address, max) and pointer_array_at(address, max) make: what a
+  // prefetch() must cover for them to make none.
+  static Range string_head(std::uint64_t address, std::size_t max);
+  Range pointer_array_head(std::uint64_t address, std::size_t max) const;
 
   // Up to `max` bytes of the NUL-terminated string at `address`; nullopt if unreadable.
   std::optional<std::string> string_at(std::uint64_t address, std::size_t max = 4096) const;
@@ -35,11 +49,20 @@ class ProcessMemory {
                                        std::size_t size) const;
 
  private:
+  // Each range as far as it is readable, in as few calls as the iovec limit allows.
+  std::vector<std::string> read_ranges(std::span<const Range> ranges) const;
+  // Copies [address, address + size) from what prefetch() read, if it holds all of it.
+  bool from_prefetched(std::uint64_t address, char* into, std::size_t size) const;
   // Reads up to `size` bytes, stopping at the first unmapped page; returns the bytes read.
   std::size_t read_some(std::uint64_t address, char* into, std::size_t size) const;
 
   pid_t pid_;
   std::size_t pointer_size_;
+  struct Prefetched {
+    std::uint64_t address = 0;
+    std::string bytes;
+  };
+  std::vector<Prefetched> prefetched_;
 };
 
 }  // namespace safeinstall::sandbox

@@ -106,3 +106,24 @@ TEST_CASE("process memory: an argv's strings come in one read, whatever their le
   CHECK(self.strings_at(address_of(argv.data()), 16, 4096) ==
         std::vector<std::string>{"", "tail!", "across", long_one});
 }
+
+// What prefetch() read serves the reads inside it (here seen by changing the memory after it),
+// and nothing else: a read outside, or past where a range could be read, goes to the process.
+TEST_CASE("process memory: reads inside what was prefetched are served from it") {
+  TwoPages cut(/*second_mapped=*/false);
+  char* near_end = cut.base + kPage - 8;
+  std::memcpy(near_end, "1234567", 8);
+  std::string text = "before";
+  std::uint64_t argv[] = {address_of(text.c_str()), 0};
+  ProcessMemory self(::getpid());
+  self.prefetch({ProcessMemory::string_head(address_of(text.c_str()), 4096),
+                 self.pointer_array_head(address_of(argv), 256),
+                 ProcessMemory::string_head(address_of(near_end), 4096)});
+  std::memcpy(text.data(), "AFTER!", 6);
+  std::memcpy(near_end, "abcdefg", 8);
+  CHECK(self.string_at(address_of(text.c_str())) == "before");
+  CHECK(self.strings_at(address_of(argv), 256, 4096) == std::vector<std::string>{"before"});
+  // Only 8 bytes of that range could be read: a longer read is the process's.
+  CHECK(self.string_at(address_of(near_end)) == "abcdefg");
+  CHECK(ProcessMemory(::getpid()).string_at(address_of(text.c_str())) == "AFTER!");
+}
