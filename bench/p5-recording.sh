@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Figure P5: what recording costs. Recording sends every exec, connect and addressed send
-# through a seccomp user-notification to the supervisor; SAFEINSTALL_RECORD=off installs the
-# plain filter instead (refusals in the kernel, nothing recorded), which exists for this
-# measurement only.
+# through a seccomp user-notification to the supervisor, answered by a thread of its own that
+# waits in the receive ioctl (an exec also keeps a pidfd, for its exit). SAFEINSTALL_RECORD=off
+# installs the plain filter instead (refusals in the kernel, nothing recorded), which exists
+# for this measurement only.
 #
 # 1. warm-cache `npm ci` of the npm-axios-1.7.9 fixture under safeinstall, recording on vs
 #    off (hyperfine, alternating names, few runs). The npm cache lives inside the project

@@ -60,6 +60,11 @@ class ProcessTree {
   // The latest exec of a sandbox pid.
   ProcessRecord* find_inner(pid_t pid);
 
+  // The position in records() of a record this tree holds.
+  std::size_t index_of(const ProcessRecord& record) const {
+    return static_cast<std::size_t>(&record - records_.data());
+  }
+
   const std::vector<ProcessRecord>& records() const { return records_; }
   std::vector<ProcessRecord>& records() { return records_; }
 

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,10 +16,12 @@
 
 #include "runner/argv_bounds.h"
 #include "runner/staging/staging_watch.h"
+#include "runner/supervise/exec_exits.h"
+#include "runner/supervise/notification_thread.h"
 #include "sandbox/base/fd.h"
+#include "sandbox/base/pidfd.h"
 #include "sandbox/base/proc.h"
 #include "sandbox/egress/egress_gateway.h"
-#include "sandbox/seccomp/seccomp_notify.h"
 
 namespace safeinstall::runner {
 namespace {
@@ -135,6 +136,7 @@ class Supervision {
     sample_resources();
     io_.run();
     outcome_.network = gateway_.record().entries();
+    finish_notifications();
     collect_recording();
     if (decoy_watch_) {
       outcome_.decoy_reads = decoy_watch_->reads(recorder_.tree());
@@ -222,52 +224,52 @@ class Supervision {
     });
   }
 
-  // Each notification is answered before the next is read: the recorder never blocks on
-  // anything but the caller's memory and /proc.
+  // The notifications are served on a thread of their own (notification_thread.h), which
+  // owns the recorder until finish_notifications(). Where the kernel keeps exit statuses on
+  // pidfds the recorder reads the exits itself; elsewhere this loop watches for them.
   void serve_notifications() {
     UniqueFd listener = sandbox_.take_notifications();
     if (!listener) return;
     outcome_.recorded = true;
-    sandbox::prefer_synchronous_wakeups(listener.get());
-    notifications_.emplace(io_, listener.release());
-    recorder_.on_exec = [this](pid_t pid) { watch_exit(pid); };
-    wait_for_notification();
+    recorder_.keep_exits(sandbox::pidfd_keeps_exit_status());
+    recorder_.on_exec = [this](std::size_t record, pid_t host_pid, UniqueFd pidfd) {
+      auto handle = std::make_shared<UniqueFd>(std::move(pidfd));
+      asio::post(io_, [this, record, host_pid, handle] {
+        watch_exit(record, host_pid, std::move(*handle));
+      });
+    };
+    notification_thread_.emplace(std::move(listener), recorder_);
   }
 
-  void wait_for_notification() {
-    notifications_->async_wait(asio::posix::descriptor_base::wait_read, [this](auto ec) {
-      if (ec) return;
-      int fd = notifications_->native_handle();
-      auto received = sandbox::receive_notification(fd);
-      if (!received) {
-        outcome_.protocol_error = received.error().message();
-        return;
-      }
-      if (*received) recorder_.handle(fd, **received);
-      // Every process of the sandbox is gone: waiting on would spin on the hang-up.
-      if (!*received && sandbox::listener_hung_up(fd)) return;
-      wait_for_notification();
-    });
+  // Init has been reaped: no process uses the filter any more, so the thread ends.
+  void finish_notifications() {
+    if (!notification_thread_) return;
+    notification_thread_->join();
+    if (notification_thread_->error() && !outcome_.protocol_error)
+      outcome_.protocol_error = notification_thread_->error();
+    auto& records = recorder_.tree().records();
+    for (const auto& [record, status] : exit_statuses_) record_exit(records[record], status);
   }
 
-  // A pidfd per process that exec'd: readable once it exits, while it is still a zombie.
-  void watch_exit(pid_t host_pid) {
-    if (exits_.contains(host_pid)) return;
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, host_pid, 0));
-    if (pidfd < 0) return;
-    auto watcher = std::make_unique<asio::posix::stream_descriptor>(io_, pidfd);
+  // A pidfd per process that exec'd: readable once it exits, while it is still a zombie and
+  // its wait status can be read from /proc. The status is kept for its tree record, which
+  // only the notification thread touches until it ends.
+  void watch_exit(std::size_t record, pid_t host_pid, UniqueFd pidfd) {
+    if (auto watched = exits_.find(host_pid); watched != exits_.end()) {
+      // The same process exec'd again: its exit is the latest exec's.
+      watched->second.record = record;
+      return;
+    }
+    if (!pidfd) return;
+    auto watcher = std::make_unique<asio::posix::stream_descriptor>(io_, pidfd.release());
     watcher->async_wait(asio::posix::descriptor_base::wait_read, [this, host_pid](auto ec) {
       if (ec) return;
-      if (auto* record = recorder_.tree().find_host(host_pid)) {
-        if (auto status = zombie_wait_status(host_pid)) {
-          if (WIFEXITED(*status)) record->exit_code = WEXITSTATUS(*status);
-          if (WIFSIGNALED(*status)) record->signal = WTERMSIG(*status);
-        }
-      }
+      if (auto status = zombie_wait_status(host_pid))
+        exit_statuses_.emplace_back(exits_.at(host_pid).record, *status);
       // Erased from outside the handler: the descriptor owns the handler being run.
       asio::post(io_, [this, host_pid] { exits_.erase(host_pid); });
     });
-    exits_.emplace(host_pid, std::move(watcher));
+    exits_.emplace(host_pid, ExitWatch{record, std::move(watcher)});
   }
 
   // Without a delegated cgroup, the tree is sampled from /proc: the peaks for the report,
@@ -406,14 +408,20 @@ class Supervision {
   sandbox::EgressGateway gateway_;
   ResourceLimits limits_;
   SyscallRecorder recorder_;
-  std::optional<asio::posix::stream_descriptor> notifications_;
-  std::map<pid_t, std::unique_ptr<asio::posix::stream_descriptor>> exits_;
+  struct ExitWatch {
+    std::size_t record = 0;
+    std::unique_ptr<asio::posix::stream_descriptor> pidfd;
+  };
+  std::map<pid_t, ExitWatch> exits_;
+  std::vector<std::pair<std::size_t, int>> exit_statuses_;  // tree record, wait status
   asio::steady_timer sampler_;
   std::optional<StagingWatch> staging_;
   std::vector<WatchedDecoy> decoys_;
   std::optional<DecoyWatch> decoy_watch_;
   std::optional<asio::posix::stream_descriptor> decoy_events_;
   Outcome outcome_;
+  // Last: joined first when destroyed, while everything the recorder's callbacks use exists.
+  std::optional<NotificationThread> notification_thread_;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "runner/argv_bounds.h"
 #include "runner/supervise/unix_socket_policy.h"
+#include "sandbox/base/pidfd.h"
 #include "sandbox/base/proc.h"
 #include "sandbox/seccomp/process_memory.h"
 #include "sandbox/seccomp/seccomp_filter.h"
@@ -31,11 +32,6 @@ constexpr std::size_t kMaxSends = 16;
 // Refused calls and direct attempts kept per run, each kind: a hostile loop makes them by the
 // million, and every one is refused whether it is kept or not.
 constexpr std::size_t kMaxKeptEach = 4096;
-
-ExecLineage read_ids(pid_t host_pid) {
-  ProcIds self = read_proc_ids(host_pid);
-  return {self.inner, self.ppid, read_proc_ids(self.ppid).inner};
-}
 
 // What a refused call or a direct attempt keeps of its caller's argv: bounded as a recorded
 // process's is, since a hostile loop can make thousands of them.
@@ -59,14 +55,16 @@ LifecycleEnv read_lifecycle_env(const ProcessMemory& memory, std::uint64_t envp)
       {"npm_lifecycle_event=", &LifecycleEnv::event},
   }};
   auto pointers = memory.pointer_array_at(envp, kMaxEnv);
-  // Each variable's first bytes in one read, not one read per variable.
-  auto heads = memory.heads_at(pointers, 4);
+  // Each variable's first bytes in one read, not one read per variable: as many as the
+  // longest prefix wanted, to tell the wanted ones from the rest (npm gives its scripts dozens
+  // of npm_config_* variables). Only a wanted one is read whole.
+  constexpr std::size_t kLongestPrefix = 20;
+  auto heads = memory.prefixes_at(pointers, kLongestPrefix);
   for (std::size_t i = 0; i < pointers.size(); ++i) {
-    if (heads[i] != "npm_") continue;
-    auto text = memory.string_at(pointers[i], 1024);
-    if (!text) continue;
     for (const auto& [prefix, field] : kWanted) {
-      if (text->starts_with(prefix)) env.*field = text->substr(prefix.size());
+      if (!heads[i].starts_with(prefix)) continue;
+      auto text = memory.string_at(pointers[i], 1024);
+      if (text && text->starts_with(prefix)) env.*field = text->substr(prefix.size());
     }
   }
   return env;
@@ -254,8 +252,12 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   std::uint64_t envp_at = at ? a[3] : a[2];
   bool empty_path = at && (a[4] & AT_EMPTY_PATH) != 0;
 
+  // The path and both pointer arrays in one read, as far as each is readable.
+  memory.prefetch({ProcessMemory::string_head(path_at, kMaxArgBytes),
+                   memory.pointer_array_head(argv_at, kMaxArgs),
+                   memory.pointer_array_head(envp_at, kMaxEnv)});
   auto path_read = memory.string_at(path_at, kMaxArgBytes);
-  ExecLineage ids = read_ids(n.pid);
+  ExecLineage ids = lineage(n.pid);
   if (!path_read && ids.inner_ppid == 1 && !command_seen_)
     return handle_command_exec(listener, n, ids);
   std::string path = path_read.value_or("");
@@ -273,11 +275,15 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   record.pid = ids.inner;
   record.ppid = ids.inner_ppid;
   if (ids.inner_ppid == 1) command_seen_ = true;
+  // Opened while the caller waits, so that once it is known to be alive below, this is its
+  // handle and not a recycled pid's.
+  sandbox::UniqueFd pidfd = sandbox::open_pidfd(n.pid);
   // The reads above are only meaningful if the caller is still the one that asked.
   if (!sandbox::notification_alive(listener, n.id)) return;
 
   bool refuse = is_install_script(env.event) && !scripts_.allows(env.package_name);
   record.refused = refuse;
+  std::optional<std::size_t> earlier = latest_exec_of(n.pid);
   ProcessRecord& added = tree_.add(std::move(record), env, ids.host_ppid);
   if (refuse) {
     if (refusals_.size() < kMaxKeptEach)
@@ -286,7 +292,7 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
     return sandbox::answer_error(listener, n.id, EPERM);
   }
   sandbox::answer_continue(listener, n.id);
-  if (on_exec) on_exec(n.pid);
+  watch_exit(added, std::move(pidfd), earlier);
 }
 
 // The first exec of init's child runs in init's undumpable memory, which an unprivileged
@@ -303,10 +309,44 @@ void SyscallRecorder::handle_command_exec(int listener, const Notification& n,
   record.exe = command_.argv.empty() ? std::string() : command_.argv.front();
   record.pid = ids.inner;
   record.ppid = ids.inner_ppid;
+  sandbox::UniqueFd pidfd = sandbox::open_pidfd(n.pid);
   if (!sandbox::notification_alive(listener, n.id)) return;
-  tree_.add(std::move(record), LifecycleEnv{}, ids.host_ppid);
+  ProcessRecord& added = tree_.add(std::move(record), LifecycleEnv{}, ids.host_ppid);
   sandbox::answer_continue(listener, n.id);
-  if (on_exec) on_exec(n.pid);
+  watch_exit(added, std::move(pidfd), std::nullopt);
+}
+
+// Who made the call, from its /proc status; its parent's pid inside from the parent's own
+// exec while that process is known to run still (its pid then cannot be another's), else from
+// the parent's /proc status too.
+ExecLineage SyscallRecorder::lineage(pid_t host_pid) {
+  ProcIds self = read_proc_ids(host_pid);
+  ExecLineage ids{self.inner, self.ppid, 0};
+  const ProcessRecord* parent = tree_.find_host(self.ppid);
+  if (parent != nullptr && exits_.running(tree_.index_of(*parent)))
+    ids.inner_ppid = parent->pid;
+  else
+    ids.inner_ppid = read_proc_ids(self.ppid).inner;
+  return ids;
+}
+
+std::optional<std::size_t> SyscallRecorder::latest_exec_of(pid_t host_pid) {
+  const ProcessRecord* latest = tree_.find_host(host_pid);
+  return latest ? std::optional(tree_.index_of(*latest)) : std::nullopt;
+}
+
+// A process's exit is its latest exec's: when the same process exec'd before (sh -c 'exec
+// node x.js'), that earlier record's pidfd is let go; one of a recycled pid is kept.
+void SyscallRecorder::watch_exit(const ProcessRecord& added, sandbox::UniqueFd pidfd,
+                                 std::optional<std::size_t> earlier) {
+  std::size_t index = tree_.index_of(added);
+  if (keep_exits_) {
+    if (earlier && exits_.running(*earlier)) exits_.forget(*earlier);
+    exits_.keep(index, std::move(pidfd));
+    exits_.collect(tree_, false);
+  } else if (on_exec) {
+    on_exec(index, added.host_pid, std::move(pidfd));
+  }
 }
 
 void SyscallRecorder::handle_send(int listener, const Notification& n, const std::string& call) {
@@ -332,7 +372,7 @@ void SyscallRecorder::handle_send(int listener, const Notification& n, const std
   if (outside.empty()) return sandbox::answer_continue(listener, n.id);
 
   std::vector<std::string> argv = running_argv(n.pid);
-  pid_t inner = read_ids(n.pid).inner;
+  pid_t inner = read_proc_ids(n.pid).inner;
   if (!sandbox::notification_alive(listener, n.id)) return;
   std::string package;
   if (auto* p = tree_.find_host(n.pid)) package = p->package;
@@ -360,7 +400,7 @@ void SyscallRecorder::handle_path_write(int listener, const Notification& n,
   }
   if (!target) return sandbox::answer_continue(listener, n.id);
   std::vector<std::string> argv = running_argv(n.pid);
-  pid_t inner = read_ids(n.pid).inner;
+  pid_t inner = read_proc_ids(n.pid).inner;
   bool alive = sandbox::notification_alive(listener, n.id);
   sandbox::answer_continue(listener, n.id);
   if (!alive) return;
@@ -373,7 +413,7 @@ void SyscallRecorder::handle_refused(int listener, const Notification& n, const 
   ProcessMemory memory(n.pid, pointer_size(n.arch));
   std::string what = describe_call(name, n, memory);
   std::vector<std::string> argv = running_argv(n.pid);
-  pid_t inner = read_ids(n.pid).inner;
+  pid_t inner = read_proc_ids(n.pid).inner;
   bool alive = sandbox::notification_alive(listener, n.id);
   sandbox::answer_error(listener, n.id, EPERM);
   if (!alive) return;

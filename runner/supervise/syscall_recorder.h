@@ -8,14 +8,17 @@
 #include <cerrno>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "runner/profile/script_policy.h"
+#include "runner/supervise/exec_exits.h"
 #include "runner/supervise/process_tree.h"
 #include "runner/supervise/read_only_writes.h"
 #include "runner/supervise/unix_socket_policy.h"
+#include "sandbox/base/fd.h"
 #include "sandbox/seccomp/seccomp_notify.h"
 
 namespace safeinstall::runner {
@@ -90,8 +93,14 @@ class SyscallRecorder {
 
   void handle(int listener, const sandbox::Notification& notification);
 
-  // Called with the host pid of each process that exec'd, to watch for its exit.
-  std::function<void(pid_t)> on_exec;
+  // Where the exits of the processes that exec'd are read. With `keep` (a kernel that keeps
+  // exit statuses on pidfds), the recorder keeps each one's pidfd and reads them in batches;
+  // otherwise each exec hands its tree record, host pid and pidfd to on_exec, whose owner
+  // watches for the exit.
+  void keep_exits(bool keep) { keep_exits_ = keep; }
+  std::function<void(std::size_t record, pid_t host_pid, sandbox::UniqueFd pidfd)> on_exec;
+  // Once no notification can come any more: the exits of the processes still kept.
+  void finish() { exits_.collect(tree_, true); }
 
   ProcessTree& tree() { return tree_; }
   const std::vector<DirectAttempt>& direct_attempts() const { return attempts_; }
@@ -105,12 +114,18 @@ class SyscallRecorder {
   void handle_send(int listener, const sandbox::Notification& n, const std::string& call);
   void handle_refused(int listener, const sandbox::Notification& n, const std::string& name);
   void handle_path_write(int listener, const sandbox::Notification& n, const std::string& name);
+  ExecLineage lineage(pid_t host_pid);
+  std::optional<std::size_t> latest_exec_of(pid_t host_pid);
+  void watch_exit(const ProcessRecord& added, sandbox::UniqueFd pidfd,
+                  std::optional<std::size_t> earlier);
 
   ScriptPolicy scripts_;
   LaunchedCommand command_;
   bool command_seen_ = false;
   UnixSocketPolicy sockets_;
   ProcessTree tree_;
+  bool keep_exits_ = false;
+  ExecExits exits_;
   std::vector<DirectAttempt> attempts_;
   std::vector<RecordedRefusal> refusals_;
   ReadOnlyWatch read_only_;

@@ -120,7 +120,17 @@ std::optional<long long> StatFields::number(int number) const {
 }
 
 ProcIds read_proc_ids(pid_t pid) {
-  std::string status = read_proc_file(proc_path(pid, "status"), kMaxStatusBytes);
+  // One read: /proc/PID/status is one record, which the first read gives whole (up to the
+  // buffer); a second read only to see its end would double the calls of a hot path.
+  sandbox::UniqueFd fd(::open(proc_path(pid, "status").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
+  std::array<char, kMaxStatusBytes> buffer;
+  ssize_t n = 0;
+  do {
+    n = ::read(fd.get(), buffer.data(), buffer.size());
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return {};
+  std::string_view status(buffer.data(), static_cast<std::size_t>(n));
   return {status_value(status, "NSpid:", true), status_value(status, "PPid:", false)};
 }
 

@@ -5,33 +5,72 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 
 namespace safeinstall::sandbox {
 namespace {
 
 constexpr std::uint64_t kPage = 4096;
+// What a string is read by: most are shorter, and a longer one takes another read.
+constexpr std::size_t kStringChunk = 512;
 // UIO_MAXIOV: the most iovecs one process_vm_readv takes.
 constexpr std::size_t kMaxIovecs = 1024;
 
 }  // namespace
 
+ProcessMemory::Range ProcessMemory::string_head(std::uint64_t address, std::size_t max) {
+  return {address, std::min(kStringChunk, max)};
+}
+
+ProcessMemory::Range ProcessMemory::pointer_array_head(std::uint64_t address,
+                                                       std::size_t max) const {
+  return {address, static_cast<std::size_t>(std::min<std::uint64_t>(kPage, max * pointer_size_))};
+}
+
+void ProcessMemory::prefetch(std::initializer_list<Range> ranges) {
+  std::vector<Range> wanted(ranges);
+  auto read = read_ranges(wanted);
+  for (std::size_t i = 0; i < read.size(); ++i) {
+    if (!read[i].empty()) prefetched_.push_back({wanted[i].address, std::move(read[i])});
+  }
+}
+
+bool ProcessMemory::from_prefetched(std::uint64_t address, char* into, std::size_t size) const {
+  for (const auto& p : prefetched_) {
+    if (address < p.address || address - p.address > p.bytes.size() ||
+        p.bytes.size() - (address - p.address) < size)
+      continue;
+    std::memcpy(into, p.bytes.data() + (address - p.address), size);
+    return true;
+  }
+  return false;
+}
+
 std::size_t ProcessMemory::read_some(std::uint64_t address, char* into, std::size_t size) const {
+  if (from_prefetched(address, into, size)) return size;
+  // The remote range is cut at page ends, in one call: a transfer stops at the first segment
+  // it cannot read, so what it returns ends where the readable pages do (process_vm_readv
+  // may fail a whole segment that crosses into an unmapped page).
+  constexpr std::size_t kPagesPerCall = 16;
   std::size_t done = 0;
   while (done < size) {
-    // One page at a time: process_vm_readv fails a whole segment that crosses into an
-    // unmapped page, and a string may end just before one.
-    std::uint64_t at = address + done;
-    std::size_t chunk = std::min<std::uint64_t>(size - done, kPage - at % kPage);
+    std::array<struct iovec, kPagesPerCall> remote{};
+    std::size_t count = 0;
+    std::size_t planned = 0;
+    for (std::uint64_t at = address + done; count < remote.size() && done + planned < size;
+         ++count) {
+      std::size_t chunk = std::min<std::uint64_t>(size - done - planned, kPage - at % kPage);
+      remote[count] = {reinterpret_cast<void*>(at), chunk};
+      planned += chunk;
+      at += chunk;
+    }
     struct iovec local {
-      into + done, chunk
+      into + done, planned
     };
-    struct iovec remote {
-      reinterpret_cast<void*>(at), chunk
-    };
-    ssize_t n = ::process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+    ssize_t n = ::process_vm_readv(pid_, &local, 1, remote.data(), count, 0);
     if (n <= 0) break;
     done += static_cast<std::size_t>(n);
-    if (static_cast<std::size_t>(n) < chunk) break;
+    if (static_cast<std::size_t>(n) < planned) break;
   }
   return done;
 }
@@ -43,12 +82,10 @@ bool ProcessMemory::read(std::uint64_t address, void* into, std::size_t size) co
 std::optional<std::string> ProcessMemory::string_at(std::uint64_t address, std::size_t max) const {
   if (address == 0) return std::nullopt;
   std::string text;
-  char buffer[512];
+  char buffer[kStringChunk];
   while (text.size() < max) {
-    std::size_t want = std::min<std::size_t>(sizeof buffer, max - text.size());
-    // Stop at page ends so a short string never asks for the next, maybe unmapped, page.
-    std::uint64_t at = address + text.size();
-    want = std::min<std::uint64_t>(want, kPage - at % kPage);
+    // A read that runs into an unmapped page comes back short (read_some), not failed.
+    auto [at, want] = string_head(address + text.size(), max - text.size());
     std::size_t got = read_some(at, buffer, want);
     if (got == 0) return text.empty() ? std::nullopt : std::optional(text);
     const char* end = static_cast<const char*>(std::memchr(buffer, '\0', got));
@@ -71,7 +108,7 @@ std::vector<std::uint64_t> ProcessMemory::pointer_array_at(std::uint64_t address
   std::array<char, kPage> raw{};
   std::uint64_t at = address;
   while (pointers.size() < max) {
-    std::size_t want = std::min<std::uint64_t>(kPage, (max - pointers.size()) * pointer_size_);
+    std::size_t want = pointer_array_head(at, max - pointers.size()).size;
     std::size_t got = read_some(at, raw.data(), want) / pointer_size_;
     for (std::size_t i = 0; i < got; ++i) {
       std::uint64_t pointer = 0;
@@ -91,41 +128,89 @@ std::vector<std::uint64_t> ProcessMemory::pointer_array_at(std::uint64_t address
   return pointers;
 }
 
-std::vector<std::string> ProcessMemory::heads_at(std::span<const std::uint64_t> addresses,
-                                                 std::size_t size) const {
-  std::vector<std::string> heads(addresses.size());
-  std::vector<char> buffer(addresses.size() * size);
+std::vector<std::string> ProcessMemory::read_ranges(std::span<const Range> ranges) const {
+  std::vector<std::string> read(ranges.size());
+  std::vector<char> buffer;
   std::vector<struct iovec> remote;
+  std::vector<std::size_t> owner;  // the range each segment belongs to
   std::size_t next = 0;
-  while (next < addresses.size()) {
-    std::size_t batch = std::min(addresses.size() - next, kMaxIovecs);
+  while (next < ranges.size()) {
+    // As many ranges as fit one call, each cut at page ends (read_some says why); those
+    // prefetched already are served from there.
     remote.clear();
-    for (std::size_t k = 0; k < batch; ++k)
-      remote.push_back({reinterpret_cast<void*>(addresses[next + k]), size});
-    struct iovec local {
-      buffer.data() + next* size, batch* size
-    };
-    ssize_t n = ::process_vm_readv(pid_, &local, 1, remote.data(), batch, 0);
-    // A transfer stops at the first address it cannot read: keep the whole heads before it,
-    // try that one alone, go on after it.
-    std::size_t whole = n > 0 ? static_cast<std::size_t>(n) / size : 0;
-    for (std::size_t k = 0; k < whole; ++k)
-      heads[next + k].assign(buffer.data() + (next + k) * size, size);
-    next += whole;
-    if (whole < batch) {
-      std::string alone(size, '\0');
-      if (read(addresses[next], alone.data(), size)) heads[next] = std::move(alone);
-      ++next;
+    owner.clear();
+    std::size_t total = 0;
+    std::size_t end = next;
+    for (; end < ranges.size() && remote.size() + ranges[end].size / kPage + 2 <= kMaxIovecs;
+         ++end) {
+      auto [at, left] = ranges[end];
+      read[end].resize(left);
+      if (from_prefetched(at, read[end].data(), left)) continue;
+      read[end].clear();
+      while (left > 0) {
+        std::size_t chunk = std::min<std::uint64_t>(left, kPage - at % kPage);
+        remote.push_back({reinterpret_cast<void*>(at), chunk});
+        owner.push_back(end);
+        at += chunk;
+        left -= chunk;
+        total += chunk;
+      }
     }
+    if (end == next) break;  // a range too large for one call: not read here
+    if (remote.empty()) {
+      next = end;
+      continue;
+    }
+    buffer.resize(total);
+    struct iovec local {
+      buffer.data(), total
+    };
+    ssize_t n = ::process_vm_readv(pid_, &local, 1, remote.data(), remote.size(), 0);
+    std::size_t got = n > 0 ? static_cast<std::size_t>(n) : 0;
+    // The transfer stopped at the first segment it could not read: the range it belongs to
+    // keeps what came before, and those after it are read again.
+    std::size_t offset = 0;
+    std::optional<std::size_t> stopped;
+    for (std::size_t i = 0; i < remote.size(); ++i) {
+      std::size_t take = std::min(remote[i].iov_len, got - offset);
+      read[owner[i]].append(buffer.data() + offset, take);
+      offset += take;
+      if (take < remote[i].iov_len) {
+        stopped = owner[i];
+        break;
+      }
+    }
+    next = stopped ? *stopped + 1 : end;
   }
-  return heads;
+  return read;
+}
+
+std::vector<std::string> ProcessMemory::prefixes_at(std::span<const std::uint64_t> addresses,
+                                                    std::size_t size) const {
+  std::vector<Range> ranges;
+  ranges.reserve(addresses.size());
+  for (std::uint64_t address : addresses) ranges.push_back({address, size});
+  return read_ranges(ranges);
 }
 
 std::vector<std::string> ProcessMemory::strings_at(std::uint64_t address, std::size_t max_count,
                                                    std::size_t max_each) const {
+  // Each string's first bytes in one call for all; only one longer than that is read on alone.
+  constexpr std::size_t kHead = 256;
+  auto pointers = pointer_array_at(address, max_count);
+  auto heads = prefixes_at(pointers, std::min(kHead, max_each));
   std::vector<std::string> strings;
-  for (std::uint64_t pointer : pointer_array_at(address, max_count)) {
-    strings.push_back(string_at(pointer, max_each).value_or(""));
+  strings.reserve(pointers.size());
+  for (std::size_t i = 0; i < pointers.size(); ++i) {
+    std::size_t end = heads[i].find('\0');
+    if (end != std::string::npos) {
+      heads[i].resize(end);
+      strings.push_back(std::move(heads[i]));
+    } else if (heads[i].size() == max_each) {
+      strings.push_back(std::move(heads[i]));
+    } else {
+      strings.push_back(string_at(pointers[i], max_each).value_or(""));
+    }
   }
   return strings;
 }

@@ -10,8 +10,10 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <thread>
 
+#include "sandbox/base/pidfd.h"
 #include "sandbox/confine/cgroup_files.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/project_checks.h"
@@ -173,6 +175,100 @@ TEST_CASE("recording: the process tree has argv, cwd, parents and lifecycle attr
   CHECK(shell[0].at("exit_code") == 0);
   // The receipt lists the install script that ran.
   CHECK(contains(run.result.err, "script:    left-pad@1.3.0 postinstall: /bin/sh -c cd /tmp"));
+}
+
+namespace {
+
+// Exits are read from pidfds on kernels that keep them (6.15+), so every one is known; before
+// that, only those seen while the process is a zombie, so present when seen and then right.
+bool every_exit_known() {
+  return safeinstall::sandbox::pidfd_keeps_exit_status();
+}
+
+void check_exit(const json& process, int code) {
+  if (every_exit_known()) REQUIRE(process.contains("exit_code"));
+  if (process.contains("exit_code")) CHECK(process.at("exit_code") == code);
+}
+
+// The recorded `/bin/sh -c SCRIPT` whose script contains `part`.
+std::vector<json> shells_with(const json& report, const std::string& part) {
+  std::vector<json> found;
+  for (const auto& p : processes_running(report, {"/bin/sh", "-c"})) {
+    if (p.at("argv").size() > 2 && contains(p.at("argv").at(2).get<std::string>(), part))
+      found.push_back(p);
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("recording: every one of many rapid execs is recorded with its parent and exit") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  auto run = s.run({"/bin/sh", "-c",
+                    "i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done; "
+                    "/bin/sh -c 'exit 7'; /bin/false; /bin/sh -c 'kill -9 $$'; exit 0"});
+  CHECK(run.exit_code() == 0);
+  auto shell = shells_with(run.report, "-lt 300");
+  REQUIRE(shell.size() == 1);
+  auto quick = processes_running(run.report, {"/bin/true"});
+  CHECK(quick.size() == 300);
+  std::set<int> pids;
+  for (const auto& p : quick) {
+    CHECK(p.at("ppid") == shell[0].at("pid"));
+    CHECK(p.at("cwd") == s.project());
+    CHECK(p.at("exe") == "/bin/true");
+    check_exit(p, 0);
+    pids.insert(p.at("pid").get<int>());
+  }
+  CHECK(pids.size() == quick.size());
+  auto seven = processes_running(run.report, {"/bin/sh", "-c", "exit 7"});
+  auto failing = processes_running(run.report, {"/bin/false"});
+  auto killed = processes_running(run.report, {"/bin/sh", "-c", "kill -9 $$"});
+  REQUIRE(seven.size() == 1);
+  REQUIRE(failing.size() == 1);
+  REQUIRE(killed.size() == 1);
+  check_exit(seven[0], 7);
+  check_exit(failing[0], 1);
+  CHECK(seven[0].at("ppid") == shell[0].at("pid"));
+  if (every_exit_known()) REQUIRE(killed[0].contains("signal"));
+  if (killed[0].contains("signal")) CHECK(killed[0].at("signal") == 9);
+}
+
+TEST_CASE("recording: execs from concurrent shells are each recorded with their own parent") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  constexpr int kShells = 4;
+  constexpr int kEach = 40;
+  auto inner = [&](int k) {
+    return "i=0; while [ $i -lt " + std::to_string(kEach) + " ]; do /bin/echo shell" +
+           std::to_string(k) + " >/dev/null; i=$((i+1)); done";
+  };
+  std::string script;
+  for (int k = 0; k < kShells; ++k) script += "/bin/sh -c '" + inner(k) + "' & ";
+  // A subshell is a fork that never exec'd: its children's parent is read from /proc.
+  script += "( /bin/echo subshell >/dev/null; /bin/true ) & wait; exit 0";
+  auto run = s.run({"/bin/sh", "-c", script});
+  CHECK(run.exit_code() == 0);
+  for (int k = 0; k < kShells; ++k) {
+    std::string name = "shell" + std::to_string(k);
+    auto shell = processes_running(run.report, {"/bin/sh", "-c", inner(k)});
+    REQUIRE(shell.size() == 1);
+    auto echoes = processes_running(run.report, {"/bin/echo", name});
+    CHECK(echoes.size() == kEach);
+    for (const auto& echo : echoes) {
+      CHECK(echo.at("ppid") == shell[0].at("pid"));
+      check_exit(echo, 0);
+    }
+  }
+  auto outer = shells_with(run.report, "subshell");
+  REQUIRE(outer.size() == 1);
+  auto in_subshell = processes_running(run.report, {"/bin/echo", "subshell"});
+  REQUIRE(in_subshell.size() == 1);
+  CHECK(in_subshell[0].at("ppid") != outer[0].at("pid"));
+  CHECK(in_subshell[0].at("ppid") != 0);
 }
 
 TEST_CASE("recording: --scripts allow:a runs a's install script and refuses b's") {

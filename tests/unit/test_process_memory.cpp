@@ -61,7 +61,7 @@ TEST_CASE("process memory: a pointer array is read up to its NULL, also unaligne
   CHECK(self.pointer_array_at(address_of(end), 4096).size() == 2);
 }
 
-TEST_CASE("process memory: heads of many addresses in one read, an unreadable one left empty") {
+TEST_CASE("process memory: prefixes of many addresses in one read, cut where the pages end") {
   ProcessMemory self(::getpid());
   TwoPages cut(/*second_mapped=*/false);
   std::vector<std::string> texts;
@@ -71,14 +71,59 @@ TEST_CASE("process memory: heads of many addresses in one read, an unreadable on
   for (const auto& t : texts) addresses.push_back(address_of(t.c_str()));
   addresses[1500] = address_of(cut.base + kPage);   // unmapped: the batch stops there
   addresses[7] = address_of(cut.base + kPage - 2);  // its 4 bytes run into the unmapped page
+  std::memcpy(cut.base + kPage - 2, "ab", 2);
 
-  auto heads = self.heads_at(addresses, 4);
+  auto heads = self.prefixes_at(addresses, 4);
   REQUIRE(heads.size() == addresses.size());
   CHECK(heads[0] == "npm_");
   CHECK(heads[1] == "XYZW");
-  CHECK(heads[7].empty());
+  CHECK(heads[7] == "ab");  // what could be read
   CHECK(heads[1500].empty());
   CHECK(heads[1499] == "XYZW");
   CHECK(heads[1502] == "npm_");
   CHECK(heads[2499] == "XYZW");
+}
+
+TEST_CASE("process memory: an argv's strings come in one read, whatever their length and place") {
+  ProcessMemory self(::getpid());
+  TwoPages cut(/*second_mapped=*/false);
+  TwoPages both(/*second_mapped=*/true);
+  // One ends just before an unmapped page, one crosses into a mapped page, one is long.
+  char* last = cut.base + kPage - 6;
+  std::memcpy(last, "tail!", 6);
+  char* crossing = both.base + kPage - 4;
+  std::memcpy(crossing, "across", 7);
+  std::string long_one(1000, 'x');
+  std::vector<std::uint64_t> argv = {address_of(last), address_of(crossing),
+                                     address_of(long_one.c_str()), 0};
+  auto strings = self.strings_at(address_of(argv.data()), 16, 4096);
+  CHECK(strings == std::vector<std::string>{"tail!", "across", long_one});
+  // Cut at the bound, however long.
+  auto cut_short = self.strings_at(address_of(argv.data()), 16, 3);
+  CHECK(cut_short == std::vector<std::string>{"tai", "acr", "xxx"});
+  // An unreadable one is empty; those after it are read all the same.
+  argv.insert(argv.begin(), address_of(cut.base + kPage));
+  CHECK(self.strings_at(address_of(argv.data()), 16, 4096) ==
+        std::vector<std::string>{"", "tail!", "across", long_one});
+}
+
+// What prefetch() read serves the reads inside it (here seen by changing the memory after it),
+// and nothing else: a read outside, or past where a range could be read, goes to the process.
+TEST_CASE("process memory: reads inside what was prefetched are served from it") {
+  TwoPages cut(/*second_mapped=*/false);
+  char* near_end = cut.base + kPage - 8;
+  std::memcpy(near_end, "1234567", 8);
+  std::string text = "before";
+  std::uint64_t argv[] = {address_of(text.c_str()), 0};
+  ProcessMemory self(::getpid());
+  self.prefetch({ProcessMemory::string_head(address_of(text.c_str()), 4096),
+                 self.pointer_array_head(address_of(argv), 256),
+                 ProcessMemory::string_head(address_of(near_end), 4096)});
+  std::memcpy(text.data(), "AFTER!", 6);
+  std::memcpy(near_end, "abcdefg", 8);
+  CHECK(self.string_at(address_of(text.c_str())) == "before");
+  CHECK(self.strings_at(address_of(argv), 256, 4096) == std::vector<std::string>{"before"});
+  // Only 8 bytes of that range could be read: a longer read is the process's.
+  CHECK(self.string_at(address_of(near_end)) == "abcdefg");
+  CHECK(ProcessMemory(::getpid()).string_at(address_of(text.c_str())) == "AFTER!");
 }

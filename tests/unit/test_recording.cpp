@@ -13,11 +13,15 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
+#include <optional>
 
 #include "runner/profile/script_policy.h"
+#include "runner/supervise/exec_exits.h"
+#include "runner/supervise/notification_thread.h"
 #include "runner/supervise/process_tree.h"
 #include "runner/supervise/read_only_writes.h"
 #include "runner/supervise/syscall_recorder.h"
+#include "sandbox/base/pidfd.h"
 #include "sandbox/seccomp/seccomp_filter.h"
 #include "sandbox/seccomp/seccomp_notify.h"
 
@@ -221,4 +225,105 @@ TEST_CASE("recording: writes by path into a watched directory are recorded and c
   CHECK(::access((watched + "/x").c_str(), F_OK) == 0);
   CHECK(::access((dir + "/other").c_str(), F_OK) == 0);
   std::filesystem::remove_all(dir);
+}
+
+// On kernels that keep exit statuses on pidfds (6.15+), an exit is read whenever it suits the
+// supervisor, even after the parent reaped the process and its pid went free.
+TEST_CASE("recording: exits are read from kept pidfds after their parents reaped them") {
+  if (!sandbox::pidfd_keeps_exit_status()) {
+    WARN("this kernel keeps no exit status on pidfds (Linux 6.15+): nothing to read them from");
+    return;
+  }
+  ProcessTree tree;
+  runner::ExecExits exits;
+  std::vector<pid_t> children;
+  auto keep = [&](pid_t child) {
+    ProcessRecord record;
+    record.host_pid = child;
+    record.pid = child;
+    const ProcessRecord& added = tree.add(std::move(record), LifecycleEnv{}, ::getpid());
+    exits.keep(tree.index_of(added), sandbox::open_pidfd(child));
+    children.push_back(child);
+  };
+  for (int code : {0, 3, 42}) {
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) ::_exit(code);
+    keep(child);
+  }
+  pid_t sleeper = ::fork();
+  REQUIRE(sleeper >= 0);
+  if (sleeper == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  keep(sleeper);
+  CHECK(exits.running(3));
+  ::kill(sleeper, SIGKILL);
+  for (pid_t child : children) ::waitpid(child, nullptr, 0);
+  CHECK_FALSE(exits.running(3));
+  exits.collect(tree, false);  // fewer than a batch: nothing is read yet
+  CHECK(exits.kept() == 4);
+  exits.collect(tree, true);
+  CHECK(exits.kept() == 0);
+  const auto& records = tree.records();
+  CHECK(records[0].exit_code == 0);
+  CHECK(records[1].exit_code == 3);
+  CHECK(records[2].exit_code == 42);
+  CHECK_FALSE(records[3].exit_code);
+  CHECK(records[3].signal == SIGKILL);
+}
+
+namespace {
+
+void spawn_and_wait(const char* const* argv) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::waitpid(child, nullptr, 0);
+}
+
+}  // namespace
+
+// The thread serves until the last process under the filter is gone; each exec is in the tree
+// with its parent, and its exit where the kernel keeps it on the pidfd.
+TEST_CASE("recording: the notification thread records each exec with its parent and exit") {
+  runner::SyscallRecorder recorder(runner::ScriptPolicy{});
+  bool kept = sandbox::pidfd_keeps_exit_status();
+  recorder.keep_exits(kept);
+  std::size_t handed_out = 0;
+  recorder.on_exec = [&](std::size_t, pid_t, sandbox::UniqueFd) { ++handed_out; };
+  std::optional<ChildUnderFilter> child;
+  child.emplace(sandbox::FilterMode::Record, [] {
+    static const char* const shell[] = {"/bin/sh", "-c", "/bin/true; /bin/true; exit 5", nullptr};
+    static const char* const killed[] = {"/bin/sh", "-c", "kill -9 $$", nullptr};
+    spawn_and_wait(shell);
+    spawn_and_wait(killed);
+  });
+  runner::NotificationThread thread(sandbox::UniqueFd(::dup(child->listener())), recorder);
+  child.reset();  // reaped: nothing uses the filter any more
+  thread.join();
+  CHECK_FALSE(thread.error());
+  const auto& records = recorder.tree().records();
+  REQUIRE(records.size() == 4);
+  CHECK(records[0].argv ==
+        std::vector<std::string>{"/bin/sh", "-c", "/bin/true; /bin/true; exit 5"});
+  CHECK(records[1].argv == std::vector<std::string>{"/bin/true"});
+  CHECK(records[2].argv == std::vector<std::string>{"/bin/true"});
+  CHECK(records[1].ppid == records[0].pid);
+  CHECK(records[2].ppid == records[0].pid);
+  CHECK(records[1].pid != records[2].pid);
+  CHECK(records[3].argv == std::vector<std::string>{"/bin/sh", "-c", "kill -9 $$"});
+  CHECK(records[3].ppid == records[0].ppid);
+  if (kept) {
+    CHECK(handed_out == 0);
+    CHECK(records[0].exit_code == 5);
+    CHECK(records[1].exit_code == 0);
+    CHECK(records[2].exit_code == 0);
+    CHECK(records[3].signal == SIGKILL);
+  } else {
+    CHECK(handed_out == 4);
+  }
 }
