@@ -1,6 +1,7 @@
 #include "runner/supervise/supervisor.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -424,11 +425,23 @@ class Supervision {
   std::optional<NotificationThread> notification_thread_;
 };
 
+// The pidfds kept for exits (one per exec'd process still running, read in batches) and the
+// gateway's sockets share the supervisor's descriptors: a wide process tree must not leave the
+// gateway unable to accept. The soft limit goes up to the hard one; the sandbox was cloned
+// before this and keeps the invoker's limits.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 }  // namespace
 
 Outcome supervise(sandbox::RunningSandbox& sandbox,
                   std::optional<std::chrono::milliseconds> timeout, const GatewaySettings& gateway,
                   const RecordingSettings& recording) {
+  raise_open_file_limit();
   return Supervision(sandbox, timeout, gateway, recording).run();
 }
 
