@@ -41,7 +41,7 @@ Result<std::vector<OsvDatabase>> open_databases(const std::string& configured) {
 PackageJudgement judge_packages(RunRecord& record, const PackageSet& before,
                                 const std::string& upper, const Options& options) {
   PackageJudgement out;
-  PackageSet after = read_staged_packages(upper, record.project);
+  PackageSet after = read_staged_packages(upper, record.project, &before);
   for (const auto& e : before.errors) record.package_errors.push_back("before the run: " + e);
   for (const auto& e : after.errors) record.package_errors.push_back("as staged: " + e);
   record.packages = diff_packages(before, after);

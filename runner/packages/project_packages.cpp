@@ -67,7 +67,32 @@ std::string read_text(const std::optional<std::string>& path) {
   return text && *text ? std::move(**text) : std::string();
 }
 
-PackageSet read_packages(const std::string& upper, const std::string& project, int depth) {
+std::string manifest_path(LockfileFormat format, const std::string& rel) {
+  auto manifest_name = manifest_of(format);
+  if (manifest_name.empty()) return {};
+  std::string dir = fs::path(rel).parent_path().string();
+  return dir.empty() ? std::string(manifest_name) : dir + "/" + std::string(manifest_name);
+}
+
+// A lockfile the run left as it was, its manifest too (neither is in the upper dir): what
+// `before` read of it, packages and errors, stands for it as staged.
+bool left_as_it_was(const std::string& upper, const std::string& project, const std::string& rel,
+                    const std::string& manifest_rel) {
+  auto unstaged = [&](const std::string& file) {
+    return staged_path(upper, project, file) == project + "/" + file;
+  };
+  return unstaged(rel) && (manifest_rel.empty() || unstaged(manifest_rel));
+}
+
+void copy_lockfile_from(const PackageSet& before, const std::string& rel, PackageSet& set) {
+  for (const auto& p : before.packages)
+    if (p.source == rel) set.packages.push_back(p);
+  for (const auto& e : before.errors)
+    if (e.starts_with(rel + ":")) set.errors.push_back(e);
+}
+
+PackageSet read_packages(const std::string& upper, const std::string& project, int depth,
+                         const PackageSet* before = nullptr) {
   std::set<std::string> paths;
   std::size_t dirs_left = kMaxDirsForLockfiles;
   collect_lockfile_paths(project, "", depth, dirs_left, paths);
@@ -78,6 +103,11 @@ PackageSet read_packages(const std::string& upper, const std::string& project, i
   PackageSet set;
   for (const auto& rel : paths) {
     auto format = *lockfile_format(fs::path(rel).filename().string());
+    std::string manifest_rel = manifest_path(format, rel);
+    if (before != nullptr && left_as_it_was(upper, project, rel, manifest_rel)) {
+      copy_lockfile_from(*before, rel, set);
+      continue;
+    }
     auto path = staged_path(upper, project, rel);
     if (!path) continue;
     auto text = read_small_file(*path, kMaxLockfileBytes);
@@ -87,12 +117,7 @@ PackageSet read_packages(const std::string& upper, const std::string& project, i
     }
     if (!*text) continue;
     std::string manifest;
-    if (auto manifest_name = manifest_of(format); !manifest_name.empty()) {
-      std::string dir = fs::path(rel).parent_path().string();
-      std::string manifest_rel(manifest_name);
-      if (!dir.empty()) manifest_rel = dir + "/" + manifest_rel;
-      manifest = read_text(staged_path(upper, project, manifest_rel));
-    }
+    if (!manifest_rel.empty()) manifest = read_text(staged_path(upper, project, manifest_rel));
     auto packages = parse_lockfile(format, **text, rel, manifest);
     if (!packages) {
       set.errors.push_back(packages.error().message());
@@ -116,8 +141,9 @@ PackageSet read_project_packages(const std::string& project_dir, int depth) {
   return read_packages({}, project_dir, depth);
 }
 
-PackageSet read_staged_packages(const std::string& upper, const std::string& project_dir) {
-  return read_packages(upper, project_dir, kNestedLockfileDepth);
+PackageSet read_staged_packages(const std::string& upper, const std::string& project_dir,
+                                const PackageSet* before) {
+  return read_packages(upper, project_dir, kNestedLockfileDepth, before);
 }
 
 }  // namespace safeinstall::runner

@@ -26,8 +26,12 @@ PackageSet read_project_packages(const std::string& project_dir, int depth = kNe
 
 // The project as a run left it, before promotion: a file the run wrote is in `upper` (the
 // overlay's upper dir; a whiteout there, on the file or a directory above it, means the run
-// deleted it), any other in the project.
-PackageSet read_staged_packages(const std::string& upper, const std::string& project_dir);
+// deleted it), any other in the project. With `before` (read_project_packages as the run
+// began), a lockfile the run left as it was, its manifest too, is taken from there rather
+// than read and parsed again: `npm ci` leaves a lockfile of megabytes that is otherwise
+// parsed twice, the second time while the change list is held.
+PackageSet read_staged_packages(const std::string& upper, const std::string& project_dir,
+                                const PackageSet* before = nullptr);
 
 // Lockfiles larger than this are refused (an error, not a crash or a stall).
 inline constexpr std::size_t kMaxLockfileBytes = 256u << 20;

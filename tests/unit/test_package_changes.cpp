@@ -144,3 +144,38 @@ TEST_CASE("package changes: nested lockfiles of workspaces are read, dependency 
   REQUIRE(changes.removed.size() == 1);
   CHECK(changes.removed[0].name == "monolog/monolog");
 }
+
+TEST_CASE(
+    "package changes: a lockfile the run left as it was is taken from the set read as "
+    "the run began",
+    "[package-changes]") {
+  safeinstall::staging_test::ScratchDir project("si-pkg-kept");
+  safeinstall::staging_test::ScratchDir upper("si-pkg-kept-upper");
+  // lockfileVersion 1: which packages are direct comes from package.json beside it.
+  write(project.path() + "/package-lock.json",
+        R"({"lockfileVersion": 1, "dependencies": {"left": {"version": "1.0.0"}}})");
+  write(project.path() + "/package.json", R"({"dependencies": {}})");
+  write(project.path() + "/Cargo.lock", "not [ toml");
+  auto before = read_project_packages(project.path());
+  REQUIRE(before.packages.size() == 1);
+  CHECK_FALSE(before.packages[0].direct);
+  REQUIRE(before.errors.size() == 1);
+
+  // The project's copy changes after `before` was read; the run itself wrote neither file.
+  write(project.path() + "/package-lock.json",
+        R"({"lockfileVersion": 1, "dependencies": {"left": {"version": "9.9.9"}}})");
+  auto after = read_staged_packages(upper.path(), project.path(), &before);
+  CHECK(diff_packages(before, after).empty());
+  CHECK(after.errors == before.errors);
+  // Without `before`, every lockfile is read again.
+  CHECK(diff_packages(before, read_staged_packages(upper.path(), project.path())).changed.size() ==
+        1);
+
+  // A run that changed only the manifest: the lockfile is read again, with the new manifest.
+  write(upper.path() + "/package.json", R"({"dependencies": {"left": "^9"}})");
+  after = read_staged_packages(upper.path(), project.path(), &before);
+  REQUIRE(after.packages.size() == 1);
+  CHECK(after.packages[0].version == "9.9.9");
+  CHECK(after.packages[0].direct);
+  CHECK(after.errors == before.errors);  // Cargo.lock: left as it was, its error with it
+}
