@@ -11,6 +11,7 @@
 #include <future>
 
 #include "sandbox/confine/userns.h"
+#include "sandbox/egress/fd_passing.h"
 #include "sandbox/host_check/host_check.h"
 #include "sandbox/init.h"
 
@@ -84,6 +85,23 @@ Result<UniqueFd> take_listener_from_init(int pidfd, int listener) {
                      "pidfd_getfd needs Linux 5.6 or later and must not be blocked by a security "
                      "module; set SAFEINSTALL_RECORD=off to run without recording");
   return UniqueFd(fd);
+}
+
+// Init sent them after the listeners, before its first event, so they are waiting already.
+Result<std::vector<WatchedFile>> receive_watched_files(int socket, const Spec& spec) {
+  std::vector<std::string> targets;
+  for (const auto& m : spec.mounts) {
+    if (m.kind == MountKind::FileContent && m.watched) targets.push_back(m.target);
+  }
+  if (targets.empty()) return std::vector<WatchedFile>{};
+  auto received = receive_fds(socket, targets.size());
+  if (!received) return propagate(received);
+  if (received->tag != kWatchedFilesTag || received->fds.size() != targets.size())
+    return plain_error("receive the sandbox's watched files: unexpected `" + received->tag + "`");
+  std::vector<WatchedFile> files;
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    files.push_back({std::move(targets[i]), std::move(received->fds[i])});
+  return files;
 }
 
 }  // namespace
@@ -170,6 +188,11 @@ Result<RunningSandbox> launch(const Spec& spec) {
     }
     gateway = std::move(*listeners);
   }
+  auto watched = receive_watched_files(gateway_receiver.get(), spec);
+  if (!watched) {
+    kill_and_reap(child->pid);
+    return propagate(watched);
+  }
   UniqueFd notifications;
   if (first->type == SandboxEvent::Type::Confined) {
     auto listener = take_listener_from_init(child->pidfd.get(), first->listener_fd);
@@ -187,6 +210,7 @@ Result<RunningSandbox> launch(const Spec& spec) {
   RunningSandbox sandbox(child->pid, std::move(child->pidfd), std::move(supervisor_end),
                          std::move(*first), std::move(gateway), std::move(notifications));
   sandbox.keep(std::move(cgroups));
+  sandbox.keep(std::move(*watched));
   return sandbox;
 }
 

@@ -206,7 +206,7 @@ class Supervision {
 
   void watch_decoys() {
     if (decoys_.empty()) return;
-    auto watch = DecoyWatch::start(decoys_, sandbox_.init_pid());
+    auto watch = DecoyWatch::start(decoys_, sandbox_.take_watched_files(), sandbox_.init_pid());
     if (!watch) {
       outcome_.decoy_watch = "not watched: " + watch.error().message();
       return;
