@@ -122,6 +122,13 @@ void RunningSandbox::kill_all() const {
   }
 }
 
+void RunningSandbox::remove_cgroups_in_background() {
+  if (!reaped_ || removing_cgroups_.valid()) return;
+  removing_cgroups_ = std::async(std::launch::async, [cgroups = std::move(cgroups_)]() mutable {
+    LimitCgroups removed = std::move(cgroups);  // its destructor removes them, on this thread
+  });
+}
+
 std::optional<int> RunningSandbox::try_reap(struct rusage* usage) {
   if (reaped_) return 0;
   int status = 0;

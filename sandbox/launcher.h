@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <future>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,6 +46,7 @@ class RunningSandbox {
         notifications_(std::move(other.notifications_)),
         cgroups_(std::move(other.cgroups_)),
         watched_(std::move(other.watched_)),
+        removing_cgroups_(std::move(other.removing_cgroups_)),
         reaped_(other.reaped_) {}
   RunningSandbox& operator=(RunningSandbox&&) = delete;
   // A sandbox nobody supervises must not run on.
@@ -69,6 +71,10 @@ class RunningSandbox {
   std::vector<WatchedFile> take_watched_files() { return std::exchange(watched_, {}); }
   // Kept until the sandbox is gone, then removed.
   void keep(LimitCgroups cgroups) { cgroups_ = std::move(cgroups); }
+  // Once init is reaped and the cgroups' counters read: they are removed on a thread of their
+  // own (on cgroup v1 a removal waits for the kernel, 3 ms and more), beside whatever the
+  // caller does next; the sandbox waits for it when it goes. The counters read 0 after this.
+  void remove_cgroups_in_background();
   // Forks the pids cgroup refused; 0 without one.
   std::uint64_t refused_forks() const { return cgroups_.refused_forks(); }
   // Processes the kernel killed at the memory cgroup's limit; 0 without one.
@@ -93,6 +99,7 @@ class RunningSandbox {
   UniqueFd notifications_;
   LimitCgroups cgroups_;
   std::vector<WatchedFile> watched_;
+  std::future<void> removing_cgroups_;
   bool reaped_ = false;
 };
 

@@ -199,6 +199,7 @@ class Supervision {
       if (decoy_watch_) decoy_watch_->read_events();
       sandbox_.try_reap(&outcome_.usage);
       record_limits_enforced_at_the_end();
+      sandbox_.remove_cgroups_in_background();
       gateway_.stop();
       io_.stop();
     });
