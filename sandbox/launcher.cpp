@@ -9,7 +9,9 @@
 
 #include <csignal>
 #include <future>
+#include <thread>
 
+#include "sandbox/base/pidfd.h"
 #include "sandbox/confine/userns.h"
 #include "sandbox/egress/fd_passing.h"
 #include "sandbox/host_check/host_check.h"
@@ -159,6 +161,10 @@ Result<RunningSandbox> launch(const Spec& spec) {
   }
   sandbox_end.reset();
   gateway_sender.reset();
+  // The recorder asks whether pidfds keep exit statuses (a vfork and a wait) just as the
+  // command's first exec waits for it: asked now, beside init's set-up, the answer is ready
+  // by then. Not before the clone: init must not copy a lock another thread holds.
+  if (spec.record_syscalls) std::thread([] { (void)pidfd_keeps_exit_status(); }).detach();
 
   if (auto r = write_identity_maps(child->pid, spec.outer_uid, spec.outer_gid); !r) {
     kill_and_reap(child->pid);
