@@ -301,10 +301,11 @@ int run(const Options& given, PrunePolicy& prune) {
     tell("the tool's logs are not kept for this run: " + mounted.error().message());
     logs.clear();
   }
-  // Decoy credentials: written in the run's dir, bound into the home, watched from here.
-  place_decoys(*record.plan, staged->run.dir.path);
+  // Decoy credentials: made by the sandbox's init in its own tmpfs, bound into the home,
+  // watched from here through the fds init hands over.
+  place_decoys(*record.plan);
   for (const auto& decoy : record.plan->decoys)
-    recording->decoys.push_back({decoy.file, decoy.host_path});
+    recording->decoys.push_back({decoy.file, decoy.target});
   // --disk and --files bound everything the command stages: the project and the caches.
   recording->staged_dirs = {staged->run.dir.upper()};
   for (const auto& cache : caches) recording->staged_dirs.push_back(cache.upper);

@@ -20,6 +20,7 @@
 #include "sandbox/confine/mounts.h"
 #include "sandbox/confine/network.h"
 #include "sandbox/confine/written_files.h"
+#include "sandbox/egress/fd_passing.h"
 #include "sandbox/egress/gateway_listeners.h"
 #include "sandbox/seccomp/seccomp_filter.h"
 
@@ -65,6 +66,15 @@ Result<> hand_out_gateway_listeners(int gateway) {
   return send_gateway_listeners(gateway, *listeners);
 }
 
+// The files the supervisor watches (decoys) live in this sandbox's tmpfs: it gets an fd of
+// each, over the same socket as the listeners. Ours close when `files` goes, before the
+// command exists.
+Result<> hand_out_watched_files(int gateway, const std::vector<UniqueFd>& files) {
+  std::vector<int> fds;
+  for (const auto& file : files) fds.push_back(file.get());
+  return send_fds(gateway, kWatchedFilesTag, fds);
+}
+
 // Returns the notification listener when recording, else an empty fd.
 Result<UniqueFd> confine(const Spec& spec, int gateway) {
   if (auto r = set_hostname(spec.hostname); !r) return propagate(r);
@@ -72,7 +82,13 @@ Result<UniqueFd> confine(const Spec& spec, int gateway) {
   if (spec.egress_gateway) {
     if (auto r = hand_out_gateway_listeners(gateway); !r) return propagate(r);
   }
-  if (auto r = build_filesystem(spec.mounts); !r) return propagate(r);
+  {
+    std::vector<UniqueFd> watched;
+    if (auto r = build_filesystem(spec.mounts, watched); !r) return propagate(r);
+    if (!watched.empty()) {
+      if (auto r = hand_out_watched_files(gateway, watched); !r) return propagate(r);
+    }
+  }
   if (auto r = apply_limits(spec.limits); !r) return propagate(r);
   if (auto r = drop_all_privileges(); !r) return propagate(r);
   if (!spec.record_syscalls) return install_seccomp_filter(FilterMode::Enforce);

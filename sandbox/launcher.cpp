@@ -9,8 +9,11 @@
 
 #include <csignal>
 #include <future>
+#include <thread>
 
+#include "sandbox/base/pidfd.h"
 #include "sandbox/confine/userns.h"
+#include "sandbox/egress/fd_passing.h"
 #include "sandbox/host_check/host_check.h"
 #include "sandbox/init.h"
 
@@ -86,6 +89,23 @@ Result<UniqueFd> take_listener_from_init(int pidfd, int listener) {
   return UniqueFd(fd);
 }
 
+// Init sent them after the listeners, before its first event, so they are waiting already.
+Result<std::vector<WatchedFile>> receive_watched_files(int socket, const Spec& spec) {
+  std::vector<std::string> targets;
+  for (const auto& m : spec.mounts) {
+    if (m.kind == MountKind::FileContent && m.watched) targets.push_back(m.target);
+  }
+  if (targets.empty()) return std::vector<WatchedFile>{};
+  auto received = receive_fds(socket, targets.size());
+  if (!received) return propagate(received);
+  if (received->tag != kWatchedFilesTag || received->fds.size() != targets.size())
+    return plain_error("receive the sandbox's watched files: unexpected `" + received->tag + "`");
+  std::vector<WatchedFile> files;
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    files.push_back({std::move(targets[i]), std::move(received->fds[i])});
+  return files;
+}
+
 }  // namespace
 
 RunningSandbox::~RunningSandbox() {
@@ -102,6 +122,13 @@ void RunningSandbox::kill_all() const {
   } else {
     ::kill(init_, SIGKILL);
   }
+}
+
+void RunningSandbox::remove_cgroups_in_background() {
+  if (!reaped_ || removing_cgroups_.valid()) return;
+  removing_cgroups_ = std::async(std::launch::async, [cgroups = std::move(cgroups_)]() mutable {
+    LimitCgroups removed = std::move(cgroups);  // its destructor removes them, on this thread
+  });
 }
 
 std::optional<int> RunningSandbox::try_reap(struct rusage* usage) {
@@ -134,6 +161,10 @@ Result<RunningSandbox> launch(const Spec& spec) {
   }
   sandbox_end.reset();
   gateway_sender.reset();
+  // The recorder asks whether pidfds keep exit statuses (a vfork and a wait) just as the
+  // command's first exec waits for it: asked now, beside init's set-up, the answer is ready
+  // by then. Not before the clone: init must not copy a lock another thread holds.
+  if (spec.record_syscalls) std::thread([] { (void)pidfd_keeps_exit_status(); }).detach();
 
   if (auto r = write_identity_maps(child->pid, spec.outer_uid, spec.outer_gid); !r) {
     kill_and_reap(child->pid);
@@ -170,6 +201,11 @@ Result<RunningSandbox> launch(const Spec& spec) {
     }
     gateway = std::move(*listeners);
   }
+  auto watched = receive_watched_files(gateway_receiver.get(), spec);
+  if (!watched) {
+    kill_and_reap(child->pid);
+    return propagate(watched);
+  }
   UniqueFd notifications;
   if (first->type == SandboxEvent::Type::Confined) {
     auto listener = take_listener_from_init(child->pidfd.get(), first->listener_fd);
@@ -187,6 +223,7 @@ Result<RunningSandbox> launch(const Spec& spec) {
   RunningSandbox sandbox(child->pid, std::move(child->pidfd), std::move(supervisor_end),
                          std::move(*first), std::move(gateway), std::move(notifications));
   sandbox.keep(std::move(cgroups));
+  sandbox.keep(std::move(*watched));
   return sandbox;
 }
 

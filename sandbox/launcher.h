@@ -5,8 +5,11 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <future>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "sandbox/base/error.h"
 #include "sandbox/base/fd.h"
@@ -16,6 +19,13 @@
 #include "sandbox/egress/gateway_listeners.h"
 
 namespace safeinstall::sandbox {
+
+// A file the supervisor watches for opens (MountSpec::watched): its place inside the sandbox
+// and an fd of it, which init made in the sandbox's own tmpfs.
+struct WatchedFile {
+  std::string target;
+  UniqueFd fd;
+};
 
 class RunningSandbox {
  public:
@@ -35,6 +45,8 @@ class RunningSandbox {
         gateway_(std::move(other.gateway_)),
         notifications_(std::move(other.notifications_)),
         cgroups_(std::move(other.cgroups_)),
+        watched_(std::move(other.watched_)),
+        removing_cgroups_(std::move(other.removing_cgroups_)),
         reaped_(other.reaped_) {}
   RunningSandbox& operator=(RunningSandbox&&) = delete;
   // A sandbox nobody supervises must not run on.
@@ -54,8 +66,15 @@ class RunningSandbox {
   // The seccomp notification listener (spec.record_syscalls); every notification on it must
   // be answered, or the process that made the call waits forever.
   UniqueFd take_notifications() { return std::move(notifications_); }
+  void keep(std::vector<WatchedFile> watched) { watched_ = std::move(watched); }
+  // The watched files, in the order of spec.mounts; taken once, by whoever watches them.
+  std::vector<WatchedFile> take_watched_files() { return std::exchange(watched_, {}); }
   // Kept until the sandbox is gone, then removed.
   void keep(LimitCgroups cgroups) { cgroups_ = std::move(cgroups); }
+  // Once init is reaped and the cgroups' counters read: they are removed on a thread of their
+  // own (on cgroup v1 a removal waits for the kernel, 3 ms and more), beside whatever the
+  // caller does next; the sandbox waits for it when it goes. The counters read 0 after this.
+  void remove_cgroups_in_background();
   // Forks the pids cgroup refused; 0 without one.
   std::uint64_t refused_forks() const { return cgroups_.refused_forks(); }
   // Processes the kernel killed at the memory cgroup's limit; 0 without one.
@@ -79,6 +98,8 @@ class RunningSandbox {
   std::optional<GatewayListeners> gateway_;
   UniqueFd notifications_;
   LimitCgroups cgroups_;
+  std::vector<WatchedFile> watched_;
+  std::future<void> removing_cgroups_;
   bool reaped_ = false;
 };
 

@@ -95,6 +95,19 @@ Result<void> Trash::take_at(int dirfd, const std::string& name, const std::strin
   return remove_tree_at(dirfd, name, shown);
 }
 
+Result<void> Trash::keep_link_of(const std::string& path) const {
+  auto trash = open_trash();
+  if (!trash) return propagate(trash);
+  std::string prefix = std::to_string(::getpid()) + "-link-";
+  for (unsigned attempt = 0; attempt < kSlotAttempts; ++attempt) {
+    std::string slot = prefix + std::to_string(serial_++);
+    if (::linkat(AT_FDCWD, path.c_str(), *trash, slot.c_str(), 0) == 0) return {};
+    if (errno == ENOENT) return {};
+    if (errno != EEXIST) break;
+  }
+  return sys_error("link " + path + " into the trash " + dir_);
+}
+
 Result<void> Trash::take(const std::string& path) const {
   auto entry = open_parent_of(path, "move to the trash");
   if (!entry) return propagate(entry);

@@ -30,6 +30,11 @@ class Trash {
   Result<void> take_at(int dirfd, const std::string& name, const std::string& shown) const;
   Result<void> take(const std::string& path) const;
 
+  // A second link to the file at `path` (nothing there is no error), so that replacing or
+  // removing it there frees nothing: its blocks go when the trash is emptied. Fails, leaving
+  // nothing behind, where the trash is on another filesystem.
+  Result<void> keep_link_of(const std::string& path) const;
+
   // Removes everything the trash holds, now.
   Result<void> empty() const;
   // When the trash holds anything, a detached process empties it; returns at once. Only one

@@ -2,13 +2,13 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zip.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "runner/fs/fs_tree.h"
+#include "runner/packages/zip_library.h"
 #include "sandbox/base/fd.h"
 
 namespace safeinstall::runner {
@@ -52,25 +52,26 @@ Result<> read_directory(const std::string& dir, std::vector<std::string>& lines,
   return {};
 }
 
-struct ZipCloser {
-  void operator()(zip_t* z) const { zip_discard(z); }
-};
-
 Result<> read_zip(const std::string& file, std::vector<std::string>& lines,
                   ImportSummary& summary) {
+  auto library = load_zip_library();
+  if (!library) return propagate(library);
+  const ZipLibrary& zip = **library;
   int err = 0;
-  std::unique_ptr<zip_t, ZipCloser> archive(zip_open(file.c_str(), ZIP_RDONLY, &err));
+  auto discard = [&zip](zip_t* z) { zip.discard(z); };
+  std::unique_ptr<zip_t, decltype(discard)> archive(zip.open(file.c_str(), ZIP_RDONLY, &err),
+                                                    discard);
   if (!archive) {
     zip_error_t error;
-    zip_error_init_with_code(&error, err);
-    std::string why = zip_error_strerror(&error);
-    zip_error_fini(&error);
+    zip.error_init_with_code(&error, err);
+    std::string why = zip.error_strerror(&error);
+    zip.error_fini(&error);
     return plain_error("opening the OSV zip " + file + ": " + why);
   }
-  zip_int64_t count = zip_get_num_entries(archive.get(), 0);
+  zip_int64_t count = zip.get_num_entries(archive.get(), 0);
   for (zip_int64_t i = 0; i < count; ++i) {
     zip_stat_t st;
-    if (zip_stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0) continue;
+    if (zip.stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0) continue;
     std::string name = st.name != nullptr ? st.name : "";
     if (!name.ends_with(".json")) continue;
     std::string shown = file + ":" + name;
@@ -78,14 +79,14 @@ Result<> read_zip(const std::string& file, std::vector<std::string>& lines,
       summary.skipped.push_back(shown + ": larger than 16 MiB");
       continue;
     }
-    std::unique_ptr<zip_file_t, decltype(&zip_fclose)> entry(
-        zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0), &zip_fclose);
+    std::unique_ptr<zip_file_t, decltype(zip.fclose)> entry(
+        zip.fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0), zip.fclose);
     if (!entry) {
-      summary.skipped.push_back(shown + ": " + zip_strerror(archive.get()));
+      summary.skipped.push_back(shown + ": " + zip.strerror(archive.get()));
       continue;
     }
     std::string text(st.size, '\0');
-    zip_int64_t got = zip_fread(entry.get(), text.data(), st.size);
+    zip_int64_t got = zip.fread(entry.get(), text.data(), st.size);
     if (got < 0 || static_cast<zip_uint64_t>(got) != st.size) {
       summary.skipped.push_back(shown + ": could not be read");
       continue;

@@ -1,17 +1,12 @@
 #include "runner/plan/decoys.h"
 
-#include <fcntl.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 #include "runner/plan/run_plan.h"
 #include "runner/profile/decoy_names.h"
-#include "sandbox/base/fd.h"
 #include "sandbox/base/path_text.h"
 
 namespace safeinstall::runner {
@@ -205,31 +200,15 @@ void plan_decoys(RunPlan& plan, const DecoySettings& settings) {
   }
 }
 
-void place_decoys(RunPlan& plan, const std::string& run_dir) {
+void place_decoys(RunPlan& plan) {
   if (plan.decoys.empty()) return;
-  const std::string dir = run_dir + "/decoys";
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    plan.profile_notes.push_back("decoys: none (" + dir + ": " + std::strerror(errno) + ")");
-    plan.decoys.clear();
-    return;
+  for (auto& decoy : plan.decoys) {
+    decoy.target = target_in(plan, decoy.file);
+    MountSpec mount{MountKind::FileContent, decoy.target, {}};
+    mount.content = decoy.content;
+    mount.watched = true;
+    plan.spec.mounts.push_back(std::move(mount));
   }
-  std::vector<Decoy> placed;
-  for (std::size_t i = 0; i < plan.decoys.size(); ++i) {
-    auto& decoy = plan.decoys[i];
-    std::string path = dir + "/" + std::to_string(i);
-    sandbox::UniqueFd fd(
-        ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
-    bool written = fd && ::write(fd.get(), decoy.content.data(), decoy.content.size()) ==
-                             static_cast<ssize_t>(decoy.content.size());
-    if (!written) {
-      plan.profile_notes.push_back("decoys: no " + decoy.file + " (" + std::strerror(errno) + ")");
-      continue;
-    }
-    decoy.host_path = path;
-    plan.spec.mounts.push_back({MountKind::BindReadOnly, target_in(plan, decoy.file), path});
-    placed.push_back(std::move(decoy));
-  }
-  plan.decoys = std::move(placed);
   plan.gateway.decoys = decoy_values(plan.decoys);
   std::ranges::stable_sort(plan.spec.mounts, {},
                            [](const MountSpec& m) { return std::ranges::count(m.target, '/'); });

@@ -20,7 +20,7 @@ struct Decoy {
   std::string file;                // home-relative as a person writes it: "~/.aws/credentials"
   std::string content;             // what the file holds
   std::vector<std::string> cores;  // the random parts of its values: what the gateway looks for
-  std::string host_path;           // the copy in the run's dir bound into the home, once placed
+  std::string target;              // its path inside the sandbox, once placed
 };
 
 // A fresh set of decoys, one per name in kDecoyFiles (runner/profile/decoy_names.h) not in
@@ -45,10 +45,10 @@ DecoySettings decoy_settings(const ProfileLayer& merged, bool reads_have_pids);
 // script's.
 void plan_decoys(RunPlan& plan, const DecoySettings& settings);
 
-// Writes the plan's decoys into `run_dir`/decoys (mode 0600) and binds each read-only at its
-// place in the home; the gateway gets their values. A decoy that cannot be written is left
-// out with a note: the run goes on without it.
-void place_decoys(RunPlan& plan, const std::string& run_dir);
+// Puts each of the plan's decoys in the sandbox: a read-only file (mode 0600) that init makes
+// in its own tmpfs and binds at its place in the home, watched (MountSpec::watched), so no
+// file of the run is written on the host for it; the gateway gets their values.
+void place_decoys(RunPlan& plan);
 
 // `text` with each decoy value in it replaced by "[decoy:FILE]": what a process put in its
 // argv or sent is shown without the value. The values are letters and digits only, so the

@@ -49,7 +49,27 @@ bool decoy_reads_have_pids() {
   return static_cast<bool>(open_fanotify());
 }
 
-Result<DecoyWatch> DecoyWatch::start(const std::vector<WatchedDecoy>& decoys, pid_t sandbox_init) {
+Result<> DecoyWatch::watch(const WatchedDecoy& decoy, int file) {
+  struct stat st {};
+  if (::fstat(file, &st) != 0) return sys_error("watch the decoy " + decoy.file + " (fstat)");
+  inodes_.push_back({st.st_dev, st.st_ino});
+  if (fanotify_) {
+    // The fd names the inode, wherever it is mounted: an open by any path or link is seen.
+    if (::fanotify_mark(fd_.get(), FAN_MARK_ADD, FAN_OPEN, file, nullptr) != 0)
+      return sys_error("watch the decoy " + decoy.file + " (fanotify_mark)");
+    return {};
+  }
+  // inotify takes a path: this process's link to the fd resolves to the same inode.
+  const std::string path = "/proc/self/fd/" + std::to_string(file);
+  int wd = ::inotify_add_watch(fd_.get(), path.c_str(), IN_OPEN);
+  if (wd < 0) return sys_error("watch the decoy " + decoy.file + " (inotify_add_watch)");
+  watches_.push_back(wd);
+  return {};
+}
+
+Result<DecoyWatch> DecoyWatch::start(const std::vector<WatchedDecoy>& decoys,
+                                     const std::vector<sandbox::WatchedFile>& files,
+                                     pid_t sandbox_init) {
   DecoyWatch watch;
   watch.decoys_ = decoys;
   watch.sandbox_init_ = sandbox_init;
@@ -61,18 +81,10 @@ Result<DecoyWatch> DecoyWatch::start(const std::vector<WatchedDecoy>& decoys, pi
     if (!watch.fd_) return sys_error("watch the decoy credentials (inotify_init1)");
   }
   for (const auto& decoy : decoys) {
-    if (watch.fanotify_) {
-      if (::fanotify_mark(watch.fd_.get(), FAN_MARK_ADD, FAN_OPEN, AT_FDCWD,
-                          decoy.host_path.c_str()) != 0)
-        return sys_error("watch the decoy " + decoy.file + " (fanotify_mark " + decoy.host_path +
-                         ")");
-    } else {
-      int wd = ::inotify_add_watch(watch.fd_.get(), decoy.host_path.c_str(), IN_OPEN);
-      if (wd < 0)
-        return sys_error("watch the decoy " + decoy.file + " (inotify_add_watch " +
-                         decoy.host_path + ")");
-      watch.watches_.push_back(wd);
-    }
+    auto file = std::ranges::find(files, decoy.target, &sandbox::WatchedFile::target);
+    if (file == files.end() || !file->fd)
+      return plain_error("watch the decoy " + decoy.file + ": the sandbox did not hand it over");
+    if (auto watched = watch.watch(decoy, file->fd.get()); !watched) return propagate(watched);
   }
   return watch;
 }
@@ -110,10 +122,8 @@ void DecoyWatch::read_fanotify() {
       sandbox::UniqueFd opened(event->fd);
       struct stat st {};
       if (::fstat(opened.get(), &st) != 0) continue;
-      for (std::size_t i = 0; i < decoys_.size(); ++i) {
-        struct stat decoy {};
-        if (::stat(decoys_[i].host_path.c_str(), &decoy) != 0) continue;
-        if (decoy.st_ino != st.st_ino || decoy.st_dev != st.st_dev) continue;
+      for (std::size_t i = 0; i < inodes_.size(); ++i) {
+        if (inodes_[i].ino != st.st_ino || inodes_[i].dev != st.st_dev) continue;
         if (is_in_sandbox(event->pid)) add(i, lineage_of(event->pid, sandbox_init_));
         break;
       }

@@ -1,6 +1,7 @@
 #pragma once
-// Who opens a decoy credential file (runner/plan/decoys.h). The decoys are files in the run's
-// dir bound into the sandbox's home, so the supervisor watches them from the host side.
+// Who opens a decoy credential file (runner/plan/decoys.h). The decoys are files the sandbox's
+// init makes in its own tmpfs and binds into the home; the supervisor watches them through the
+// fds init hands over (sandbox::WatchedFile), so an open by any path or link is seen.
 // Privileged (CAP_SYS_ADMIN in the host's user namespace, i.e. safeinstall run as root),
 // fanotify names the process that opened one, which the process tree then attributes to a
 // package and script; otherwise inotify says only that one was opened.
@@ -15,13 +16,14 @@
 #include "runner/supervise/process_tree.h"
 #include "sandbox/base/error.h"
 #include "sandbox/base/fd.h"
+#include "sandbox/launcher.h"
 
 namespace safeinstall::runner {
 
-// A decoy to watch: its name and the host path of the file bound into the home.
+// A decoy to watch: its name and its path inside the sandbox (sandbox::WatchedFile::target).
 struct WatchedDecoy {
   std::string file;  // "~/.aws/credentials"
-  std::string host_path;
+  std::string target;
 };
 
 // One open of a decoy as the supervisor saw it.
@@ -40,9 +42,11 @@ bool decoy_reads_have_pids();
 
 class DecoyWatch {
  public:
-  // Watches each file with fanotify when allowed, else inotify. `sandbox_init` (a host pid)
-  // tells the sandbox's opens from the host's.
-  static Result<DecoyWatch> start(const std::vector<WatchedDecoy>& decoys, pid_t sandbox_init);
+  // Watches each decoy's file in `files` with fanotify when allowed, else inotify.
+  // `sandbox_init` (a host pid) tells the sandbox's opens from the host's.
+  static Result<DecoyWatch> start(const std::vector<WatchedDecoy>& decoys,
+                                  const std::vector<sandbox::WatchedFile>& files,
+                                  pid_t sandbox_init);
 
   int fd() const { return fd_.get(); }
   bool has_pids() const { return fanotify_; }
@@ -63,6 +67,12 @@ class DecoyWatch {
   static constexpr std::size_t kMaxReads = 256;
 
  private:
+  struct Inode {
+    dev_t dev = 0;
+    ino_t ino = 0;
+  };
+  Result<> watch(const WatchedDecoy& decoy, int file);
+
   struct Raw {
     std::size_t decoy = 0;
     std::vector<pid_t> lineage;  // the host pid, then its ancestors while they could be read
@@ -76,7 +86,8 @@ class DecoyWatch {
   sandbox::UniqueFd fd_;
   bool fanotify_ = false;
   std::vector<WatchedDecoy> decoys_;
-  std::vector<int> watches_;  // inotify: the watch descriptor of each decoy
+  std::vector<int> watches_;   // inotify: the watch descriptor of each decoy
+  std::vector<Inode> inodes_;  // fanotify: each decoy's file, to match an event's fd
   std::string sandbox_pid_ns_;
   pid_t sandbox_init_ = 0;
   std::vector<Raw> raw_;

@@ -199,6 +199,7 @@ class Supervision {
       if (decoy_watch_) decoy_watch_->read_events();
       sandbox_.try_reap(&outcome_.usage);
       record_limits_enforced_at_the_end();
+      sandbox_.remove_cgroups_in_background();
       gateway_.stop();
       io_.stop();
     });
@@ -206,7 +207,7 @@ class Supervision {
 
   void watch_decoys() {
     if (decoys_.empty()) return;
-    auto watch = DecoyWatch::start(decoys_, sandbox_.init_pid());
+    auto watch = DecoyWatch::start(decoys_, sandbox_.take_watched_files(), sandbox_.init_pid());
     if (!watch) {
       outcome_.decoy_watch = "not watched: " + watch.error().message();
       return;

@@ -35,6 +35,9 @@ struct MountSpec {
   std::string content;           // for FileContent; the link text for Symlink
   std::string upper;             // for Overlay: host paths of the upper and work dirs (same
   std::string work;              // filesystem, both private to the run)
+  // For FileContent: a file the supervisor watches for opens (a decoy credential). Init
+  // hands it an fd of the file, which lives in the sandbox's own tmpfs, not on the host.
+  bool watched = false;
 };
 
 struct Limits {

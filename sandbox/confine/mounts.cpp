@@ -147,11 +147,15 @@ Result<> mount_sys(const std::string& target) {
 
 // The content lives in the staging tmpfs; once bound, the mount keeps it alive after the
 // staging tmpfs is detached.
-Result<> bind_file_content(const std::string& target, const std::string& content) {
+// A watched file (a decoy) is readable by its owner only, as the real one would be.
+Result<> bind_file_content(const MountSpec& m, std::vector<UniqueFd>& watched) {
+  const std::string& target = m.target;
+  const std::string& content = m.content;
   static int counter = 0;
   std::string source = "/content-" + std::to_string(++counter);
   {
-    UniqueFd fd(::open(source.c_str(), O_CREAT | O_WRONLY | O_EXCL | O_CLOEXEC, 0644));
+    mode_t mode = m.watched ? 0600 : 0644;
+    UniqueFd fd(::open(source.c_str(), O_CREAT | O_WRONLY | O_EXCL | O_CLOEXEC, mode));
     if (!fd) return sys_error("create the content of " + target);
     if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
       return sys_error("write the content of " + target);
@@ -160,7 +164,15 @@ Result<> bind_file_content(const std::string& target, const std::string& content
   if (auto r = ensure_mount_point(to, false); !r) return r;  // e.g. ~/.npmrc in the new home
   if (::mount(source.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0)
     return sys_error("bind " + target);
-  return set_attributes(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+  if (auto r = set_attributes(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+      !r)
+    return r;
+  if (!m.watched) return {};
+  // Opened before any watch exists, so this open is never taken for a read by the command.
+  UniqueFd file(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!file) return sys_error("open " + target + " for the supervisor to watch");
+  watched.push_back(std::move(file));
+  return {};
 }
 
 // overlayfs splits its options at ',' and lowerdir at ':', and unescapes '\\' first.
@@ -197,7 +209,7 @@ bool needs_directory_mount_point(MountKind kind) {
          kind == MountKind::Sys;
 }
 
-Result<> apply(const MountSpec& m) {
+Result<> apply(const MountSpec& m, std::vector<UniqueFd>& watched) {
   if (needs_directory_mount_point(m.kind)) {
     if (auto r = ensure_mount_point(in_new_root(m.target), true); !r) return r;
   }
@@ -222,7 +234,7 @@ Result<> apply(const MountSpec& m) {
     case MountKind::Sys:
       return mount_sys(m.target);
     case MountKind::FileContent:
-      return bind_file_content(m.target, m.content);
+      return bind_file_content(m, watched);
     case MountKind::Overlay:
       return mount_overlay(m);
     case MountKind::Symlink:
@@ -290,12 +302,12 @@ Result<> mount_staging_overlay(const std::string& target, const StagingOverlay& 
   return {};
 }
 
-Result<> build_filesystem(const std::vector<MountSpec>& mounts) {
+Result<> build_filesystem(const std::vector<MountSpec>& mounts, std::vector<UniqueFd>& watched) {
   if (auto r = make_mount_tree_private(); !r) return r;
   if (auto r = enter_base(); !r) return r;
   if (auto r = make_empty_root(); !r) return r;
   for (const auto& m : mounts) {
-    if (auto r = apply(m); !r) return r;
+    if (auto r = apply(m, watched); !r) return r;
   }
   if (auto r = seal_hidden_directories(mounts); !r) return r;
   if (auto r = seal_root(); !r) return r;

@@ -7,13 +7,16 @@
 #include <vector>
 
 #include "sandbox/base/error.h"
+#include "sandbox/base/fd.h"
 #include "sandbox/base/spec.h"
 
 namespace safeinstall::sandbox {
 
 // Runs inside the new user+mount namespace (as its pid 1, before exec). On success the
 // process's root is the new tree and the host's tree is no longer reachable from it.
-Result<> build_filesystem(const std::vector<MountSpec>& mounts);
+// `watched` receives an fd (read-only, close-on-exec) of each FileContent mount marked
+// `watched`, in the order of `mounts`.
+Result<> build_filesystem(const std::vector<MountSpec>& mounts, std::vector<UniqueFd>& watched);
 
 // An overlay that stages writes, its dirs as the mounting process sees them: writes land in
 // `upper`, the tree at `lower` stays untouched, `work` is overlayfs' scratch beside `upper`.

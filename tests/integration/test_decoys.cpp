@@ -99,6 +99,32 @@ TEST_CASE("decoys: a script that reads ~/.aws/credentials is a credential-read f
   CHECK(contains(again.result.out, "aws_access_key_id = AKIA"));
 }
 
+TEST_CASE("decoys: made inside the sandbox, and an open through a link or another path is caught",
+          "[decoys]") {
+  Who who = both_users();
+  SKIP_UNLESS_SANDBOX(who);
+  Scenario s(who);
+  // A symlink the script makes to one decoy, and a path that does not start at the home (the
+  // root as /proc/self/root shows it) to another: the watch is on the files, not their names.
+  auto run = s.run(as_lifecycle_script("thief", "postinstall",
+                                       "ln -s ~/.aws/credentials /tmp/creds && cat /tmp/creds; "
+                                       "cat /proc/self/root$HOME/.kube/config; exit 0"));
+  INFO(run.result.out << run.result.err);
+  CHECK(contains(run.result.out, "aws_access_key_id = AKIA"));
+  CHECK(contains(run.result.out, "# safeinstall decoy"));
+  CHECK(run.exit_code() == kExitSuspicious);
+  auto reads = findings_of_kind(run.report, "credential-read");
+  std::vector<std::string> paths;
+  for (const auto& read : reads) paths.push_back(read.at("path"));
+  CHECK(std::ranges::count(paths, ".aws/credentials") == 1);
+  CHECK(std::ranges::count(paths, ".kube/config") == 1);
+  // Read-only inside, and nothing of them on the host: the run's dir holds no copy.
+  auto write = s.run({"/bin/sh", "-c", "echo x >> ~/.aws/credentials || echo refused; exit 0"});
+  CHECK(contains(write.result.out, "refused"));
+  const std::string run_dir = run.report.at("staging").at("run_dir");
+  CHECK_FALSE(path_exists(run_dir + "/decoys"));
+}
+
 TEST_CASE("decoys: a run that opens none has no finding, and decoys off by profile leave none",
           "[decoys]") {
   Who who = both_users();

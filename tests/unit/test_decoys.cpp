@@ -125,26 +125,24 @@ TEST_CASE("decoys: off by profile, and no decoy in the tool's own files without 
                              [](const Decoy& d) { return d.file == "~/.npmrc"; }));
 }
 
-TEST_CASE("decoys: placed in the run's dir, bound read-only into the home, values to the gateway") {
-  auto dir = std::filesystem::temp_directory_path() / ("decoys-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+TEST_CASE(
+    "decoys: made in the sandbox, bound read-only into the home, watched, values to the gateway") {
   RunPlan plan = plan_with_home();
   plan_decoys(plan, {true, {}, {}, true});
-  place_decoys(plan, dir.string());
+  place_decoys(plan);
   REQUIRE(plan.decoys.size() == kDecoyFiles.size());
   for (const auto& d : plan.decoys) {
     INFO(d.file);
-    struct stat st {};
-    REQUIRE(::stat(d.host_path.c_str(), &st) == 0);
-    CHECK((st.st_mode & 0777) == 0600);
     std::string target = "/home/u/" + d.file.substr(2);
+    CHECK(d.target == target);
+    // Nothing of it on the host: init writes the content into its own tmpfs and binds it.
     CHECK(std::ranges::any_of(plan.spec.mounts, [&](const auto& m) {
-      return m.kind == MountKind::BindReadOnly && m.target == target && m.source == d.host_path;
+      return m.kind == MountKind::FileContent && m.target == target && m.watched &&
+             m.content == d.content && m.source.empty();
     }));
   }
   CHECK(plan.gateway.decoys.size() == decoy_values(plan.decoys).size());
   CHECK(plan.gateway.decoys.size() == kDecoyFiles.size() + 1);  // AWS: key id and secret
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("decoys: profile keys are checked") {

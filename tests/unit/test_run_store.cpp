@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <ctime>
 #include <optional>
@@ -542,6 +543,36 @@ TEST_CASE(
   REQUIRE(trash);
   auto in_trash = list_directory(trash->get(), s.store.trash().dir());
   REQUIRE(in_trash);
-  CHECK(in_trash->size() == 3);  // the run's upper and work dirs, then the run dir
+  // The run's upper and work dirs, then the run dir; besides them, a link to each meta.json
+  // a save replaced (save_meta).
+  CHECK(std::ranges::count_if(*in_trash, [](const std::string& name) {
+          return name.find("-link-") == std::string::npos;
+        }) == 3);
   REQUIRE(s.store.trash().empty());
+}
+
+TEST_CASE("run store: the meta.json a save replaces waits in the trash, not freed by the save") {
+  Store s;
+  auto run = s.create("20260101T000000Z-0000000a");
+  struct stat first {};
+  REQUIRE(::stat(run.dir.meta_file().c_str(), &first) == 0);
+  run.meta.verdict = "promoted";
+  REQUIRE(s.store.save_meta(run.dir, run.meta, /*durable=*/false));
+  auto loaded = s.store.load_run(run.dir.id);
+  REQUIRE(loaded);
+  CHECK(loaded->meta.verdict == "promoted");
+  // The old file is still there, linked from the trash, until the trash is emptied.
+  auto trash = open_directory(s.store.trash().dir());
+  REQUIRE(trash);
+  auto in_trash = list_directory(trash->get(), s.store.trash().dir());
+  REQUIRE(in_trash);
+  REQUIRE(in_trash->size() == 1);
+  struct stat kept {};
+  REQUIRE(::stat((s.store.trash().dir() + "/" + in_trash->front()).c_str(), &kept) == 0);
+  CHECK(kept.st_ino == first.st_ino);
+  CHECK(kept.st_nlink == 1);
+  REQUIRE(s.store.trash().empty());
+  in_trash = list_directory(trash->get(), s.store.trash().dir());
+  REQUIRE(in_trash);
+  CHECK(in_trash->empty());
 }
