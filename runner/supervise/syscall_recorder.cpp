@@ -280,6 +280,9 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
 
   bool refuse = is_install_script(env.event) && !scripts_.allows(env.package_name);
   record.refused = refuse;
+  // The answer depends on the policy only: an exec let through goes on before the tree's
+  // bookkeeping, which nothing it does can change now that its memory has been read.
+  if (!refuse) sandbox::answer_continue(listener, n.id);
   std::optional<std::size_t> earlier = latest_exec_of(n.pid);
   ProcessRecord& added = tree_.add(std::move(record), env, ids.host_ppid);
   if (refuse) {
@@ -288,7 +291,6 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
                            added.argv, added.package, added.script});
     return sandbox::answer_error(listener, n.id, EPERM);
   }
-  sandbox::answer_continue(listener, n.id);
   watch_exit(added, std::move(pidfd), earlier);
 }
 
@@ -307,8 +309,8 @@ void SyscallRecorder::handle_command_exec(int listener, const Notification& n,
   record.pid = ids.inner;
   record.ppid = ids.inner_ppid;
   if (!sandbox::notification_alive(listener, n.id)) return;
-  ProcessRecord& added = tree_.add(std::move(record), LifecycleEnv{}, ids.host_ppid);
   sandbox::answer_continue(listener, n.id);
+  ProcessRecord& added = tree_.add(std::move(record), LifecycleEnv{}, ids.host_ppid);
   watch_exit(added, std::move(pidfd), std::nullopt);
 }
 
