@@ -36,10 +36,15 @@ std::string package_from_build_dir(const std::string& cwd) {
   // cargo: .../registry/src/<index>/<crate>-<version>/ (build scripts run there)
   static const std::regex cargo(
       R"(/registry/src/[^/]+/([A-Za-z0-9_-]+?)-([0-9][A-Za-z0-9_.+-]*)(/|$))");
+  // Each pattern holds a fixed part a plain search finds first: most execs run elsewhere,
+  // and the regex engine then costs each of them nothing.
   std::smatch m;
-  if (std::regex_search(cwd, m, pip)) return m[1].str();
-  if (std::regex_search(cwd, m, gem)) return m[1].str() + "@" + m[2].str();
-  if (std::regex_search(cwd, m, cargo)) return m[1].str() + "@" + m[2].str();
+  if (cwd.find("/pip-install-") != std::string::npos && std::regex_search(cwd, m, pip))
+    return m[1].str();
+  if (cwd.find("/gems/") != std::string::npos && std::regex_search(cwd, m, gem))
+    return m[1].str() + "@" + m[2].str();
+  if (cwd.find("/registry/src/") != std::string::npos && std::regex_search(cwd, m, cargo))
+    return m[1].str() + "@" + m[2].str();
   return {};
 }
 

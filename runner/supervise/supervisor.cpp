@@ -234,6 +234,7 @@ class Supervision {
     if (!listener) return;
     outcome_.recorded = true;
     recorder_.keep_exits(sandbox::pidfd_keeps_exit_status());
+    recorder_.sandbox_init(sandbox_.init_pid());
     recorder_.on_exec = [this](std::size_t record, pid_t host_pid, UniqueFd pidfd) {
       auto handle = std::make_shared<UniqueFd>(std::move(pidfd));
       asio::post(io_, [this, record, host_pid, handle] {

@@ -70,21 +70,6 @@ LifecycleEnv read_lifecycle_env(const ProcessMemory& memory, std::uint64_t envp)
   return env;
 }
 
-// Whether an exec's path names an existing file, as the process sees it. A PATH search
-// tries execve in each directory until one exists; the misses are not recorded.
-bool exec_target_exists(pid_t pid, int dirfd, const std::string& path, bool empty_path) {
-  if (empty_path) return true;
-  std::string base;
-  if (path.starts_with("/")) {
-    base = proc_path(pid, "root");
-  } else if (dirfd == AT_FDCWD) {
-    base = proc_path(pid, "cwd") + "/";
-  } else {
-    base = proc_path(pid, "fd/") + std::to_string(dirfd) + "/";
-  }
-  return ::access((base + path).c_str(), F_OK) == 0;
-}
-
 std::string lexically_joined(const std::string& cwd, const std::string& path) {
   if (path.empty() || path.starts_with("/") || cwd.empty()) return path;
   return cwd + (cwd.ends_with("/") ? "" : "/") + path;
@@ -232,7 +217,7 @@ std::string_view to_string(AttemptKind kind) {
 
 void SyscallRecorder::handle(int listener, const Notification& n) {
   ++notifications_;
-  std::string name = sandbox::syscall_name(n.arch, n.syscall);
+  const std::string& name = name_of(n);
   if (name == "execve") return handle_exec(listener, n, false);
   if (name == "execveat") return handle_exec(listener, n, true);
   if (name == "connect" || name == "sendto" || name == "sendmsg" || name == "sendmmsg")
@@ -241,6 +226,15 @@ void SyscallRecorder::handle(int listener, const Notification& n) {
       sandbox::path_write_syscalls().end())
     return handle_path_write(listener, n, name);
   handle_refused(listener, n, name);
+}
+
+// The names are looked up once per architecture and number: the filter notifies a fixed few.
+const std::string& SyscallRecorder::name_of(const Notification& n) {
+  auto key = std::pair(n.arch, n.syscall);
+  auto known = names_.find(key);
+  if (known == names_.end())
+    known = names_.emplace(key, sandbox::syscall_name(n.arch, n.syscall)).first;
+  return known->second;
 }
 
 void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) {
@@ -257,11 +251,17 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
                    memory.pointer_array_head(argv_at, kMaxArgs),
                    memory.pointer_array_head(envp_at, kMaxEnv)});
   auto path_read = memory.string_at(path_at, kMaxArgBytes);
-  ExecLineage ids = lineage(n.pid);
-  if (!path_read && ids.inner_ppid == 1 && !command_seen_)
-    return handle_command_exec(listener, n, ids);
   std::string path = path_read.value_or("");
-  if (!exec_target_exists(n.pid, dirfd, path, empty_path))
+  // A miss of a PATH search is let go before anything else is read.
+  if (path_read && !exec_target_exists(n.pid, dirfd, path, empty_path))
+    return sandbox::answer_continue(listener, n.id);
+  // Opened while the caller waits, so that once it is known to be alive below, this is its
+  // handle and not a recycled pid's.
+  sandbox::UniqueFd pidfd = sandbox::open_pidfd(n.pid);
+  ExecLineage ids = lineage(n.pid, pidfd.get());
+  if (!path_read && ids.inner_ppid == 1 && !command_seen_)
+    return handle_command_exec(listener, n, ids, std::move(pidfd));
+  if (!path_read && !exec_target_exists(n.pid, dirfd, path, empty_path))
     return sandbox::answer_continue(listener, n.id);
 
   ProcessRecord record;
@@ -275,14 +275,14 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
   record.pid = ids.inner;
   record.ppid = ids.inner_ppid;
   if (ids.inner_ppid == 1) command_seen_ = true;
-  // Opened while the caller waits, so that once it is known to be alive below, this is its
-  // handle and not a recycled pid's.
-  sandbox::UniqueFd pidfd = sandbox::open_pidfd(n.pid);
   // The reads above are only meaningful if the caller is still the one that asked.
   if (!sandbox::notification_alive(listener, n.id)) return;
 
   bool refuse = is_install_script(env.event) && !scripts_.allows(env.package_name);
   record.refused = refuse;
+  // The answer depends on the policy only: an exec let through goes on before the tree's
+  // bookkeeping, which nothing it does can change now that its memory has been read.
+  if (!refuse) sandbox::answer_continue(listener, n.id);
   std::optional<std::size_t> earlier = latest_exec_of(n.pid);
   ProcessRecord& added = tree_.add(std::move(record), env, ids.host_ppid);
   if (refuse) {
@@ -291,7 +291,6 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
                            added.argv, added.package, added.script});
     return sandbox::answer_error(listener, n.id, EPERM);
   }
-  sandbox::answer_continue(listener, n.id);
   watch_exit(added, std::move(pidfd), earlier);
 }
 
@@ -299,7 +298,7 @@ void SyscallRecorder::handle_exec(int listener, const Notification& n, bool at) 
 // supervisor cannot read; init only execs a file it found executable, so this is the
 // command itself, as the supervisor asked for it.
 void SyscallRecorder::handle_command_exec(int listener, const Notification& n,
-                                          const ExecLineage& ids) {
+                                          const ExecLineage& ids, sandbox::UniqueFd pidfd) {
   command_seen_ = true;
   ProcessRecord record;
   record.host_pid = n.pid;
@@ -309,25 +308,80 @@ void SyscallRecorder::handle_command_exec(int listener, const Notification& n,
   record.exe = command_.argv.empty() ? std::string() : command_.argv.front();
   record.pid = ids.inner;
   record.ppid = ids.inner_ppid;
-  sandbox::UniqueFd pidfd = sandbox::open_pidfd(n.pid);
   if (!sandbox::notification_alive(listener, n.id)) return;
-  ProcessRecord& added = tree_.add(std::move(record), LifecycleEnv{}, ids.host_ppid);
   sandbox::answer_continue(listener, n.id);
+  ProcessRecord& added = tree_.add(std::move(record), LifecycleEnv{}, ids.host_ppid);
   watch_exit(added, std::move(pidfd), std::nullopt);
 }
 
-// Who made the call, from its /proc status; its parent's pid inside from the parent's own
-// exec while that process is known to run still (its pid then cannot be another's), else from
-// the parent's /proc status too.
-ExecLineage SyscallRecorder::lineage(pid_t host_pid) {
-  ProcIds self = read_proc_ids(host_pid);
-  ExecLineage ids{self.inner, self.ppid, 0};
-  const ProcessRecord* parent = tree_.find_host(self.ppid);
-  if (parent != nullptr && exits_.running(tree_.index_of(*parent)))
-    ids.inner_ppid = parent->pid;
-  else
-    ids.inner_ppid = read_proc_ids(self.ppid).inner;
-  return ids;
+// Who made the call: from its pidfd (the parent) and the sandbox's pid namespace (its pid
+// inside) where the kernel tells them, else from its /proc status.
+ExecLineage SyscallRecorder::lineage(pid_t host_pid, int pidfd) {
+  ProcIds self = ids_from_handles(host_pid, pidfd);
+  if (self.inner == 0 || self.ppid == 0) self = read_proc_ids(host_pid);
+  return {self.inner, self.ppid, inner_pid_of_parent(self.ppid)};
+}
+
+ProcIds SyscallRecorder::ids_from_handles(pid_t host_pid, int pidfd) {
+  if (pidfd < 0) return {};
+  const sandbox::PidNamespace& pids = sandbox_pids(host_pid);
+  if (pids.empty()) return {};
+  auto info = sandbox::read_pidfd_info(pidfd);
+  if (!info || info->ppid == 0) return {};
+  return {pids.number_of(host_pid), info->ppid};
+}
+
+// The parent's pid inside: translated while it is known to be that process (it is the
+// caller's parent as the caller waits), else from its own exec's record while that process is
+// known to run still (its pid then cannot be another's), else from its /proc status.
+pid_t SyscallRecorder::inner_pid_of_parent(pid_t host_ppid) {
+  if (pid_t inner = pid_ns_.number_of(host_ppid); inner != 0) return inner;
+  const ProcessRecord* parent = tree_.find_host(host_ppid);
+  if (parent != nullptr && exits_.running(tree_.index_of(*parent))) return parent->pid;
+  return read_proc_ids(host_ppid).inner;
+}
+
+// The sandbox's pid namespace, opened through the first caller that lets it be (the first
+// exec runs in init's undumpable memory) and kept once init is 1 in it. A kernel that cannot
+// translate is asked a few times only.
+const sandbox::PidNamespace& SyscallRecorder::sandbox_pids(pid_t caller) {
+  constexpr int kMaxTries = 8;
+  if (!pid_ns_.empty() || init_host_pid_ <= 0 || pid_ns_tries_ >= kMaxTries) return pid_ns_;
+  auto candidate = sandbox::PidNamespace::of_process(caller);
+  if (candidate.empty()) return pid_ns_;
+  ++pid_ns_tries_;
+  if (candidate.number_of(init_host_pid_) == 1) pid_ns_ = std::move(candidate);
+  return pid_ns_;
+}
+
+// Whether an exec's path names an existing file, as the process sees it. A PATH search
+// tries execve in each directory until one exists; the misses are not recorded. An absolute
+// path is looked up from the sandbox's root held open, the same walk as through
+// /proc/PID/root without finding the process in /proc first.
+bool SyscallRecorder::exec_target_exists(pid_t pid, int dirfd, const std::string& path,
+                                         bool empty_path) {
+  if (empty_path) return true;
+  std::string base;
+  if (path.starts_with("/")) {
+    if (int root = sandbox_root(pid); root >= 0) {
+      std::size_t relative = path.find_first_not_of('/');
+      return ::faccessat(root, relative == std::string::npos ? "." : path.c_str() + relative, F_OK,
+                         0) == 0;
+    }
+    base = proc_path(pid, "root");
+  } else if (dirfd == AT_FDCWD) {
+    base = proc_path(pid, "cwd") + "/";
+  } else {
+    base = proc_path(pid, "fd/") + std::to_string(dirfd) + "/";
+  }
+  return ::access((base + path).c_str(), F_OK) == 0;
+}
+
+// The sandbox's root, opened through the first caller that lets it be; -1 until then.
+int SyscallRecorder::sandbox_root(pid_t caller) {
+  if (!root_)
+    root_.reset(::open(proc_path(caller, "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  return root_.get();
 }
 
 std::optional<std::size_t> SyscallRecorder::latest_exec_of(pid_t host_pid) {

@@ -8,9 +8,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runner/profile/script_policy.h"
@@ -19,6 +21,8 @@
 #include "runner/supervise/read_only_writes.h"
 #include "runner/supervise/unix_socket_policy.h"
 #include "sandbox/base/fd.h"
+#include "sandbox/base/pid_namespace.h"
+#include "sandbox/base/proc.h"
 #include "sandbox/seccomp/seccomp_notify.h"
 
 namespace safeinstall::runner {
@@ -99,8 +103,17 @@ class SyscallRecorder {
   // watches for the exit.
   void keep_exits(bool keep) { keep_exits_ = keep; }
   std::function<void(std::size_t record, pid_t host_pid, sandbox::UniqueFd pidfd)> on_exec;
-  // Once no notification can come any more: the exits of the processes still kept.
-  void finish() { exits_.collect(tree_, true); }
+  // The host pid of the sandbox's init. The pid namespace it is 1 in numbers the recorded
+  // processes: once one of them can be opened, each pid inside is one ioctl on it rather than
+  // a read of /proc/PID/status. Without it (or before Linux 6.11), /proc is read.
+  void sandbox_init(pid_t host_pid) { init_host_pid_ = host_pid; }
+  bool numbers_pids_through_namespace() const { return !pid_ns_.empty(); }
+  // Once no notification can come any more: the exits of the processes still kept. The
+  // sandbox's root is let go too, so that nothing of ours holds its mounts.
+  void finish() {
+    exits_.collect(tree_, true);
+    root_.reset();
+  }
 
   ProcessTree& tree() { return tree_; }
   const std::vector<DirectAttempt>& direct_attempts() const { return attempts_; }
@@ -109,12 +122,19 @@ class SyscallRecorder {
   std::uint64_t notifications() const { return notifications_; }
 
  private:
+  const std::string& name_of(const sandbox::Notification& n);
   void handle_exec(int listener, const sandbox::Notification& n, bool at);
-  void handle_command_exec(int listener, const sandbox::Notification& n, const ExecLineage& ids);
+  void handle_command_exec(int listener, const sandbox::Notification& n, const ExecLineage& ids,
+                           sandbox::UniqueFd pidfd);
   void handle_send(int listener, const sandbox::Notification& n, const std::string& call);
   void handle_refused(int listener, const sandbox::Notification& n, const std::string& name);
   void handle_path_write(int listener, const sandbox::Notification& n, const std::string& name);
-  ExecLineage lineage(pid_t host_pid);
+  ExecLineage lineage(pid_t host_pid, int pidfd);
+  ProcIds ids_from_handles(pid_t host_pid, int pidfd);
+  pid_t inner_pid_of_parent(pid_t host_ppid);
+  const sandbox::PidNamespace& sandbox_pids(pid_t caller);
+  bool exec_target_exists(pid_t pid, int dirfd, const std::string& path, bool empty_path);
+  int sandbox_root(pid_t caller);
   std::optional<std::size_t> latest_exec_of(pid_t host_pid);
   void watch_exit(const ProcessRecord& added, sandbox::UniqueFd pidfd,
                   std::optional<std::size_t> earlier);
@@ -131,6 +151,13 @@ class SyscallRecorder {
   ReadOnlyWatch read_only_;
   std::vector<WriteAttempt> writes_;
   std::uint64_t notifications_ = 0;
+  std::map<std::pair<std::uint32_t, int>, std::string> names_;
+  pid_t init_host_pid_ = 0;
+  sandbox::PidNamespace pid_ns_;
+  int pid_ns_tries_ = 0;
+  // Every process under the filter shares one root (chroot, pivot_root and new mount
+  // namespaces are refused), so one handle on it serves every exec's path check.
+  sandbox::UniqueFd root_;
 };
 
 }  // namespace safeinstall::runner

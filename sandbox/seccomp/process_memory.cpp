@@ -131,17 +131,27 @@ std::vector<std::uint64_t> ProcessMemory::pointer_array_at(std::uint64_t address
 std::vector<std::string> ProcessMemory::read_ranges(std::span<const Range> ranges) const {
   std::vector<std::string> read(ranges.size());
   std::vector<char> buffer;
+  // Each range is cut at page ends into pieces; consecutive pieces in one page share one
+  // remote segment spanning them. The kernel pins a segment's pages once per segment, so
+  // thirty environment variables in two pages cost two pinnings, not thirty; the bytes between
+  // them lie in pages already readable, and are read and dropped.
+  struct Piece {
+    std::uint64_t address = 0;
+    std::size_t size = 0;
+    std::size_t range = 0;
+    std::size_t segment = 0;
+  };
+  std::vector<Piece> pieces;
   std::vector<struct iovec> remote;
-  std::vector<std::size_t> owner;  // the range each segment belongs to
+  std::vector<std::size_t> at_in_buffer;  // where each segment lands in `buffer`
   std::size_t next = 0;
   while (next < ranges.size()) {
-    // As many ranges as fit one call, each cut at page ends (read_some says why); those
+    // As many ranges as fit one call (read_some says why pieces end at pages); those
     // prefetched already are served from there.
+    pieces.clear();
     remote.clear();
-    owner.clear();
-    std::size_t total = 0;
     std::size_t end = next;
-    for (; end < ranges.size() && remote.size() + ranges[end].size / kPage + 2 <= kMaxIovecs;
+    for (; end < ranges.size() && pieces.size() + ranges[end].size / kPage + 2 <= kMaxIovecs;
          ++end) {
       auto [at, left] = ranges[end];
       read[end].resize(left);
@@ -149,17 +159,36 @@ std::vector<std::string> ProcessMemory::read_ranges(std::span<const Range> range
       read[end].clear();
       while (left > 0) {
         std::size_t chunk = std::min<std::uint64_t>(left, kPage - at % kPage);
-        remote.push_back({reinterpret_cast<void*>(at), chunk});
-        owner.push_back(end);
+        pieces.push_back({at, chunk, end, 0});
         at += chunk;
         left -= chunk;
-        total += chunk;
       }
     }
     if (end == next) break;  // a range too large for one call: not read here
-    if (remote.empty()) {
+    if (pieces.empty()) {
       next = end;
       continue;
+    }
+    for (auto& piece : pieces) {
+      if (!remote.empty()) {
+        auto& last = remote.back();
+        auto start = reinterpret_cast<std::uint64_t>(last.iov_base);
+        if (start / kPage == piece.address / kPage) {
+          std::uint64_t from = std::min(start, piece.address);
+          std::uint64_t to = std::max(start + last.iov_len, piece.address + piece.size);
+          last = {reinterpret_cast<void*>(from), static_cast<std::size_t>(to - from)};
+          piece.segment = remote.size() - 1;
+          continue;
+        }
+      }
+      remote.push_back({reinterpret_cast<void*>(piece.address), piece.size});
+      piece.segment = remote.size() - 1;
+    }
+    at_in_buffer.assign(remote.size(), 0);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < remote.size(); ++i) {
+      at_in_buffer[i] = total;
+      total += remote[i].iov_len;
     }
     buffer.resize(total);
     struct iovec local {
@@ -167,16 +196,17 @@ std::vector<std::string> ProcessMemory::read_ranges(std::span<const Range> range
     };
     ssize_t n = ::process_vm_readv(pid_, &local, 1, remote.data(), remote.size(), 0);
     std::size_t got = n > 0 ? static_cast<std::size_t>(n) : 0;
-    // The transfer stopped at the first segment it could not read: the range it belongs to
-    // keeps what came before, and those after it are read again.
-    std::size_t offset = 0;
+    // The transfer stopped at the first segment it could not read: the range the first piece
+    // there belongs to keeps what came before, and those after it are read again.
     std::optional<std::size_t> stopped;
-    for (std::size_t i = 0; i < remote.size(); ++i) {
-      std::size_t take = std::min(remote[i].iov_len, got - offset);
-      read[owner[i]].append(buffer.data() + offset, take);
-      offset += take;
-      if (take < remote[i].iov_len) {
-        stopped = owner[i];
+    for (const auto& piece : pieces) {
+      const auto& segment = remote[piece.segment];
+      std::size_t offset = at_in_buffer[piece.segment] +
+                           (piece.address - reinterpret_cast<std::uint64_t>(segment.iov_base));
+      std::size_t take = offset < got ? std::min(piece.size, got - offset) : 0;
+      read[piece.range].append(buffer.data() + offset, take);
+      if (take < piece.size) {
+        stopped = piece.range;
         break;
       }
     }

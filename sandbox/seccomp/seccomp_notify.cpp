@@ -37,7 +37,9 @@ void send_response(int listener, const struct seccomp_notif_resp& response) {
 }  // namespace
 
 Result<std::optional<Notification>> receive_notification(int listener) {
-  std::vector<std::uint64_t> buffer((notification_size() + 7) / 8, 0);
+  // One buffer per receiving thread, cleared before each receive as the kernel requires.
+  thread_local std::vector<std::uint64_t> buffer;
+  buffer.assign((notification_size() + 7) / 8, 0);
   auto* raw = reinterpret_cast<struct seccomp_notif*>(buffer.data());
   if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, raw) != 0) {
     if (errno == ENOENT || errno == EINTR || errno == EAGAIN) return std::optional<Notification>{};

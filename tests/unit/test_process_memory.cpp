@@ -127,3 +127,31 @@ TEST_CASE("process memory: reads inside what was prefetched are served from it")
   CHECK(self.string_at(address_of(near_end)) == "abcdefg");
   CHECK(ProcessMemory(::getpid()).string_at(address_of(text.c_str())) == "AFTER!");
 }
+
+// Heads in one page are read as one segment, in whatever order they come: each still gets its
+// own bytes when a later one lies before an earlier one or another page comes between, and an
+// unreadable page fails all of its heads and none of those after it.
+TEST_CASE("process memory: heads sharing a page are read together and each keeps its own bytes") {
+  ProcessMemory self(::getpid());
+  TwoPages pages(/*second_mapped=*/true);
+  char* first = pages.base;
+  char* second = pages.base + kPage;
+  std::memcpy(first + 100, "alpha", 6);
+  std::memcpy(first + 10, "bravo", 6);
+  std::memcpy(first + 3000, "delta", 6);
+  std::memcpy(second + 5, "other", 6);
+  std::memcpy(first + 50, "echo", 5);
+  std::vector<std::uint64_t> addresses = {address_of(first + 100), address_of(first + 10),
+                                          address_of(first + 3000), address_of(second + 5),
+                                          address_of(first + 50)};
+  CHECK(self.prefixes_at(addresses, 5) ==
+        std::vector<std::string>{"alpha", "bravo", "delta", "other", std::string("echo\0", 5)});
+
+  TwoPages cut(/*second_mapped=*/false);
+  std::memcpy(cut.base + 20, "kept", 5);
+  std::vector<std::uint64_t> around_a_hole = {
+      address_of(first + 100), address_of(cut.base + kPage + 5), address_of(cut.base + kPage + 90),
+      address_of(cut.base + 20), address_of(first + 10)};
+  CHECK(self.prefixes_at(around_a_hole, 4) ==
+        std::vector<std::string>{"alph", "", "", "kept", "brav"});
+}

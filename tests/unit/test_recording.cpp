@@ -21,6 +21,7 @@
 #include "runner/supervise/process_tree.h"
 #include "runner/supervise/read_only_writes.h"
 #include "runner/supervise/syscall_recorder.h"
+#include "sandbox/base/pid_namespace.h"
 #include "sandbox/base/pidfd.h"
 #include "sandbox/seccomp/seccomp_filter.h"
 #include "sandbox/seccomp/seccomp_notify.h"
@@ -127,6 +128,7 @@ class ChildUnderFilter {
   ChildUnderFilter& operator=(const ChildUnderFilter&) = delete;
 
   int listener() const { return listener_; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -289,27 +291,46 @@ void spawn_and_wait(const char* const* argv) {
 
 // The thread serves until the last process under the filter is gone; each exec is in the tree
 // with its parent, and its exit where the kernel keeps it on the pidfd.
+// Both ways of numbering the callers: from /proc/PID/status, and (told the init of the pid
+// namespace they live in, here this test's own) through that namespace held open. A path that
+// names no file (as a PATH search tries) is not recorded either way.
 TEST_CASE("recording: the notification thread records each exec with its parent and exit") {
   runner::SyscallRecorder recorder(runner::ScriptPolicy{});
+  bool through_namespace = false;
+  SECTION("pids read from /proc") {}
+  SECTION("pids numbered through the pid namespace") {
+    through_namespace = true;
+    recorder.sandbox_init(1);
+  }
   bool kept = sandbox::pidfd_keeps_exit_status();
   recorder.keep_exits(kept);
   std::size_t handed_out = 0;
   recorder.on_exec = [&](std::size_t, pid_t, sandbox::UniqueFd) { ++handed_out; };
   std::optional<ChildUnderFilter> child;
   child.emplace(sandbox::FilterMode::Record, [] {
-    static const char* const shell[] = {"/bin/sh", "-c", "/bin/true; /bin/true; exit 5", nullptr};
+    static const char* const shell[] = {
+        "/bin/sh", "-c", "/nonexistent/tool 2>/dev/null; /bin/true; /bin/true; exit 5", nullptr};
     static const char* const killed[] = {"/bin/sh", "-c", "kill -9 $$", nullptr};
     spawn_and_wait(shell);
     spawn_and_wait(killed);
   });
   runner::NotificationThread thread(sandbox::UniqueFd(::dup(child->listener())), recorder);
+  pid_t filtered = child->pid();
   child.reset();  // reaped: nothing uses the filter any more
   thread.join();
   CHECK_FALSE(thread.error());
+  if (through_namespace && sandbox::PidNamespace::of_process(::getpid()).number_of(1) == 1)
+    CHECK(recorder.numbers_pids_through_namespace());
+  else
+    CHECK_FALSE(recorder.numbers_pids_through_namespace());
+  CHECK(recorder.notifications() == 5);
   const auto& records = recorder.tree().records();
   REQUIRE(records.size() == 4);
   CHECK(records[0].argv ==
-        std::vector<std::string>{"/bin/sh", "-c", "/bin/true; /bin/true; exit 5"});
+        std::vector<std::string>{"/bin/sh", "-c",
+                                 "/nonexistent/tool 2>/dev/null; /bin/true; /bin/true; exit 5"});
+  CHECK(records[0].pid == records[0].host_pid);
+  CHECK(records[0].ppid == filtered);
   CHECK(records[1].argv == std::vector<std::string>{"/bin/true"});
   CHECK(records[2].argv == std::vector<std::string>{"/bin/true"});
   CHECK(records[1].ppid == records[0].pid);
