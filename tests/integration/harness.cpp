@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -72,7 +73,23 @@ SandboxRun Scenario::run(const std::vector<std::string>& command,
                          const std::vector<std::string>& flags,
                          const std::vector<std::string>& extra_env,
                          std::chrono::milliseconds timeout) const {
-  static int counter = 0;
+  return checked(run_unchecked(command, flags, extra_env, timeout));
+}
+
+SandboxRun Scenario::checked(SandboxRun run) {
+  if (!run.report_path.empty()) {
+    require_valid_report(run.report_path);
+    run.report = nlohmann::json::parse(read_file(run.report_path));
+  }
+  INFO("stdout: " << run.result.out << "\nstderr: " << run.result.err);
+  return run;
+}
+
+SandboxRun Scenario::run_unchecked(const std::vector<std::string>& command,
+                                   const std::vector<std::string>& flags,
+                                   const std::vector<std::string>& extra_env,
+                                   std::chrono::milliseconds timeout) const {
+  static std::atomic<int> counter = 0;
   std::string report = dir_.path() + "/report-" + std::to_string(++counter) + ".json";
   std::vector<std::string> argv{Installation::get().safeinstall, "--report", report, "--project",
                                 project_};
@@ -95,11 +112,7 @@ SandboxRun Scenario::run(const std::vector<std::string>& command,
   SandboxRun out;
   out.result = safeinstall::test::run(argv, options);
   out.probe_line = first_line(out.result.out);
-  if (path_exists(report)) {
-    require_valid_report(report);
-    out.report = nlohmann::json::parse(read_file(report));
-  }
-  INFO("stdout: " << out.result.out << "\nstderr: " << out.result.err);
+  if (path_exists(report)) out.report_path = report;
   return out;
 }
 

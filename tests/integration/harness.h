@@ -37,6 +37,7 @@ struct SandboxRun {
   RunResult result;
   nlohmann::json report;   // empty when no report was written
   std::string probe_line;  // first stdout line, "OK ..." or "DENIED ERRNO ..."
+  std::string report_path;
   int exit_code() const { return result.exit_code; }
   bool probe_ok() const { return probe_line.rfind("OK", 0) == 0; }
   bool denied_with(const std::string& errno_name) const {
@@ -55,6 +56,14 @@ class Scenario {
                  const std::vector<std::string>& flags = {},
                  const std::vector<std::string>& extra_env = {},
                  std::chrono::milliseconds timeout = std::chrono::milliseconds(60000)) const;
+  // The same run for a thread other than the test's own: Catch's assertions and messages are
+  // not thread-safe, so nothing here uses them. The test's thread then hands the result to
+  // checked() (the report's schema check and the run's output as context).
+  SandboxRun run_unchecked(
+      const std::vector<std::string>& command, const std::vector<std::string>& flags = {},
+      const std::vector<std::string>& extra_env = {},
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(60000)) const;
+  static SandboxRun checked(SandboxRun run);
   // safeinstall [flags] -- <probe> args...
   SandboxRun probe(const std::vector<std::string>& args,
                    const std::vector<std::string>& flags = {}) const;

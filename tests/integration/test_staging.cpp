@@ -46,6 +46,36 @@ SandboxRun shell(const Scenario& s, const std::string& script,
   return run;
 }
 
+// A shell run on a thread of its own, for a test that acts while it runs. Catch's macros are
+// kept to the test's thread: get() checks the report and adds the run's context there.
+class BackgroundShell {
+ public:
+  BackgroundShell(const Scenario& s, std::string script, std::vector<std::string> flags)
+      : script_(std::move(script)), flags_(std::move(flags)) {
+    future_ = std::async(std::launch::async, [&s, this] {
+      return s.run_unchecked({"/bin/sh", "-c", script_}, flags_, kCi);
+    });
+  }
+  // The thread refers to this object's script and flags.
+  BackgroundShell(BackgroundShell&&) = delete;
+  SandboxRun get() {
+    auto run = Scenario::checked(future_.get());
+    UNSCOPED_INFO("sh -c " << script_ << "\nflags " << Catch::Detail::stringify(flags_) << "\nexit "
+                           << run.exit_code() << "\nstderr: " << run.result.err);
+    return run;
+  }
+
+ private:
+  std::string script_;
+  std::vector<std::string> flags_;
+  std::future<SandboxRun> future_;
+};
+
+BackgroundShell shell_in_background(const Scenario& s, std::string script,
+                                    std::vector<std::string> flags = {}) {
+  return BackgroundShell(s, std::move(script), std::move(flags));
+}
+
 std::string state_dir(const Scenario& s) {
   return s.home() + "/.local/state/safeinstall";
 }
@@ -73,10 +103,9 @@ TEST_CASE("expected changes are promoted, and none reaches the project before th
   Scenario s(who);
   host_write(s, "dist/old.js", "old\n");
   // The command writes, then lingers; meanwhile the write must be in the staging dir only.
-  auto pending = std::async(std::launch::async, [&] {
-    return shell(s, "rm dist/old.js && echo built > dist/app.js && echo x > notes.txt && sleep 2",
-                 {"--expect", "dist/**", "--expect", "notes.txt"});
-  });
+  auto pending = shell_in_background(
+      s, "rm dist/old.js && echo built > dist/app.js && echo x > notes.txt && sleep 2",
+      {"--expect", "dist/**", "--expect", "notes.txt"});
   bool seen_staged = false;
   for (int i = 0; i < 100 && !seen_staged; ++i) {
     std::this_thread::sleep_for(50ms);
@@ -245,9 +274,8 @@ TEST_CASE("a file the user edits while the command runs is not overwritten", "[s
   Scenario s(who);
   host_write(s, "notes.txt", "before\n");
   host_write(s, "other.txt", "untouched\n");
-  auto running = std::async(std::launch::async, [&] {
-    return shell(s, "sleep 2; echo run > notes.txt; echo run > new.txt", {"--expect", "*.txt"});
-  });
+  auto running = shell_in_background(s, "sleep 2; echo run > notes.txt; echo run > new.txt",
+                                     {"--expect", "*.txt"});
   for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
     std::this_thread::sleep_for(50ms);
   std::this_thread::sleep_for(500ms);
@@ -281,9 +309,7 @@ std::map<std::string, std::string> project_tree(const Scenario& s) {
 // host while its command runs (after it started, before it writes anything).
 SandboxRun run_while_host_changes(const Scenario& s, const std::string& script,
                                   const std::function<void()>& meanwhile) {
-  auto running = std::async(std::launch::async, [&] {
-    return shell(s, "sleep 2; " + script, {"--expect", "lib/**"});
-  });
+  auto running = shell_in_background(s, "sleep 2; " + script, {"--expect", "lib/**"});
   for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
     std::this_thread::sleep_for(50ms);
   std::this_thread::sleep_for(500ms);
@@ -353,9 +379,8 @@ TEST_CASE("a run right after a large promotion is not held by its clean-up", "[s
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
   for (int i = 0; i < 2100; ++i) host_write(s, "big/f" + std::to_string(i), "old\n");
-  auto large = std::async(std::launch::async, [&] {
-    return shell(s, "sleep 1; for f in big/*; do echo new > $f; done", {"--expect", "big/**"});
-  });
+  auto large = shell_in_background(s, "sleep 1; for f in big/*; do echo new > $f; done",
+                                   {"--expect", "big/**"});
   for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
     std::this_thread::sleep_for(50ms);
   std::this_thread::sleep_for(300ms);
@@ -412,9 +437,7 @@ TEST_CASE("two runs on one project never interleave", "[staging]") {
   Who who = both_users();
   SKIP_UNLESS_SANDBOX(who);
   Scenario s(who);
-  auto first = std::async(std::launch::async, [&] {
-    return shell(s, "echo A > a.txt && sleep 2", {"--expect", "*.txt"});
-  });
+  auto first = shell_in_background(s, "echo A > a.txt && sleep 2", {"--expect", "*.txt"});
   // The second starts while the first holds the project.
   for (int i = 0; i < 100 && !path_exists(state_dir(s) + "/runs"); ++i)
     std::this_thread::sleep_for(50ms);
