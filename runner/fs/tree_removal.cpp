@@ -71,8 +71,11 @@ class TreeRemover {
   }
 
  private:
+  // A directory that is gone by the time it is opened was removed by another remover of the
+  // same tree (the detached one and `gc` may empty one trash at once): nothing is left to do.
   Result<void> enter(int parent, const std::string& name, const std::string& shown) {
     auto dir = open_directory_stream(parent, name, shown);
+    if (!dir && dir.error().err == ENOENT) return {};
     if (!dir) return propagate(dir);
     levels_.push_back({std::move(*dir), name, shown});
     return {};

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <thread>
 
 #include "runner/fs/fs_tree.h"
 #include "tests/unit/staging_test_support.h"
@@ -68,6 +69,36 @@ TEST_CASE("tree removal: a 20,000-deep tree goes, with a bounded number of open 
   CHECK(::access(root.c_str(), F_OK) != 0);
   CHECK(open_fds() == fds_before);
   CHECK(took < std::chrono::seconds(20));
+  ::rmdir(pattern.c_str());
+}
+
+TEST_CASE("tree removal: two removers of one tree at once both finish without an error") {
+  // The detached remover and `gc` may empty the same trash at once: each finds directories
+  // the other removed between listing and opening them.
+  std::string pattern = "/dev/shm/si-race-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    WARN("no /dev/shm: skipped");
+    return;
+  }
+  for (int round = 0; round < 5; ++round) {
+    std::string root = pattern + "/tree";
+    REQUIRE(::mkdir(root.c_str(), 0755) == 0);
+    build_deep_tree(root, 3000);
+    for (int i = 0; i < 200; ++i) {
+      std::string wide = root + "/w" + std::to_string(i);
+      REQUIRE(::mkdir(wide.c_str(), 0755) == 0);
+      REQUIRE(::mkdir((wide + "/x").c_str(), 0755) == 0);
+    }
+    safeinstall::Result<void> first, second;
+    std::thread other([&] { second = remove_tree(root); });
+    first = remove_tree(root);
+    other.join();
+    INFO("round " << round << ": " << (first ? std::string() : first.error().message())
+                  << (second ? std::string() : second.error().message()));
+    CHECK(first);
+    CHECK(second);
+    REQUIRE(::access(root.c_str(), F_OK) != 0);
+  }
   ::rmdir(pattern.c_str());
 }
 
